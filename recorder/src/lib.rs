@@ -1,0 +1,4 @@
+//! The recorder: captures clicks, keystrokes, scrolls, window switches, copy and paste and idle time
+//! on an X11 desktop, applies the privacy policy, and writes the result to the UI log in batches.
+//!
+//! What it must never do: let text that the policy removes reach the store, the disk or a log line.

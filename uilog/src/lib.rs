@@ -1,0 +1,29 @@
+//! The UI log of taskmine: the event model, its SQLite store, and the ways events get in and out.
+//!
+//! An [`Event`] is one user interaction (a click, a run of typed text, a shortcut, a copy, a window
+//! switch, …) with the application, window title and UI element it happened in, in UTC microseconds.
+//! The [`Store`] keeps events in one SQLite file with repeated strings interned, writes them in
+//! all-or-nothing batches and reads them back in (session, time) order.
+//!
+//! ```
+//! use uilog::{Event, EventKind, Store};
+//!
+//! let mut store = Store::open_in_memory()?;
+//! let mut click = Event::new("monday", "user-1", 1_700_000_000_000_000, EventKind::Click);
+//! click.app = "xterm".into();
+//! store.write_batch(None, "example", |sink| -> uilog::Result<()> { sink.push(&click) })?;
+//! assert_eq!(store.stats()?.events, 1);
+//! # Ok::<(), uilog::Error>(())
+//! ```
+//!
+//! What this crate must never do: know about mining (action labels, routines and scores belong to the
+//! miner), capture input, or hold text that a privacy policy removed — it stores what it is given, and
+//! the recorder decides what that is.
+
+mod error;
+mod event;
+pub mod store;
+
+pub use error::{Error, Result};
+pub use event::{format_ts, parse_ts, Element, Event, EventKind, Micros, ValueHash};
+pub use store::{BatchOutcome, Dictionary, EventRow, EventSink, Stats, Store};

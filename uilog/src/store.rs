@@ -1,0 +1,904 @@
+//! The SQLite store of the UI log.
+//!
+//! One file, WAL journal, a versioned schema upgraded by [`MIGRATIONS`] when a database is opened.
+//! Strings that repeat (users, hosts, sessions, apps, window titles, elements, cases) live once in
+//! tables of their own; an event row holds their integer ids, so a row costs well under 120 bytes.
+//!
+//! Every write goes through [`Store::write_batch`]: one transaction with prepared statements, all or
+//! nothing. A batch may carry a key (the hash of an imported file, a recorder's batch id); a key that
+//! was already written makes the batch a no-op, so an import or an upload can be retried safely.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension, Statement, Transaction};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::event::{Element, Event, EventKind, Micros, ValueHash};
+
+/// Schema migrations, in order; `PRAGMA user_version` is the number applied. A released migration is
+/// never edited: a change to the schema is a new entry at the end.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    "
+    CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+    CREATE TABLE hosts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        host_id INTEGER NOT NULL REFERENCES hosts(id),
+        UNIQUE (name, user_id, host_id)
+    );
+    CREATE TABLE apps (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+    CREATE TABLE windows (id INTEGER PRIMARY KEY, title TEXT NOT NULL UNIQUE);
+    -- Absent parts of an element are stored as '' so that UNIQUE holds.
+    CREATE TABLE elements (
+        id INTEGER PRIMARY KEY,
+        role TEXT NOT NULL,
+        name TEXT NOT NULL,
+        ident TEXT NOT NULL,
+        UNIQUE (role, name, ident)
+    );
+    CREATE TABLE cases (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        name TEXT NOT NULL,
+        UNIQUE (session_id, name)
+    );
+    -- One row per written batch; `key` makes imports and uploads idempotent.
+    CREATE TABLE batches (
+        id INTEGER PRIMARY KEY,
+        key TEXT UNIQUE,
+        origin TEXT NOT NULL,
+        events INTEGER NOT NULL,
+        written_at INTEGER NOT NULL
+    );
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        ts INTEGER NOT NULL,
+        kind INTEGER NOT NULL,
+        app_id INTEGER NOT NULL REFERENCES apps(id),
+        window_id INTEGER NOT NULL REFERENCES windows(id),
+        element_id INTEGER REFERENCES elements(id),
+        x INTEGER, y INTEGER, wx INTEGER, wy INTEGER,
+        text TEXT,
+        value_hash INTEGER,
+        case_id INTEGER REFERENCES cases(id),
+        attrs TEXT
+    );
+    -- The miner reads each session in time order; this index is that scan.
+    CREATE INDEX events_by_session_time ON events (session_id, ts);
+    ",
+];
+
+/// The SQLite store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    /// String → id caches for the interning tables. Cleared when a batch fails, since the ids of its
+    /// rolled-back rows are gone.
+    cache: Interned,
+}
+
+#[derive(Default)]
+struct Interned {
+    users: HashMap<String, i64>,
+    hosts: HashMap<String, i64>,
+    sessions: HashMap<(String, i64, i64), i64>,
+    apps: HashMap<String, i64>,
+    windows: HashMap<String, i64>,
+    elements: HashMap<Element, i64>,
+    cases: HashMap<(i64, String), i64>,
+}
+
+/// What a call to [`Store::write_batch`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchOutcome {
+    /// The batch was written with this many events.
+    Written { events: u64 },
+    /// A batch with the same key was written before; nothing was written now.
+    AlreadyWritten,
+}
+
+/// The counts `taskmine stats` prints.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    pub events: u64,
+    pub users: u64,
+    pub hosts: u64,
+    pub sessions: u64,
+    pub apps: u64,
+    pub windows: u64,
+    pub first_ts: Option<Micros>,
+    pub last_ts: Option<Micros>,
+    pub by_kind: BTreeMap<String, u64>,
+}
+
+/// An event as it is stored: interned ids instead of strings. Read by [`Store::scan`], which is how
+/// the miner loads millions of events without allocating a string per field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventRow<'a> {
+    pub id: i64,
+    pub session: u32,
+    pub ts: Micros,
+    pub kind: EventKind,
+    pub app: u32,
+    pub window: u32,
+    /// 0 when the event has no element.
+    pub element: u32,
+    pub x: Option<i32>,
+    pub y: Option<i32>,
+    pub wx: Option<i32>,
+    pub wy: Option<i32>,
+    pub text: Option<&'a str>,
+    pub value_hash: Option<ValueHash>,
+    /// 0 when the event has no known case.
+    pub case: u32,
+    /// The attributes as a JSON object, when there are any.
+    pub attrs: Option<&'a str>,
+}
+
+/// A session of the dictionary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub name: String,
+    pub user: u32,
+    pub host: u32,
+}
+
+/// The interning tables, indexed by id. Index 0 is a placeholder (`""`, `None`), since SQLite ids start
+/// at 1; ids are dense because these tables are only ever appended to.
+#[derive(Debug, Clone, Default)]
+pub struct Dictionary {
+    pub users: Vec<String>,
+    pub hosts: Vec<String>,
+    pub sessions: Vec<SessionInfo>,
+    pub apps: Vec<String>,
+    pub windows: Vec<String>,
+    pub elements: Vec<Option<Element>>,
+    /// Case names; the session a case belongs to is that of the events that name it.
+    pub cases: Vec<String>,
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path` and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        let conn = Connection::open(&path).map_err(|source| Error::Sqlite {
+            path: path.clone(),
+            source,
+        })?;
+        Store::init(conn, path)
+    }
+
+    /// A store that lives in memory only, for tests and one-off conversions.
+    pub fn open_in_memory() -> Result<Store> {
+        let path = PathBuf::from(":memory:");
+        let conn = Connection::open_in_memory().map_err(|source| Error::Sqlite {
+            path: path.clone(),
+            source,
+        })?;
+        Store::init(conn, path)
+    }
+
+    fn init(conn: Connection, path: PathBuf) -> Result<Store> {
+        let mut store = Store {
+            conn,
+            path,
+            cache: Interned::default(),
+        };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn sql_err(&self, source: rusqlite::Error) -> Error {
+        Error::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// The file this store lives in (`:memory:` for an in-memory store).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn configure(&self) -> Result<()> {
+        // WAL lets a reader (the server, `stats`) run while the recorder writes; synchronous=NORMAL
+        // is durable across application crashes in WAL mode, which is what the recorder needs.
+        self.conn
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = NORMAL;
+                 PRAGMA foreign_keys = ON;
+                 PRAGMA busy_timeout = 5000;",
+            )
+            .map_err(|e| self.not_a_database(e))
+    }
+
+    fn not_a_database(&self, e: rusqlite::Error) -> Error {
+        match e {
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
+                Error::Schema {
+                    path: self.path.clone(),
+                    message: "not a SQLite database".into(),
+                }
+            }
+            e => self.sql_err(e),
+        }
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<u32> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.not_a_database(e))
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let current = self.schema_version()? as usize;
+        if current > MIGRATIONS.len() {
+            return Err(Error::Schema {
+                path: self.path.clone(),
+                message: format!(
+                    "schema version {current} is newer than this taskmine understands ({}); upgrade taskmine",
+                    MIGRATIONS.len()
+                ),
+            });
+        }
+        if current == 0 {
+            let tables: i64 = self
+                .conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(|e| self.sql_err(e))?;
+            if tables > 0 {
+                return Err(Error::Schema {
+                    path: self.path.clone(),
+                    message: "a SQLite database, but not a taskmine UI log".into(),
+                });
+            }
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+            let version = i + 1;
+            let path = self.path.clone();
+            let tx = self.conn.transaction().map_err(|e| Error::Sqlite {
+                path: path.clone(),
+                source: e,
+            })?;
+            tx.execute_batch(sql)
+                .and_then(|_| tx.pragma_update(None, "user_version", version as i64))
+                .and_then(|_| tx.commit())
+                .map_err(|source| Error::Schema {
+                    path,
+                    message: format!("migration to schema version {version} failed: {source}"),
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Writes one batch of events in one transaction.
+    ///
+    /// `fill` pushes events into the sink; if it or any insert fails, nothing of the batch is stored
+    /// and the error is returned. With a `key` that was written before, `fill` is not called and the
+    /// result is [`BatchOutcome::AlreadyWritten`].
+    pub fn write_batch<E, F>(&mut self, key: Option<&str>, origin: &str, fill: F) -> Result<BatchOutcome, E>
+    where
+        E: From<Error>,
+        F: FnOnce(&mut EventSink<'_>) -> Result<(), E>,
+    {
+        let path = self.path.clone();
+        let sql = |source| Error::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        if let Some(key) = key {
+            let seen: Option<i64> = self
+                .conn
+                .query_row("SELECT id FROM batches WHERE key = ?1", [key], |r| r.get(0))
+                .optional()
+                .map_err(sql)?;
+            if seen.is_some() {
+                return Ok(BatchOutcome::AlreadyWritten);
+            }
+        }
+        let tx = self.conn.transaction().map_err(sql)?;
+        let result = (|| {
+            let mut sink = EventSink::new(&tx, &mut self.cache, &path)?;
+            fill(&mut sink)?;
+            let events = sink.count;
+            drop(sink);
+            tx.execute(
+                "INSERT INTO batches (key, origin, events, written_at) VALUES (?1, ?2, ?3, ?4)",
+                params![key, origin, events as i64, jiff::Timestamp::now().as_microsecond()],
+            )
+            .map_err(sql)?;
+            tx.commit().map_err(sql)?;
+            Ok(BatchOutcome::Written { events })
+        })();
+        if result.is_err() {
+            // The transaction was rolled back when `tx` dropped; ids cached during it are invalid.
+            self.cache = Interned::default();
+        }
+        result
+    }
+
+    /// Deletes events older than `cutoff` (retention). Returns how many were deleted.
+    pub fn delete_before(&mut self, cutoff: Micros) -> Result<u64> {
+        let n = self
+            .conn
+            .execute("DELETE FROM events WHERE ts < ?1", [cutoff])
+            .map_err(|e| self.sql_err(e))?;
+        Ok(n as u64)
+    }
+
+    /// Counts of what the log holds.
+    pub fn stats(&self) -> Result<Stats> {
+        let one = |sql: &str| -> Result<i64> {
+            self.conn
+                .query_row(sql, [], |r| r.get(0))
+                .map_err(|e| self.sql_err(e))
+        };
+        let mut stats = Stats {
+            events: one("SELECT count(*) FROM events")? as u64,
+            users: one("SELECT count(DISTINCT s.user_id) FROM sessions s WHERE EXISTS (SELECT 1 FROM events e WHERE e.session_id = s.id)")? as u64,
+            hosts: one("SELECT count(DISTINCT s.host_id) FROM sessions s WHERE EXISTS (SELECT 1 FROM events e WHERE e.session_id = s.id)")? as u64,
+            sessions: one("SELECT count(*) FROM sessions s WHERE EXISTS (SELECT 1 FROM events e WHERE e.session_id = s.id)")? as u64,
+            apps: one("SELECT count(DISTINCT app_id) FROM events")? as u64,
+            windows: one("SELECT count(DISTINCT window_id) FROM events")? as u64,
+            ..Stats::default()
+        };
+        let (first, last): (Option<i64>, Option<i64>) = self
+            .conn
+            .query_row("SELECT min(ts), max(ts) FROM events", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(|e| self.sql_err(e))?;
+        stats.first_ts = first;
+        stats.last_ts = last;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT kind, count(*) FROM events GROUP BY kind")
+            .map_err(|e| self.sql_err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(|e| self.sql_err(e))?;
+        for row in rows {
+            let (code, n) = row.map_err(|e| self.sql_err(e))?;
+            let name = EventKind::from_code(code)
+                .map(|k| k.as_str().to_owned())
+                .unwrap_or_else(|| format!("unknown({code})"));
+            stats.by_kind.insert(name, n as u64);
+        }
+        Ok(stats)
+    }
+
+    /// The interning tables, for resolving the ids of [`EventRow`]s.
+    pub fn dictionary(&self) -> Result<Dictionary> {
+        let mut d = Dictionary::default();
+        self.read_names("SELECT id, name FROM users", &mut d.users)?;
+        self.read_names("SELECT id, name FROM hosts", &mut d.hosts)?;
+        self.read_names("SELECT id, name FROM apps", &mut d.apps)?;
+        self.read_names("SELECT id, title FROM windows", &mut d.windows)?;
+        self.read_names("SELECT id, name FROM cases", &mut d.cases)?;
+        let err = |e| self.sql_err(e);
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, name, user_id, host_id FROM sessions ORDER BY id")
+            .map_err(err)?;
+        let mut rows = stmt.query([]).map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            let id: usize = r.get::<_, i64>(0).map_err(err)? as usize;
+            if d.sessions.len() <= id {
+                d.sessions.resize(id + 1, SessionInfo::default());
+            }
+            d.sessions[id] = SessionInfo {
+                name: r.get(1).map_err(err)?,
+                user: r.get::<_, i64>(2).map_err(err)? as u32,
+                host: r.get::<_, i64>(3).map_err(err)? as u32,
+            };
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, role, name, ident FROM elements ORDER BY id")
+            .map_err(err)?;
+        let mut rows = stmt.query([]).map_err(err)?;
+        d.elements.push(None);
+        while let Some(r) = rows.next().map_err(err)? {
+            let id: usize = r.get::<_, i64>(0).map_err(err)? as usize;
+            if d.elements.len() <= id {
+                d.elements.resize(id + 1, None);
+            }
+            let part = |i| -> rusqlite::Result<Option<String>> {
+                let s: String = r.get(i)?;
+                Ok((!s.is_empty()).then_some(s))
+            };
+            d.elements[id] = Some(Element {
+                role: part(1).map_err(err)?,
+                name: part(2).map_err(err)?,
+                id: part(3).map_err(err)?,
+            });
+        }
+        Ok(d)
+    }
+
+    fn read_names(&self, sql: &str, into: &mut Vec<String>) -> Result<()> {
+        let err = |e| self.sql_err(e);
+        let mut stmt = self.conn.prepare(sql).map_err(err)?;
+        let mut rows = stmt.query([]).map_err(err)?;
+        into.clear();
+        into.push(String::new());
+        while let Some(r) = rows.next().map_err(err)? {
+            let id = r.get::<_, i64>(0).map_err(err)? as usize;
+            if into.len() <= id {
+                into.resize(id + 1, String::new());
+            }
+            into[id] = r.get(1).map_err(err)?;
+        }
+        Ok(())
+    }
+
+    /// Visits every event in (session, time) order as an [`EventRow`] of interned ids.
+    pub fn scan<E, F>(&self, mut visit: F) -> Result<(), E>
+    where
+        E: From<Error>,
+        F: FnMut(EventRow<'_>) -> Result<(), E>,
+    {
+        let err = |e| self.sql_err(e);
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, session_id, ts, kind, app_id, window_id, element_id, x, y, wx, wy,
+                        text, value_hash, case_id, attrs
+                 FROM events ORDER BY session_id, ts, id",
+            )
+            .map_err(err)?;
+        let mut rows = stmt.query([]).map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            let row = read_row(r).map_err(err)?;
+            visit(row)?;
+        }
+        Ok(())
+    }
+
+    /// Visits every event in (session, time) order with its strings resolved.
+    pub fn for_each_event<E, F>(&self, mut visit: F) -> Result<(), E>
+    where
+        E: From<Error>,
+        F: FnMut(&Event) -> Result<(), E>,
+    {
+        let d = self.dictionary()?;
+        self.scan(|row| visit(&d.resolve(&row)))
+    }
+
+    /// All events, resolved, in (session, time) order. For small logs and tests; large logs use
+    /// [`Store::scan`] or [`Store::for_each_event`].
+    pub fn events(&self) -> Result<Vec<Event>> {
+        let mut out = Vec::new();
+        self.for_each_event(|e| -> Result<()> {
+            out.push(e.clone());
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The underlying connection, for crates downstream that keep their own tables in the same file
+    /// (the miner's results). They must not write to the tables of this module.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn read_row<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<EventRow<'r>> {
+    let kind_code: i64 = r.get(3)?;
+    let kind = EventKind::from_code(kind_code).ok_or_else(|| {
+        rusqlite::Error::IntegralValueOutOfRange(3, kind_code)
+    })?;
+    let text = match r.get_ref(11)? {
+        rusqlite::types::ValueRef::Text(t) => Some(std::str::from_utf8(t).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(11, rusqlite::types::Type::Text, Box::new(e))
+        })?),
+        _ => None,
+    };
+    let attrs = match r.get_ref(14)? {
+        rusqlite::types::ValueRef::Text(t) => Some(std::str::from_utf8(t).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(14, rusqlite::types::Type::Text, Box::new(e))
+        })?),
+        _ => None,
+    };
+    Ok(EventRow {
+        id: r.get(0)?,
+        session: r.get::<_, i64>(1)? as u32,
+        ts: r.get(2)?,
+        kind,
+        app: r.get::<_, i64>(4)? as u32,
+        window: r.get::<_, i64>(5)? as u32,
+        element: r.get::<_, Option<i64>>(6)?.unwrap_or(0) as u32,
+        x: r.get(7)?,
+        y: r.get(8)?,
+        wx: r.get(9)?,
+        wy: r.get(10)?,
+        text,
+        value_hash: r.get::<_, Option<i64>>(12)?.map(|v| ValueHash(v as u64)),
+        case: r.get::<_, Option<i64>>(13)?.unwrap_or(0) as u32,
+        attrs,
+    })
+}
+
+impl Dictionary {
+    /// The event a row stands for.
+    pub fn resolve(&self, row: &EventRow<'_>) -> Event {
+        let session = self.sessions.get(row.session as usize).cloned().unwrap_or_default();
+        let name = |v: &Vec<String>, i: u32| v.get(i as usize).cloned().unwrap_or_default();
+        Event {
+            user: name(&self.users, session.user),
+            host: name(&self.hosts, session.host),
+            session: session.name,
+            ts: row.ts,
+            kind: row.kind,
+            app: name(&self.apps, row.app),
+            window: name(&self.windows, row.window),
+            element: self.elements.get(row.element as usize).cloned().flatten(),
+            x: row.x,
+            y: row.y,
+            wx: row.wx,
+            wy: row.wy,
+            text: row.text.map(str::to_owned),
+            value_hash: row.value_hash,
+            case: (row.case != 0).then(|| name(&self.cases, row.case)),
+            attrs: row
+                .attrs
+                .and_then(|a| serde_json::from_str(a).ok())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Receives the events of one batch inside its transaction. Built by [`Store::write_batch`].
+pub struct EventSink<'t> {
+    tx: &'t Transaction<'t>,
+    cache: &'t mut Interned,
+    path: &'t Path,
+    insert_event: Statement<'t>,
+    count: u64,
+}
+
+impl<'t> EventSink<'t> {
+    fn new(tx: &'t Transaction<'t>, cache: &'t mut Interned, path: &'t Path) -> Result<Self> {
+        let insert_event = tx
+            .prepare(
+                "INSERT INTO events (session_id, ts, kind, app_id, window_id, element_id, x, y, wx, wy,
+                                     text, value_hash, case_id, attrs)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )
+            .map_err(|source| Error::Sqlite {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(EventSink {
+            tx,
+            cache,
+            path,
+            insert_event,
+            count: 0,
+        })
+    }
+
+    fn sql_err(&self, source: rusqlite::Error) -> Error {
+        Error::Sqlite {
+            path: self.path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// How many events this batch has received so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Adds one event to the batch.
+    pub fn push(&mut self, e: &Event) -> Result<()> {
+        if e.session.is_empty() {
+            return Err(Error::Invalid("an event needs a session".into()));
+        }
+        let user = intern(self.tx, &mut self.cache.users, "users", "name", &e.user)
+            .map_err(|s| self.sql_err(s))?;
+        let host = intern(self.tx, &mut self.cache.hosts, "hosts", "name", &e.host)
+            .map_err(|s| self.sql_err(s))?;
+        let session = self.session_id(&e.session, user, host)?;
+        let app = intern(self.tx, &mut self.cache.apps, "apps", "name", &e.app)
+            .map_err(|s| self.sql_err(s))?;
+        let window = intern(self.tx, &mut self.cache.windows, "windows", "title", &e.window)
+            .map_err(|s| self.sql_err(s))?;
+        let element = match &e.element {
+            Some(el) if !el.is_empty() => Some(self.element_id(el)?),
+            _ => None,
+        };
+        let case = match &e.case {
+            Some(c) => Some(self.case_id(session, c)?),
+            None => None,
+        };
+        let attrs = if e.attrs.is_empty() {
+            None
+        } else {
+            Some(serde_json::to_string(&e.attrs).map_err(|x| Error::Invalid(x.to_string()))?)
+        };
+        self.insert_event
+            .execute(params![
+                session,
+                e.ts,
+                e.kind.code(),
+                app,
+                window,
+                element,
+                e.x,
+                e.y,
+                e.wx,
+                e.wy,
+                e.text,
+                e.value_hash.map(|v| v.0 as i64),
+                case,
+                attrs,
+            ])
+            .map_err(|s| self.sql_err(s))?;
+        self.count += 1;
+        Ok(())
+    }
+
+    fn session_id(&mut self, name: &str, user: i64, host: i64) -> Result<i64> {
+        if let Some(&id) = self.cache.sessions.get(&(name.to_owned(), user, host)) {
+            return Ok(id);
+        }
+        let id = lookup_or_insert(
+            self.tx,
+            "SELECT id FROM sessions WHERE name = ?1 AND user_id = ?2 AND host_id = ?3",
+            "INSERT INTO sessions (name, user_id, host_id) VALUES (?1, ?2, ?3)",
+            params![name, user, host],
+        )
+        .map_err(|s| self.sql_err(s))?;
+        self.cache.sessions.insert((name.to_owned(), user, host), id);
+        Ok(id)
+    }
+
+    fn element_id(&mut self, el: &Element) -> Result<i64> {
+        if let Some(&id) = self.cache.elements.get(el) {
+            return Ok(id);
+        }
+        let part = |p: &Option<String>| p.clone().unwrap_or_default();
+        let id = lookup_or_insert(
+            self.tx,
+            "SELECT id FROM elements WHERE role = ?1 AND name = ?2 AND ident = ?3",
+            "INSERT INTO elements (role, name, ident) VALUES (?1, ?2, ?3)",
+            params![part(&el.role), part(&el.name), part(&el.id)],
+        )
+        .map_err(|s| self.sql_err(s))?;
+        self.cache.elements.insert(el.clone(), id);
+        Ok(id)
+    }
+
+    fn case_id(&mut self, session: i64, name: &str) -> Result<i64> {
+        if let Some(&id) = self.cache.cases.get(&(session, name.to_owned())) {
+            return Ok(id);
+        }
+        let id = lookup_or_insert(
+            self.tx,
+            "SELECT id FROM cases WHERE session_id = ?1 AND name = ?2",
+            "INSERT INTO cases (session_id, name) VALUES (?1, ?2)",
+            params![session, name],
+        )
+        .map_err(|s| self.sql_err(s))?;
+        self.cache.cases.insert((session, name.to_owned()), id);
+        Ok(id)
+    }
+}
+
+fn intern(
+    tx: &Transaction<'_>,
+    cache: &mut HashMap<String, i64>,
+    table: &str,
+    column: &str,
+    value: &str,
+) -> rusqlite::Result<i64> {
+    if let Some(&id) = cache.get(value) {
+        return Ok(id);
+    }
+    let id = lookup_or_insert(
+        tx,
+        &format!("SELECT id FROM {table} WHERE {column} = ?1"),
+        &format!("INSERT INTO {table} ({column}) VALUES (?1)"),
+        params![value],
+    )?;
+    cache.insert(value.to_owned(), id);
+    Ok(id)
+}
+
+fn lookup_or_insert(
+    tx: &Transaction<'_>,
+    select: &str,
+    insert: &str,
+    values: &[&dyn rusqlite::ToSql],
+) -> rusqlite::Result<i64> {
+    let found: Option<i64> = tx
+        .prepare_cached(select)?
+        .query_row(values, |r| r.get(0))
+        .optional()?;
+    match found {
+        Some(id) => Ok(id),
+        None => {
+            tx.prepare_cached(insert)?.execute(values)?;
+            Ok(tx.last_insert_rowid())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(i: i64) -> Event {
+        let mut e = Event::new("s1", "u1", 1_700_000_000_000_000 + i * 1000, EventKind::Click);
+        e.host = "h1".into();
+        e.app = if i % 2 == 0 { "xterm" } else { "firefox" }.into();
+        e.window = format!("Invoice {}", i % 3);
+        e.element = Some(Element {
+            role: Some("button".into()),
+            name: Some("OK".into()),
+            id: None,
+        });
+        e.x = Some(10);
+        e.y = Some(20);
+        e.value_hash = Some(ValueHash(u64::MAX - i as u64));
+        e.case = Some(format!("c{}", i / 2));
+        e.attrs.insert("url".into(), "https://example.org".into());
+        e
+    }
+
+    #[test]
+    fn events_round_trip_through_the_store() {
+        let mut store = Store::open_in_memory().unwrap();
+        let events: Vec<Event> = (0..10).map(sample).collect();
+        let out = store
+            .write_batch(Some("k"), "test", |sink| -> Result<()> {
+                for e in &events {
+                    sink.push(e)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(out, BatchOutcome::Written { events: 10 });
+        assert_eq!(store.events().unwrap(), events);
+        let stats = store.stats().unwrap();
+        assert_eq!(stats.events, 10);
+        assert_eq!(stats.apps, 2);
+        assert_eq!(stats.windows, 3);
+        assert_eq!(stats.users, 1);
+        assert_eq!(stats.by_kind.get("click"), Some(&10));
+        assert_eq!(stats.first_ts, Some(events[0].ts));
+        assert_eq!(stats.last_ts, Some(events[9].ts));
+    }
+
+    #[test]
+    fn a_batch_key_is_written_once() {
+        let mut store = Store::open_in_memory().unwrap();
+        let write = |store: &mut Store| {
+            store
+                .write_batch(Some("same"), "test", |sink| -> Result<()> { sink.push(&sample(1)) })
+                .unwrap()
+        };
+        assert_eq!(write(&mut store), BatchOutcome::Written { events: 1 });
+        assert_eq!(write(&mut store), BatchOutcome::AlreadyWritten);
+        assert_eq!(store.stats().unwrap().events, 1);
+    }
+
+    #[test]
+    fn a_failed_batch_leaves_nothing_and_later_batches_still_intern_correctly() {
+        let mut store = Store::open_in_memory().unwrap();
+        store
+            .write_batch(None, "first", |sink| -> Result<()> { sink.push(&sample(0)) })
+            .unwrap();
+        let before = store.events().unwrap();
+        let err = store
+            .write_batch(Some("bad"), "second", |sink| -> Result<()> {
+                let mut e = sample(1);
+                e.app = "only-in-failed-batch".into();
+                sink.push(&e)?;
+                Err(Error::Invalid("boom".into()))
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("boom"));
+        assert_eq!(store.events().unwrap(), before);
+        // The failed batch's key is free again, and its interned app must not leak a stale id.
+        let mut e = sample(1);
+        e.app = "only-in-failed-batch".into();
+        store
+            .write_batch(Some("bad"), "retry", |sink| -> Result<()> { sink.push(&e) })
+            .unwrap();
+        assert_eq!(store.events().unwrap().last().unwrap().app, "only-in-failed-batch");
+    }
+
+    #[test]
+    fn reopening_a_database_keeps_events_and_schema_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.db");
+        {
+            let mut store = Store::open(&path).unwrap();
+            store
+                .write_batch(None, "t", |sink| -> Result<()> { sink.push(&sample(0)) })
+                .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap() as usize, MIGRATIONS.len());
+        assert_eq!(store.events().unwrap(), vec![sample(0)]);
+    }
+
+    #[test]
+    fn a_newer_schema_or_a_foreign_database_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let newer = dir.path().join("newer.db");
+        Connection::open(&newer)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        let err = Store::open(&newer).err().unwrap().to_string();
+        assert!(err.contains("newer.db") && err.contains("99"), "{err}");
+
+        let foreign = dir.path().join("foreign.db");
+        Connection::open(&foreign)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x)")
+            .unwrap();
+        let err = Store::open(&foreign).err().unwrap().to_string();
+        assert!(err.contains("not a taskmine UI log"), "{err}");
+
+        let text = dir.path().join("text.db");
+        std::fs::write(&text, "this is not sqlite at all, just some text bytes padded out ....................................").unwrap();
+        let err = Store::open(&text).err().unwrap().to_string();
+        assert!(err.contains("text.db"), "{err}");
+    }
+
+    #[test]
+    fn scan_gives_interned_ids_that_the_dictionary_resolves() {
+        let mut store = Store::open_in_memory().unwrap();
+        store
+            .write_batch(None, "t", |sink| -> Result<()> {
+                for i in 0..4 {
+                    sink.push(&sample(i))?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        let d = store.dictionary().unwrap();
+        let mut apps = Vec::new();
+        store
+            .scan(|row| -> Result<()> {
+                apps.push(d.apps[row.app as usize].clone());
+                assert_ne!(row.element, 0);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(apps, ["xterm", "firefox", "xterm", "firefox"]);
+    }
+
+    #[test]
+    fn retention_deletes_only_older_events() {
+        let mut store = Store::open_in_memory().unwrap();
+        store
+            .write_batch(None, "t", |sink| -> Result<()> {
+                for i in 0..10 {
+                    sink.push(&sample(i))?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        let cutoff = sample(4).ts;
+        assert_eq!(store.delete_before(cutoff).unwrap(), 4);
+        assert!(store.events().unwrap().iter().all(|e| e.ts >= cutoff));
+    }
+}
