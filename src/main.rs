@@ -1,1 +1,49 @@
-fn main() {}
+//! The `taskmine` command line: a thin layer that parses arguments and calls the crates.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+mod ui;
+
+pub use ui::Ui;
+
+#[derive(Parser)]
+#[command(name = "taskmine", version, about = "Record desktop work, mine its routines, draft and replay bots")]
+struct Cli {
+    /// Show no progress bars.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print what the UI log holds: events, users, apps, time span, events per kind.
+    Stats(cmd::stats::StatsArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TASKMINE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let ui = Ui::new(cli.quiet);
+    let result = match cli.command {
+        Command::Stats(args) => cmd::stats::run(args, &ui),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line, with the causes after colons: the user needs what went wrong and where.
+            eprintln!("taskmine: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

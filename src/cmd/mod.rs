@@ -1,0 +1,22 @@
+//! One module per subcommand: each has its `Args` (clap) and a `run`.
+
+pub mod stats;
+
+use std::path::PathBuf;
+
+/// The database every command reads or writes, unless `--db` names another.
+pub const DEFAULT_DB: &str = "taskmine.db";
+
+/// The `--db` option shared by the commands that use the store.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DbArg {
+    /// The UI log database (SQLite).
+    #[arg(long, default_value = DEFAULT_DB, env = "TASKMINE_DB")]
+    pub db: PathBuf,
+}
+
+impl DbArg {
+    pub fn open(&self) -> anyhow::Result<uilog::Store> {
+        Ok(uilog::Store::open(&self.db)?)
+    }
+}

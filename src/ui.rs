@@ -1,0 +1,52 @@
+//! What every command shares about talking to the person at the terminal.
+
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Progress bars, or none with `--quiet` (and none when stderr is not a terminal, which indicatif
+/// detects on its own).
+pub struct Ui {
+    quiet: bool,
+}
+
+impl Ui {
+    pub fn new(quiet: bool) -> Ui {
+        Ui { quiet }
+    }
+
+    /// A bar counting `len` units of `unit` (events, bytes…).
+    pub fn bar(&self, len: u64, message: &str, unit: &str) -> ProgressBar {
+        let bar = if self.quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr())
+        };
+        let template = if unit == "bytes" {
+            "{msg:>10} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})"
+        } else {
+            "{msg:>10} [{bar:30}] {human_pos}/{human_len} {prefix} ({per_sec}, {eta})"
+        };
+        bar.set_style(
+            ProgressStyle::with_template(template)
+                .expect("a valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(unit.to_owned());
+        bar.set_message(message.to_owned());
+        bar
+    }
+
+    /// A spinner for work whose size is not known in advance.
+    pub fn spinner(&self, message: &str) -> ProgressBar {
+        let bar = if self.quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+        };
+        bar.set_style(ProgressStyle::with_template("{spinner} {msg} {human_pos} ({per_sec})").expect("a valid template"));
+        bar.set_message(message.to_owned());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    }
+}
