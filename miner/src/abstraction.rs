@@ -1,0 +1,520 @@
+//! Abstraction: an event becomes an action label (kind + app + title template + element).
+//!
+//! Window titles carry the data a task works on ("Invoice 4711 - Editor", "report-0312.xlsx - Calc"),
+//! so two steps of the same routine rarely have the same title. Titles are templated once per distinct
+//! title of the log's dictionary (never per event):
+//! 1. user rules from a rules file are tried first; the first matching rule decides the template;
+//! 2. tokens that are data by their shape become placeholders: dates `<date>`, numbers `<n>`, tokens
+//!    mixing letters and digits `<id>`, file names `<file>`;
+//! 3. tokens that vary across otherwise-equal titles become `<*>`: titles that share a prefix and a
+//!    suffix and differ in a middle of one to three tokens are merged when at least
+//!    `min_distinct` different middles occur.
+//!
+//! Labels are interned: the rest of the miner works on `u32` action ids.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use uilog::{Dictionary, EventKind};
+
+use crate::error::{Error, Result};
+use crate::fxhash::FxHashMap;
+
+/// User rules for window titles, read from a YAML file:
+///
+/// ```yaml
+/// titles:
+///   - pattern: '^Invoice \d+ - (.*)$'   # a regular expression over the whole title
+///     template: 'Invoice <id> - $1'     # its replacement ($1… are capture groups)
+///   - pattern: '^Inbox - Mail$'         # no template: keep the title as it is
+/// ```
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    #[serde(default)]
+    pub titles: Vec<TitleRule>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TitleRule {
+    pub pattern: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+}
+
+impl Rules {
+    /// Reads a rules file; errors name the file, the line and the field.
+    pub fn from_file(path: &Path) -> Result<Rules> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Rules::parse(&text, path)
+    }
+
+    /// Parses rules from YAML text; `file` names the source in errors.
+    pub fn parse(text: &str, file: &Path) -> Result<Rules> {
+        let rules: Rules = serde_norway::from_str(text).map_err(|e| Error::Parse {
+            file: file.to_path_buf(),
+            line: e.location().map(|l| l.line() as u64).unwrap_or(0),
+            field: "titles".into(),
+            message: e.to_string(),
+        })?;
+        rules.compile(file)?;
+        Ok(rules)
+    }
+
+    fn compile(&self, file: &Path) -> Result<Vec<(regex::Regex, Option<String>)>> {
+        self.titles
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let re = regex::Regex::new(&r.pattern).map_err(|e| Error::Parse {
+                    file: file.to_path_buf(),
+                    line: 0,
+                    field: format!("titles[{i}].pattern"),
+                    message: e.to_string(),
+                })?;
+                Ok((re, r.template.clone()))
+            })
+            .collect()
+    }
+}
+
+/// The template of every window title of a log.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TitleTemplates {
+    /// Template id → template text. Sorted, so ids do not depend on the order titles were seen.
+    pub templates: Vec<String>,
+    /// Window id (of the store's dictionary) → template id.
+    pub of_window: Vec<u32>,
+}
+
+/// Templates every title of `titles` (indexed by window id).
+pub fn template_titles(titles: &[String], rules: &Rules, min_distinct: usize) -> TitleTemplates {
+    let compiled = rules.compile(Path::new("<rules>")).unwrap_or_default();
+    let mut fixed: Vec<Option<String>> = vec![None; titles.len()];
+    for (i, t) in titles.iter().enumerate() {
+        for (re, template) in &compiled {
+            if re.is_match(t) {
+                fixed[i] = Some(match template {
+                    Some(tpl) => re.replace(t, tpl.as_str()).into_owned(),
+                    None => t.clone(),
+                });
+                break;
+            }
+        }
+    }
+    // Token vocabulary shared by all titles, so that comparing token sequences compares integers.
+    let mut vocab: HashMap<String, u32> = HashMap::new();
+    let mut words: Vec<String> = Vec::new();
+    let mut intern = |w: String, vocab: &mut HashMap<String, u32>| -> u32 {
+        if let Some(&id) = vocab.get(&w) {
+            return id;
+        }
+        let id = words.len() as u32;
+        words.push(w.clone());
+        vocab.insert(w, id);
+        id
+    };
+    let star = intern("<*>".into(), &mut vocab);
+    let mut toks: Vec<Vec<u32>> = Vec::with_capacity(titles.len());
+    for (i, t) in titles.iter().enumerate() {
+        if fixed[i].is_some() {
+            toks.push(Vec::new());
+            continue;
+        }
+        toks.push(t.split_whitespace().map(|w| intern(shape(w), &mut vocab)).collect());
+    }
+    // Two rounds catch titles with two independent varying parts.
+    for _ in 0..2 {
+        if !merge_varying_middles(&mut toks, star, min_distinct) {
+            break;
+        }
+    }
+    let texts: Vec<String> = titles
+        .iter()
+        .enumerate()
+        .map(|(i, _)| match &fixed[i] {
+            Some(f) => f.clone(),
+            None => toks[i].iter().map(|&w| words[w as usize].as_str()).collect::<Vec<_>>().join(" "),
+        })
+        .collect();
+    let mut templates: Vec<String> = texts.clone();
+    templates.sort();
+    templates.dedup();
+    let of_window = texts
+        .iter()
+        .map(|t| templates.binary_search(t).expect("present") as u32)
+        .collect();
+    TitleTemplates {
+        templates,
+        of_window,
+    }
+}
+
+/// Replaces the varying middle of titles by `star`; returns whether anything changed.
+///
+/// Each title takes its most specific eligible key (most fixed tokens). A key is eligible while the
+/// titles that take it show at least `min_distinct` different middles; keys that fall below are
+/// dropped and titles choose again, so a title is not merged into a broad key ("<*> - CRM") only
+/// because more specific groups ("Customer <*> - CRM") counted towards it.
+fn merge_varying_middles(toks: &mut [Vec<u32>], star: u32, min_distinct: usize) -> bool {
+    let mut unique: Vec<Vec<u32>> = toks.iter().filter(|t| !t.is_empty()).cloned().collect();
+    unique.sort();
+    unique.dedup();
+    let keys: Vec<Vec<(Vec<u32>, usize, usize)>> = unique.iter().map(|t| split_keys(t)).collect();
+    let mut eligible: BTreeMap<&[u32], ()> = BTreeMap::new();
+    let mut middles: HashMap<&[u32], Vec<&[u32]>> = HashMap::new();
+    for (t, ks) in unique.iter().zip(&keys) {
+        for (k, p, m) in ks {
+            middles.entry(k.as_slice()).or_default().push(&t[*p..p + m]);
+        }
+    }
+    for (k, mids) in &mut middles {
+        mids.sort();
+        mids.dedup();
+        if mids.len() >= min_distinct && !mids.iter().all(|m| *m == [star]) {
+            eligible.insert(k, ());
+        }
+    }
+    let mut choice: Vec<Option<usize>> = vec![None; unique.len()];
+    loop {
+        for (i, (t, ks)) in unique.iter().zip(&keys).enumerate() {
+            choice[i] = ks
+                .iter()
+                .enumerate()
+                .filter(|(_, (k, _, _))| eligible.contains_key(k.as_slice()))
+                .max_by(|(_, (ka, _, ma)), (_, (kb, _, mb))| {
+                    (t.len() - ma, std::cmp::Reverse(ka)).cmp(&(t.len() - mb, std::cmp::Reverse(kb)))
+                })
+                .map(|(j, _)| j);
+        }
+        let mut taken: BTreeMap<&[u32], Vec<&[u32]>> = BTreeMap::new();
+        for (i, c) in choice.iter().enumerate() {
+            if let Some(j) = *c {
+                let (k, p, m) = &keys[i][j];
+                taken.entry(k.as_slice()).or_default().push(&unique[i][*p..p + m]);
+            }
+        }
+        let mut dropped = false;
+        for (k, mut mids) in taken {
+            mids.sort();
+            mids.dedup();
+            if mids.len() < min_distinct {
+                eligible.remove(k);
+                dropped = true;
+            }
+        }
+        if !dropped {
+            break;
+        }
+    }
+    let mut replaced: HashMap<&[u32], Vec<u32>> = HashMap::new();
+    for (i, c) in choice.iter().enumerate() {
+        if let Some(j) = *c {
+            let (_, p, m) = keys[i][j];
+            let t = &unique[i];
+            let mut out = t[..p].to_vec();
+            out.push(star);
+            out.extend_from_slice(&t[p + m..]);
+            replaced.insert(t.as_slice(), out);
+        }
+    }
+    let mut changed = false;
+    for t in toks.iter_mut() {
+        if let Some(out) = replaced.get(t.as_slice()) {
+            if out != t {
+                *t = out.clone();
+                changed = true;
+            }
+        }
+    }
+    changed
+}
+
+/// The keys a title's token sequence can be grouped by: a fixed prefix and suffix around a varying
+/// middle of one to three tokens, with the middle's start and length. The key starts with the prefix
+/// and suffix lengths so that keys of different shapes never collide.
+fn split_keys(t: &[u32]) -> Vec<(Vec<u32>, usize, usize)> {
+    let n = t.len();
+    let mut out = Vec::new();
+    for p in 0..n {
+        for m in 1..=3.min(n - p) {
+            let s = n - p - m;
+            if p + s == 0 {
+                continue; // no fixed token left: everything would merge with everything
+            }
+            let mut key = Vec::with_capacity(n - m + 2);
+            key.push(p as u32);
+            key.push(s as u32);
+            key.extend_from_slice(&t[..p]);
+            key.extend_from_slice(&t[p + m..]);
+            out.push((key, p, m));
+        }
+    }
+    out
+}
+
+const FILE_EXTENSIONS: &[&str] = &[
+    "txt", "csv", "tsv", "xlsx", "xls", "xlsm", "docx", "doc", "pdf", "pptx", "ppt", "odt", "ods", "odp",
+    "md", "json", "xml", "html", "htm", "png", "jpg", "jpeg", "gif", "zip", "rs", "py", "js", "ts", "log",
+    "eml", "msg", "yaml", "yml", "toml", "sql", "db",
+];
+
+/// A title token as data-by-shape placeholder, or itself.
+fn shape(w: &str) -> String {
+    let core = w.trim_matches(|c: char| matches!(c, '(' | ')' | '[' | ']' | ',' | ';' | ':' | '"' | '\''));
+    if core.is_empty() {
+        return w.to_owned();
+    }
+    if is_date(core) {
+        return "<date>".into();
+    }
+    if let Some((stem, ext)) = core.rsplit_once('.') {
+        if !stem.is_empty() && FILE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()) {
+            return "<file>".into();
+        }
+    }
+    let digits = core.chars().filter(|c| c.is_ascii_digit()).count();
+    if digits == 0 {
+        return w.to_owned();
+    }
+    let numeric = core
+        .trim_start_matches(['#', '€', '$', '£', '-', '+'])
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '%'));
+    if numeric {
+        "<n>".into()
+    } else {
+        "<id>".into()
+    }
+}
+
+fn is_date(s: &str) -> bool {
+    let parts: Vec<&str> = s.split(['-', '/', '.']).collect();
+    if parts.len() != 3 || !parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())) {
+        return false;
+    }
+    let lens: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+    matches!(lens.as_slice(), [4, 1..=2, 1..=2] | [1..=2, 1..=2, 2] | [1..=2, 1..=2, 4])
+}
+
+/// What an action label is made of, as interned ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LabelKey {
+    pub kind: EventKind,
+    pub app: u32,
+    /// Template id of [`TitleTemplates`].
+    pub title: u32,
+    /// Element id of the store's dictionary; 0 for none.
+    pub element: u32,
+}
+
+/// An action, as the miner's results name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Action {
+    pub id: u32,
+    pub kind: EventKind,
+    pub app: String,
+    pub title: String,
+    /// `role "name" #id`, as far as known; empty when the event had no element.
+    pub element: String,
+    /// How many events of the log have this action.
+    pub events: u64,
+}
+
+impl Action {
+    /// One line: `click firefox "Invoice <id> - Editor" button "Save"`.
+    pub fn label(&self) -> String {
+        let mut s = format!("{} {} \"{}\"", self.kind, self.app, self.title);
+        if !self.element.is_empty() {
+            s.push(' ');
+            s.push_str(&self.element);
+        }
+        s
+    }
+}
+
+/// Interns label keys to dense action ids as events stream in.
+#[derive(Debug, Default)]
+pub struct Labeler {
+    index: FxHashMap<LabelKey, u32>,
+    pub keys: Vec<LabelKey>,
+    pub counts: Vec<u64>,
+}
+
+impl Labeler {
+    #[inline]
+    pub fn intern(&mut self, key: LabelKey) -> u32 {
+        let next = self.keys.len() as u32;
+        let id = *self.index.entry(key).or_insert(next);
+        if id == next {
+            self.keys.push(key);
+            self.counts.push(0);
+        }
+        self.counts[id as usize] += 1;
+        id
+    }
+
+    /// Renumbers actions in the order of their keys, so that ids do not depend on the order events
+    /// were read; returns old id → new id.
+    pub fn canonical_order(&mut self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.keys.len() as u32).collect();
+        order.sort_by_key(|&i| self.keys[i as usize]);
+        let mut remap = vec![0u32; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            remap[old as usize] = new as u32;
+        }
+        self.keys = order.iter().map(|&o| self.keys[o as usize]).collect();
+        self.counts = order.iter().map(|&o| self.counts[o as usize]).collect();
+        self.index = self.keys.iter().enumerate().map(|(i, k)| (*k, i as u32)).collect();
+        remap
+    }
+
+    /// The actions, resolved against the dictionary and the title templates.
+    pub fn actions(&self, dict: &Dictionary, titles: &TitleTemplates) -> Vec<Action> {
+        self.keys
+            .iter()
+            .zip(&self.counts)
+            .enumerate()
+            .map(|(i, (k, &n))| Action {
+                id: i as u32,
+                kind: k.kind,
+                app: dict.apps.get(k.app as usize).cloned().unwrap_or_default(),
+                title: titles.templates.get(k.title as usize).cloned().unwrap_or_default(),
+                element: element_text(dict, k.element),
+                events: n,
+            })
+            .collect()
+    }
+}
+
+fn element_text(dict: &Dictionary, id: u32) -> String {
+    let Some(Some(el)) = dict.elements.get(id as usize) else {
+        return String::new();
+    };
+    let mut parts = Vec::new();
+    if let Some(r) = &el.role {
+        parts.push(r.clone());
+    }
+    if let Some(n) = &el.name {
+        parts.push(format!("{n:?}"));
+    }
+    if let Some(i) = &el.id {
+        parts.push(format!("#{i}"));
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn titles(ts: &[&str]) -> Vec<String> {
+        ts.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn templated(ts: &[&str], rules: &Rules) -> Vec<String> {
+        let t = template_titles(&titles(ts), rules, 3);
+        t.of_window.iter().map(|&i| t.templates[i as usize].clone()).collect()
+    }
+
+    #[test]
+    fn data_shaped_tokens_become_placeholders() {
+        let out = templated(
+            &[
+                "Invoice 4711 - Editor",
+                "report-0312.xlsx - Calc",
+                "Order A-77b (2024-03-01)",
+                "Total: 1,234.50 €",
+                "Inbox - Mail",
+            ],
+            &Rules::default(),
+        );
+        assert_eq!(
+            out,
+            [
+                "Invoice <n> - Editor",
+                "<file> - Calc",
+                "Order <id> <date>",
+                "Total: <n> €",
+                "Inbox - Mail"
+            ]
+        );
+    }
+
+    #[test]
+    fn tokens_varying_across_otherwise_equal_titles_become_a_placeholder() {
+        let out = templated(
+            &[
+                "Customer Ann Lee - CRM",
+                "Customer Bob - CRM",
+                "Customer Carla Diaz Ruiz - CRM",
+                "Settings - CRM",
+                "Dashboard",
+            ],
+            &Rules::default(),
+        );
+        // Three different middles after "Customer" and before "- CRM" make a placeholder; "Settings -
+        // CRM" is one of only two titles of its shape ("<x> - CRM" has middles "Settings" and none
+        // other of length 1 with that suffix), so it stays.
+        assert_eq!(
+            out,
+            [
+                "Customer <*> - CRM",
+                "Customer <*> - CRM",
+                "Customer <*> - CRM",
+                "Settings - CRM",
+                "Dashboard"
+            ]
+        );
+    }
+
+    #[test]
+    fn two_different_titles_are_not_merged() {
+        let out = templated(&["Inbox - Mail", "Sent - Mail"], &Rules::default());
+        assert_eq!(out, ["Inbox - Mail", "Sent - Mail"]);
+    }
+
+    #[test]
+    fn user_rules_come_first_and_can_keep_a_title() {
+        let rules = Rules::parse(
+            "titles:\n  - pattern: '^Ticket (\\w+) - (.*)$'\n    template: 'Ticket <t> - $2'\n  - pattern: 'Build 42'\n",
+            Path::new("rules.yaml"),
+        )
+        .unwrap();
+        let out = templated(&["Ticket ABC - Jira", "Build 42 log", "Build 43 log"], &rules);
+        assert_eq!(out, ["Ticket <t> - Jira", "Build 42 log", "Build <n> log"]);
+    }
+
+    #[test]
+    fn a_bad_rules_file_names_file_line_and_field() {
+        let err = Rules::parse("titles:\n  - pattern: '('\n", Path::new("r.yaml")).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("r.yaml:0: field `titles[0].pattern`"), "{msg}");
+        let err = Rules::parse("titles:\n  - patern: x\n", Path::new("r.yaml")).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("r.yaml:2: field `titles`"), "{msg}");
+    }
+
+    #[test]
+    fn labels_are_interned_and_renumbered_canonically() {
+        let mut l = Labeler::default();
+        let k = |app| LabelKey {
+            kind: EventKind::Click,
+            app,
+            title: 0,
+            element: 0,
+        };
+        assert_eq!(l.intern(k(5)), 0);
+        assert_eq!(l.intern(k(2)), 1);
+        assert_eq!(l.intern(k(5)), 0);
+        let remap = l.canonical_order();
+        assert_eq!(remap, [1, 0]);
+        assert_eq!(l.keys[0].app, 2);
+        assert_eq!(l.counts, [1, 2]);
+    }
+}

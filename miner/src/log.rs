@@ -1,0 +1,150 @@
+//! The log as the miner holds it: one flat, compact row per event, ordered per user by time.
+
+use uilog::{Dictionary, EventKind, Micros, Store};
+
+use crate::abstraction::{template_titles, Action, LabelKey, Labeler, Rules, TitleTemplates};
+use crate::error::Result;
+use crate::progress::Progress;
+
+/// One event as the miner needs it: 40 bytes, no strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ev {
+    /// The store's event id.
+    pub id: i64,
+    pub ts: Micros,
+    /// The value hash, 0 when the event has none.
+    pub value: u64,
+    /// Session id of the store's dictionary.
+    pub session: u32,
+    /// Action id.
+    pub action: u32,
+    pub kind: EventKind,
+    /// An idle period (idle_start/idle_end, which are not actions) came right before this event.
+    pub after_idle: bool,
+}
+
+/// How events become actions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AbstractionOptions {
+    pub rules: Rules,
+    /// How many different values a title part must take before it becomes a placeholder.
+    pub min_distinct: usize,
+}
+
+impl Default for AbstractionOptions {
+    fn default() -> Self {
+        AbstractionOptions {
+            rules: Rules::default(),
+            min_distinct: 3,
+        }
+    }
+}
+
+/// A loaded, abstracted log.
+#[derive(Debug)]
+pub struct Log {
+    pub dict: Dictionary,
+    pub titles: TitleTemplates,
+    pub actions: Vec<Action>,
+    /// Events ordered by (user, ts, session, id). Idle markers are not here.
+    pub events: Vec<Ev>,
+    /// The user of each session id.
+    pub session_user: Vec<u32>,
+}
+
+impl Log {
+    /// Reads every event of the store once, abstracting as it goes.
+    pub fn load(store: &Store, opts: &AbstractionOptions, progress: &mut dyn Progress) -> Result<Log> {
+        let dict = store.dictionary()?;
+        let titles = template_titles(&dict.windows, &opts.rules, opts.min_distinct);
+        let total: i64 = store
+            .connection()
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .map_err(|source| crate::Error::Sqlite {
+                path: store.path().to_path_buf(),
+                source,
+            })?;
+        progress.stage("load", total as u64);
+        let mut labeler = Labeler::default();
+        let mut events: Vec<Ev> = Vec::with_capacity(total as usize);
+        let mut idle_pending = false;
+        let mut last_session = u32::MAX;
+        let mut n = 0u64;
+        let of_window = &titles.of_window;
+        store.scan(|row| -> Result<()> {
+            n += 1;
+            if n % 65_536 == 0 {
+                progress.advance(65_536);
+            }
+            if row.session != last_session {
+                idle_pending = false;
+                last_session = row.session;
+            }
+            if matches!(row.kind, EventKind::IdleStart | EventKind::IdleEnd) {
+                idle_pending = true;
+                return Ok(());
+            }
+            let key = LabelKey {
+                kind: row.kind,
+                app: row.app,
+                title: of_window.get(row.window as usize).copied().unwrap_or(0),
+                element: row.element,
+            };
+            events.push(Ev {
+                id: row.id,
+                ts: row.ts,
+                value: row.value_hash.map_or(0, |v| v.0),
+                session: row.session,
+                action: labeler.intern(key),
+                kind: row.kind,
+                after_idle: std::mem::take(&mut idle_pending),
+            });
+            Ok(())
+        })?;
+        progress.advance(n % 65_536);
+        progress.finish();
+        let session_user: Vec<u32> = dict.sessions.iter().map(|s| s.user).collect();
+        Ok(Log::assemble(dict, titles, labeler, events, session_user))
+    }
+
+    /// Builds a log from events already abstracted (used by [`Log::load`] and by tests).
+    pub fn assemble(
+        dict: Dictionary,
+        titles: TitleTemplates,
+        mut labeler: Labeler,
+        mut events: Vec<Ev>,
+        session_user: Vec<u32>,
+    ) -> Log {
+        let remap = labeler.canonical_order();
+        for e in &mut events {
+            e.action = remap[e.action as usize];
+        }
+        let user = |s: u32| session_user.get(s as usize).copied().unwrap_or(0);
+        // The store gives (session, ts) order; a user's sessions may interleave in time (two hosts),
+        // so the per-user stream is a sort, skipped when the order already holds.
+        let key = |e: &Ev| (user(e.session), e.ts, e.session, e.id);
+        if !events.is_sorted_by_key(key) {
+            events.sort_by_key(key);
+        }
+        let actions = labeler.actions(&dict, &titles);
+        Log {
+            dict,
+            titles,
+            actions,
+            events,
+            session_user,
+        }
+    }
+
+    pub fn user_of(&self, e: &Ev) -> u32 {
+        self.session_user.get(e.session as usize).copied().unwrap_or(0)
+    }
+
+    pub fn user_name(&self, user: u32) -> &str {
+        self.dict.users.get(user as usize).map_or("", |s| s.as_str())
+    }
+
+    pub fn session_name(&self, session: u32) -> &str {
+        self.dict.sessions.get(session as usize).map_or("", |s| s.name.as_str())
+    }
+}

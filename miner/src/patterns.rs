@@ -1,0 +1,398 @@
+//! Closed sequential patterns with gaps, BIDE-style (Wang & Han, ICDE 2004), over integer items.
+//!
+//! A pattern is a sequence of items; a sequence *supports* it when the pattern is a subsequence of it
+//! (gaps allowed). Support is the summed weight of the supporting sequences (identical segments are
+//! mined once, weighted by how often they occur). A pattern is *closed* when no pattern that contains
+//! it has the same support.
+//!
+//! The search grows patterns by appending items (PrefixSpan with pseudo-projection). A grown pattern is
+//! reported only when closed, which is checked without keeping earlier results:
+//! - no *forward* extension: no item follows the first instance of the pattern in every supporting
+//!   sequence;
+//! - no *backward* extension: for no `i` does one item occur, in every supporting sequence, between
+//!   the end of the first instance of `e1…e(i-1)` and the last-in-last appearance of `e_i` (the
+//!   "i-th maximum period").
+//!
+//! A prefix whose i-th *semi-maximum period* (between the first instance of `e1…e(i-1)` and the
+//! last-in-first appearance of `e_i`) holds a common item in every sequence cannot grow into any closed
+//! pattern, and its whole subtree is pruned (BackScan).
+
+/// Sequences stored flat: items of sequence `s` are `items[offsets[s]..offsets[s + 1]]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeqDb {
+    pub items: Vec<u32>,
+    pub offsets: Vec<u32>,
+    pub weights: Vec<u64>,
+}
+
+impl SeqDb {
+    pub fn new() -> SeqDb {
+        SeqDb {
+            items: Vec::new(),
+            offsets: vec![0],
+            weights: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, seq: &[u32], weight: u64) {
+        self.items.extend_from_slice(seq);
+        self.offsets.push(self.items.len() as u32);
+        self.weights.push(weight);
+    }
+
+    pub fn len(&self) -> usize {
+        self.weights.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.weights.is_empty()
+    }
+
+    #[inline]
+    pub fn seq(&self, s: usize) -> &[u32] {
+        &self.items[self.offsets[s] as usize..self.offsets[s + 1] as usize]
+    }
+}
+
+/// A closed pattern with the sequences that support it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern {
+    pub items: Vec<u32>,
+    pub support: u64,
+    /// Indices of the supporting sequences, ascending.
+    pub seqs: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MineOptions {
+    pub min_support: u64,
+    pub min_len: usize,
+    /// Patterns are not grown beyond this length (a safety valve for pathological logs); a pattern cut
+    /// at this length is reported if no forward or backward extension exists *within* the limit.
+    pub max_len: usize,
+}
+
+/// All closed patterns with support ≥ `min_support` and length in `min_len..=max_len`, sorted by items.
+pub fn closed_patterns(db: &SeqDb, opts: &MineOptions) -> Vec<Pattern> {
+    let alphabet = db.items.iter().copied().max().map_or(0, |m| m as usize + 1);
+    let mut m = Miner {
+        db,
+        opts: *opts,
+        out: Vec::new(),
+        stamp: vec![u32::MAX; alphabet],
+        count: vec![0; alphabet],
+        prefix: Vec::new(),
+        first: Vec::new(),
+    };
+    let root: Vec<(u32, u32)> = (0..db.len() as u32).map(|s| (s, 0)).collect();
+    let frequent = m.frequent_after(&root);
+    for (item, _) in frequent {
+        let proj = project(db, &root, item);
+        m.prefix.push(item);
+        m.grow(&proj);
+        m.prefix.pop();
+    }
+    m.out.sort_by(|a, b| a.items.cmp(&b.items));
+    m.out
+}
+
+/// For each sequence of `proj`, the position just after the first occurrence of `item` at or after
+/// its position, when there is one.
+fn project(db: &SeqDb, proj: &[(u32, u32)], item: u32) -> Vec<(u32, u32)> {
+    let mut out = Vec::with_capacity(proj.len());
+    for &(s, pos) in proj {
+        let seq = db.seq(s as usize);
+        if let Some(k) = seq[pos as usize..].iter().position(|&x| x == item) {
+            out.push((s, pos + k as u32 + 1));
+        }
+    }
+    out
+}
+
+struct Miner<'a> {
+    db: &'a SeqDb,
+    opts: MineOptions,
+    out: Vec<Pattern>,
+    /// Per item: the last sequence (or period) that counted it, so each counts an item once.
+    stamp: Vec<u32>,
+    count: Vec<u64>,
+    prefix: Vec<u32>,
+    /// Scratch: positions of the first instance of the prefix in one sequence.
+    first: Vec<u32>,
+}
+
+impl Miner<'_> {
+    /// Items occurring after the projected positions, with their support, frequent ones only, sorted.
+    fn frequent_after(&mut self, proj: &[(u32, u32)]) -> Vec<(u32, u64)> {
+        let mut touched: Vec<u32> = Vec::new();
+        for (k, &(s, pos)) in proj.iter().enumerate() {
+            let w = self.db.weights[s as usize];
+            for &x in &self.db.seq(s as usize)[pos as usize..] {
+                let xi = x as usize;
+                if self.stamp[xi] != k as u32 {
+                    if self.count[xi] == 0 {
+                        touched.push(x);
+                    }
+                    self.stamp[xi] = k as u32;
+                    self.count[xi] += w;
+                }
+            }
+        }
+        let mut out: Vec<(u32, u64)> = touched
+            .iter()
+            .filter(|&&x| self.count[x as usize] >= self.opts.min_support)
+            .map(|&x| (x, self.count[x as usize]))
+            .collect();
+        for &x in &touched {
+            self.count[x as usize] = 0;
+            self.stamp[x as usize] = u32::MAX;
+        }
+        out.sort_unstable();
+        out
+    }
+
+    fn grow(&mut self, proj: &[(u32, u32)]) {
+        let support: u64 = proj.iter().map(|&(s, _)| self.db.weights[s as usize]).sum();
+        if self.backscan_prunes(proj, support) {
+            return;
+        }
+        let at_limit = self.prefix.len() >= self.opts.max_len;
+        let frequent = if at_limit { Vec::new() } else { self.frequent_after(proj) };
+        let forward = if at_limit {
+            self.has_forward_extension(proj, support)
+        } else {
+            frequent.iter().any(|&(_, c)| c == support)
+        };
+        if !forward && self.prefix.len() >= self.opts.min_len && !self.has_backward_extension(proj, support) {
+            self.out.push(Pattern {
+                items: self.prefix.clone(),
+                support,
+                seqs: proj.iter().map(|&(s, _)| s).collect(),
+            });
+        }
+        for (item, _) in frequent {
+            let next = project(self.db, proj, item);
+            self.prefix.push(item);
+            self.grow(&next);
+            self.prefix.pop();
+        }
+    }
+
+    fn has_forward_extension(&mut self, proj: &[(u32, u32)], support: u64) -> bool {
+        let saved = self.opts.min_support;
+        self.opts.min_support = support;
+        let any = !self.frequent_after(proj).is_empty();
+        self.opts.min_support = saved;
+        any
+    }
+
+    /// Fills `self.first` with the first instance of the prefix in `seq` (it exists: `seq` supports it).
+    fn first_instance(&mut self, seq: &[u32]) {
+        self.first.clear();
+        let mut pos = 0usize;
+        for &e in &self.prefix {
+            let k = pos + seq[pos..].iter().position(|&x| x == e).expect("sequence supports the prefix");
+            self.first.push(k as u32);
+            pos = k + 1;
+        }
+    }
+
+    /// The end (exclusive) of the i-th period for each i: the last-in-last appearances when
+    /// `last_in_last`, the last-in-first ones otherwise. Requires `self.first`.
+    fn period_ends(&self, seq: &[u32], last_in_last: bool) -> Vec<u32> {
+        let n = self.prefix.len();
+        let mut ends = vec![0u32; n];
+        let mut bound = if last_in_last { seq.len() } else { self.first[n - 1] as usize + 1 };
+        for i in (0..n).rev() {
+            let e = self.prefix[i];
+            let k = seq[..bound].iter().rposition(|&x| x == e).expect("appearance exists");
+            ends[i] = k as u32;
+            bound = k;
+        }
+        ends
+    }
+
+    /// Whether, for some i, one item occurs in the i-th period of every supporting sequence.
+    fn common_item_in_periods(&mut self, proj: &[(u32, u32)], support: u64, last_in_last: bool) -> bool {
+        let n = self.prefix.len();
+        let db = self.db;
+        // Periods per sequence, computed once: (start, end) for each i.
+        let mut periods: Vec<Vec<(u32, u32)>> = Vec::with_capacity(proj.len());
+        for &(s, _) in proj {
+            let seq = db.seq(s as usize);
+            self.first_instance(seq);
+            let ends = self.period_ends(seq, last_in_last);
+            let p = (0..n)
+                .map(|i| {
+                    let start = if i == 0 { 0 } else { self.first[i - 1] + 1 };
+                    (start, ends[i])
+                })
+                .collect();
+            periods.push(p);
+        }
+        for i in 0..n {
+            let mut touched: Vec<u32> = Vec::new();
+            for (k, &(s, _)) in proj.iter().enumerate() {
+                let (a, b) = periods[k][i];
+                let w = db.weights[s as usize];
+                if a >= b {
+                    // An empty period in one sequence: nothing is common to all of them.
+                    touched.iter().for_each(|&x| {
+                        self.count[x as usize] = 0;
+                        self.stamp[x as usize] = u32::MAX;
+                    });
+                    touched.clear();
+                    break;
+                }
+                for &x in &db.seq(s as usize)[a as usize..b as usize] {
+                    let xi = x as usize;
+                    if self.stamp[xi] != k as u32 {
+                        // Only items seen in every earlier sequence can still be common.
+                        if k > 0 && self.count[xi] == 0 {
+                            continue;
+                        }
+                        if self.count[xi] == 0 {
+                            touched.push(x);
+                        }
+                        self.stamp[xi] = k as u32;
+                        self.count[xi] += w;
+                    }
+                }
+            }
+            let found = touched.iter().any(|&x| self.count[x as usize] == support);
+            for &x in &touched {
+                self.count[x as usize] = 0;
+                self.stamp[x as usize] = u32::MAX;
+            }
+            if found {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn has_backward_extension(&mut self, proj: &[(u32, u32)], support: u64) -> bool {
+        self.common_item_in_periods(proj, support, true)
+    }
+
+    fn backscan_prunes(&mut self, proj: &[(u32, u32)], support: u64) -> bool {
+        self.common_item_in_periods(proj, support, false)
+    }
+}
+
+/// The closed patterns by enumeration of every subsequence: exponential, for checking
+/// [`closed_patterns`] on small logs only.
+pub fn brute_force_closed(db: &SeqDb, opts: &MineOptions) -> Vec<Pattern> {
+    use std::collections::BTreeMap;
+    let mut support: BTreeMap<Vec<u32>, (u64, Vec<u32>)> = BTreeMap::new();
+    for s in 0..db.len() {
+        let seq = db.seq(s);
+        assert!(seq.len() <= 16, "brute force is for small sequences");
+        let mut subs: std::collections::BTreeSet<Vec<u32>> = Default::default();
+        for mask in 1u32..(1 << seq.len()) {
+            let sub: Vec<u32> = (0..seq.len()).filter(|i| mask & (1 << i) != 0).map(|i| seq[i]).collect();
+            if sub.len() <= opts.max_len {
+                subs.insert(sub);
+            }
+        }
+        for sub in subs {
+            let e = support.entry(sub).or_insert((0, Vec::new()));
+            e.0 += db.weights[s];
+            e.1.push(s as u32);
+        }
+    }
+    let frequent: Vec<(&Vec<u32>, &(u64, Vec<u32>))> =
+        support.iter().filter(|(_, (c, _))| *c >= opts.min_support).collect();
+    let is_sub = |a: &[u32], b: &[u32]| {
+        let mut it = b.iter();
+        a.iter().all(|x| it.any(|y| y == x))
+    };
+    frequent
+        .iter()
+        .filter(|(p, (c, _))| {
+            p.len() >= opts.min_len
+                && !frequent
+                    .iter()
+                    .any(|(q, (d, _))| q.len() > p.len() && d == c && is_sub(p, q))
+        })
+        .map(|(p, (c, seqs))| Pattern {
+            items: (*p).clone(),
+            support: *c,
+            seqs: seqs.clone(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn db(seqs: &[&[u32]]) -> SeqDb {
+        let mut d = SeqDb::new();
+        for s in seqs {
+            d.push(s, 1);
+        }
+        d
+    }
+
+    fn opts(min_support: u64) -> MineOptions {
+        MineOptions {
+            min_support,
+            min_len: 1,
+            max_len: usize::MAX,
+        }
+    }
+
+    #[test]
+    fn closed_patterns_of_a_small_database() {
+        // a b c, a c, a b c, b c: "a b c" (2), "a c" (3), "b c" (3), "c" (4) are closed.
+        let d = db(&[&[0, 1, 2], &[0, 2], &[0, 1, 2], &[1, 2]]);
+        let got: Vec<(Vec<u32>, u64)> =
+            closed_patterns(&d, &opts(2)).into_iter().map(|p| (p.items, p.support)).collect();
+        assert_eq!(
+            got,
+            [(vec![0, 1, 2], 2), (vec![0, 2], 3), (vec![1, 2], 3), (vec![2], 4)]
+        );
+    }
+
+    #[test]
+    fn a_backward_extension_found_only_with_a_later_instance_is_seen() {
+        // "a b" is not closed: "a x b" has the same support, but in the first sequence only through the
+        // second b — the case that needs last-in-last appearances.
+        let d = db(&[&[0, 1, 9, 1], &[0, 9, 1]]);
+        let got: Vec<Vec<u32>> = closed_patterns(&d, &opts(2)).into_iter().map(|p| p.items).collect();
+        assert_eq!(got, [vec![0, 9, 1]]);
+    }
+
+    #[test]
+    fn weights_count_as_repeated_sequences() {
+        let mut d = SeqDb::new();
+        d.push(&[0, 1], 3);
+        d.push(&[0], 2);
+        let got = closed_patterns(&d, &opts(3));
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[0].items.clone(), got[0].support, got[0].seqs.clone()), (vec![0], 5, vec![0, 1]));
+        assert_eq!((got[1].items.clone(), got[1].support, got[1].seqs.clone()), (vec![0, 1], 3, vec![0]));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn matches_brute_force(
+            seqs in prop::collection::vec(prop::collection::vec(0u32..5, 0..9), 1..7),
+            weights in prop::collection::vec(1u64..4, 7),
+            min_support in 1u64..6,
+            min_len in 1usize..4,
+        ) {
+            let mut d = SeqDb::new();
+            for (s, w) in seqs.iter().zip(&weights) {
+                d.push(s, *w);
+            }
+            let o = MineOptions { min_support, min_len, max_len: usize::MAX };
+            let mut want = brute_force_closed(&d, &o);
+            want.sort_by(|a, b| a.items.cmp(&b.items));
+            prop_assert_eq!(closed_patterns(&d, &o), want);
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Segmentation: cutting each user's stream of events into task instances (segments).
+//!
+//! A segment ends where the user was idle for longer than `idle_gap`, where an idle marker was
+//! recorded, where the recording session changes (a user's interleaved sessions on two hosts are two
+//! contexts), and before every *start action* learned from the data.
+//!
+//! Start actions come from the directly-follows graph (DFG) of actions: a routine performed again and
+//! again shows as a cycle, and the edge that closes the cycle (a back-edge of a depth-first search that
+//! begins at the action that most often opens a segment) points at the routine's first step. Edges seen
+//! less than `min_edge_share` of their source's strongest edge are dropped first, so noise events do not
+//! make back-edges of their own. An action is a start action when at least half of its occurrences
+//! come in over a back-edge or open a segment anyway; that keeps a step reached once over a noise edge
+//! from counting as a start.
+
+use serde::{Deserialize, Serialize};
+
+use crate::fxhash::FxHashMap;
+use crate::log::{Ev, Log};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentOptions {
+    /// A pause longer than this (seconds) ends a segment.
+    pub idle_gap_secs: f64,
+    /// Cut before start actions learned from the directly-follows graph.
+    pub learned_starts: bool,
+    /// DFG edges weaker than this share of their source's strongest edge are ignored when learning.
+    pub min_edge_share: f64,
+    /// The share of an action's occurrences that must begin a cycle (or a segment) to make it a start.
+    pub min_start_share: f64,
+}
+
+impl Default for SegmentOptions {
+    fn default() -> Self {
+        SegmentOptions {
+            idle_gap_secs: 300.0,
+            learned_starts: true,
+            min_edge_share: 0.1,
+            min_start_share: 0.5,
+        }
+    }
+}
+
+/// A run of consecutive events of one user: indices `start..end` into [`Log::events`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Segment {
+    pub fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Segmentation {
+    pub segments: Vec<Segment>,
+    /// The learned start actions, sorted.
+    pub start_actions: Vec<u32>,
+}
+
+/// Whether a segment must end between `prev` and `cur` whatever the actions are.
+#[inline]
+fn hard_cut(log: &Log, prev: &Ev, cur: &Ev, gap_us: i64) -> bool {
+    cur.session != prev.session
+        || log.user_of(cur) != log.user_of(prev)
+        || cur.ts - prev.ts > gap_us
+        || cur.after_idle
+}
+
+/// Cuts the log into segments.
+pub fn segment(log: &Log, opts: &SegmentOptions) -> Segmentation {
+    let ev = &log.events;
+    let gap_us = (opts.idle_gap_secs * 1e6) as i64;
+    let mut coarse: Vec<Segment> = Vec::new();
+    let mut start = 0usize;
+    for i in 1..ev.len() {
+        if hard_cut(log, &ev[i - 1], &ev[i], gap_us) {
+            coarse.push(Segment {
+                start: start as u32,
+                end: i as u32,
+            });
+            start = i;
+        }
+    }
+    if !ev.is_empty() {
+        coarse.push(Segment {
+            start: start as u32,
+            end: ev.len() as u32,
+        });
+    }
+    if !opts.learned_starts {
+        return Segmentation {
+            segments: coarse,
+            start_actions: Vec::new(),
+        };
+    }
+    let starts = learn_starts(log, &coarse, opts);
+    let mut is_start = vec![false; log.actions.len()];
+    for &s in &starts {
+        is_start[s as usize] = true;
+    }
+    let mut segments = Vec::with_capacity(coarse.len() * 2);
+    for c in &coarse {
+        let mut s = c.start;
+        for i in c.start + 1..c.end {
+            if is_start[ev[i as usize].action as usize] {
+                segments.push(Segment { start: s, end: i });
+                s = i;
+            }
+        }
+        segments.push(Segment { start: s, end: c.end });
+    }
+    Segmentation {
+        segments,
+        start_actions: starts,
+    }
+}
+
+/// The start actions: targets of back-edges of the filtered DFG (see the module documentation).
+pub fn learn_starts(log: &Log, coarse: &[Segment], opts: &SegmentOptions) -> Vec<u32> {
+    let n = log.actions.len();
+    let ev = &log.events;
+    let mut edges: FxHashMap<(u32, u32), u64> = FxHashMap::default();
+    let mut opens = vec![0u64; n];
+    for c in coarse {
+        opens[ev[c.start as usize].action as usize] += 1;
+        for i in c.start + 1..c.end {
+            *edges
+                .entry((ev[i as usize - 1].action, ev[i as usize].action))
+                .or_insert(0) += 1;
+        }
+    }
+    let mut edge_list: Vec<((u32, u32), u64)> = edges.into_iter().collect();
+    edge_list.sort_unstable();
+    let mut strongest = vec![0u64; n];
+    for &((a, _), c) in &edge_list {
+        strongest[a as usize] = strongest[a as usize].max(c);
+    }
+    let mut adj: Vec<Vec<(u64, u32)>> = vec![Vec::new(); n];
+    for &((a, b), c) in &edge_list {
+        if c as f64 >= opts.min_edge_share * strongest[a as usize] as f64 {
+            adj[a as usize].push((c, b));
+        }
+    }
+    for a in &mut adj {
+        // Strongest first, then by id: the search follows the main path of a routine before its detours.
+        a.sort_unstable_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+    }
+    let counts: Vec<u64> = log.actions.iter().map(|a| a.events).collect();
+    let mut roots: Vec<u32> = (0..n as u32).collect();
+    roots.sort_unstable_by(|&x, &y| {
+        opens[y as usize]
+            .cmp(&opens[x as usize])
+            .then(counts[y as usize].cmp(&counts[x as usize]))
+            .then(x.cmp(&y))
+    });
+    // 0 = unvisited, 1 = on the stack, 2 = done.
+    let mut state = vec![0u8; n];
+    let mut back_in = vec![0u64; n];
+    let mut stack: Vec<(u32, usize)> = Vec::new();
+    for &root in &roots {
+        if state[root as usize] != 0 {
+            continue;
+        }
+        state[root as usize] = 1;
+        stack.push((root, 0));
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            if let Some(&(c, child)) = adj[node as usize].get(*next) {
+                *next += 1;
+                match state[child as usize] {
+                    0 => {
+                        state[child as usize] = 1;
+                        stack.push((child, 0));
+                    }
+                    1 => back_in[child as usize] += c,
+                    _ => {}
+                }
+            } else {
+                state[node as usize] = 2;
+                stack.pop();
+            }
+        }
+    }
+    let mut starts: Vec<u32> = (0..n as u32)
+        .filter(|&a| {
+            let a = a as usize;
+            counts[a] > 0 && (back_in[a] + opens[a]) as f64 >= opts.min_start_share * counts[a] as f64
+        })
+        .collect();
+    starts.sort_unstable();
+    starts
+}
