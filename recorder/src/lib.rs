@@ -2,3 +2,10 @@
 //! on an X11 desktop, applies the privacy policy, and writes the result to the UI log in batches.
 //!
 //! What it must never do: let text that the policy removes reach the store, the disk or a log line.
+
+mod error;
+pub mod keys;
+pub mod privacy;
+
+pub use error::{Error, Result};
+pub use privacy::{Policy, Privacy, TextMode};

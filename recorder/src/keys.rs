@@ -1,0 +1,436 @@
+//! Keystroke aggregation: key presses become `type` runs per field and `shortcut`s, so that no raw
+//! key-by-key event ever leaves the recorder.
+//!
+//! A pure state machine: it knows nothing of X11, windows or the policy. A run ends at Enter, Tab, a
+//! shortcut or another special key, or when the caller says the field changed (focus change, click).
+
+use uilog::Micros;
+
+/// A key as the aggregation needs it. The capture layer maps its library's key codes onto this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Key {
+    Shift,
+    Ctrl,
+    Alt,
+    /// The Super / Windows / Meta key.
+    Super,
+    /// AltGr types characters (`@` on many layouts), so it is not a shortcut modifier.
+    AltGr,
+    CapsLock,
+    Enter,
+    Tab,
+    Backspace,
+    Delete,
+    Escape,
+    Space,
+    Up,
+    Down,
+    Left,
+    Right,
+    Home,
+    End,
+    PageUp,
+    PageDown,
+    Insert,
+    F(u8),
+    /// A key that types a character. The char names it in shortcuts (`c` in `ctrl+c`) whatever the
+    /// shift state; the typed text itself comes with the press.
+    Char(char),
+    /// Anything else (media keys, unknown codes): ends a run and is otherwise ignored.
+    Other,
+}
+
+impl Key {
+    fn is_modifier(self) -> bool {
+        matches!(
+            self,
+            Key::Shift | Key::Ctrl | Key::Alt | Key::Super | Key::AltGr | Key::CapsLock
+        )
+    }
+
+    /// The key's name in a shortcut.
+    fn name(self) -> Option<String> {
+        Some(match self {
+            Key::Enter => "enter".into(),
+            Key::Tab => "tab".into(),
+            Key::Backspace => "backspace".into(),
+            Key::Delete => "delete".into(),
+            Key::Escape => "escape".into(),
+            Key::Space => "space".into(),
+            Key::Up => "up".into(),
+            Key::Down => "down".into(),
+            Key::Left => "left".into(),
+            Key::Right => "right".into(),
+            Key::Home => "home".into(),
+            Key::End => "end".into(),
+            Key::PageUp => "pageup".into(),
+            Key::PageDown => "pagedown".into(),
+            Key::Insert => "insert".into(),
+            Key::F(n) => format!("f{n}"),
+            Key::Char(c) => c.to_lowercase().collect(),
+            _ => return None,
+        })
+    }
+}
+
+/// What the aggregation emits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyOutput {
+    /// A run of text typed into one field; `ts` is its first key press, `end` its last.
+    Type {
+        ts: Micros,
+        end: Micros,
+        text: String,
+    },
+    /// A modifier combination or special key, named like `ctrl+shift+t`, `alt+tab`, `enter`.
+    Shortcut { ts: Micros, name: String },
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Modifiers {
+    shift: bool,
+    ctrl: bool,
+    alt: bool,
+    sup: bool,
+}
+
+#[derive(Debug, Default)]
+struct Run {
+    start: Micros,
+    last: Micros,
+    text: String,
+}
+
+/// The keystroke state machine. Feed it presses and releases in order; it appends what they amount
+/// to to `out`.
+#[derive(Debug, Default)]
+pub struct KeyAggregator {
+    mods: Modifiers,
+    run: Option<Run>,
+}
+
+impl KeyAggregator {
+    pub fn new() -> KeyAggregator {
+        KeyAggregator::default()
+    }
+
+    /// A key press. `text` is what the key typed with the current modifiers (from XLookupString or
+    /// the like), if anything.
+    pub fn press(&mut self, ts: Micros, key: Key, text: Option<&str>, out: &mut Vec<KeyOutput>) {
+        self.set_modifier(key, true);
+        if key.is_modifier() {
+            return;
+        }
+        let m = self.mods;
+        if m.ctrl || m.alt || m.sup {
+            self.end_run(out);
+            if let Some(name) = key.name() {
+                out.push(KeyOutput::Shortcut {
+                    ts,
+                    name: combo(m, &name),
+                });
+            }
+            return;
+        }
+        let printable = text.filter(|t| !t.is_empty() && t.chars().all(|c| !c.is_control()));
+        match (key, printable) {
+            (Key::Backspace, _) => {
+                if let Some(run) = self.run.as_mut().filter(|r| !r.text.is_empty()) {
+                    run.text.pop();
+                    run.last = ts;
+                } else {
+                    self.end_run(out);
+                    out.push(KeyOutput::Shortcut {
+                        ts,
+                        name: combo(m, "backspace"),
+                    });
+                }
+            }
+            (Key::Char(_) | Key::Space, Some(t)) => {
+                let run = self.run.get_or_insert_with(|| Run {
+                    start: ts,
+                    last: ts,
+                    text: String::new(),
+                });
+                run.text.push_str(t);
+                run.last = ts;
+            }
+            (Key::Space, None) => {
+                let run = self.run.get_or_insert_with(|| Run {
+                    start: ts,
+                    last: ts,
+                    text: String::new(),
+                });
+                run.text.push(' ');
+                run.last = ts;
+            }
+            _ => {
+                self.end_run(out);
+                if let Some(name) = key.name() {
+                    out.push(KeyOutput::Shortcut {
+                        ts,
+                        name: combo(m, &name),
+                    });
+                }
+            }
+        }
+    }
+
+    pub fn release(&mut self, key: Key) {
+        self.set_modifier(key, false);
+    }
+
+    /// Ends the current run, if any (focus change, click, pause).
+    pub fn end_run(&mut self, out: &mut Vec<KeyOutput>) {
+        if let Some(run) = self.run.take() {
+            if !run.text.is_empty() {
+                out.push(KeyOutput::Type {
+                    ts: run.start,
+                    end: run.last,
+                    text: run.text,
+                });
+            }
+        }
+    }
+
+    /// Forgets the current run without emitting it (the user entered an app the policy does not
+    /// record, or paused).
+    pub fn discard_run(&mut self) {
+        self.run = None;
+    }
+
+    /// Whether a run is in progress.
+    pub fn in_run(&self) -> bool {
+        self.run.is_some()
+    }
+
+    fn set_modifier(&mut self, key: Key, down: bool) {
+        match key {
+            Key::Shift => self.mods.shift = down,
+            Key::Ctrl => self.mods.ctrl = down,
+            Key::Alt => self.mods.alt = down,
+            Key::Super => self.mods.sup = down,
+            _ => {}
+        }
+    }
+}
+
+fn combo(m: Modifiers, key: &str) -> String {
+    let mut s = String::new();
+    for (on, name) in [
+        (m.ctrl, "ctrl+"),
+        (m.alt, "alt+"),
+        (m.shift, "shift+"),
+        (m.sup, "super+"),
+    ] {
+        if on {
+            s.push_str(name);
+        }
+    }
+    s.push_str(key);
+    s
+}
+
+/// Normalizes a shortcut as a user writes it (`Ctrl+Alt+P`, `alt + ctrl + p`) to the aggregation's
+/// form (`ctrl+alt+p`), so that the pause hotkey can be compared with emitted shortcuts.
+pub fn normalize_shortcut(s: &str) -> String {
+    let parts: Vec<String> = s
+        .split('+')
+        .map(|p| p.trim().to_lowercase())
+        .filter(|p| !p.is_empty())
+        .collect();
+    let Some((key, mods)) = parts.split_last() else {
+        return String::new();
+    };
+    let has = |names: &[&str]| mods.iter().any(|m| names.contains(&m.as_str()));
+    let m = Modifiers {
+        ctrl: has(&["ctrl", "control"]),
+        alt: has(&["alt"]),
+        shift: has(&["shift"]),
+        sup: has(&["super", "meta", "win", "cmd"]),
+    };
+    combo(m, key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn type_str(agg: &mut KeyAggregator, ts: &mut Micros, s: &str, out: &mut Vec<KeyOutput>) {
+        for c in s.chars() {
+            *ts += 100;
+            let key = if c == ' ' {
+                Key::Space
+            } else {
+                Key::Char(c.to_ascii_lowercase())
+            };
+            agg.press(*ts, key, Some(&c.to_string()), out);
+            agg.release(key);
+        }
+    }
+
+    #[test]
+    fn typing_then_enter_is_one_run_and_a_shortcut() {
+        let mut agg = KeyAggregator::new();
+        let mut out = Vec::new();
+        let mut ts = 1000;
+        type_str(&mut agg, &mut ts, "hello you", &mut out);
+        assert!(out.is_empty(), "nothing is emitted while the run goes on");
+        agg.press(5000, Key::Enter, Some("\r"), &mut out);
+        assert_eq!(
+            out,
+            vec![
+                KeyOutput::Type {
+                    ts: 1100,
+                    end: 1900,
+                    text: "hello you".into()
+                },
+                KeyOutput::Shortcut {
+                    ts: 5000,
+                    name: "enter".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn shift_types_capitals_without_ending_the_run() {
+        let mut agg = KeyAggregator::new();
+        let mut out = Vec::new();
+        agg.press(1, Key::Shift, None, &mut out);
+        agg.press(2, Key::Char('a'), Some("A"), &mut out);
+        agg.release(Key::Shift);
+        agg.press(3, Key::Char('b'), Some("b"), &mut out);
+        agg.press(4, Key::Tab, Some("\t"), &mut out);
+        assert_eq!(
+            out,
+            vec![
+                KeyOutput::Type {
+                    ts: 2,
+                    end: 3,
+                    text: "Ab".into()
+                },
+                KeyOutput::Shortcut {
+                    ts: 4,
+                    name: "tab".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn modifier_combinations_are_shortcuts_and_end_the_run() {
+        let mut agg = KeyAggregator::new();
+        let mut out = Vec::new();
+        agg.press(1, Key::Char('x'), Some("x"), &mut out);
+        agg.press(2, Key::Ctrl, None, &mut out);
+        agg.press(3, Key::Shift, None, &mut out);
+        agg.press(4, Key::Char('t'), Some("\u{14}"), &mut out);
+        agg.release(Key::Shift);
+        agg.release(Key::Ctrl);
+        agg.press(5, Key::Alt, None, &mut out);
+        agg.press(6, Key::Tab, None, &mut out);
+        agg.release(Key::Alt);
+        agg.press(7, Key::F(5), None, &mut out);
+        assert_eq!(
+            out,
+            vec![
+                KeyOutput::Type {
+                    ts: 1,
+                    end: 1,
+                    text: "x".into()
+                },
+                KeyOutput::Shortcut {
+                    ts: 4,
+                    name: "ctrl+shift+t".into()
+                },
+                KeyOutput::Shortcut {
+                    ts: 6,
+                    name: "alt+tab".into()
+                },
+                KeyOutput::Shortcut {
+                    ts: 7,
+                    name: "f5".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn backspace_edits_the_run_or_is_a_shortcut_outside_one() {
+        let mut agg = KeyAggregator::new();
+        let mut out = Vec::new();
+        agg.press(1, Key::Backspace, None, &mut out);
+        let mut ts = 10;
+        type_str(&mut agg, &mut ts, "abx", &mut out);
+        agg.press(50, Key::Backspace, Some("\u{8}"), &mut out);
+        type_str(&mut agg, &mut ts, "c", &mut out);
+        agg.end_run(&mut out);
+        assert_eq!(
+            out,
+            vec![
+                KeyOutput::Shortcut {
+                    ts: 1,
+                    name: "backspace".into()
+                },
+                KeyOutput::Type {
+                    ts: 110,
+                    end: 410,
+                    text: "abc".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_run_deleted_to_nothing_emits_no_type_event() {
+        let mut agg = KeyAggregator::new();
+        let mut out = Vec::new();
+        agg.press(1, Key::Char('a'), Some("a"), &mut out);
+        agg.press(2, Key::Backspace, None, &mut out);
+        agg.end_run(&mut out);
+        assert!(out.is_empty(), "{out:?}");
+        assert!(!agg.in_run());
+    }
+
+    #[test]
+    fn discarded_runs_leave_nothing() {
+        let mut agg = KeyAggregator::new();
+        let mut out = Vec::new();
+        agg.press(1, Key::Char('s'), Some("s"), &mut out);
+        agg.discard_run();
+        agg.press(2, Key::Enter, None, &mut out);
+        assert_eq!(
+            out,
+            vec![KeyOutput::Shortcut {
+                ts: 2,
+                name: "enter".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn altgr_types_characters() {
+        let mut agg = KeyAggregator::new();
+        let mut out = Vec::new();
+        agg.press(1, Key::AltGr, None, &mut out);
+        agg.press(2, Key::Char('q'), Some("@"), &mut out);
+        agg.release(Key::AltGr);
+        agg.end_run(&mut out);
+        assert_eq!(
+            out,
+            vec![KeyOutput::Type {
+                ts: 2,
+                end: 2,
+                text: "@".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn shortcuts_normalize() {
+        assert_eq!(normalize_shortcut("Alt + Ctrl+P"), "ctrl+alt+p");
+        assert_eq!(normalize_shortcut("super+shift+F5"), "shift+super+f5");
+        assert_eq!(normalize_shortcut(""), "");
+    }
+}
