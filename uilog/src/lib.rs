@@ -22,8 +22,11 @@
 
 mod error;
 mod event;
+pub mod export;
+pub mod import;
 pub mod store;
 
 pub use error::{Error, Result};
 pub use event::{format_ts, parse_ts, Element, Event, EventKind, Micros, ValueHash};
 pub use store::{BatchOutcome, Dictionary, EventRow, EventSink, Stats, Store};
+pub use import::{import_file, Format, ImportOptions, ImportSummary};

@@ -1,0 +1,86 @@
+//! JSONL of taskmine's own [`Event`] model: one JSON object per line, as serde writes an `Event`
+//! (`ts` in microseconds, `kind` a kind name, absent optional fields left out). Blank lines are
+//! skipped. A bad line is reported with the field that made it bad.
+
+use std::io::{BufRead, BufReader, Read};
+
+use crate::error::{Error, Result};
+use crate::event::Event;
+use crate::store::EventSink;
+
+use super::Ctx;
+
+pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Result<()> {
+    let file = ctx.file.as_path();
+    let mut reader = BufReader::with_capacity(256 * 1024, input);
+    let mut raw = Vec::new();
+    let mut line = 0u64;
+    let mut events = 0u64;
+    loop {
+        raw.clear();
+        let n = reader
+            .read_until(b'\n', &mut raw)
+            .map_err(|e| Error::io(file, e))?;
+        if n == 0 {
+            break;
+        }
+        line += 1;
+        let mut bytes = raw.as_slice();
+        if line == 1 {
+            bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        }
+        let text = std::str::from_utf8(bytes).map_err(|x| {
+            Error::parse(
+                file,
+                line,
+                "line",
+                format!("not valid UTF-8 (after byte {})", x.valid_up_to()),
+            )
+        })?;
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let mut e: Event = serde_json::from_str(text).map_err(|x| {
+            let (field, message) = diagnose(text, x);
+            Error::parse(file, line, field, message)
+        })?;
+        if e.session.is_empty() && !ctx.session_override {
+            return Err(Error::parse(file, line, "session", "empty session"));
+        }
+        if ctx.session_override {
+            e.session.clone_from(&ctx.session);
+        }
+        sink.push(&e)?;
+        events += 1;
+    }
+    if events == 0 {
+        return Err(Error::input(
+            file,
+            "the file is empty (expected one JSON event per line)",
+        ));
+    }
+    Ok(())
+}
+
+/// Finds which field made a line fail to read as an [`Event`]: serde_json names the position, not
+/// the field. Runs only on the error path.
+fn diagnose(text: &str, err: serde_json::Error) -> (String, String) {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text) else {
+        return ("json".to_owned(), err.to_string());
+    };
+    let template = serde_json::json!({"session": "s", "user": "u", "ts": 0, "kind": "click"});
+    for required in ["session", "user", "ts", "kind"] {
+        if !map.contains_key(required) {
+            return (required.to_owned(), format!("missing field `{required}`"));
+        }
+    }
+    for (key, value) in &map {
+        let mut probe = template.clone();
+        probe[key.as_str()] = value.clone();
+        if let Err(e) = serde_json::from_value::<Event>(probe) {
+            return (key.clone(), e.to_string());
+        }
+    }
+    ("json".to_owned(), err.to_string())
+}

@@ -1,0 +1,484 @@
+//! The robotic-process-mining CSV style (Action Logger, SmartRPA) and process-mining CSV.
+//!
+//! Both go through one column table ([`role_of`]) because the public logs mix the vocabularies:
+//! Action Logger writes `timeStamp, userID, targetApp, eventType, url, content, target.*`, the
+//! segmented Leno logs add `caseID` or use `source, Sheet, FileName, Url, Label, Value`, and
+//! process-mining tools write `concept:name, time:timestamp, case:concept:name, org:resource`.
+//! The XES reader feeds its event attributes through the same table, so a key means the same in
+//! every format.
+//!
+//! How a row becomes an [`Event`]: the source's event type (or activity) is kept in the attribute
+//! `event_type` and mapped to an [`EventKind`] by [`kind_for`]; `app` is `targetApp`; `window` is
+//! `workbook/sheet` or the url; the element is (`tagName` or `type`, `name` or `title` or
+//! `innerText`, `id`); `text` is the copied/pasted `content` for copy and paste and the field's
+//! `value` otherwise; typed, copied and pasted text also gets a [`ValueHash`] under
+//! [`ValueHash::IMPORT_KEY`] so that data flow between steps can be found. Rows without a user (the
+//! clipboard rows of Action Logger) take the user of the nearest earlier row, else `unknown`.
+//! Every other non-empty column is kept in `attrs`.
+
+use std::io::Read;
+
+use crate::error::{Error, Result};
+use crate::event::{parse_ts, Element, Event, EventKind, ValueHash};
+use crate::store::EventSink;
+
+use super::{csv_error, csv_header, csv_reader, field_line, Ctx};
+
+/// What a source column (or XES key) means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Role {
+    Timestamp,
+    User,
+    App,
+    /// The source's own event type (`eventType`).
+    EventType,
+    /// A process-mining activity (`concept:name`); used when there is no `eventType`.
+    Activity,
+    Case,
+    /// taskmine's own kind name, when a log carries it (our XES export does).
+    Kind,
+    Host,
+    Window,
+    Text,
+    Url,
+    Content,
+    Workbook,
+    Sheet,
+    TargetId,
+    Tag,
+    Type,
+    Name,
+    Value,
+    Title,
+    InnerText,
+    X,
+    Y,
+    Wx,
+    Wy,
+    ValueHashHex,
+    /// Kept in `attrs` under its key.
+    Attr,
+}
+
+const N_ROLES: usize = Role::Attr as usize;
+
+/// The role of a canonical column name and the `attrs` key it is kept under when it is kept.
+pub(super) fn role_of(name: &str) -> (Role, String) {
+    let lower = name.to_ascii_lowercase();
+    let role = match lower.as_str() {
+        "timestamp" | "time:timestamp" => Role::Timestamp,
+        "userid" | "user" | "org:resource" => Role::User,
+        "targetapp" | "source" | "app" | "application" => Role::App,
+        "eventtype" | "event_type" => Role::EventType,
+        "concept:name" | "activity" => Role::Activity,
+        "caseid" | "case:concept:name" | "case" => Role::Case,
+        "kind" => Role::Kind,
+        "host" => Role::Host,
+        "window" => Role::Window,
+        "text" => Role::Text,
+        "url" => Role::Url,
+        "content" => Role::Content,
+        "target.workbookname" | "filename" | "workbook" => Role::Workbook,
+        "target.sheetname" | "sheet" => Role::Sheet,
+        "target.id" | "element_id" => Role::TargetId,
+        "target.tagname" | "element_role" => Role::Tag,
+        "target.type" | "type" => Role::Type,
+        "target.name" | "label" | "element_name" => Role::Name,
+        "target.value" | "value" => Role::Value,
+        "target.title" | "title" => Role::Title,
+        "target.innertext" | "inner_text" => Role::InnerText,
+        "x" => Role::X,
+        "y" => Role::Y,
+        "wx" => Role::Wx,
+        "wy" => Role::Wy,
+        "value_hash" => Role::ValueHashHex,
+        _ => Role::Attr,
+    };
+    let key = match lower.as_str() {
+        "target.class" | "target.classname" => "class".to_owned(),
+        "target.innerhtml" => "inner_html".to_owned(),
+        "target.innertext" => "inner_text".to_owned(),
+        _ => match role {
+            Role::Url => "url".to_owned(),
+            Role::Workbook => "workbook".to_owned(),
+            Role::Sheet => "sheet".to_owned(),
+            Role::Type => "type".to_owned(),
+            Role::Title => "title".to_owned(),
+            Role::Value => "value".to_owned(),
+            Role::Content => "content".to_owned(),
+            _ => name.strip_prefix("target.").unwrap_or(name).to_owned(),
+        },
+    };
+    (role, key)
+}
+
+/// Maps a source event type (Action Logger, SmartRPA, process-mining activity, or one of our own
+/// kind names) to an [`EventKind`]. Anything it does not know is [`EventKind::Other`]; the importers
+/// keep the source name in the `event_type` attribute either way.
+pub fn kind_for(event_type: &str) -> EventKind {
+    let n: String = event_type
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    let n = n.as_str();
+    match n {
+        _ if n.starts_with("doubleclick") => EventKind::DoubleClick,
+        _ if n.starts_with("rightclick") || n == "contextmenu" => EventKind::RightClick,
+        _ if n.starts_with("click") || n == "mouseclick" => EventKind::Click,
+        "editfield" | "editcell" | "editrange" | "insertvalue" | "inserttext" | "type"
+        | "typing" | "typetext" | "changefield" | "input" => EventKind::Type,
+        _ if n.starts_with("copy") => EventKind::Copy,
+        _ if n.starts_with("paste") => EventKind::Paste,
+        "selecttab" | "changewindow" | "openwindow" | "switchwindow" | "activatewindow"
+        | "focus" | "newtab" | "selectwindow" => EventKind::Focus,
+        _ if n.starts_with("scroll") => EventKind::Scroll,
+        _ if n.starts_with("drag") => EventKind::Drag,
+        "shortcut" | "hotkey" | "keyboardshortcut" => EventKind::Shortcut,
+        "idlestart" => EventKind::IdleStart,
+        "idleend" => EventKind::IdleEnd,
+        _ => EventKind::Other,
+    }
+}
+
+/// One non-empty value of a row, with where it came from. `loc` is the reader's own locator (a
+/// column index for CSV, a byte offset for XES), turned into a line only when an error is reported.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Cell<'a> {
+    pub value: &'a str,
+    pub field: &'a str,
+    pub loc: u64,
+}
+
+/// A row's values sorted by role; the first non-empty value of a role wins.
+#[derive(Default)]
+pub(super) struct Slots<'a> {
+    cells: [Option<Cell<'a>>; N_ROLES],
+    attrs: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Slots<'a> {
+    pub fn put(&mut self, role: Role, attr_key: &'a str, cell: Cell<'a>) {
+        if cell.value.is_empty() {
+            return;
+        }
+        if role == Role::Attr {
+            self.attrs.push((attr_key, cell.value));
+        } else if self.cells[role as usize].is_none() {
+            self.cells[role as usize] = Some(cell);
+        }
+    }
+
+    fn get(&self, role: Role) -> Option<Cell<'a>> {
+        self.cells[role as usize]
+    }
+
+    fn str(&self, role: Role) -> Option<&'a str> {
+        self.get(role).map(|c| c.value)
+    }
+}
+
+/// Why a row could not be read; `loc` as in [`Cell`], `None` for the row as a whole.
+#[derive(Debug)]
+pub(super) struct RowError {
+    pub loc: Option<u64>,
+    pub field: String,
+    pub message: String,
+}
+
+/// What carries over from row to row.
+#[derive(Default)]
+pub(super) struct State {
+    last_user: Option<String>,
+}
+
+/// Fills `e` from a row's slots. `case` is the trace's case for XES (a `caseID` cell overrides it).
+pub(super) fn build(
+    slots: &Slots<'_>,
+    ctx: &Ctx,
+    case: Option<&str>,
+    state: &mut State,
+    e: &mut Event,
+) -> Result<(), RowError> {
+    let bad = |c: Cell<'_>, message: String| RowError {
+        loc: Some(c.loc),
+        field: c.field.to_owned(),
+        message,
+    };
+    let ts = slots.get(Role::Timestamp).ok_or_else(|| RowError {
+        loc: None,
+        field: "timeStamp".into(),
+        message: "no timestamp".into(),
+    })?;
+    e.ts = parse_ts(ts.value).map_err(|m| bad(ts, m))?;
+    let event_type = slots
+        .get(Role::EventType)
+        .or(slots.get(Role::Activity))
+        .ok_or_else(|| RowError {
+            loc: None,
+            field: "eventType".into(),
+            message: "no event type".into(),
+        })?;
+    e.kind = match slots.get(Role::Kind) {
+        Some(k) => k.value.parse().map_err(|m| bad(k, m))?,
+        None => kind_for(event_type.value),
+    };
+
+    e.session.clear();
+    e.session.push_str(&ctx.session);
+    e.user.clear();
+    match slots.str(Role::User) {
+        Some(u) => {
+            e.user.push_str(u);
+            if state.last_user.as_deref() != Some(u) {
+                state.last_user = Some(u.to_owned());
+            }
+        }
+        None => e
+            .user
+            .push_str(state.last_user.as_deref().unwrap_or("unknown")),
+    }
+    e.host.clear();
+    e.host.push_str(slots.str(Role::Host).unwrap_or(""));
+    e.app.clear();
+    e.app.push_str(slots.str(Role::App).unwrap_or(""));
+
+    let url = slots.str(Role::Url);
+    let workbook = slots.str(Role::Workbook);
+    let sheet = slots.str(Role::Sheet);
+    e.window.clear();
+    match (slots.str(Role::Window), workbook, sheet) {
+        (Some(w), _, _) => e.window.push_str(w),
+        (None, Some(b), Some(s)) => {
+            e.window.push_str(b);
+            e.window.push('/');
+            e.window.push_str(s);
+        }
+        (None, Some(one), None) | (None, None, Some(one)) => e.window.push_str(one),
+        (None, None, None) => e.window.push_str(url.unwrap_or("")),
+    }
+
+    let id = slots.str(Role::TargetId);
+    let element = Element {
+        role: slots
+            .str(Role::Tag)
+            .or(slots.str(Role::Type))
+            .or((id.is_some() && (workbook.is_some() || sheet.is_some())).then_some("cell"))
+            .map(str::to_owned),
+        name: slots
+            .str(Role::Name)
+            .or(slots.str(Role::Title))
+            .or(slots
+                .str(Role::InnerText)
+                .map(str::trim)
+                .filter(|s| !s.is_empty()))
+            .map(str::to_owned),
+        id: id.map(str::to_owned),
+    };
+    e.element = (!element.is_empty()).then_some(element);
+
+    let int = |role: Role| -> Result<Option<i32>, RowError> {
+        match slots.get(role) {
+            None => Ok(None),
+            Some(c) => c
+                .value
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| bad(c, format!("{:?} is not a 32-bit integer", c.value))),
+        }
+    };
+    e.x = int(Role::X)?;
+    e.y = int(Role::Y)?;
+    e.wx = int(Role::Wx)?;
+    e.wy = int(Role::Wy)?;
+
+    let value = slots.str(Role::Value);
+    let content = slots.str(Role::Content);
+    let clipboard = matches!(e.kind, EventKind::Copy | EventKind::Paste);
+    let (text, other) = match slots.str(Role::Text) {
+        Some(t) => (Some(t), None),
+        None if clipboard => (content.or(value), content.and(value).map(|v| ("value", v))),
+        None => (
+            value.or(content),
+            value.and(content).map(|c| ("content", c)),
+        ),
+    };
+    e.text = text.map(str::to_owned);
+    e.value_hash = match slots.get(Role::ValueHashHex) {
+        Some(h) => Some(h.value.parse::<ValueHash>().map_err(|m| bad(h, m))?),
+        None => match (e.kind, text) {
+            (EventKind::Copy | EventKind::Paste | EventKind::Type, Some(t)) => {
+                Some(ValueHash::keyed(&ValueHash::IMPORT_KEY, t))
+            }
+            _ => None,
+        },
+    };
+    e.case = slots.str(Role::Case).or(case).map(str::to_owned);
+
+    e.attrs.clear();
+    for (key, v) in &slots.attrs {
+        e.attrs.insert((*key).to_owned(), (*v).to_owned());
+    }
+    let mut keep = |key: &str, v: Option<&str>| {
+        if let Some(v) = v {
+            e.attrs.insert(key.to_owned(), v.to_owned());
+        }
+    };
+    keep("event_type", Some(event_type.value));
+    keep("url", url);
+    keep("workbook", workbook);
+    keep("sheet", sheet);
+    if workbook.is_some() || sheet.is_some() {
+        keep("cell", id);
+    }
+    keep("type", slots.str(Role::Type));
+    keep("title", slots.str(Role::Title));
+    keep("inner_text", slots.str(Role::InnerText));
+    if let Some((key, v)) = other {
+        keep(key, Some(v));
+    }
+    Ok(())
+}
+
+pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Result<()> {
+    let file = ctx.file.as_path();
+    let mut reader = csv_reader(input, true);
+    let header = csv_header(&mut reader, file)?;
+    let roles: Vec<(Role, String)> = header.iter().map(|h| role_of(ctx.canonical(h))).collect();
+    let has = |want: &[Role]| roles.iter().any(|(r, _)| want.contains(r));
+    if !has(&[Role::Timestamp]) {
+        return Err(Error::parse(
+            file,
+            1,
+            "timeStamp",
+            format!(
+                "required column is missing (the header has {}; a mapping file can rename columns)",
+                header.join(",")
+            ),
+        ));
+    }
+    if !has(&[Role::EventType, Role::Activity]) {
+        return Err(Error::parse(
+            file,
+            1,
+            "eventType",
+            format!(
+                "required column is missing: eventType or concept:name (the header has {})",
+                header.join(",")
+            ),
+        ));
+    }
+
+    let mut record = csv::ByteRecord::new();
+    let mut e = Event::new("", "", 0, EventKind::Other);
+    let mut state = State::default();
+    while reader
+        .read_byte_record(&mut record)
+        .map_err(|x| csv_error(file, x))?
+    {
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if record.len() > header.len() {
+            return Err(Error::parse(
+                file,
+                line,
+                "row",
+                format!(
+                    "{} fields where the header has {}",
+                    record.len(),
+                    header.len()
+                ),
+            ));
+        }
+        // An all-empty line (a trailing comma line some exporters write) is not an event.
+        if record.iter().all(|f| f.is_empty()) {
+            continue;
+        }
+        let mut slots = Slots::default();
+        for (i, raw) in record.iter().enumerate() {
+            let value = std::str::from_utf8(raw).map_err(|x| {
+                Error::parse(
+                    file,
+                    field_line(&record, line, i),
+                    header[i].as_str(),
+                    format!(
+                        "not valid UTF-8 (after byte {} of the field)",
+                        x.valid_up_to()
+                    ),
+                )
+            })?;
+            let (role, key) = &roles[i];
+            slots.put(
+                *role,
+                key,
+                Cell {
+                    value,
+                    field: &header[i],
+                    loc: i as u64,
+                },
+            );
+        }
+        build(&slots, ctx, None, &mut state, &mut e).map_err(|x| {
+            let at = match x.loc {
+                Some(i) => field_line(&record, line, i as usize),
+                None => line,
+            };
+            Error::parse(file, at, x.field, x.message)
+        })?;
+        sink.push(&e)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_logger_event_types_map_to_kinds() {
+        let cases = [
+            ("clickButton", EventKind::Click),
+            ("clickLink", EventKind::Click),
+            ("clickTextField", EventKind::Click),
+            ("clickCheckbox", EventKind::Click),
+            ("doubleClickCell", EventKind::DoubleClick),
+            ("editField", EventKind::Type),
+            ("editCell", EventKind::Type),
+            ("insertValue", EventKind::Type),
+            ("copy", EventKind::Copy),
+            ("copyCell", EventKind::Copy),
+            ("paste", EventKind::Paste),
+            ("pasteIntoCell", EventKind::Paste),
+            ("selectTab", EventKind::Focus),
+            ("changeWindow", EventKind::Focus),
+            ("openWindow", EventKind::Focus),
+            ("getCell", EventKind::Other),
+            ("openFile", EventKind::Other),
+            ("Register request", EventKind::Other),
+            ("double_click", EventKind::DoubleClick),
+            ("idle_end", EventKind::IdleEnd),
+        ];
+        for (name, want) in cases {
+            assert_eq!(kind_for(name), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn column_names_of_both_vocabularies_share_roles() {
+        for (name, role) in [
+            ("timeStamp", Role::Timestamp),
+            ("time:timestamp", Role::Timestamp),
+            ("org:resource", Role::User),
+            ("userID", Role::User),
+            ("case:concept:name", Role::Case),
+            ("caseID", Role::Case),
+            ("target.className", Role::Attr),
+            ("Label", Role::Name),
+        ] {
+            assert_eq!(role_of(name).0, role, "{name}");
+        }
+        assert_eq!(role_of("target.class").1, "class");
+        assert_eq!(role_of("target.className").1, "class");
+        assert_eq!(role_of("lifecycle:transition").1, "lifecycle:transition");
+    }
+}

@@ -1,0 +1,174 @@
+//! taskmine's own CSV: one column per field of [`Event`], as [`crate::export::write_csv`] writes it.
+//!
+//! `ts` is RFC 3339 with microseconds, `kind` an [`EventKind`] name, `value_hash` 16 hex digits,
+//! `attrs` a JSON object of strings; an empty cell is an absent value (so an empty `text` or `case`
+//! reads back as absent). Columns are found by name; `session`, `user`, `ts` and `kind` are required.
+
+use std::io::Read;
+
+use crate::error::{Error, Result};
+use crate::event::{parse_ts, Element, Event, EventKind, ValueHash};
+use crate::store::EventSink;
+
+use super::{csv_error, csv_header, csv_reader, field_line, Ctx};
+
+/// The columns of the taskmine CSV, in the order the exporter writes them.
+pub const COLUMNS: [&str; 18] = [
+    "session",
+    "user",
+    "host",
+    "ts",
+    "kind",
+    "app",
+    "window",
+    "element_role",
+    "element_name",
+    "element_id",
+    "x",
+    "y",
+    "wx",
+    "wy",
+    "text",
+    "value_hash",
+    "case",
+    "attrs",
+];
+
+const REQUIRED: [usize; 4] = [0, 1, 3, 4];
+
+pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Result<()> {
+    let file = ctx.file.as_path();
+    let mut reader = csv_reader(input, false);
+    let header = csv_header(&mut reader, file)?;
+    // Where each of COLUMNS sits in this file.
+    let mut at: [Option<usize>; COLUMNS.len()] = [None; COLUMNS.len()];
+    for (i, name) in header.iter().enumerate() {
+        match COLUMNS.iter().position(|c| c == name) {
+            Some(c) if at[c].is_none() => at[c] = Some(i),
+            Some(_) => return Err(Error::parse(file, 1, name.as_str(), "column appears twice")),
+            None => {
+                return Err(Error::parse(
+                    file,
+                    1,
+                    name.as_str(),
+                    format!(
+                        "not a column of the taskmine CSV (expected {})",
+                        COLUMNS.join(",")
+                    ),
+                ))
+            }
+        }
+    }
+    for c in REQUIRED {
+        if at[c].is_none() {
+            return Err(Error::parse(
+                file,
+                1,
+                COLUMNS[c],
+                "required column is missing from the header",
+            ));
+        }
+    }
+
+    let mut record = csv::ByteRecord::new();
+    let mut e = Event::new("", "", 0, EventKind::Other);
+    while reader
+        .read_byte_record(&mut record)
+        .map_err(|x| csv_error(file, x))?
+    {
+        let row = Row {
+            record: &record,
+            line: record.position().map(|p| p.line()).unwrap_or(0),
+            at: &at,
+            file,
+        };
+        let fail = |c: usize, message: String| row.fail(c, message);
+        let cell = |c: usize| row.cell(c);
+        let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        let int = |c: usize, s: &str| -> Result<Option<i32>> {
+            if s.is_empty() {
+                return Ok(None);
+            }
+            s.parse()
+                .map(Some)
+                .map_err(|_| fail(c, format!("{s:?} is not a 32-bit integer")))
+        };
+
+        e.session.clear();
+        if ctx.session_override {
+            e.session.push_str(&ctx.session);
+        } else {
+            e.session.push_str(cell(0)?);
+            if e.session.is_empty() {
+                return Err(fail(0, "empty session".into()));
+            }
+        }
+        e.user.clear();
+        e.user.push_str(cell(1)?);
+        e.host.clear();
+        e.host.push_str(cell(2)?);
+        e.ts = parse_ts(cell(3)?).map_err(|m| fail(3, m))?;
+        e.kind = cell(4)?.parse().map_err(|m| fail(4, m))?;
+        e.app.clear();
+        e.app.push_str(cell(5)?);
+        e.window.clear();
+        e.window.push_str(cell(6)?);
+        let element = Element {
+            role: opt(cell(7)?),
+            name: opt(cell(8)?),
+            id: opt(cell(9)?),
+        };
+        e.element = (!element.is_empty()).then_some(element);
+        e.x = int(10, cell(10)?)?;
+        e.y = int(11, cell(11)?)?;
+        e.wx = int(12, cell(12)?)?;
+        e.wy = int(13, cell(13)?)?;
+        e.text = opt(cell(14)?);
+        let hash = cell(15)?;
+        e.value_hash = if hash.is_empty() {
+            None
+        } else {
+            Some(hash.parse::<ValueHash>().map_err(|m| fail(15, m))?)
+        };
+        e.case = opt(cell(16)?);
+        let attrs = cell(17)?;
+        e.attrs = if attrs.is_empty() {
+            Default::default()
+        } else {
+            serde_json::from_str(attrs)
+                .map_err(|x| fail(17, format!("not a JSON object of strings: {x}")))?
+        };
+        sink.push(&e)?;
+    }
+    Ok(())
+}
+
+/// One record with what is needed to read its cells and to name where a bad one is.
+struct Row<'r> {
+    record: &'r csv::ByteRecord,
+    line: u64,
+    at: &'r [Option<usize>; COLUMNS.len()],
+    file: &'r std::path::Path,
+}
+
+impl<'r> Row<'r> {
+    fn cell(&self, c: usize) -> Result<&'r str> {
+        match self.at[c] {
+            None => Ok(""),
+            Some(i) => std::str::from_utf8(&self.record[i]).map_err(|x| {
+                self.fail(
+                    c,
+                    format!(
+                        "not valid UTF-8 (after byte {} of the field)",
+                        x.valid_up_to()
+                    ),
+                )
+            }),
+        }
+    }
+
+    fn fail(&self, c: usize, message: String) -> Error {
+        let line = field_line(self.record, self.line, self.at[c].unwrap_or(0));
+        Error::parse(self.file, line, COLUMNS[c], message)
+    }
+}

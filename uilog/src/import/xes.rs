@@ -1,0 +1,315 @@
+//! XES (IEEE 1849) event logs: each `<trace>`'s `concept:name` becomes the `case` of its events, and
+//! each `<event>`'s attributes go through the RPA column table (`concept:name` → `event_type` and
+//! kind, `time:timestamp`, `org:resource` → user, `lifecycle:transition` and the rest → `attrs`).
+//!
+//! Why a small quick-xml reader and not the `process_mining` crate: `process_mining` builds the whole
+//! log in memory and pulls chrono, rayon, a second quick-xml and more even with its default features
+//! off, while this reader streams events straight into the store batch with the crate's existing
+//! quick-xml. It also knows the byte offset of every element, so a bad timestamp is reported with
+//! its file line, which the crate's errors do not give.
+//!
+//! Nested attributes are flattened to `parent/child` keys; `<global>`, `<extension>`, `<classifier>`
+//! and log-level attributes are read past.
+
+use std::borrow::Cow;
+use std::io::{BufRead, BufReader, Read};
+
+use quick_xml::events::{BytesStart, Event as Xml};
+use quick_xml::Reader;
+
+use crate::error::{Error, Result};
+use crate::event::{Event, EventKind};
+use crate::store::EventSink;
+
+use super::rpa::{build, role_of, Cell, Role, Slots, State};
+use super::Ctx;
+
+/// What an open element is, as far as this reader cares.
+enum Open {
+    Log,
+    Trace,
+    Event,
+    /// An attribute element inside an event, with its key (children of it are nested attributes).
+    Attr(String),
+    Other,
+}
+
+/// The attributes of the event being read: key, value, byte offset of the element.
+struct Pending {
+    pos: u64,
+    attrs: Vec<(String, String, u64)>,
+}
+
+pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Result<()> {
+    let mut reader = Reader::from_reader(BufReader::with_capacity(256 * 1024, input));
+    reader.config_mut().trim_text(false);
+    let mut buf = Vec::new();
+    let mut stack: Vec<Open> = Vec::new();
+    let mut case: Option<String> = None;
+    let mut pending: Option<Pending> = None;
+    let mut seen_log = false;
+    let mut seen_content = false;
+    let mut state = State::default();
+    let mut e = Event::new("", "", 0, EventKind::Other);
+    loop {
+        // Whitespace between tags is read as text (trim_text off), so this is where the next tag starts.
+        let pos = reader.buffer_position();
+        let ev = reader.read_event_into(&mut buf).map_err(|x| {
+            Error::parse(
+                &ctx.file,
+                line_at(ctx, reader.error_position()),
+                "xml",
+                x.to_string(),
+            )
+        })?;
+        match ev {
+            Xml::Start(ref el) | Xml::Empty(ref el) => {
+                seen_content = true;
+                let empty = matches!(ev, Xml::Empty(_));
+                let open = element(
+                    &reader,
+                    el,
+                    pos,
+                    ctx,
+                    &stack,
+                    &mut seen_log,
+                    &mut case,
+                    &mut pending,
+                )?;
+                if empty {
+                    if matches!(open, Open::Event) {
+                        finish(
+                            pending.take(),
+                            ctx,
+                            case.as_deref(),
+                            &mut state,
+                            &mut e,
+                            sink,
+                        )?;
+                    }
+                } else {
+                    stack.push(open);
+                }
+            }
+            Xml::End(_) => match stack.pop() {
+                Some(Open::Event) => finish(
+                    pending.take(),
+                    ctx,
+                    case.as_deref(),
+                    &mut state,
+                    &mut e,
+                    sink,
+                )?,
+                Some(Open::Trace) => case = None,
+                _ => {}
+            },
+            Xml::Text(ref t) => {
+                if !t.iter().all(u8::is_ascii_whitespace) {
+                    seen_content = true;
+                }
+            }
+            Xml::Eof => break,
+            _ => seen_content = true,
+        }
+        buf.clear();
+    }
+    if !seen_content {
+        return Err(Error::input(
+            &ctx.file,
+            "the file is empty (expected an XES <log>)",
+        ));
+    }
+    if !seen_log {
+        return Err(Error::parse(
+            &ctx.file,
+            1,
+            "log",
+            "no <log> element: not an XES file",
+        ));
+    }
+    if let Some(open) = stack.last() {
+        let what = match open {
+            Open::Log => "log",
+            Open::Trace => "trace",
+            Open::Event => "event",
+            _ => "element",
+        };
+        let end = reader.buffer_position();
+        return Err(Error::parse(
+            &ctx.file,
+            line_at(ctx, end),
+            what,
+            format!("the file ends inside <{what}>"),
+        ));
+    }
+    Ok(())
+}
+
+/// Handles an opening (or empty) element and says what it is.
+#[allow(clippy::too_many_arguments)]
+fn element<R: BufRead>(
+    reader: &Reader<R>,
+    el: &BytesStart<'_>,
+    pos: u64,
+    ctx: &Ctx,
+    stack: &[Open],
+    seen_log: &mut bool,
+    case: &mut Option<String>,
+    pending: &mut Option<Pending>,
+) -> Result<Open> {
+    let name = el.local_name();
+    let open = match name.as_ref() {
+        b"log" if stack.is_empty() => {
+            *seen_log = true;
+            Open::Log
+        }
+        b"trace" if matches!(stack.last(), Some(Open::Log)) => {
+            *case = None;
+            Open::Trace
+        }
+        b"event" if matches!(stack.last(), Some(Open::Log | Open::Trace)) => {
+            *pending = Some(Pending {
+                pos,
+                attrs: Vec::new(),
+            });
+            Open::Event
+        }
+        b"string" | b"date" | b"int" | b"float" | b"boolean" | b"id" | b"list" | b"container" => {
+            let in_event = stack.iter().any(|o| matches!(o, Open::Event));
+            let under_trace = matches!(stack.last(), Some(Open::Trace));
+            if !in_event && !under_trace {
+                return Ok(Open::Other);
+            }
+            let (key, value) = key_value(reader, el, pos, ctx)?;
+            let Some(key) = key else {
+                return Err(Error::parse(
+                    &ctx.file,
+                    line_at(ctx, pos),
+                    String::from_utf8_lossy(name.as_ref()),
+                    "attribute element without a `key`",
+                ));
+            };
+            if under_trace {
+                if key == "concept:name" {
+                    *case = value;
+                }
+                return Ok(Open::Attr(key));
+            }
+            // Nested attributes: the keys of enclosing attribute elements prefix this one.
+            let mut path = String::new();
+            for o in stack {
+                if let Open::Attr(k) = o {
+                    path.push_str(k);
+                    path.push('/');
+                }
+            }
+            path.push_str(&key);
+            if let (Some(p), Some(v)) = (pending.as_mut(), value) {
+                p.attrs.push((path, v, pos));
+            }
+            Open::Attr(key)
+        }
+        _ => Open::Other,
+    };
+    Ok(open)
+}
+
+/// The `key` and `value` attributes of an XES attribute element.
+fn key_value<R: BufRead>(
+    reader: &Reader<R>,
+    el: &BytesStart<'_>,
+    pos: u64,
+    ctx: &Ctx,
+) -> Result<(Option<String>, Option<String>)> {
+    let mut key = None;
+    let mut value = None;
+    for attr in el.attributes() {
+        let attr =
+            attr.map_err(|x| Error::parse(&ctx.file, line_at(ctx, pos), "xml", x.to_string()))?;
+        let is_key = match attr.key.as_ref() {
+            b"key" => true,
+            b"value" => false,
+            _ => continue,
+        };
+        let text: Cow<'_, str> = attr
+            .decode_and_unescape_value(reader.decoder())
+            .map_err(|x| {
+                let field = key.clone().unwrap_or_else(|| "value".to_owned());
+                Error::parse(
+                    &ctx.file,
+                    line_at(ctx, pos),
+                    field,
+                    format!("{x} (not valid UTF-8 or a bad escape)"),
+                )
+            })?;
+        if is_key {
+            key = Some(text.into_owned());
+        } else {
+            value = Some(text.into_owned());
+        }
+    }
+    Ok((key, value))
+}
+
+/// Turns a finished `<event>` into an [`Event`] and pushes it.
+fn finish(
+    pending: Option<Pending>,
+    ctx: &Ctx,
+    case: Option<&str>,
+    state: &mut State,
+    e: &mut Event,
+    sink: &mut EventSink<'_>,
+) -> Result<()> {
+    let Some(p) = pending else { return Ok(()) };
+    let roles: Vec<(Role, String)> = p
+        .attrs
+        .iter()
+        .map(|(k, _, _)| role_of(ctx.canonical(k)))
+        .collect();
+    let mut slots = Slots::default();
+    for ((key, value, pos), (role, attr_key)) in p.attrs.iter().zip(&roles) {
+        slots.put(
+            *role,
+            attr_key,
+            Cell {
+                value,
+                field: key,
+                loc: *pos,
+            },
+        );
+    }
+    build(&slots, ctx, case, state, e).map_err(|x| {
+        let field = match x.field.as_str() {
+            "timeStamp" if x.loc.is_none() => "time:timestamp".to_owned(),
+            "eventType" if x.loc.is_none() => "concept:name".to_owned(),
+            _ => x.field,
+        };
+        Error::parse(
+            &ctx.file,
+            line_at(ctx, x.loc.unwrap_or(p.pos)),
+            field,
+            x.message,
+        )
+    })?;
+    sink.push(e)
+}
+
+/// The 1-based line of a byte offset of the file. Only called for an error, so it re-reads the
+/// file rather than counting newlines on the fast path.
+fn line_at(ctx: &Ctx, offset: u64) -> u64 {
+    let Ok(file) = std::fs::File::open(&ctx.file) else {
+        return 0;
+    };
+    let mut reader = BufReader::new(file.take(offset));
+    let mut newlines = 0u64;
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok([]) | Err(_) => break,
+            Ok(c) => c,
+        };
+        newlines += chunk.iter().filter(|&&b| b == b'\n').count() as u64;
+        let n = chunk.len();
+        reader.consume(n);
+    }
+    newlines + 1
+}
