@@ -21,6 +21,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Import a UI log (taskmine CSV, Action Logger/SmartRPA CSV, process-mining CSV, XES, JSONL).
+    Import(cmd::import::ImportArgs),
+    /// Export the UI log as CSV, JSONL or XES.
+    Export(cmd::export::ExportArgs),
     /// Print what the UI log holds: events, users, apps, time span, events per kind.
     Stats(cmd::stats::StatsArgs),
 }
@@ -36,14 +40,26 @@ fn main() -> ExitCode {
         .init();
     let ui = Ui::new(cli.quiet);
     let result = match cli.command {
+        Command::Import(args) => cmd::import::run(args, &ui),
+        Command::Export(args) => cmd::export::run(args, &ui),
         Command::Stats(args) => cmd::stats::run(args, &ui),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // `taskmine export | head` closing the pipe early is not a failure.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             // One line, with the causes after colons: the user needs what went wrong and where.
             eprintln!("taskmine: error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

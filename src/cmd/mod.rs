@@ -1,5 +1,7 @@
 //! One module per subcommand: each has its `Args` (clap) and a `run`.
 
+pub mod export;
+pub mod import;
 pub mod stats;
 
 use std::path::PathBuf;

@@ -15,13 +15,15 @@ pub enum Error {
     /// An input file that cannot be read as a whole (empty, not the format it claims, missing a column).
     #[error("{}: {message}", file.display())]
     Input { file: PathBuf, message: String },
-    #[error("{}: {source}", path.display())]
+    // The cause is the error's `source`, not part of its text, so that a chain printed with `{:#}`
+    // does not repeat it.
+    #[error("{}", path.display())]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("database {}: {source}", path.display())]
+    #[error("database {}", path.display())]
     Sqlite {
         path: PathBuf,
         #[source]
