@@ -5,7 +5,9 @@
 
 mod error;
 pub mod keys;
+pub mod pipeline;
 pub mod privacy;
+pub mod writer;
 
 pub use error::{Error, Result};
 pub use privacy::{Policy, Privacy, TextMode};

@@ -1,0 +1,1016 @@
+//! From captured input to UI-log events: clicks, drags, scrolls, keystroke runs, clipboard, focus
+//! and idle, each given its window context and passed through the [`Privacy`] policy.
+//!
+//! The pipeline is pure: the capture layer (X11 or a test) feeds it [`Input`]s with timestamps and
+//! drains [`Event`]s. It never sees an X connection, so it is tested without a display.
+
+use std::collections::BTreeMap;
+
+use uilog::{Event, EventKind, Micros};
+
+use crate::keys::{normalize_shortcut, Key, KeyAggregator, KeyOutput};
+use crate::privacy::{AppIdent, Privacy, OTHER_APP};
+
+/// A top-level window as the capture layer reads it, before the policy sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WindowInfo {
+    /// The X window id (0 when unknown). Only used to tell windows apart; never stored.
+    pub id: u32,
+    /// WM_CLASS instance (`xterm`).
+    pub instance: String,
+    /// WM_CLASS class (`XTerm`).
+    pub class: String,
+    /// `_NET_WM_NAME`, or `WM_NAME` when that is missing.
+    pub title: String,
+    /// The process name from `_NET_WM_PID` (`/proc/PID/comm`).
+    pub process: String,
+}
+
+impl WindowInfo {
+    fn ident(&self) -> AppIdent<'_> {
+        AppIdent {
+            instance: &self.instance,
+            class: &self.class,
+            process: &self.process,
+        }
+    }
+
+    /// The app name events carry: the WM_CLASS instance, else the process, else the class.
+    fn app(&self) -> &str {
+        [&self.instance, &self.process, &self.class]
+            .into_iter()
+            .find(|s| !s.is_empty())
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Button {
+    Left,
+    Right,
+    Middle,
+    Other,
+}
+
+/// A pointer position: absolute, and relative to the window it is over (when known).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Point {
+    pub x: i32,
+    pub y: i32,
+    pub wx: Option<i32>,
+    pub wy: Option<i32>,
+}
+
+/// What the capture layer reports.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// The active window changed (`None`: no window has focus).
+    Focus {
+        ts: Micros,
+        window: Option<WindowInfo>,
+    },
+    /// The active window's title changed without a focus change.
+    Title { title: String },
+    Key {
+        ts: Micros,
+        key: Key,
+        /// What the press typed, with the modifiers then held.
+        text: Option<String>,
+        down: bool,
+    },
+    Button {
+        ts: Micros,
+        button: Button,
+        down: bool,
+        at: Point,
+    },
+    Wheel {
+        ts: Micros,
+        dx: i64,
+        dy: i64,
+        at: Point,
+    },
+    /// Pointer motion: counts as activity, never stored.
+    Move { ts: Micros },
+    /// The clipboard content the capture layer read for a pending [`ClipboardRequest`]
+    /// (`None`: it could not be read).
+    Clipboard { text: Option<String> },
+}
+
+/// Copy or paste: a clipboard shortcut was pressed and the capture layer should read the clipboard
+/// (for a copy, after the app had time to take the selection) and send [`Input::Clipboard`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClipboardRequest {
+    Copy,
+    Paste,
+}
+
+const DOUBLE_CLICK_US: Micros = 400_000;
+const DOUBLE_CLICK_PX: i32 = 4;
+const DRAG_PX: i32 = 8;
+/// Wheel notches closer than this in one window are one scroll event.
+const SCROLL_GAP_US: Micros = 500_000;
+
+struct Press {
+    ts: Micros,
+    button: Button,
+    at: Point,
+}
+
+struct Scroll {
+    ts: Micros,
+    last: Micros,
+    dx: i64,
+    dy: i64,
+    at: Point,
+}
+
+struct PendingClip {
+    ts: Micros,
+    kind: EventKind,
+    keys: String,
+}
+
+/// The state machine between capture and the writer.
+pub struct Pipeline {
+    privacy: Privacy,
+    session: String,
+    user: String,
+    host: String,
+    window: Option<WindowInfo>,
+    /// Whether the policy records the current window's app.
+    recorded: bool,
+    /// The current window title after redaction.
+    title: String,
+    keys: KeyAggregator,
+    key_out: Vec<KeyOutput>,
+    press: Option<Press>,
+    last_click: Option<(Micros, Point)>,
+    scroll: Option<Scroll>,
+    clip: Option<PendingClip>,
+    pause_hotkey: String,
+    paused: bool,
+    idle_after: Micros,
+    last_activity: Option<Micros>,
+    idle: bool,
+    out: Vec<Event>,
+    emitted: u64,
+}
+
+impl Pipeline {
+    /// `user` and `host` are the real names; the policy decides what the log calls them.
+    pub fn new(privacy: Privacy, session: &str, user: &str, host: &str) -> Pipeline {
+        let policy = privacy.policy();
+        let pause_hotkey = normalize_shortcut(&policy.pause_hotkey);
+        let idle_after = policy.idle_after().as_micros() as Micros;
+        Pipeline {
+            user: privacy.user(user),
+            host: privacy.host(host),
+            session: session.to_owned(),
+            privacy,
+            window: None,
+            recorded: true,
+            title: String::new(),
+            keys: KeyAggregator::new(),
+            key_out: Vec::new(),
+            press: None,
+            last_click: None,
+            scroll: None,
+            clip: None,
+            pause_hotkey,
+            paused: false,
+            idle_after,
+            last_activity: None,
+            idle: false,
+            out: Vec::new(),
+            emitted: 0,
+        }
+    }
+
+    pub fn privacy(&self) -> &Privacy {
+        &self.privacy
+    }
+
+    /// Feeds one input. Returns a clipboard request when the input was a copy or paste shortcut.
+    pub fn handle(&mut self, input: Input) -> Option<ClipboardRequest> {
+        match input {
+            Input::Focus { ts, window } => {
+                self.focus(ts, window);
+                None
+            }
+            Input::Title { title } => {
+                if let Some(w) = self.window.as_mut() {
+                    self.title = self.privacy.title(&title);
+                    w.title = title;
+                }
+                None
+            }
+            Input::Key {
+                ts,
+                key,
+                text,
+                down,
+            } => self.key(ts, key, text.as_deref(), down),
+            Input::Button {
+                ts,
+                button,
+                down,
+                at,
+            } => {
+                self.activity(ts);
+                if down {
+                    self.flush_scroll();
+                    self.end_run();
+                    self.press = Some(Press { ts, button, at });
+                } else if let Some(p) = self.press.take() {
+                    self.click(p, at);
+                }
+                None
+            }
+            Input::Wheel { ts, dx, dy, at } => {
+                self.activity(ts);
+                if self.paused || !self.recorded {
+                    return None;
+                }
+                match self.scroll.as_mut() {
+                    Some(s) if ts - s.last < SCROLL_GAP_US => {
+                        s.dx += dx;
+                        s.dy += dy;
+                        s.last = ts;
+                    }
+                    _ => {
+                        self.flush_scroll();
+                        self.scroll = Some(Scroll {
+                            ts,
+                            last: ts,
+                            dx,
+                            dy,
+                            at,
+                        });
+                    }
+                }
+                None
+            }
+            Input::Move { ts } => {
+                self.activity(ts);
+                None
+            }
+            Input::Clipboard { text } => {
+                self.clipboard(text.as_deref());
+                None
+            }
+        }
+    }
+
+    /// Called regularly: ends scroll gestures and starts idle periods that are due by `now`.
+    pub fn tick(&mut self, now: Micros) {
+        if self
+            .scroll
+            .as_ref()
+            .is_some_and(|s| now - s.last >= SCROLL_GAP_US)
+        {
+            self.flush_scroll();
+        }
+        if let Some(last) = self.last_activity {
+            if !self.idle && !self.paused && now - last >= self.idle_after {
+                self.flush_scroll();
+                self.end_run();
+                self.idle = true;
+                let e = self.bare(last + self.idle_after, EventKind::IdleStart);
+                self.push(e);
+            }
+        }
+    }
+
+    /// Pauses or resumes. A pause ends the current run and shows in the log as an idle period with
+    /// `reason: paused`, so that segmentation does not join work across it.
+    pub fn set_paused(&mut self, ts: Micros, paused: bool) {
+        if paused == self.paused {
+            return;
+        }
+        if paused {
+            self.flush_scroll();
+            self.end_run();
+            self.press = None;
+            self.clip = None;
+            let mut e = self.bare(ts, EventKind::IdleStart);
+            e.attrs.insert("reason".into(), "paused".into());
+            self.push(e);
+            self.paused = true;
+        } else {
+            self.paused = false;
+            self.idle = false;
+            self.last_activity = Some(ts);
+            let mut e = self.bare(ts, EventKind::IdleEnd);
+            e.attrs.insert("reason".into(), "paused".into());
+            self.push(e);
+        }
+    }
+
+    pub fn paused(&self) -> bool {
+        self.paused
+    }
+
+    /// Ends what is in progress (typed run, scroll) so that it can be written before exit.
+    pub fn finish(&mut self) {
+        self.flush_scroll();
+        self.end_run();
+    }
+
+    /// Takes the events produced so far, in the order they happened.
+    pub fn drain(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.out)
+    }
+
+    /// Events produced since the start.
+    pub fn emitted(&self) -> u64 {
+        self.emitted
+    }
+
+    /// The current app as the log names it (for a status line).
+    pub fn current_app(&self) -> &str {
+        match &self.window {
+            Some(_) if !self.recorded => OTHER_APP,
+            Some(w) => w.app(),
+            None => "",
+        }
+    }
+
+    /// The active window's id, so that the capture layer can tell whether focus moved.
+    pub fn current_window(&self) -> Option<u32> {
+        self.window.as_ref().map(|w| w.id)
+    }
+
+    fn focus(&mut self, ts: Micros, window: Option<WindowInfo>) {
+        if window.as_ref().map(|w| w.id) == self.window.as_ref().map(|w| w.id)
+            && window.as_ref().map(|w| &w.title) == self.window.as_ref().map(|w| &w.title)
+        {
+            return;
+        }
+        // The run belonged to the field of the window being left.
+        self.flush_scroll();
+        self.end_run();
+        self.press = None;
+        let was_other_app = self.window.is_some() && !self.recorded;
+        let same_window = window.as_ref().map(|w| w.id) == self.window.as_ref().map(|w| w.id);
+        self.recorded = window
+            .as_ref()
+            .is_none_or(|w| self.privacy.records_app(&w.ident()));
+        self.title = match (&window, self.recorded) {
+            (Some(w), true) => self.privacy.title(&w.title),
+            _ => String::new(),
+        };
+        self.window = window;
+        if self.window.is_none() || self.paused {
+            return;
+        }
+        if same_window && self.recorded {
+            // Only the title changed: later events carry the new one; no switch happened.
+            return;
+        }
+        if !self.recorded && was_other_app {
+            // From one unrecorded app to another: still "another app", nothing new to say.
+            return;
+        }
+        self.activity(ts);
+        let e = self.event(ts, EventKind::Focus);
+        self.push(e);
+    }
+
+    fn key(
+        &mut self,
+        ts: Micros,
+        key: Key,
+        text: Option<&str>,
+        down: bool,
+    ) -> Option<ClipboardRequest> {
+        self.activity(ts);
+        if !down {
+            self.keys.release(key);
+            return None;
+        }
+        self.flush_scroll();
+        self.keys.press(ts, key, text, &mut self.key_out);
+        let outputs = std::mem::take(&mut self.key_out);
+        let mut request = None;
+        for o in outputs {
+            if let KeyOutput::Shortcut { ts, name } = &o {
+                if !self.pause_hotkey.is_empty() && *name == self.pause_hotkey {
+                    let paused = !self.paused;
+                    self.set_paused(*ts, paused);
+                    continue;
+                }
+            }
+            if self.paused || !self.recorded {
+                continue;
+            }
+            match o {
+                KeyOutput::Type { ts, end, text } => self.type_event(ts, end, &text),
+                KeyOutput::Shortcut { ts, name } => match clipboard_shortcut(&name) {
+                    Some(req) => {
+                        self.clip = Some(PendingClip {
+                            ts,
+                            kind: match req {
+                                ClipboardRequest::Copy => EventKind::Copy,
+                                ClipboardRequest::Paste => EventKind::Paste,
+                            },
+                            keys: name,
+                        });
+                        request = Some(req);
+                    }
+                    None => {
+                        let mut e = self.event(ts, EventKind::Shortcut);
+                        e.attrs.insert("keys".into(), name);
+                        self.push(e);
+                    }
+                },
+            }
+        }
+        if self.paused || !self.recorded {
+            // Nothing typed here may surface later under another window.
+            self.keys.discard_run();
+        }
+        request
+    }
+
+    fn click(&mut self, p: Press, up: Point) {
+        if self.paused || !self.recorded {
+            return;
+        }
+        let moved = (up.x - p.at.x).abs().max((up.y - p.at.y).abs());
+        let kind = if moved > DRAG_PX {
+            EventKind::Drag
+        } else {
+            match p.button {
+                Button::Right => EventKind::RightClick,
+                Button::Left => {
+                    let double = self.last_click.is_some_and(|(t, at)| {
+                        p.ts - t <= DOUBLE_CLICK_US
+                            && (at.x - p.at.x).abs() <= DOUBLE_CLICK_PX
+                            && (at.y - p.at.y).abs() <= DOUBLE_CLICK_PX
+                    });
+                    if double {
+                        EventKind::DoubleClick
+                    } else {
+                        EventKind::Click
+                    }
+                }
+                Button::Middle | Button::Other => EventKind::Click,
+            }
+        };
+        // A third click does not make a second double click.
+        self.last_click = match kind {
+            EventKind::Click if p.button == Button::Left => Some((p.ts, p.at)),
+            _ => None,
+        };
+        let mut e = self.event(p.ts, kind);
+        set_point(&mut e, p.at);
+        match p.button {
+            Button::Middle => {
+                e.attrs.insert("button".into(), "middle".into());
+            }
+            Button::Other => {
+                e.attrs.insert("button".into(), "other".into());
+            }
+            _ => {}
+        }
+        if kind == EventKind::Drag {
+            e.attrs.insert("to_x".into(), up.x.to_string());
+            e.attrs.insert("to_y".into(), up.y.to_string());
+            if let (Some(wx), Some(wy)) = (up.wx, up.wy) {
+                e.attrs.insert("to_wx".into(), wx.to_string());
+                e.attrs.insert("to_wy".into(), wy.to_string());
+            }
+        }
+        self.push(e);
+    }
+
+    fn type_event(&mut self, ts: Micros, end: Micros, text: &str) {
+        let mut e = self.event(ts, EventKind::Type);
+        let filtered = match &self.window {
+            Some(w) => self.privacy.text(&w.ident(), &w.title, None, text),
+            None => self.privacy.text(&AppIdent::default(), "", None, text),
+        };
+        e.text = filtered.text;
+        e.value_hash = filtered.value_hash;
+        e.attrs
+            .insert("duration_ms".into(), ((end - ts) / 1000).to_string());
+        self.push(e);
+    }
+
+    fn clipboard(&mut self, text: Option<&str>) {
+        let Some(clip) = self.clip.take() else {
+            return;
+        };
+        if self.paused || !self.recorded {
+            return;
+        }
+        let mut e = self.event(clip.ts, clip.kind);
+        if let (Some(text), Some(w)) = (text, &self.window) {
+            let filtered = self.privacy.text(&w.ident(), &w.title, None, text);
+            e.text = filtered.text;
+            e.value_hash = filtered.value_hash;
+        }
+        e.attrs.insert("keys".into(), clip.keys);
+        self.push(e);
+    }
+
+    fn end_run(&mut self) {
+        self.keys.end_run(&mut self.key_out);
+        let outputs = std::mem::take(&mut self.key_out);
+        for o in outputs {
+            if let KeyOutput::Type { ts, end, text } = o {
+                if !self.paused && self.recorded {
+                    self.type_event(ts, end, &text);
+                }
+            }
+        }
+    }
+
+    fn flush_scroll(&mut self) {
+        if let Some(s) = self.scroll.take() {
+            let mut e = self.event(s.ts, EventKind::Scroll);
+            set_point(&mut e, s.at);
+            e.attrs.insert("dx".into(), s.dx.to_string());
+            e.attrs.insert("dy".into(), s.dy.to_string());
+            self.push(e);
+        }
+    }
+
+    /// Records input activity: ends an idle period (the idle_end comes before the input's event).
+    fn activity(&mut self, ts: Micros) {
+        if self.idle && !self.paused {
+            self.idle = false;
+            let e = self.bare(ts, EventKind::IdleEnd);
+            self.push(e);
+        }
+        self.last_activity = Some(ts);
+    }
+
+    /// An event with no app context (idle periods).
+    fn bare(&self, ts: Micros, kind: EventKind) -> Event {
+        let mut e = Event::new(&self.session, &self.user, ts, kind);
+        e.host.clone_from(&self.host);
+        e
+    }
+
+    /// An event in the current window, as the policy lets the log name it.
+    fn event(&self, ts: Micros, kind: EventKind) -> Event {
+        let mut e = self.bare(ts, kind);
+        match &self.window {
+            Some(_) if !self.recorded => e.app = OTHER_APP.to_owned(),
+            Some(w) => {
+                e.app = w.app().to_owned();
+                e.window.clone_from(&self.title);
+                let mut attrs = BTreeMap::new();
+                if !w.process.is_empty() && w.process != e.app {
+                    attrs.insert("process".to_owned(), w.process.clone());
+                }
+                e.attrs = attrs;
+            }
+            None => {}
+        }
+        e
+    }
+
+    fn push(&mut self, e: Event) {
+        self.emitted += 1;
+        self.out.push(e);
+    }
+}
+
+fn set_point(e: &mut Event, at: Point) {
+    e.x = Some(at.x);
+    e.y = Some(at.y);
+    e.wx = at.wx;
+    e.wy = at.wy;
+}
+
+/// Copy and paste shortcuts, including the terminal forms with shift.
+fn clipboard_shortcut(name: &str) -> Option<ClipboardRequest> {
+    match name {
+        "ctrl+c" | "ctrl+x" | "ctrl+shift+c" | "ctrl+insert" => Some(ClipboardRequest::Copy),
+        "ctrl+v" | "ctrl+shift+v" | "shift+insert" => Some(ClipboardRequest::Paste),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::privacy::Policy;
+
+    fn pipeline(yaml: &str) -> Pipeline {
+        let policy = Policy::parse(yaml, Path::new("test.yaml")).unwrap();
+        Pipeline::new(
+            Privacy::new(policy, &[3; 32]).unwrap(),
+            "s1",
+            "alice",
+            "box",
+        )
+    }
+
+    fn win(id: u32, app: &str, title: &str) -> WindowInfo {
+        WindowInfo {
+            id,
+            instance: app.into(),
+            class: app.to_uppercase(),
+            title: title.into(),
+            process: app.into(),
+        }
+    }
+
+    fn at(x: i32, y: i32) -> Point {
+        Point {
+            x,
+            y,
+            wx: Some(x - 100),
+            wy: Some(y - 50),
+        }
+    }
+
+    fn click(p: &mut Pipeline, ts: Micros, button: Button, pt: Point) {
+        p.handle(Input::Button {
+            ts,
+            button,
+            down: true,
+            at: pt,
+        });
+        p.handle(Input::Button {
+            ts: ts + 50_000,
+            button,
+            down: false,
+            at: pt,
+        });
+    }
+
+    fn typed(p: &mut Pipeline, ts: Micros, s: &str) -> Micros {
+        let mut t = ts;
+        for c in s.chars() {
+            let key = if c == ' ' {
+                Key::Space
+            } else {
+                Key::Char(c.to_ascii_lowercase())
+            };
+            p.handle(Input::Key {
+                ts: t,
+                key,
+                text: Some(c.to_string()),
+                down: true,
+            });
+            p.handle(Input::Key {
+                ts: t + 10,
+                key,
+                text: None,
+                down: false,
+            });
+            t += 100_000;
+        }
+        t
+    }
+
+    fn key(p: &mut Pipeline, ts: Micros, key: Key, down: bool) -> Option<ClipboardRequest> {
+        p.handle(Input::Key {
+            ts,
+            key,
+            text: None,
+            down,
+        })
+    }
+
+    fn kinds(events: &[Event]) -> Vec<EventKind> {
+        events.iter().map(|e| e.kind).collect()
+    }
+
+    #[test]
+    fn focus_click_type_enter_come_out_in_order_with_context() {
+        let mut p = pipeline("text: plain\n");
+        p.handle(Input::Focus {
+            ts: 1_000_000,
+            window: Some(win(1, "xterm", "bash")),
+        });
+        click(&mut p, 2_000_000, Button::Left, at(150, 80));
+        let t = typed(&mut p, 3_000_000, "ls -la");
+        key(&mut p, t, Key::Enter, true);
+        let ev = p.drain();
+        assert_eq!(
+            kinds(&ev),
+            vec![
+                EventKind::Focus,
+                EventKind::Click,
+                EventKind::Type,
+                EventKind::Shortcut
+            ]
+        );
+        assert!(ev
+            .iter()
+            .all(|e| e.app == "xterm" && e.window == "bash" && e.session == "s1"));
+        assert_eq!(
+            (ev[1].x, ev[1].y, ev[1].wx, ev[1].wy),
+            (Some(150), Some(80), Some(50), Some(30))
+        );
+        assert_eq!(ev[2].text.as_deref(), Some("ls -la"));
+        assert_eq!(ev[2].ts, 3_000_000);
+        assert_eq!(ev[3].attrs["keys"], "enter");
+        assert!(ev[0].user.starts_with("user-") && ev[0].host.starts_with("host-"));
+    }
+
+    #[test]
+    fn runs_end_at_clicks_and_focus_changes() {
+        let mut p = pipeline("text: plain\n");
+        p.handle(Input::Focus {
+            ts: 1,
+            window: Some(win(1, "gedit", "notes")),
+        });
+        typed(&mut p, 10, "ab");
+        click(&mut p, 1_000_000, Button::Left, at(120, 60));
+        typed(&mut p, 2_000_000, "cd");
+        p.handle(Input::Focus {
+            ts: 3_000_000,
+            window: Some(win(2, "xterm", "bash")),
+        });
+        let ev = p.drain();
+        assert_eq!(
+            kinds(&ev),
+            vec![
+                EventKind::Focus,
+                EventKind::Type,
+                EventKind::Click,
+                EventKind::Type,
+                EventKind::Focus
+            ]
+        );
+        assert_eq!(ev[1].text.as_deref(), Some("ab"));
+        assert_eq!(ev[3].text.as_deref(), Some("cd"));
+        assert_eq!(
+            ev[3].app, "gedit",
+            "the run belongs to the window it was typed in"
+        );
+        assert_eq!(ev[4].app, "xterm");
+    }
+
+    #[test]
+    fn double_right_clicks_and_drags() {
+        let mut p = pipeline("");
+        p.handle(Input::Focus {
+            ts: 1,
+            window: Some(win(1, "nautilus", "Files")),
+        });
+        click(&mut p, 1_000_000, Button::Left, at(200, 200));
+        click(&mut p, 1_200_000, Button::Left, at(201, 199));
+        click(&mut p, 1_300_000, Button::Left, at(201, 199));
+        click(&mut p, 3_000_000, Button::Right, at(300, 300));
+        p.handle(Input::Button {
+            ts: 4_000_000,
+            button: Button::Left,
+            down: true,
+            at: at(10, 10),
+        });
+        p.handle(Input::Button {
+            ts: 4_500_000,
+            button: Button::Left,
+            down: false,
+            at: at(110, 60),
+        });
+        let ev = p.drain();
+        assert_eq!(
+            kinds(&ev),
+            vec![
+                EventKind::Focus,
+                EventKind::Click,
+                EventKind::DoubleClick,
+                EventKind::Click,
+                EventKind::RightClick,
+                EventKind::Drag
+            ]
+        );
+        assert_eq!(ev[5].attrs["to_x"], "110");
+        assert_eq!(ev[5].attrs["to_wy"], "10");
+    }
+
+    #[test]
+    fn wheel_notches_become_one_scroll() {
+        let mut p = pipeline("");
+        p.handle(Input::Focus {
+            ts: 1,
+            window: Some(win(1, "firefox", "News")),
+        });
+        for i in 0..5 {
+            p.handle(Input::Wheel {
+                ts: 1_000_000 + i * 100_000,
+                dx: 0,
+                dy: -1,
+                at: at(400, 400),
+            });
+        }
+        p.tick(1_300_000);
+        assert_eq!(p.drain().len(), 1, "the gesture is still going on");
+        p.tick(2_000_000);
+        let ev = p.drain();
+        assert_eq!(kinds(&ev), vec![EventKind::Scroll]);
+        assert_eq!(ev[0].attrs["dy"], "-5");
+        assert_eq!(ev[0].ts, 1_000_000);
+    }
+
+    #[test]
+    fn denied_app_leaves_only_time_in_another_app() {
+        let mut p = pipeline("text: plain\napps:\n  deny: [keepassxc]\n");
+        p.handle(Input::Focus {
+            ts: 1,
+            window: Some(win(1, "xterm", "bash")),
+        });
+        p.handle(Input::Focus {
+            ts: 1_000_000,
+            window: Some(win(2, "keepassxc", "Passwords.kdbx - KeePassXC")),
+        });
+        click(&mut p, 1_500_000, Button::Left, at(500, 500));
+        let t = typed(&mut p, 2_000_000, "topsecret");
+        key(&mut p, t, Key::Enter, true);
+        p.handle(Input::Wheel {
+            ts: t + 1,
+            dx: 0,
+            dy: 1,
+            at: at(500, 500),
+        });
+        p.handle(Input::Title {
+            title: "Other.kdbx - KeePassXC".into(),
+        });
+        key(&mut p, t + 2, Key::Ctrl, true);
+        assert_eq!(
+            key(&mut p, t + 3, Key::Char('c'), true),
+            None,
+            "no clipboard read in a denied app"
+        );
+        key(&mut p, t + 4, Key::Ctrl, false);
+        p.handle(Input::Focus {
+            ts: 9_000_000,
+            window: Some(win(1, "xterm", "bash")),
+        });
+        p.tick(9_100_000);
+        let ev = p.drain();
+        assert_eq!(
+            kinds(&ev),
+            vec![EventKind::Focus, EventKind::Focus, EventKind::Focus]
+        );
+        let other = &ev[1];
+        assert_eq!(other.app, OTHER_APP);
+        assert_eq!(other.window, "");
+        assert!(
+            other.x.is_none()
+                && other.wx.is_none()
+                && other.text.is_none()
+                && other.value_hash.is_none()
+        );
+        assert!(other.attrs.is_empty());
+        assert_eq!(
+            ev[2].ts - ev[1].ts,
+            8_000_000,
+            "the time spent there is all that is kept"
+        );
+        let dump = format!("{ev:?}");
+        assert!(!dump.contains("topsecret") && !dump.contains("kdbx") && !dump.contains("keepass"));
+    }
+
+    #[test]
+    fn allow_list_records_only_listed_apps() {
+        let mut p = pipeline("apps:\n  allow: [XTERM]\n");
+        p.handle(Input::Focus {
+            ts: 1,
+            window: Some(win(1, "gedit", "secret plans")),
+        });
+        click(&mut p, 10, Button::Left, at(1, 1));
+        p.handle(Input::Focus {
+            ts: 20,
+            window: Some(win(2, "xterm", "bash")),
+        });
+        click(&mut p, 30, Button::Left, at(1, 1));
+        let ev = p.drain();
+        assert_eq!(
+            kinds(&ev),
+            vec![EventKind::Focus, EventKind::Focus, EventKind::Click]
+        );
+        assert_eq!(ev[0].app, OTHER_APP);
+        assert_eq!(ev[2].app, "xterm");
+    }
+
+    #[test]
+    fn titles_are_redacted_and_password_windows_keep_no_text() {
+        let mut p = pipeline("text: plain\n");
+        p.handle(Input::Focus {
+            ts: 1,
+            window: Some(win(1, "xterm", "mail to bob@example.com")),
+        });
+        typed(&mut p, 10, "hi bob@example.com");
+        p.handle(Input::Focus {
+            ts: 5_000_000,
+            window: Some(win(2, "xterm", "Password prompt")),
+        });
+        let t = typed(&mut p, 6_000_000, "hunter2");
+        key(&mut p, t, Key::Enter, true);
+        let ev = p.drain();
+        assert_eq!(ev[0].window, "mail to <email>");
+        assert_eq!(ev[1].text.as_deref(), Some("hi <email>"));
+        let pw = ev
+            .iter()
+            .find(|e| e.kind == EventKind::Type && e.window == "Password prompt")
+            .unwrap();
+        assert_eq!((pw.text.as_deref(), pw.value_hash), (None, None));
+    }
+
+    #[test]
+    fn clipboard_shortcuts_become_copy_and_paste_with_filtered_text() {
+        let mut p = pipeline("text: plain\n");
+        p.handle(Input::Focus {
+            ts: 1,
+            window: Some(win(1, "gedit", "notes")),
+        });
+        key(&mut p, 10, Key::Ctrl, true);
+        assert_eq!(
+            key(&mut p, 20, Key::Char('c'), true),
+            Some(ClipboardRequest::Copy)
+        );
+        p.handle(Input::Clipboard {
+            text: Some("card 4111 1111 1111 1111".into()),
+        });
+        assert_eq!(
+            key(&mut p, 30, Key::Char('v'), true),
+            Some(ClipboardRequest::Paste)
+        );
+        p.handle(Input::Clipboard { text: None });
+        let ev = p.drain();
+        assert_eq!(
+            kinds(&ev),
+            vec![EventKind::Focus, EventKind::Copy, EventKind::Paste]
+        );
+        assert_eq!(ev[1].text.as_deref(), Some("card <card>"));
+        assert_eq!(ev[1].attrs["keys"], "ctrl+c");
+        assert!(ev[1].value_hash.is_some());
+        assert_eq!((ev[2].text.as_deref(), ev[2].value_hash), (None, None));
+        assert!(!format!("{ev:?}").contains("4111"));
+    }
+
+    #[test]
+    fn idle_starts_after_the_gap_and_ends_at_the_next_input() {
+        let mut p = pipeline("idle_after_secs: 60\n");
+        p.handle(Input::Focus {
+            ts: 1_000_000,
+            window: Some(win(1, "xterm", "bash")),
+        });
+        p.tick(30_000_000);
+        p.tick(61_000_000);
+        p.tick(90_000_000);
+        p.handle(Input::Move { ts: 100_000_000 });
+        let ev = p.drain();
+        assert_eq!(
+            kinds(&ev),
+            vec![EventKind::Focus, EventKind::IdleStart, EventKind::IdleEnd]
+        );
+        assert_eq!(ev[1].ts, 61_000_000);
+        assert_eq!(ev[2].ts, 100_000_000);
+    }
+
+    #[test]
+    fn pause_hotkey_is_not_recorded_and_nothing_is_captured_while_paused() {
+        let mut p = pipeline("text: plain\npause_hotkey: Ctrl+Alt+P\n");
+        p.handle(Input::Focus {
+            ts: 1,
+            window: Some(win(1, "xterm", "bash")),
+        });
+        let hotkey = |p: &mut Pipeline, ts| {
+            key(p, ts, Key::Ctrl, true);
+            key(p, ts + 1, Key::Alt, true);
+            key(p, ts + 2, Key::Char('p'), true);
+            key(p, ts + 3, Key::Char('p'), false);
+            key(p, ts + 4, Key::Alt, false);
+            key(p, ts + 5, Key::Ctrl, false);
+        };
+        typed(&mut p, 100, "before");
+        hotkey(&mut p, 1_000_000);
+        assert!(p.paused());
+        typed(&mut p, 2_000_000, "private");
+        click(&mut p, 3_000_000, Button::Left, at(5, 5));
+        hotkey(&mut p, 4_000_000);
+        assert!(!p.paused());
+        typed(&mut p, 5_000_000, "after");
+        p.finish();
+        let ev = p.drain();
+        assert_eq!(
+            kinds(&ev),
+            vec![
+                EventKind::Focus,
+                EventKind::Type,
+                EventKind::IdleStart,
+                EventKind::IdleEnd,
+                EventKind::Type
+            ]
+        );
+        assert_eq!(ev[1].text.as_deref(), Some("before"));
+        assert_eq!(ev[2].attrs["reason"], "paused");
+        assert_eq!(ev[4].text.as_deref(), Some("after"));
+        assert!(!format!("{ev:?}").contains("private"));
+        assert!(!ev.iter().any(|e| e.kind == EventKind::Shortcut));
+    }
+}
