@@ -13,3 +13,11 @@ pub mod progress;
 pub mod segment;
 
 pub use error::{Error, Result};
+pub mod mining;
+pub mod routine;
+pub mod score;
+
+pub use abstraction::{Action, Rules};
+pub use log::{AbstractionOptions, Log};
+pub use mining::{mine, mine_log, InstanceRef, Mining, Options, Routine, Summary, UserCount};
+pub use progress::{NoProgress, Progress};

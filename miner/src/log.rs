@@ -24,7 +24,7 @@ pub struct Ev {
 }
 
 /// How events become actions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AbstractionOptions {
     pub rules: Rules,
     /// How many different values a title part must take before it becomes a placeholder.

@@ -1,0 +1,234 @@
+//! The whole pipeline, from a store (or a loaded log) to ranked routines with their evidence.
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use uilog::{Micros, Store};
+
+use crate::abstraction::Action;
+use crate::error::Result;
+use crate::log::{AbstractionOptions, Log};
+use crate::progress::Progress;
+use crate::routine::{discover, DataFlow, DiscoveryOptions, Variant};
+use crate::score::{score, Score};
+use crate::segment::{segment, SegmentOptions};
+
+/// Every option of a mining run. The defaults suit a desktop log of one or more users.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Options {
+    pub abstraction: AbstractionOptions,
+    pub segment: SegmentOptions,
+    pub discovery: DiscoveryOptions,
+    /// Routines seen by fewer users than this are withheld from the result (privacy: k users).
+    pub min_users: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            abstraction: AbstractionOptions::default(),
+            segment: SegmentOptions::default(),
+            discovery: DiscoveryOptions::default(),
+            min_users: 1,
+        }
+    }
+}
+
+/// The result of a mining run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mining {
+    pub summary: Summary,
+    pub options: Options,
+    pub actions: Vec<Action>,
+    /// The learned start actions of segmentation.
+    pub start_actions: Vec<u32>,
+    /// Ranked by hours saved per month, best first; `id` is the rank.
+    pub routines: Vec<Routine>,
+    /// How many routines were found but withheld because fewer than `min_users` users perform them.
+    pub withheld: u64,
+    /// Wall-clock time per stage, in milliseconds (not part of the stored result's identity).
+    #[serde(default, skip_serializing)]
+    pub timings_ms: Vec<(String, f64)>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub events: u64,
+    pub users: u64,
+    pub sessions: u64,
+    pub actions: u64,
+    pub segments: u64,
+    pub first_ts: Option<Micros>,
+    pub last_ts: Option<Micros>,
+    /// The time the log covers, in weeks; a log of less than a day counts as one day.
+    pub weeks: f64,
+    pub min_support: u64,
+    pub closed_patterns: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Routine {
+    /// 1-based rank.
+    pub id: u32,
+    /// The routine's pattern as action ids, in order.
+    pub steps: Vec<u32>,
+    /// The same as readable labels.
+    pub labels: Vec<String>,
+    /// Segments that held the pattern when it was chosen.
+    pub support: u64,
+    pub score: Score,
+    pub variants: Vec<Variant>,
+    /// Instances per user (pseudonym), sorted by user.
+    pub users: Vec<UserCount>,
+    pub data_flows: Vec<DataFlow>,
+    pub instances: Vec<InstanceRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserCount {
+    pub user: String,
+    pub instances: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceRef {
+    pub user: String,
+    pub session: String,
+    pub start_ts: Micros,
+    pub end_ts: Micros,
+    /// Store ids of the first and last event.
+    pub first_event: i64,
+    pub last_event: i64,
+    /// Events in the span, noise inside it included.
+    pub events: u32,
+    /// Index into the routine's variants.
+    pub variant: u32,
+    /// Indices of the first and last event in [`Log::events`]; meaningful only with the log mined.
+    #[serde(skip)]
+    pub span: (u32, u32),
+}
+
+/// Loads the log from the store and mines it.
+pub fn mine(store: &Store, opts: &Options, progress: &mut dyn Progress) -> Result<(Log, Mining)> {
+    let t = Instant::now();
+    let log = Log::load(store, &opts.abstraction, progress)?;
+    let load_ms = t.elapsed().as_secs_f64() * 1e3;
+    let mut mining = mine_log(&log, opts, progress);
+    mining.timings_ms.insert(0, ("load".into(), load_ms));
+    Ok((log, mining))
+}
+
+/// Mines a loaded log.
+pub fn mine_log(log: &Log, opts: &Options, progress: &mut dyn Progress) -> Mining {
+    let mut timings = Vec::new();
+    let ev = &log.events;
+    let t = Instant::now();
+    progress.stage("segment", ev.len() as u64);
+    let seg = segment(log, &opts.segment);
+    progress.advance(ev.len() as u64);
+    progress.finish();
+    timings.push(("segment".to_owned(), t.elapsed().as_secs_f64() * 1e3));
+
+    let t = Instant::now();
+    progress.stage("discover", seg.segments.len() as u64);
+    let disc = discover(log, &seg.segments, &opts.discovery);
+    progress.advance(seg.segments.len() as u64);
+    progress.finish();
+    timings.push(("discover".to_owned(), t.elapsed().as_secs_f64() * 1e3));
+
+    let t = Instant::now();
+    progress.stage("score", disc.routines.len() as u64);
+    let first_ts = ev.iter().map(|e| e.ts).min();
+    let last_ts = ev.iter().map(|e| e.ts).max();
+    let span_us = match (first_ts, last_ts) {
+        (Some(a), Some(b)) => (b - a).max(86_400_000_000),
+        _ => 86_400_000_000,
+    };
+    let weeks = span_us as f64 / (7.0 * 86_400e6);
+    let mut routines: Vec<Routine> = Vec::with_capacity(disc.routines.len());
+    for r in &disc.routines {
+        let durations: Vec<f64> = r
+            .instances
+            .iter()
+            .map(|i| (ev[i.last as usize].ts - ev[i.first as usize].ts) as f64 / 1e6)
+            .collect();
+        let mut per_user: std::collections::BTreeMap<String, u64> = Default::default();
+        for i in &r.instances {
+            *per_user.entry(log.user_name(i.user).to_owned()).or_insert(0) += 1;
+        }
+        let s = score(r, &durations, per_user.len() as u64, weeks);
+        routines.push(Routine {
+            id: 0,
+            steps: r.steps.clone(),
+            labels: r.steps.iter().map(|&a| log.actions[a as usize].label()).collect(),
+            support: r.support,
+            score: s,
+            variants: r.variants.clone(),
+            users: per_user
+                .into_iter()
+                .map(|(user, instances)| UserCount { user, instances })
+                .collect(),
+            data_flows: r.data_flows.clone(),
+            instances: r
+                .instances
+                .iter()
+                .map(|i| {
+                    let (a, b) = (&ev[i.first as usize], &ev[i.last as usize]);
+                    InstanceRef {
+                        user: log.user_name(i.user).to_owned(),
+                        session: log.session_name(i.session).to_owned(),
+                        start_ts: a.ts,
+                        end_ts: b.ts,
+                        first_event: a.id,
+                        last_event: b.id,
+                        events: i.last - i.first + 1,
+                        variant: i.variant,
+                        span: (i.first, i.last),
+                    }
+                })
+                .collect(),
+        });
+        progress.advance(1);
+    }
+    let before = routines.len();
+    routines.retain(|r| r.score.users >= opts.min_users);
+    let withheld = (before - routines.len()) as u64;
+    routines.sort_by(|a, b| {
+        b.score
+            .hours_saved_per_month
+            .total_cmp(&a.score.hours_saved_per_month)
+            .then(b.score.instances.cmp(&a.score.instances))
+            .then(a.steps.cmp(&b.steps))
+    });
+    for (i, r) in routines.iter_mut().enumerate() {
+        r.id = i as u32 + 1;
+    }
+    progress.finish();
+    timings.push(("score".to_owned(), t.elapsed().as_secs_f64() * 1e3));
+    let mut users: Vec<u32> = ev.iter().map(|e| log.user_of(e)).collect();
+    users.sort_unstable();
+    users.dedup();
+    let mut sessions: Vec<u32> = ev.iter().map(|e| e.session).collect();
+    sessions.sort_unstable();
+    sessions.dedup();
+    Mining {
+        summary: Summary {
+            events: ev.len() as u64,
+            users: users.len() as u64,
+            sessions: sessions.len() as u64,
+            actions: log.actions.len() as u64,
+            segments: seg.segments.len() as u64,
+            first_ts,
+            last_ts,
+            weeks,
+            min_support: disc.min_support,
+            closed_patterns: disc.closed_patterns as u64,
+        },
+        options: opts.clone(),
+        actions: log.actions.clone(),
+        start_actions: seg.start_actions,
+        routines,
+        withheld,
+        timings_ms: timings,
+    }
+}

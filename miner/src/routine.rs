@@ -1,0 +1,495 @@
+//! Routine discovery: closed sequential patterns over segments, chosen greedily for coverage, then
+//! their instances, variants and data flows.
+//!
+//! 1. Segments become sequences of action ids. Actions found in fewer than `min_support` segments are
+//!    dropped from the sequences first (they cannot be part of a frequent pattern), and identical
+//!    sequences are mined once with their count as weight.
+//! 2. Closed patterns of at least `min_len` steps are the candidates ([`crate::patterns`]).
+//! 3. Greedy coverage: the candidate covering the most not-yet-covered events (steps × uncovered
+//!    support) is taken, its sequences are covered, and so on while a candidate still has
+//!    `min_support` uncovered segments. A candidate that is a near-duplicate of a routine already
+//!    taken (longest common subsequence ≥ `merge_similarity` of the longer one) adds its segments to that
+//!    routine instead of being listed again.
+//! 4. In each covered segment the routine's steps are aligned to the events (first embedding, or the
+//!    longest common subsequence when the segment holds only part of them); the instance spans the
+//!    aligned events, widened over neighbouring *extra steps* (actions that are not steps of the pattern
+//!    but occur in at least `variant_min_share` of the routine's instances, and in two of them at least).
+//!    A segment holding the whole pattern several times gives several instances.
+//! 5. An instance's variant is its sequence of steps and extra steps; noise events (other actions)
+//!    inside an instance are part of its span but not of its variant.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+use serde::{Deserialize, Serialize};
+use uilog::EventKind;
+
+use crate::fxhash::FxHashMap;
+use crate::log::Log;
+use crate::patterns::{closed_patterns, MineOptions, SeqDb};
+use crate::segment::Segment;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiscoveryOptions {
+    /// Minimum number of segments a routine must occur in; `None` picks
+    /// max(3, 0.2 % of the segments).
+    pub min_support: Option<u64>,
+    /// Minimum number of steps of a routine.
+    pub min_len: usize,
+    /// Patterns are not grown beyond this many steps.
+    pub max_len: usize,
+    /// Near-duplicate threshold (see the module documentation).
+    pub merge_similarity: f64,
+    /// Share of a routine's instances an extra (non-pattern) step must occur in to count as a step.
+    pub variant_min_share: f64,
+}
+
+impl Default for DiscoveryOptions {
+    fn default() -> Self {
+        DiscoveryOptions {
+            min_support: None,
+            min_len: 3,
+            max_len: 64,
+            merge_similarity: 0.7,
+            variant_min_share: 0.05,
+        }
+    }
+}
+
+impl DiscoveryOptions {
+    pub fn min_support_for(&self, segments: usize) -> u64 {
+        self.min_support
+            .unwrap_or_else(|| 3.max((segments as f64 * 0.002).ceil() as u64))
+            .max(1)
+    }
+}
+
+/// One performance of a routine: events `first..=last` of [`Log::events`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Instance {
+    pub first: u32,
+    pub last: u32,
+    pub user: u32,
+    pub session: u32,
+    /// Index into the routine's variants.
+    pub variant: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variant {
+    pub steps: Vec<u32>,
+    pub count: u64,
+}
+
+/// A value that moved between two actions of a routine's instances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataFlow {
+    pub from: u32,
+    pub to: u32,
+    /// `copy_paste` (clipboard) or `reuse` (a value typed or pasted that was seen earlier).
+    pub via: String,
+    /// Instances in which it happened.
+    pub instances: u64,
+}
+
+/// A discovered routine, before scoring.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Discovered {
+    /// The pattern's actions, in order.
+    pub steps: Vec<u32>,
+    /// Support of the pattern (segments) when it was chosen.
+    pub support: u64,
+    pub instances: Vec<Instance>,
+    /// Sorted by count, most frequent first.
+    pub variants: Vec<Variant>,
+    pub data_flows: Vec<DataFlow>,
+    /// Per instance: the share of its steps that a bot can perform without a person.
+    pub automatable: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Discovery {
+    pub routines: Vec<Discovered>,
+    pub closed_patterns: usize,
+    pub min_support: u64,
+}
+
+/// Discovers routines in the segments of a log.
+pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Discovery {
+    let ev = &log.events;
+    let min_support = opts.min_support_for(segments.len());
+    let n_actions = log.actions.len();
+    // Segment support of each action.
+    let mut seen = vec![u32::MAX; n_actions];
+    let mut seg_support = vec![0u64; n_actions];
+    for (k, s) in segments.iter().enumerate() {
+        for e in &ev[s.start as usize..s.end as usize] {
+            let a = e.action as usize;
+            if seen[a] != k as u32 {
+                seen[a] = k as u32;
+                seg_support[a] += 1;
+            }
+        }
+    }
+    let keep: Vec<bool> = seg_support.iter().map(|&c| c >= min_support).collect();
+    // Distinct sequences with weights; segment → distinct sequence.
+    let mut db = SeqDb::new();
+    let mut index: FxHashMap<Vec<u32>, u32> = FxHashMap::default();
+    let mut seq_of: Vec<u32> = Vec::with_capacity(segments.len());
+    let mut buf: Vec<u32> = Vec::new();
+    for s in segments {
+        buf.clear();
+        buf.extend(
+            ev[s.start as usize..s.end as usize]
+                .iter()
+                .map(|e| e.action)
+                .filter(|&a| keep[a as usize]),
+        );
+        if buf.len() < opts.min_len {
+            seq_of.push(u32::MAX);
+            continue;
+        }
+        let id = match index.get(buf.as_slice()) {
+            Some(&id) => {
+                db.weights[id as usize] += 1;
+                id
+            }
+            None => {
+                let id = db.len() as u32;
+                db.push(&buf, 1);
+                index.insert(buf.clone(), id);
+                id
+            }
+        };
+        seq_of.push(id);
+    }
+    drop(index);
+    let patterns = closed_patterns(
+        &db,
+        &MineOptions {
+            min_support,
+            min_len: opts.min_len,
+            max_len: opts.max_len,
+        },
+    );
+    let closed = patterns.len();
+    let chosen = select(&db, &patterns, min_support, opts.merge_similarity);
+    // Segments of each chosen routine, in log order.
+    let mut owner: Vec<u32> = vec![u32::MAX; db.len()];
+    for (r, (_, seqs)) in chosen.iter().enumerate() {
+        for &s in seqs {
+            owner[s as usize] = r as u32;
+        }
+    }
+    let mut segs_of: Vec<Vec<Segment>> = vec![Vec::new(); chosen.len()];
+    for (k, s) in segments.iter().enumerate() {
+        let q = seq_of[k];
+        if q != u32::MAX && owner[q as usize] != u32::MAX {
+            segs_of[owner[q as usize] as usize].push(*s);
+        }
+    }
+    let routines = chosen
+        .iter()
+        .zip(segs_of)
+        .map(|((p, _), segs)| build_routine(log, &patterns[*p].items, patterns[*p].support, &segs, opts))
+        .filter(|r| !r.instances.is_empty())
+        .collect();
+    Discovery {
+        routines,
+        closed_patterns: closed,
+        min_support,
+    }
+}
+
+/// Greedy coverage; returns (pattern index, distinct sequences it takes) per routine.
+fn select(db: &SeqDb, patterns: &[crate::patterns::Pattern], min_support: u64, merge: f64) -> Vec<(usize, Vec<u32>)> {
+    let mut covered = vec![false; db.len()];
+    let gain = |p: usize, covered: &[bool]| -> (u64, u64) {
+        let sup: u64 = patterns[p]
+            .seqs
+            .iter()
+            .filter(|&&s| !covered[s as usize])
+            .map(|&s| db.weights[s as usize])
+            .sum();
+        (sup * patterns[p].items.len() as u64, sup)
+    };
+    let mut heap: BinaryHeap<(u64, usize, Reverse<usize>)> = patterns
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.support * p.items.len() as u64, p.items.len(), Reverse(i)))
+        .collect();
+    let mut chosen: Vec<(usize, Vec<u32>)> = Vec::new();
+    while let Some((g, len, Reverse(p))) = heap.pop() {
+        let (now, sup) = gain(p, &covered);
+        if sup < min_support {
+            continue;
+        }
+        if now < g {
+            heap.push((now, len, Reverse(p)));
+            continue;
+        }
+        let take: Vec<u32> = patterns[p].seqs.iter().copied().filter(|&s| !covered[s as usize]).collect();
+        for &s in &take {
+            covered[s as usize] = true;
+        }
+        let items = &patterns[p].items;
+        let similar = chosen.iter_mut().find(|(q, _)| {
+            let other = &patterns[*q].items;
+            lcs_len(items, other) as f64 >= merge * items.len().max(other.len()) as f64
+        });
+        match similar {
+            Some((_, seqs)) => seqs.extend(take),
+            None => chosen.push((p, take)),
+        }
+    }
+    for (_, seqs) in &mut chosen {
+        seqs.sort_unstable();
+    }
+    chosen
+}
+
+pub fn lcs_len(a: &[u32], b: &[u32]) -> usize {
+    let mut prev = vec![0usize; b.len() + 1];
+    let mut cur = vec![0usize; b.len() + 1];
+    for &x in a {
+        for (j, &y) in b.iter().enumerate() {
+            cur[j + 1] = if x == y { prev[j] + 1 } else { prev[j + 1].max(cur[j]) };
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// Positions in `seq` of the first embedding of `pat` starting at or after `from`.
+fn embed(pat: &[u32], seq: &[u32], from: usize) -> Option<Vec<usize>> {
+    let mut out = Vec::with_capacity(pat.len());
+    let mut pos = from;
+    for &p in pat {
+        let k = pos + seq[pos..].iter().position(|&x| x == p)?;
+        out.push(k);
+        pos = k + 1;
+    }
+    Some(out)
+}
+
+/// Positions in `seq` matched by a longest common subsequence with `pat`.
+fn align(pat: &[u32], seq: &[u32]) -> Vec<usize> {
+    let (n, m) = (pat.len(), seq.len());
+    if n * m > 4_000_000 {
+        return Vec::new();
+    }
+    let mut dp = vec![0u32; (n + 1) * (m + 1)];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            dp[i * (m + 1) + j] = if pat[i] == seq[j] {
+                dp[(i + 1) * (m + 1) + j + 1] + 1
+            } else {
+                dp[(i + 1) * (m + 1) + j].max(dp[i * (m + 1) + j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < n && j < m {
+        if pat[i] == seq[j] {
+            out.push(j);
+            i += 1;
+            j += 1;
+        } else if dp[(i + 1) * (m + 1) + j] >= dp[i * (m + 1) + j + 1] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
+}
+
+fn build_routine(log: &Log, steps: &[u32], support: u64, segs: &[Segment], opts: &DiscoveryOptions) -> Discovered {
+    let ev = &log.events;
+    // Instance spans as (segment, first, last) in event indices, before widening.
+    let mut spans: Vec<(usize, usize, usize)> = Vec::new();
+    let mut acts: Vec<u32> = Vec::new();
+    for (k, s) in segs.iter().enumerate() {
+        acts.clear();
+        acts.extend(ev[s.start as usize..s.end as usize].iter().map(|e| e.action));
+        let base = s.start as usize;
+        let mut from = 0;
+        let mut found = false;
+        while let Some(pos) = embed(steps, &acts, from) {
+            spans.push((k, base + pos[0], base + pos[pos.len() - 1]));
+            from = pos[pos.len() - 1] + 1;
+            found = true;
+        }
+        if !found {
+            let pos = align(steps, &acts);
+            if let (Some(&a), Some(&b)) = (pos.first(), pos.last()) {
+                spans.push((k, base + a, base + b));
+            }
+        }
+    }
+    // Extra steps: non-pattern actions frequent inside instances.
+    let mut in_pattern = vec![false; log.actions.len()];
+    for &a in steps {
+        in_pattern[a as usize] = true;
+    }
+    let mut inst_count: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut stamp: FxHashMap<u32, usize> = FxHashMap::default();
+    for (i, &(_, a, b)) in spans.iter().enumerate() {
+        for e in &ev[a..=b] {
+            if !in_pattern[e.action as usize] && stamp.insert(e.action, i) != Some(i) {
+                *inst_count.entry(e.action).or_insert(0) += 1;
+            }
+        }
+    }
+    let need = ((spans.len() as f64 * opts.variant_min_share).ceil() as u64).max(2);
+    let mut is_step = in_pattern.clone();
+    let mut is_extra = vec![false; log.actions.len()];
+    for (&a, &c) in &inst_count {
+        if c >= need {
+            is_step[a as usize] = true;
+            is_extra[a as usize] = true;
+        }
+    }
+    // Widen each span over adjacent extra steps, within its segment and up to its neighbours.
+    let mut widened: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
+    for (i, &(k, a, b)) in spans.iter().enumerate() {
+        let s = segs[k];
+        let lo_bound = match i.checked_sub(1).map(|j| spans[j]) {
+            Some((pk, _, pb)) if pk == k => pb + 1,
+            _ => s.start as usize,
+        };
+        let hi_bound = match spans.get(i + 1) {
+            Some(&(nk, na, _)) if nk == k => na - 1,
+            _ => s.end as usize - 1,
+        };
+        let (mut lo, mut hi) = (a, b);
+        while lo > lo_bound && is_extra[ev[lo - 1].action as usize] {
+            lo -= 1;
+        }
+        while hi < hi_bound && is_extra[ev[hi + 1].action as usize] {
+            hi += 1;
+        }
+        widened.push((lo, hi));
+    }
+    // Variants.
+    let mut variant_ids: BTreeMap<Vec<u32>, u32> = BTreeMap::new();
+    let mut variant_of: Vec<Vec<u32>> = Vec::with_capacity(widened.len());
+    for &(lo, hi) in &widened {
+        let v: Vec<u32> = ev[lo..=hi]
+            .iter()
+            .map(|e| e.action)
+            .filter(|&a| is_step[a as usize])
+            .collect();
+        variant_of.push(v);
+    }
+    let mut counts: BTreeMap<&Vec<u32>, u64> = BTreeMap::new();
+    for v in &variant_of {
+        *counts.entry(v).or_insert(0) += 1;
+    }
+    let mut variants: Vec<Variant> = counts
+        .into_iter()
+        .map(|(s, c)| Variant {
+            steps: s.clone(),
+            count: c,
+        })
+        .collect();
+    // Most frequent first; ties by steps, so the order is the same on every run.
+    variants.sort_by(|a, b| b.count.cmp(&a.count).then(a.steps.cmp(&b.steps)));
+    for (i, v) in variants.iter().enumerate() {
+        variant_ids.insert(v.steps.clone(), i as u32);
+    }
+    // Typed values per action across instances: an action always typing the same value is constant.
+    let mut typed: BTreeMap<u32, (u64, bool)> = BTreeMap::new();
+    for &(lo, hi) in &widened {
+        for e in &ev[lo..=hi] {
+            if e.kind == EventKind::Type && is_step[e.action as usize] {
+                let t = typed.entry(e.action).or_insert((e.value, true));
+                if t.0 != e.value || e.value == 0 {
+                    t.1 = false;
+                }
+            }
+        }
+    }
+    let mut flows: BTreeMap<(u32, u32, &'static str), u64> = BTreeMap::new();
+    let mut automatable = Vec::with_capacity(widened.len());
+    let mut instances = Vec::with_capacity(widened.len());
+    let mut values: Vec<(u64, u32)> = Vec::new();
+    for (i, &(lo, hi)) in widened.iter().enumerate() {
+        values.clear();
+        let mut last_copy: Option<u32> = None;
+        let mut inst_flows: Vec<(u32, u32, &'static str)> = Vec::new();
+        let (mut steps_n, mut auto_n) = (0u32, 0u32);
+        for e in &ev[lo..=hi] {
+            let seen_from = (e.value != 0)
+                .then(|| values.iter().find(|(v, _)| *v == e.value).map(|&(_, a)| a))
+                .flatten();
+            let fed = match e.kind {
+                EventKind::Paste => match (seen_from, last_copy) {
+                    (Some(from), _) => {
+                        inst_flows.push((from, e.action, "copy_paste"));
+                        true
+                    }
+                    (None, Some(from)) if e.value == 0 => {
+                        inst_flows.push((from, e.action, "copy_paste"));
+                        true
+                    }
+                    _ => false,
+                },
+                EventKind::Type => match seen_from {
+                    Some(from) => {
+                        inst_flows.push((from, e.action, "reuse"));
+                        true
+                    }
+                    None => false,
+                },
+                _ => false,
+            };
+            if e.kind == EventKind::Copy {
+                last_copy = Some(e.action);
+            }
+            if e.value != 0 && seen_from.is_none() {
+                values.push((e.value, e.action));
+            }
+            if is_step[e.action as usize] {
+                steps_n += 1;
+                let deterministic = match e.kind {
+                    EventKind::Type => typed.get(&e.action).is_some_and(|t| t.1),
+                    _ => true,
+                };
+                if deterministic || fed {
+                    auto_n += 1;
+                }
+            }
+        }
+        inst_flows.sort_unstable();
+        inst_flows.dedup();
+        for f in inst_flows {
+            *flows.entry(f).or_insert(0) += 1;
+        }
+        automatable.push(if steps_n == 0 { 0.0 } else { auto_n as f64 / steps_n as f64 });
+        let first = &ev[lo];
+        instances.push(Instance {
+            first: lo as u32,
+            last: hi as u32,
+            user: log.user_of(first),
+            session: first.session,
+            variant: variant_ids[&variant_of[i]],
+        });
+    }
+    let data_flows = flows
+        .into_iter()
+        .map(|((from, to, via), n)| DataFlow {
+            from,
+            to,
+            via: via.to_owned(),
+            instances: n,
+        })
+        .collect();
+    Discovered {
+        steps: steps.to_vec(),
+        support,
+        instances,
+        variants,
+        data_flows,
+        automatable,
+    }
+}

@@ -1,0 +1,218 @@
+//! Each stage on small hand-written logs, checked exactly.
+
+use miner::segment::{segment, SegmentOptions};
+use miner::{mine, NoProgress, Options};
+use uilog::{Element, Event, EventKind, Store, ValueHash};
+
+const T0: i64 = 1_764_000_000_000_000; // 2025-11-24T16:00:00Z
+const S: i64 = 1_000_000;
+
+/// One step of a hand-written routine: kind, app, title, element name, typed/copied value.
+type Step = (EventKind, &'static str, String, Option<&'static str>, Option<u64>);
+
+fn step(kind: EventKind, app: &'static str, title: &str, el: Option<&'static str>, value: Option<u64>) -> Step {
+    (kind, app, title.to_owned(), el, value)
+}
+
+/// Invoice routine: look at the invoice, copy its amount, book it in the ERP, optionally check, save.
+fn invoice(n: u64, check: bool) -> Vec<Step> {
+    use EventKind::*;
+    let mut v = vec![
+        step(Focus, "mail", "Inbox - Mail", None, None),
+        step(Copy, "mail", &format!("Invoice {n} - Mail"), Some("amount"), Some(n)),
+        step(Focus, "erp", "ERP - New booking", None, None),
+        step(Paste, "erp", "ERP - New booking", Some("amount"), Some(n)),
+    ];
+    if check {
+        v.push(step(Click, "erp", "ERP - New booking", Some("Check"), None));
+    }
+    v.push(step(Click, "erp", "ERP - New booking", Some("Save"), None));
+    v
+}
+
+/// Report routine: open the dashboard, refresh, type a note that differs each time.
+fn report(note: u64) -> Vec<Step> {
+    use EventKind::*;
+    vec![
+        step(Focus, "browser", "Dashboard - Browser", None, None),
+        step(Click, "browser", "Dashboard - Browser", Some("Refresh"), None),
+        step(Type, "browser", "Dashboard - Browser", Some("note"), Some(note)),
+    ]
+}
+
+/// Writes the instances of each (session, user) as events 2 s apart, with `gap` seconds between
+/// instances.
+fn store(plan: &[(&str, &str, Vec<Vec<Step>>)], gap: i64) -> Store {
+    let mut store = Store::open_in_memory().unwrap();
+    store
+        .write_batch(None, "test", |sink| -> uilog::Result<()> {
+            for (session, user, instances) in plan {
+                let mut ts = T0;
+                for inst in instances {
+                    for (kind, app, title, el, value) in inst {
+                        let mut e = Event::new(session, user, ts, *kind);
+                        e.app = app.to_string();
+                        e.window = title.clone();
+                        e.element = el.map(|n| Element {
+                            role: Some("field".into()),
+                            name: Some(n.into()),
+                            id: None,
+                        });
+                        e.value_hash = value.map(ValueHash);
+                        sink.push(&e)?;
+                        ts += 2 * S;
+                    }
+                    ts += gap * S;
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    store
+}
+
+fn plan() -> Vec<(&'static str, &'static str, Vec<Vec<Step>>)> {
+    vec![
+        (
+            "s1",
+            "u1",
+            vec![
+                invoice(1001, false),
+                invoice(1002, true),
+                report(1),
+                invoice(1003, false),
+                invoice(1004, true),
+                invoice(1005, false),
+            ],
+        ),
+        ("s2", "u2", vec![report(2), report(3)]),
+    ]
+}
+
+fn options() -> Options {
+    let mut o = Options::default();
+    o.discovery.min_support = Some(2);
+    o
+}
+
+#[test]
+fn abstraction_templates_titles_and_interns_actions() {
+    let st = store(&plan(), 600);
+    let (_, m) = mine(&st, &options(), &mut NoProgress).unwrap();
+    let labels: Vec<(String, u64)> = m.actions.iter().map(|a| (a.label(), a.events)).collect();
+    assert_eq!(
+        labels,
+        [
+            // Same kind and app: ordered by element, as the store interned them (Save came first).
+            ("click erp \"ERP - New booking\" field \"Save\"".to_owned(), 5),
+            ("click erp \"ERP - New booking\" field \"Check\"".to_owned(), 2),
+            ("click browser \"Dashboard - Browser\" field \"Refresh\"".to_owned(), 3),
+            ("type browser \"Dashboard - Browser\" field \"note\"".to_owned(), 3),
+            ("copy mail \"Invoice <n> - Mail\" field \"amount\"".to_owned(), 5),
+            ("paste erp \"ERP - New booking\" field \"amount\"".to_owned(), 5),
+            ("focus mail \"Inbox - Mail\"".to_owned(), 5),
+            ("focus erp \"ERP - New booking\"".to_owned(), 5),
+            ("focus browser \"Dashboard - Browser\"".to_owned(), 3),
+        ]
+    );
+}
+
+#[test]
+fn idle_gaps_and_sessions_cut_segments() {
+    let st = store(&plan(), 600);
+    let log = miner::Log::load(&st, &Default::default(), &mut NoProgress).unwrap();
+    let seg = segment(&log, &SegmentOptions::default());
+    let lens: Vec<u32> = seg.segments.iter().map(|s| s.end - s.start).collect();
+    assert_eq!(lens, [5, 6, 3, 5, 6, 5, 3, 3]);
+    // The first actions of the instances are the learned starts.
+    let starts: Vec<String> = seg.start_actions.iter().map(|&a| log.actions[a as usize].label()).collect();
+    assert_eq!(starts, ["focus mail \"Inbox - Mail\"", "focus browser \"Dashboard - Browser\""]);
+}
+
+#[test]
+fn learned_starts_cut_a_stream_without_pauses() {
+    let st = store(&plan(), 0);
+    let log = miner::Log::load(&st, &Default::default(), &mut NoProgress).unwrap();
+    let seg = segment(&log, &SegmentOptions::default());
+    let lens: Vec<u32> = seg.segments.iter().map(|s| s.end - s.start).collect();
+    assert_eq!(lens, [5, 6, 3, 5, 6, 5, 3, 3]);
+    let without = segment(
+        &log,
+        &SegmentOptions {
+            learned_starts: false,
+            ..SegmentOptions::default()
+        },
+    );
+    assert_eq!(without.segments.len(), 2, "only the session change cuts without learned starts");
+}
+
+#[test]
+fn routines_variants_users_data_flows_and_scores() {
+    for gap in [600, 0] {
+        let st = store(&plan(), gap);
+        let (_, m) = mine(&st, &options(), &mut NoProgress).unwrap();
+        assert_eq!(m.routines.len(), 2, "gap {gap}");
+        let inv = &m.routines[0];
+        assert_eq!(
+            inv.labels,
+            [
+                "focus mail \"Inbox - Mail\"",
+                "copy mail \"Invoice <n> - Mail\" field \"amount\"",
+                "focus erp \"ERP - New booking\"",
+                "paste erp \"ERP - New booking\" field \"amount\"",
+                "click erp \"ERP - New booking\" field \"Save\"",
+            ]
+        );
+        let check = m.actions.iter().find(|a| a.element.contains("Check")).unwrap().id;
+        let variants: Vec<(usize, u64)> = inv.variants.iter().map(|v| (v.steps.len(), v.count)).collect();
+        assert_eq!(variants, [(5, 3), (6, 2)]);
+        assert!(inv.variants[1].steps.contains(&check));
+        let spans: Vec<(u32, i64)> = inv.instances.iter().map(|i| (i.events, i.end_ts - i.start_ts)).collect();
+        assert_eq!(spans, [(5, 8 * S), (6, 10 * S), (5, 8 * S), (6, 10 * S), (5, 8 * S)]);
+        assert_eq!(inv.users.len(), 1);
+        assert_eq!(inv.data_flows.len(), 1);
+        let f = &inv.data_flows[0];
+        assert_eq!((m.actions[f.from as usize].kind, m.actions[f.to as usize].kind), (EventKind::Copy, EventKind::Paste));
+        assert_eq!((f.via.as_str(), f.instances), ("copy_paste", 5));
+
+        let s = &inv.score;
+        // The log covers less than a day, which counts as one day: 5 instances a day = 35 a week.
+        assert_eq!(s.instances, 5);
+        assert!((s.instances_per_week - 35.0).abs() < 1e-9);
+        assert_eq!((s.median_duration_s, s.p90_duration_s), (8.0, 10.0));
+        assert_eq!(s.variants, 2);
+        assert!((s.dominant_variant_share - 0.6).abs() < 1e-12);
+        let entropy = -(0.6f64 * 0.6f64.ln() + 0.4 * 0.4f64.ln());
+        assert!((s.variant_entropy_standardization - (1.0 - entropy / 5f64.ln())).abs() < 1e-12);
+        assert_eq!(s.automatability, 1.0);
+        assert!((s.hours_saved_per_month - 35.0 * 52.0 / 12.0 * 8.0 / 3600.0).abs() < 1e-12);
+
+        let rep = &m.routines[1];
+        assert_eq!(rep.steps.len(), 3);
+        assert_eq!(rep.variants.len(), 1);
+        let users: Vec<(&str, u64)> = rep.users.iter().map(|u| (u.user.as_str(), u.instances)).collect();
+        assert_eq!(users, [("u1", 1), ("u2", 2)]);
+        // Typed notes differ every time and were not seen before: one step in three needs a person.
+        assert!((rep.score.automatability - 2.0 / 3.0).abs() < 1e-12);
+        assert!(rep.data_flows.is_empty());
+    }
+}
+
+#[test]
+fn routines_of_fewer_than_k_users_are_withheld() {
+    let st = store(&plan(), 600);
+    let mut o = options();
+    o.min_users = 2;
+    let (_, m) = mine(&st, &o, &mut NoProgress).unwrap();
+    assert_eq!(m.withheld, 1);
+    assert_eq!(m.routines.len(), 1);
+    assert_eq!(m.routines[0].score.users, 2);
+}
+
+#[test]
+fn mining_is_deterministic() {
+    let st = store(&plan(), 0);
+    let a = serde_json::to_string(&mine(&st, &options(), &mut NoProgress).unwrap().1).unwrap();
+    let b = serde_json::to_string(&mine(&st, &options(), &mut NoProgress).unwrap().1).unwrap();
+    assert_eq!(a, b);
+}
