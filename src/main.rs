@@ -25,8 +25,12 @@ enum Command {
     Import(cmd::import::ImportArgs),
     /// Export the UI log as CSV, JSONL or XES.
     Export(cmd::export::ExportArgs),
+    /// Simulate a team doing routine desktop work, with the ground truth of what they did.
+    Simulate(cmd::simulate::SimulateArgs),
     /// Print what the UI log holds: events, users, apps, time span, events per kind.
     Stats(cmd::stats::StatsArgs),
+    /// Measure speed and size: `taskmine bench store`.
+    Bench(cmd::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,7 +46,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Import(args) => cmd::import::run(args, &ui),
         Command::Export(args) => cmd::export::run(args, &ui),
+        Command::Simulate(args) => cmd::simulate::run(args, &ui),
         Command::Stats(args) => cmd::stats::run(args, &ui),
+        Command::Bench(args) => cmd::bench::run(args, &ui),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,7 +1,9 @@
 //! One module per subcommand: each has its `Args` (clap) and a `run`.
 
+pub mod bench;
 pub mod export;
 pub mod import;
+pub mod simulate;
 pub mod stats;
 
 use std::path::PathBuf;
