@@ -3,11 +3,15 @@
 //!
 //! What it must never do: let text that the policy removes reach the store, the disk or a log line.
 
+#[cfg(feature = "x11")]
+pub mod capture;
 mod error;
 pub mod keys;
 pub mod pipeline;
 pub mod privacy;
 pub mod writer;
+#[cfg(feature = "x11")]
+pub mod x11;
 
 pub use error::{Error, Result};
 pub use privacy::{Policy, Privacy, TextMode};

@@ -1,1 +1,60 @@
-fn main() {}
+//! The recorder on its own: `taskmine-record --db PATH [--policy FILE] [--session NAME]`.
+//!
+//! The same loop as `taskmine record`, in a small binary the crate's tests can start, stop with
+//! SIGTERM and kill with SIGKILL.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use recorder::capture::{record, Controls, RecordConfig};
+
+fn main() -> ExitCode {
+    let mut config = RecordConfig {
+        db: PathBuf::from("taskmine.db"),
+        policy: None,
+        session: None,
+    };
+    let mut quiet = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| {
+            args.next().unwrap_or_else(|| {
+                eprintln!("taskmine-record: {name} needs a value");
+                std::process::exit(2);
+            })
+        };
+        match arg.as_str() {
+            "--db" => config.db = value("--db").into(),
+            "--policy" => config.policy = Some(value("--policy").into()),
+            "--session" => config.session = Some(value("--session")),
+            "--quiet" | "-q" => quiet = true,
+            other => {
+                eprintln!("taskmine-record: unknown argument {other:?} (expected --db, --policy, --session, --quiet)");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let result = Controls::from_signals().and_then(|controls| {
+        record(&config, &controls, |s| {
+            if !quiet {
+                let state = if s.paused { "paused" } else { "recording" };
+                eprintln!("{state}: {} events, app {}", s.events, s.app);
+            }
+        })
+    });
+    match result {
+        Ok(summary) => {
+            if !quiet {
+                eprintln!(
+                    "taskmine-record: session {}: {} events written",
+                    summary.session, summary.events
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("taskmine-record: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,449 @@
+//! The recording loop: rdev input on a listener thread, window context and clipboard over x11rb,
+//! the [`Pipeline`] in between, and the batched [`Writer`] at the end.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use uilog::{Micros, Store};
+use x11rb::protocol::xproto::Window;
+
+use crate::error::{Error, Result};
+use crate::keys::Key;
+use crate::pipeline::{Button, ClipboardRequest, Input, Pipeline};
+use crate::privacy::Privacy;
+use crate::writer::Writer;
+use crate::x11::{Change, X11};
+
+/// What `taskmine record` is asked to do.
+#[derive(Debug, Clone)]
+pub struct RecordConfig {
+    pub db: PathBuf,
+    /// The policy file; `None` is the default (safe) policy with its key in the config directory.
+    pub policy: Option<PathBuf>,
+    /// The session name; `None` names it after the start time.
+    pub session: Option<String>,
+}
+
+/// Flags the loop watches: set `stop` to end the recording, `toggle_pause` to pause or resume.
+#[derive(Debug, Clone, Default)]
+pub struct Controls {
+    pub stop: Arc<AtomicBool>,
+    pub toggle_pause: Arc<AtomicBool>,
+}
+
+impl Controls {
+    /// Flags wired to SIGINT and SIGTERM (stop) and SIGUSR1 (pause or resume).
+    pub fn from_signals() -> Result<Controls> {
+        use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1};
+        let c = Controls::default();
+        for sig in [SIGINT, SIGTERM] {
+            signal_hook::flag::register(sig, Arc::clone(&c.stop)).map_err(Error::Signal)?;
+        }
+        signal_hook::flag::register(SIGUSR1, Arc::clone(&c.toggle_pause)).map_err(Error::Signal)?;
+        Ok(c)
+    }
+}
+
+/// What a status line shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// Events captured so far (written or about to be).
+    pub events: u64,
+    /// The current app, as the log names it.
+    pub app: String,
+    pub paused: bool,
+}
+
+/// What a finished recording did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub session: String,
+    pub events: u64,
+    /// Events deleted at start-up by the policy's retention.
+    pub expired: u64,
+}
+
+/// How long after a copy shortcut the clipboard is read: the app needs a moment to take the selection.
+const COPY_SETTLE: Duration = Duration::from_millis(150);
+const CLIPBOARD_TIMEOUT: Duration = Duration::from_millis(200);
+const STATUS_EVERY: Duration = Duration::from_millis(500);
+
+enum Msg {
+    Input(rdev::Event),
+    Failed(String),
+}
+
+/// Records until `controls.stop` is set, then writes what is pending and returns.
+pub fn record(
+    config: &RecordConfig,
+    controls: &Controls,
+    mut on_status: impl FnMut(&Status),
+) -> Result<Summary> {
+    let privacy = Privacy::load(config.policy.as_deref())?;
+    let mut store = Store::open(&config.db)?;
+    let expired = match privacy.retention_cutoff(now_micros()) {
+        Some(cutoff) => store.delete_before(cutoff)?,
+        None => 0,
+    };
+    let session = config.session.clone().unwrap_or_else(|| {
+        format!(
+            "record-{}",
+            uilog::format_ts(now_micros()).get(..19).unwrap_or("")
+        )
+    });
+    let mut x = X11::connect()?;
+
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("rdev-listener".into())
+        .spawn(move || {
+            let input = tx.clone();
+            // `listen` only returns when it fails; the thread otherwise lives as long as the process.
+            if let Err(e) = rdev::listen(move |ev| {
+                let _ = input.send(Msg::Input(ev));
+            }) {
+                let _ = tx.send(Msg::Failed(format!("input capture (rdev) failed: {e:?}")));
+            }
+        })
+        .map_err(|e| Error::X11(format!("cannot start the input listener: {e}")))?;
+
+    let mut pipeline = Pipeline::new(privacy, &session, &user_name(), &host_name());
+    let mut writer = Writer::new(store);
+    let mut cap = Capture {
+        x: &mut x,
+        pipeline: &mut pipeline,
+        press_client: None,
+        copy_due: None,
+    };
+    cap.sync_focus(now_micros())?;
+    let mut last_status = Instant::now() - STATUS_EVERY;
+    while !controls.stop.load(Ordering::SeqCst) {
+        if controls.toggle_pause.swap(false, Ordering::SeqCst) {
+            let paused = cap.pipeline.paused();
+            cap.pipeline.set_paused(now_micros(), !paused);
+        }
+        let now = Instant::now();
+        let mut wait = Duration::from_millis(100);
+        for d in [writer.deadline(), cap.copy_due].into_iter().flatten() {
+            wait = wait.min(d.saturating_duration_since(now));
+        }
+        match rx.recv_timeout(wait) {
+            Ok(msg) => {
+                let mut next = Some(msg);
+                while let Some(msg) = next {
+                    match msg {
+                        Msg::Input(ev) => cap.input(ev)?,
+                        Msg::Failed(e) => return Err(Error::X11(e)),
+                    }
+                    next = rx.try_recv().ok();
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(Error::X11("the input listener stopped".into()));
+            }
+        }
+        cap.changes()?;
+        if cap.copy_due.is_some_and(|d| Instant::now() >= d) {
+            cap.copy_due = None;
+            let text = cap.x.read_clipboard(CLIPBOARD_TIMEOUT);
+            cap.pipeline.handle(Input::Clipboard { text });
+        }
+        cap.pipeline.tick(now_micros());
+        let now = Instant::now();
+        writer.push(cap.pipeline.drain(), now);
+        writer.flush_if_due(now)?;
+        if now.duration_since(last_status) >= STATUS_EVERY {
+            last_status = now;
+            on_status(&Status {
+                events: cap.pipeline.emitted(),
+                app: cap.pipeline.current_app().to_owned(),
+                paused: cap.pipeline.paused(),
+            });
+        }
+    }
+    if cap.copy_due.take().is_some() {
+        let text = cap.x.read_clipboard(CLIPBOARD_TIMEOUT);
+        cap.pipeline.handle(Input::Clipboard { text });
+    }
+    cap.pipeline.finish();
+    writer.push(cap.pipeline.drain(), Instant::now());
+    writer.flush()?;
+    on_status(&Status {
+        events: pipeline.emitted(),
+        app: pipeline.current_app().to_owned(),
+        paused: pipeline.paused(),
+    });
+    Ok(Summary {
+        session,
+        events: writer.written(),
+        expired,
+    })
+}
+
+struct Capture<'a> {
+    x: &'a mut X11,
+    pipeline: &'a mut Pipeline,
+    /// The window a button went down in: the release is measured relative to it.
+    press_client: Option<Window>,
+    copy_due: Option<Instant>,
+}
+
+impl Capture<'_> {
+    fn input(&mut self, ev: rdev::Event) -> Result<()> {
+        let ts = micros(ev.time);
+        match ev.event_type {
+            rdev::EventType::KeyPress(k) => {
+                self.sync_focus(ts)?;
+                let key = map_key(k, ev.name.as_deref());
+                let req = self.pipeline.handle(Input::Key {
+                    ts,
+                    key,
+                    text: ev.name,
+                    down: true,
+                });
+                match req {
+                    Some(ClipboardRequest::Paste) => {
+                        let text = self.x.read_clipboard(CLIPBOARD_TIMEOUT);
+                        self.pipeline.handle(Input::Clipboard { text });
+                    }
+                    Some(ClipboardRequest::Copy) => {
+                        self.copy_due = Some(Instant::now() + COPY_SETTLE)
+                    }
+                    None => {}
+                }
+            }
+            rdev::EventType::KeyRelease(k) => {
+                self.pipeline.handle(Input::Key {
+                    ts,
+                    key: map_key(k, None),
+                    text: None,
+                    down: false,
+                });
+            }
+            rdev::EventType::ButtonPress(b) => {
+                self.sync_focus(ts)?;
+                let (at, client) = self.x.pointer()?;
+                // Click to focus: the click belongs to the window it landed in, even before the
+                // window manager has made it the active one.
+                if let Some(w) = client.filter(|&w| Some(w) != self.pipeline.current_window()) {
+                    let info = self.x.window_info(w);
+                    self.pipeline.handle(Input::Focus {
+                        ts,
+                        window: Some(info),
+                    });
+                    self.x.watch(w);
+                }
+                self.press_client = client;
+                self.pipeline.handle(Input::Button {
+                    ts,
+                    button: map_button(b),
+                    down: true,
+                    at,
+                });
+            }
+            rdev::EventType::ButtonRelease(b) => {
+                let (mut at, _) = self.x.pointer()?;
+                let rel = self
+                    .press_client
+                    .and_then(|w| self.x.relative(w, at.x, at.y));
+                (at.wx, at.wy) = (rel.map(|r| r.0), rel.map(|r| r.1));
+                self.pipeline.handle(Input::Button {
+                    ts,
+                    button: map_button(b),
+                    down: false,
+                    at,
+                });
+            }
+            rdev::EventType::Wheel { delta_x, delta_y } => {
+                let (at, _) = self.x.pointer()?;
+                self.pipeline.handle(Input::Wheel {
+                    ts,
+                    dx: delta_x,
+                    dy: delta_y,
+                    at,
+                });
+            }
+            rdev::EventType::MouseMove { .. } => {
+                self.pipeline.handle(Input::Move { ts });
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads `_NET_ACTIVE_WINDOW` and tells the pipeline when focus moved. One round trip, done
+    /// before every key and button press so that input is never attributed to the window before.
+    fn sync_focus(&mut self, ts: Micros) -> Result<()> {
+        let active = self.x.active_window()?;
+        if let Some(w) = active.filter(|&w| Some(w) != self.pipeline.current_window()) {
+            let info = self.x.window_info(w);
+            self.pipeline.handle(Input::Focus {
+                ts,
+                window: Some(info),
+            });
+            self.x.watch(w);
+        }
+        Ok(())
+    }
+
+    fn changes(&mut self) -> Result<()> {
+        for change in self.x.poll()? {
+            match change {
+                Change::ActiveWindow => self.sync_focus(now_micros())?,
+                Change::Title(w) if Some(w) == self.pipeline.current_window() => {
+                    let title = self.x.title(w);
+                    self.pipeline.handle(Input::Title { title });
+                }
+                Change::Title(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+fn map_button(b: rdev::Button) -> Button {
+    match b {
+        rdev::Button::Left => Button::Left,
+        rdev::Button::Right => Button::Right,
+        rdev::Button::Middle => Button::Middle,
+        rdev::Button::Unknown(_) => Button::Other,
+    }
+}
+
+/// Maps rdev's (US-layout, physical) key codes to the aggregation's keys. Character keys are named
+/// by what they typed when that is known, so that shortcuts follow the active layout.
+fn map_key(k: rdev::Key, name: Option<&str>) -> Key {
+    use rdev::Key as R;
+    let typed = || {
+        name.and_then(|n| {
+            let mut chars = n.chars();
+            let c = chars.next()?;
+            (chars.next().is_none() && !c.is_control() && !c.is_whitespace())
+                .then(|| c.to_lowercase().next().unwrap_or(c))
+        })
+    };
+    let ch = |fallback: char| Key::Char(typed().unwrap_or(fallback));
+    match k {
+        R::ShiftLeft | R::ShiftRight => Key::Shift,
+        R::ControlLeft | R::ControlRight => Key::Ctrl,
+        R::Alt => Key::Alt,
+        R::AltGr => Key::AltGr,
+        R::MetaLeft | R::MetaRight => Key::Super,
+        R::CapsLock => Key::CapsLock,
+        R::Return | R::KpReturn => Key::Enter,
+        R::Tab => Key::Tab,
+        R::Backspace => Key::Backspace,
+        R::Delete | R::KpDelete => Key::Delete,
+        R::Escape => Key::Escape,
+        R::Space => Key::Space,
+        R::UpArrow => Key::Up,
+        R::DownArrow => Key::Down,
+        R::LeftArrow => Key::Left,
+        R::RightArrow => Key::Right,
+        R::Home => Key::Home,
+        R::End => Key::End,
+        R::PageUp => Key::PageUp,
+        R::PageDown => Key::PageDown,
+        R::Insert => Key::Insert,
+        R::F1 => Key::F(1),
+        R::F2 => Key::F(2),
+        R::F3 => Key::F(3),
+        R::F4 => Key::F(4),
+        R::F5 => Key::F(5),
+        R::F6 => Key::F(6),
+        R::F7 => Key::F(7),
+        R::F8 => Key::F(8),
+        R::F9 => Key::F(9),
+        R::F10 => Key::F(10),
+        R::F11 => Key::F(11),
+        R::F12 => Key::F(12),
+        R::KeyA => ch('a'),
+        R::KeyB => ch('b'),
+        R::KeyC => ch('c'),
+        R::KeyD => ch('d'),
+        R::KeyE => ch('e'),
+        R::KeyF => ch('f'),
+        R::KeyG => ch('g'),
+        R::KeyH => ch('h'),
+        R::KeyI => ch('i'),
+        R::KeyJ => ch('j'),
+        R::KeyK => ch('k'),
+        R::KeyL => ch('l'),
+        R::KeyM => ch('m'),
+        R::KeyN => ch('n'),
+        R::KeyO => ch('o'),
+        R::KeyP => ch('p'),
+        R::KeyQ => ch('q'),
+        R::KeyR => ch('r'),
+        R::KeyS => ch('s'),
+        R::KeyT => ch('t'),
+        R::KeyU => ch('u'),
+        R::KeyV => ch('v'),
+        R::KeyW => ch('w'),
+        R::KeyX => ch('x'),
+        R::KeyY => ch('y'),
+        R::KeyZ => ch('z'),
+        R::Num0 | R::Kp0 => ch('0'),
+        R::Num1 | R::Kp1 => ch('1'),
+        R::Num2 | R::Kp2 => ch('2'),
+        R::Num3 | R::Kp3 => ch('3'),
+        R::Num4 | R::Kp4 => ch('4'),
+        R::Num5 | R::Kp5 => ch('5'),
+        R::Num6 | R::Kp6 => ch('6'),
+        R::Num7 | R::Kp7 => ch('7'),
+        R::Num8 | R::Kp8 => ch('8'),
+        R::Num9 | R::Kp9 => ch('9'),
+        R::BackQuote => ch('`'),
+        R::Minus | R::KpMinus => ch('-'),
+        R::Equal => ch('='),
+        R::KpPlus => ch('+'),
+        R::KpMultiply => ch('*'),
+        R::KpDivide => ch('/'),
+        R::LeftBracket => ch('['),
+        R::RightBracket => ch(']'),
+        R::SemiColon => ch(';'),
+        R::Quote => ch('\''),
+        R::BackSlash | R::IntlBackslash => ch('\\'),
+        R::Comma => ch(','),
+        R::Dot => ch('.'),
+        R::Slash => ch('/'),
+        // Keys rdev does not know (enigo maps characters without a key onto spare key codes)
+        // still type what they typed.
+        R::Unknown(_) => typed().map(Key::Char).unwrap_or(Key::Other),
+        _ => Key::Other,
+    }
+}
+
+fn micros(t: SystemTime) -> Micros {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_micros() as Micros)
+        .unwrap_or(0)
+}
+
+fn now_micros() -> Micros {
+    micros(SystemTime::now())
+}
+
+/// The login name, as the OS knows it (the policy turns it into a pseudonym).
+pub fn user_name() -> String {
+    ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The host name (the policy turns it into a pseudonym).
+pub fn host_name() -> String {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .find_map(|p| {
+            std::fs::read_to_string(p)
+                .ok()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}

@@ -1,0 +1,357 @@
+//! Window context and clipboard over x11rb: which window is active, what it is called, which app
+//! and process it belongs to, which window is under the pointer, and what the clipboard holds.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use x11rb::connection::Connection;
+use x11rb::protocol::xproto::{
+    Atom, AtomEnum, ChangeWindowAttributesAux, ConnectionExt as _, CreateWindowAux, EventMask,
+    Window, WindowClass,
+};
+use x11rb::protocol::Event as XEvent;
+use x11rb::rust_connection::RustConnection;
+
+use crate::error::{Error, Result};
+use crate::pipeline::{Point, WindowInfo};
+
+fn x_err(e: impl std::fmt::Display) -> Error {
+    Error::X11(e.to_string())
+}
+
+struct Atoms {
+    net_active_window: Atom,
+    net_wm_name: Atom,
+    net_wm_pid: Atom,
+    wm_state: Atom,
+    utf8_string: Atom,
+    clipboard: Atom,
+    incr: Atom,
+    target_property: Atom,
+}
+
+/// What changed on the X server since the last poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// `_NET_ACTIVE_WINDOW` changed.
+    ActiveWindow,
+    /// The title of a watched window changed.
+    Title(Window),
+}
+
+/// One connection to the X server, for context queries (input itself comes through rdev).
+pub struct X11 {
+    conn: RustConnection,
+    root: Window,
+    atoms: Atoms,
+    /// A 1×1 window that never maps: the requestor of clipboard conversions.
+    clip_window: Window,
+    /// Events read while waiting for a clipboard reply, handed out by the next poll.
+    queued: VecDeque<XEvent>,
+    watched: Option<Window>,
+}
+
+/// Clipboard text longer than this is not read (the policy would hash it anyway, and a huge
+/// selection would stall capture).
+const CLIPBOARD_MAX_BYTES: u32 = 256 * 1024;
+
+impl X11 {
+    /// Connects to `$DISPLAY` and subscribes to changes of the active window.
+    pub fn connect() -> Result<X11> {
+        let (conn, screen) = RustConnection::connect(None).map_err(x_err)?;
+        let root = conn.setup().roots[screen].root;
+        let intern = |name: &[u8]| -> Result<Atom> {
+            Ok(conn
+                .intern_atom(false, name)
+                .map_err(x_err)?
+                .reply()
+                .map_err(x_err)?
+                .atom)
+        };
+        let atoms = Atoms {
+            net_active_window: intern(b"_NET_ACTIVE_WINDOW")?,
+            net_wm_name: intern(b"_NET_WM_NAME")?,
+            net_wm_pid: intern(b"_NET_WM_PID")?,
+            wm_state: intern(b"WM_STATE")?,
+            utf8_string: intern(b"UTF8_STRING")?,
+            clipboard: intern(b"CLIPBOARD")?,
+            incr: intern(b"INCR")?,
+            target_property: intern(b"TASKMINE_CLIPBOARD")?,
+        };
+        conn.change_window_attributes(
+            root,
+            &ChangeWindowAttributesAux::new().event_mask(EventMask::PROPERTY_CHANGE),
+        )
+        .map_err(x_err)?;
+        let clip_window = conn.generate_id().map_err(x_err)?;
+        conn.create_window(
+            x11rb::COPY_DEPTH_FROM_PARENT,
+            clip_window,
+            root,
+            -10,
+            -10,
+            1,
+            1,
+            0,
+            WindowClass::INPUT_OUTPUT,
+            0,
+            &CreateWindowAux::new().event_mask(EventMask::PROPERTY_CHANGE),
+        )
+        .map_err(x_err)?;
+        conn.flush().map_err(x_err)?;
+        Ok(X11 {
+            conn,
+            root,
+            atoms,
+            clip_window,
+            queued: VecDeque::new(),
+            watched: None,
+        })
+    }
+
+    /// The active top-level client window, per `_NET_ACTIVE_WINDOW` (needs a window manager).
+    pub fn active_window(&self) -> Result<Option<Window>> {
+        let reply = self
+            .conn
+            .get_property(
+                false,
+                self.root,
+                self.atoms.net_active_window,
+                AtomEnum::WINDOW,
+                0,
+                1,
+            )
+            .map_err(x_err)?
+            .reply()
+            .map_err(x_err)?;
+        Ok(reply
+            .value32()
+            .and_then(|mut v| v.next())
+            .filter(|&w| w != 0))
+    }
+
+    /// Reads a window's class, title and process. Missing properties are left empty: a window that
+    /// just closed must not stop the recording.
+    pub fn window_info(&self, window: Window) -> WindowInfo {
+        let mut info = WindowInfo {
+            id: window,
+            ..WindowInfo::default()
+        };
+        if let Some(class) =
+            self.property_bytes(window, AtomEnum::WM_CLASS.into(), AtomEnum::STRING.into())
+        {
+            let mut parts = class
+                .split(|&b| b == 0)
+                .map(|p| String::from_utf8_lossy(p).into_owned());
+            info.instance = parts.next().unwrap_or_default();
+            info.class = parts.next().unwrap_or_default();
+        }
+        info.title = self.title(window);
+        if let Some(pid) = self.property_u32(window, self.atoms.net_wm_pid) {
+            if let Ok(comm) = std::fs::read_to_string(format!("/proc/{pid}/comm")) {
+                info.process = comm.trim().to_owned();
+            }
+        }
+        info
+    }
+
+    /// `_NET_WM_NAME` (UTF-8), else `WM_NAME`.
+    pub fn title(&self, window: Window) -> String {
+        self.property_bytes(window, self.atoms.net_wm_name, self.atoms.utf8_string)
+            .filter(|b| !b.is_empty())
+            .or_else(|| self.property_bytes(window, AtomEnum::WM_NAME.into(), AtomEnum::ANY.into()))
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Watches `window` for title changes (and stops watching the previous one).
+    pub fn watch(&mut self, window: Window) {
+        if self.watched == Some(window) {
+            return;
+        }
+        if let Some(old) = self.watched.take() {
+            // The window may be gone already; that is fine.
+            let _ = self.conn.change_window_attributes(
+                old,
+                &ChangeWindowAttributesAux::new().event_mask(EventMask::NO_EVENT),
+            );
+        }
+        let _ = self.conn.change_window_attributes(
+            window,
+            &ChangeWindowAttributesAux::new().event_mask(EventMask::PROPERTY_CHANGE),
+        );
+        let _ = self.conn.flush();
+        self.watched = Some(window);
+    }
+
+    /// The pointer position, the client window under it (if any) and the position relative to it.
+    pub fn pointer(&self) -> Result<(Point, Option<Window>)> {
+        let p = self
+            .conn
+            .query_pointer(self.root)
+            .map_err(x_err)?
+            .reply()
+            .map_err(x_err)?;
+        let mut at = Point {
+            x: p.root_x.into(),
+            y: p.root_y.into(),
+            wx: None,
+            wy: None,
+        };
+        let client = if p.child == 0 {
+            None
+        } else {
+            self.client_of(p.child)
+        };
+        if let Some(w) = client {
+            if let Some((wx, wy)) = self.relative(w, at.x, at.y) {
+                at.wx = Some(wx);
+                at.wy = Some(wy);
+            }
+        }
+        Ok((at, client))
+    }
+
+    /// Root coordinates relative to `window`'s top-left corner.
+    pub fn relative(&self, window: Window, x: i32, y: i32) -> Option<(i32, i32)> {
+        let r = self
+            .conn
+            .translate_coordinates(self.root, window, x as i16, y as i16)
+            .ok()?
+            .reply()
+            .ok()?;
+        Some((r.dst_x.into(), r.dst_y.into()))
+    }
+
+    /// The client window inside a top-level frame: the first window in it (breadth first, a few
+    /// levels deep) that carries `WM_STATE`, as window managers reparent clients into frames.
+    fn client_of(&self, top: Window) -> Option<Window> {
+        let mut level = vec![top];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for w in level {
+                if self.has_property(w, self.atoms.wm_state) {
+                    return Some(w);
+                }
+                if let Some(tree) = self.conn.query_tree(w).ok().and_then(|c| c.reply().ok()) {
+                    next.extend(tree.children);
+                }
+            }
+            if next.is_empty() {
+                return None;
+            }
+            level = next;
+        }
+        None
+    }
+
+    /// What changed since the last call (never blocks).
+    pub fn poll(&mut self) -> Result<Vec<Change>> {
+        let mut changes = Vec::new();
+        loop {
+            let event = match self.queued.pop_front() {
+                Some(e) => e,
+                None => match self.conn.poll_for_event().map_err(x_err)? {
+                    Some(e) => e,
+                    None => break,
+                },
+            };
+            if let XEvent::PropertyNotify(p) = event {
+                if p.window == self.root && p.atom == self.atoms.net_active_window {
+                    changes.push(Change::ActiveWindow);
+                } else if Some(p.window) == self.watched
+                    && (p.atom == self.atoms.net_wm_name || p.atom == u32::from(AtomEnum::WM_NAME))
+                {
+                    changes.push(Change::Title(p.window));
+                }
+            }
+        }
+        Ok(changes)
+    }
+
+    /// The CLIPBOARD selection as UTF-8 text, waiting at most `timeout` for its owner to answer.
+    /// `None` when there is no owner, it does not answer, or it offers no text.
+    pub fn read_clipboard(&mut self, timeout: Duration) -> Option<String> {
+        let a = &self.atoms;
+        self.conn
+            .convert_selection(
+                self.clip_window,
+                a.clipboard,
+                a.utf8_string,
+                a.target_property,
+                x11rb::CURRENT_TIME,
+            )
+            .ok()?;
+        self.conn.flush().ok()?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.conn.poll_for_event().ok()? {
+                Some(XEvent::SelectionNotify(n)) if n.requestor == self.clip_window => {
+                    if n.property == 0 {
+                        return None;
+                    }
+                    let reply = self
+                        .conn
+                        .get_property(
+                            true,
+                            self.clip_window,
+                            a.target_property,
+                            AtomEnum::ANY,
+                            0,
+                            CLIPBOARD_MAX_BYTES / 4,
+                        )
+                        .ok()?
+                        .reply()
+                        .ok()?;
+                    // Incremental transfers are for large selections; those are skipped.
+                    if reply.type_ == a.incr || reply.bytes_after > 0 {
+                        return None;
+                    }
+                    return Some(String::from_utf8_lossy(&reply.value).into_owned());
+                }
+                Some(other) => self.queued.push_back(other),
+                None => {
+                    if Instant::now() >= deadline {
+                        return None;
+                    }
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            }
+        }
+    }
+
+    fn property_bytes(&self, window: Window, property: Atom, kind: Atom) -> Option<Vec<u8>> {
+        let reply = self
+            .conn
+            .get_property(false, window, property, kind, 0, 4096)
+            .ok()?
+            .reply()
+            .ok()?;
+        if reply.type_ == 0 {
+            return None;
+        }
+        let mut v = reply.value;
+        while v.last() == Some(&0) {
+            v.pop();
+        }
+        Some(v)
+    }
+
+    fn property_u32(&self, window: Window, property: Atom) -> Option<u32> {
+        let reply = self
+            .conn
+            .get_property(false, window, property, AtomEnum::CARDINAL, 0, 1)
+            .ok()?
+            .reply()
+            .ok()?;
+        reply.value32().and_then(|mut v| v.next())
+    }
+
+    fn has_property(&self, window: Window, property: Atom) -> bool {
+        self.conn
+            .get_property(false, window, property, AtomEnum::ANY, 0, 0)
+            .ok()
+            .and_then(|c| c.reply().ok())
+            .is_some_and(|r| r.type_ != 0)
+    }
+}
