@@ -13,6 +13,7 @@ use std::str::FromStr;
 
 use crate::error::Result;
 use crate::event::{format_ts, EventKind};
+use crate::import::xes::TRACE_KIND_KEY;
 use crate::store::{Dictionary, EventRow, Store};
 
 use super::{buffered, finish, out_err};
@@ -113,6 +114,7 @@ pub fn write_xes(store: &Store, out: &mut dyn Write, by: TraceBy) -> Result<u64>
                 let mut head = Vec::new();
                 open_trace(
                     &mut head,
+                    "session",
                     &names.session[row.session as usize],
                     &d,
                     row.session,
@@ -209,8 +211,11 @@ impl TraceNames {
     }
 }
 
-fn open_trace(out: &mut Vec<u8>, name: &str, d: &Dictionary, session: u32) {
+/// `kind` is written as `taskmine:trace` (before the name) so that our XES importer takes only
+/// case traces' names as cases.
+fn open_trace(out: &mut Vec<u8>, kind: &str, name: &str, d: &Dictionary, session: u32) {
     out.extend_from_slice(b"\t<trace>\n");
+    attr(out, 2, "string", TRACE_KIND_KEY, kind);
     attr(out, 2, "string", "concept:name", name);
     if let Some(s) = d.sessions.get(session as usize) {
         attr(out, 2, "string", "session", &s.name);
@@ -234,6 +239,7 @@ fn flush_cases(
     let session_name = &names.session[session as usize];
     for case in order.drain(..) {
         let events = by_case.remove(&case).unwrap_or_default();
+        let kind = if case == 0 { "uncased" } else { "case" };
         let name = if case == 0 {
             format!("{session_name} (no case)")
         } else {
@@ -250,7 +256,7 @@ fn flush_cases(
             }
         };
         let mut head = Vec::new();
-        open_trace(&mut head, &name, d, session);
+        open_trace(&mut head, kind, &name, d, session);
         w.write_all(&head).map_err(out_err)?;
         w.write_all(&events).map_err(out_err)?;
         w.write_all(b"\t</trace>\n").map_err(out_err)?;

@@ -35,7 +35,7 @@ use crate::store::{BatchOutcome, EventSink, Store};
 mod jsonl;
 mod rpa;
 pub(crate) mod taskmine;
-mod xes;
+pub(crate) mod xes;
 
 /// The file formats the importers read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -34,6 +34,25 @@ enum Open {
     Other,
 }
 
+/// The trace-level attribute with which taskmine's XES export says what its traces are
+/// (`session`, `uncased` or `case`); only `case` traces name the events' case.
+pub(crate) const TRACE_KIND_KEY: &str = "taskmine:trace";
+
+/// What the open trace says about its events.
+struct Trace {
+    case: Option<String>,
+    name_is_case: bool,
+}
+
+impl Default for Trace {
+    fn default() -> Self {
+        Trace {
+            case: None,
+            name_is_case: true,
+        }
+    }
+}
+
 /// The attributes of the event being read: key, value, byte offset of the element.
 struct Pending {
     pos: u64,
@@ -45,7 +64,7 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Res
     reader.config_mut().trim_text(false);
     let mut buf = Vec::new();
     let mut stack: Vec<Open> = Vec::new();
-    let mut case: Option<String> = None;
+    let mut trace = Trace::default();
     let mut pending: Option<Pending> = None;
     let mut seen_log = false;
     let mut seen_content = false;
@@ -73,7 +92,7 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Res
                     ctx,
                     &stack,
                     &mut seen_log,
-                    &mut case,
+                    &mut trace,
                     &mut pending,
                 )?;
                 if empty {
@@ -81,7 +100,7 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Res
                         finish(
                             pending.take(),
                             ctx,
-                            case.as_deref(),
+                            trace.case.as_deref(),
                             &mut state,
                             &mut e,
                             sink,
@@ -95,12 +114,12 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Res
                 Some(Open::Event) => finish(
                     pending.take(),
                     ctx,
-                    case.as_deref(),
+                    trace.case.as_deref(),
                     &mut state,
                     &mut e,
                     sink,
                 )?,
-                Some(Open::Trace) => case = None,
+                Some(Open::Trace) => trace = Trace::default(),
                 _ => {}
             },
             Xml::Text(ref t) => {
@@ -154,7 +173,7 @@ fn element<R: BufRead>(
     ctx: &Ctx,
     stack: &[Open],
     seen_log: &mut bool,
-    case: &mut Option<String>,
+    trace: &mut Trace,
     pending: &mut Option<Pending>,
 ) -> Result<Open> {
     let name = el.local_name();
@@ -164,7 +183,7 @@ fn element<R: BufRead>(
             Open::Log
         }
         b"trace" if matches!(stack.last(), Some(Open::Log)) => {
-            *case = None;
+            *trace = Trace::default();
             Open::Trace
         }
         b"event" if matches!(stack.last(), Some(Open::Log | Open::Trace)) => {
@@ -190,8 +209,14 @@ fn element<R: BufRead>(
                 ));
             };
             if under_trace {
-                if key == "concept:name" {
-                    *case = value;
+                match key.as_str() {
+                    "concept:name" if trace.name_is_case => trace.case = value,
+                    // taskmine's own export marks traces that are sessions, not cases.
+                    TRACE_KIND_KEY if value.as_deref() != Some("case") => {
+                        trace.name_is_case = false;
+                        trace.case = None;
+                    }
+                    _ => {}
                 }
                 return Ok(Open::Attr(key));
             }

@@ -1,0 +1,134 @@
+//! Import throughput: writes a taskmine CSV of one million hand-built events (or
+//! `TASKMINE_BENCH_ROWS`) to a temporary directory, imports it once into a file-backed store and
+//! prints rows/s; then a criterion group measures a 20,000-row import repeatedly.
+//!
+//! `cargo bench -p uilog --bench import` (release). The one-shot run is the number the issue asks
+//! for (1M rows in under 10 s); criterion's is for comparing changes.
+
+use std::path::Path;
+use std::time::Instant;
+
+use criterion::{BatchSize, Criterion};
+use uilog::export::CSV_COLUMNS;
+use uilog::import::{import_file, Format, ImportOptions};
+use uilog::{format_ts, EventKind, Store, ValueHash};
+
+/// Writes `rows` events shaped like a recorded log: a few users and sessions, a few dozen apps and
+/// windows, typed text with a value hash on type events, attrs on some.
+fn write_log(path: &Path, rows: usize) {
+    let mut w = csv::Writer::from_path(path).expect("create the benchmark CSV");
+    w.write_record(CSV_COLUMNS).unwrap();
+    let kinds = [
+        EventKind::Click,
+        EventKind::Type,
+        EventKind::Focus,
+        EventKind::Copy,
+        EventKind::Paste,
+    ];
+    let apps = [
+        "firefox",
+        "soffice",
+        "xterm",
+        "thunderbird",
+        "code",
+        "evince",
+    ];
+    let start = 1_764_000_000_000_000i64;
+    for i in 0..rows {
+        let kind = kinds[i % kinds.len()];
+        let user = format!("user-{}", i % 7);
+        let session = format!("2026-11-{:02}-{}", 1 + (i / 50_000) % 28, i % 7);
+        let app = apps[(i / 3) % apps.len()];
+        let window = format!("Invoice {} - {app}", (i / 11) % 40);
+        let text = if kind == EventKind::Type {
+            format!("value {}", i % 997)
+        } else {
+            String::new()
+        };
+        let hash = if text.is_empty() {
+            String::new()
+        } else {
+            ValueHash::keyed(&[9; 32], &text).to_string()
+        };
+        let attrs = if i % 4 == 0 {
+            format!("{{\"url\":\"https://erp.example/{}\"}}", i % 50)
+        } else {
+            String::new()
+        };
+        let x = (i % 1920).to_string();
+        let y = (i % 1080).to_string();
+        w.write_record([
+            session.as_str(),
+            &user,
+            "host-1",
+            &format_ts(start + i as i64 * 250_000),
+            kind.as_str(),
+            app,
+            &window,
+            "button",
+            ["OK", "Save", "Cancel", "Next"][i % 4],
+            "",
+            &x,
+            &y,
+            "12",
+            "34",
+            &text,
+            &hash,
+            "",
+            &attrs,
+        ])
+        .unwrap();
+    }
+    w.flush().unwrap();
+}
+
+fn import_once(csv: &Path, db: &Path) -> u64 {
+    let mut store = Store::open(db).expect("open the benchmark store");
+    let opts = ImportOptions {
+        format: Format::Taskmine,
+        ..ImportOptions::default()
+    };
+    let summary = import_file(&mut store, csv, &opts, &mut |_| {}).expect("import");
+    match summary.outcome {
+        uilog::BatchOutcome::Written { events } => events,
+        uilog::BatchOutcome::AlreadyWritten => 0,
+    }
+}
+
+fn main() {
+    let rows: usize = std::env::var("TASKMINE_BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let csv_path = dir.path().join("bench.csv");
+    let t = Instant::now();
+    write_log(&csv_path, rows);
+    let bytes = std::fs::metadata(&csv_path).map(|m| m.len()).unwrap_or(0);
+    eprintln!(
+        "wrote {rows} rows ({:.1} MB) in {:.2} s",
+        bytes as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let events = import_once(&csv_path, &dir.path().join("bench.db"));
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(events as usize, rows);
+    println!(
+        "import: {rows} rows in {secs:.2} s = {:.0} rows/s ({:.1} MB/s)",
+        rows as f64 / secs,
+        bytes as f64 / 1e6 / secs
+    );
+
+    let small = dir.path().join("small.csv");
+    write_log(&small, 20_000);
+    let mut c = Criterion::default().sample_size(10).configure_from_args();
+    c.bench_function("import 20k-row taskmine CSV", |b| {
+        b.iter_batched(
+            || tempfile::tempdir().unwrap(),
+            |db_dir| import_once(&small, &db_dir.path().join("b.db")),
+            BatchSize::PerIteration,
+        )
+    });
+    c.final_summary();
+}
