@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use criterion::{BatchSize, Criterion};
-use uilog::export::CSV_COLUMNS;
+use uilog::export::{write_csv, write_xes, TraceBy, CSV_COLUMNS};
 use uilog::import::{import_file, Format, ImportOptions};
 use uilog::{format_ts, EventKind, Store, ValueHash};
 
@@ -82,6 +82,52 @@ fn write_log(path: &Path, rows: usize) {
     w.flush().unwrap();
 }
 
+/// The same shape of log in Action Logger's columns.
+fn write_rpa_log(path: &Path, rows: usize) {
+    let mut w = csv::Writer::from_path(path).expect("create the benchmark CSV");
+    w.write_record([
+        "timeStamp",
+        "userID",
+        "targetApp",
+        "eventType",
+        "url",
+        "content",
+        "target.workbookName",
+        "target.sheetName",
+        "target.id",
+        "target.tagName",
+        "target.name",
+        "target.value",
+    ])
+    .unwrap();
+    let types = ["clickButton", "editField", "copyCell", "paste", "getCell"];
+    let start = 1_764_000_000_000_000i64;
+    for i in 0..rows {
+        let excel = i % 2 == 0;
+        let value = format!("value {}", i % 997);
+        w.write_record([
+            format_ts(start + i as i64 * 250_000).as_str(),
+            if i % 5 == 3 { "" } else { "user-1" },
+            if excel { "Excel" } else { "Chrome" },
+            types[i % types.len()],
+            if excel {
+                ""
+            } else {
+                "https://forms.example/new"
+            },
+            if i % 5 == 3 { &value } else { "" },
+            if excel { "Records.xlsx" } else { "" },
+            if excel { "Sheet1" } else { "" },
+            if excel { "A2" } else { "" },
+            if excel { "" } else { "INPUT" },
+            if excel { "" } else { "SingleLine" },
+            &value,
+        ])
+        .unwrap();
+    }
+    w.flush().unwrap();
+}
+
 fn import_once(csv: &Path, db: &Path) -> u64 {
     let mut store = Store::open(db).expect("open the benchmark store");
     let opts = ImportOptions {
@@ -119,6 +165,41 @@ fn main() {
         rows as f64 / secs,
         bytes as f64 / 1e6 / secs
     );
+
+    // The exporters, from the store just filled, into nothing.
+    let store = Store::open(dir.path().join("bench.db")).expect("reopen");
+    let t = Instant::now();
+    let n = write_csv(&store, &mut std::io::sink()).expect("CSV export");
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "export CSV: {n} events in {secs:.2} s = {:.0} events/s",
+        n as f64 / secs
+    );
+    let t = Instant::now();
+    let n = write_xes(&store, &mut std::io::sink(), TraceBy::Session).expect("XES export");
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "export XES: {n} events in {secs:.2} s = {:.0} events/s",
+        n as f64 / secs
+    );
+    drop(store);
+
+    // The Action Logger column style goes through the column-role table instead.
+    let rpa = dir.path().join("rpa.csv");
+    write_rpa_log(&rpa, rows);
+    let t = Instant::now();
+    let opts = ImportOptions {
+        format: Format::Rpa,
+        ..ImportOptions::default()
+    };
+    let mut store = Store::open(dir.path().join("rpa.db")).expect("open");
+    import_file(&mut store, &rpa, &opts, &mut |_| {}).expect("RPA import");
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "import RPA CSV: {rows} rows in {secs:.2} s = {:.0} rows/s",
+        rows as f64 / secs
+    );
+    drop(store);
 
     let small = dir.path().join("small.csv");
     write_log(&small, 20_000);
