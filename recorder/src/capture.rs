@@ -117,6 +117,7 @@ pub fn record(
         pipeline: &mut pipeline,
         press_client: None,
         copy_due: None,
+        shift: false,
     };
     cap.sync_focus(now_micros())?;
     let mut last_status = Instant::now() - STATUS_EVERY;
@@ -190,6 +191,8 @@ struct Capture<'a> {
     /// The window a button went down in: the release is measured relative to it.
     press_client: Option<Window>,
     copy_due: Option<Instant>,
+    /// Whether Shift is held, for reading remapped key codes.
+    shift: bool,
 }
 
 impl Capture<'_> {
@@ -198,11 +201,18 @@ impl Capture<'_> {
         match ev.event_type {
             rdev::EventType::KeyPress(k) => {
                 self.sync_focus(ts)?;
-                let key = map_key(k, ev.name.as_deref());
+                let mut name = ev.name;
+                if let (rdev::Key::Unknown(code), None) = (k, &name) {
+                    name = self.x.key_char(code, self.shift).map(String::from);
+                }
+                let key = map_key(k, name.as_deref());
+                if key == Key::Shift {
+                    self.shift = true;
+                }
                 let req = self.pipeline.handle(Input::Key {
                     ts,
                     key,
-                    text: ev.name,
+                    text: name,
                     down: true,
                 });
                 match req {
@@ -217,9 +227,13 @@ impl Capture<'_> {
                 }
             }
             rdev::EventType::KeyRelease(k) => {
+                let key = map_key(k, None);
+                if key == Key::Shift {
+                    self.shift = false;
+                }
                 self.pipeline.handle(Input::Key {
                     ts,
-                    key: map_key(k, None),
+                    key,
                     text: None,
                     down: false,
                 });

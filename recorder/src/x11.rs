@@ -245,6 +245,21 @@ impl X11 {
         None
     }
 
+    /// The character a key code types now, from the server's current keyboard mapping. Needed for
+    /// key codes that input tools (enigo, xdotool) remap on the fly: the listener's cached mapping
+    /// does not know them yet, and a character missing from a run would hide PII from the detectors.
+    pub fn key_char(&self, keycode: u32, shifted: bool) -> Option<char> {
+        let code = u8::try_from(keycode).ok()?;
+        let m = self.conn.get_keyboard_mapping(code, 1).ok()?.reply().ok()?;
+        let per = usize::from(m.keysyms_per_keycode);
+        let syms = m.keysyms.get(..per)?;
+        let sym = match (shifted, syms.get(1)) {
+            (true, Some(&s)) if s != 0 => s,
+            _ => *syms.first()?,
+        };
+        keysym_char(sym)
+    }
+
     /// What changed since the last call (never blocks).
     pub fn poll(&mut self) -> Result<Vec<Change>> {
         let mut changes = Vec::new();
@@ -353,5 +368,28 @@ impl X11 {
             .ok()
             .and_then(|c| c.reply().ok())
             .is_some_and(|r| r.type_ != 0)
+    }
+}
+
+/// The character of a keysym: Latin-1 keysyms are their code point, Unicode keysyms carry it with
+/// the 0x0100_0000 flag.
+fn keysym_char(sym: u32) -> Option<char> {
+    match sym {
+        0x20..=0x7e | 0xa0..=0xff => char::from_u32(sym),
+        0x0100_0000..=0x0110_ffff => char::from_u32(sym - 0x0100_0000).filter(|c| !c.is_control()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keysym_char;
+
+    #[test]
+    fn keysyms_map_to_characters() {
+        assert_eq!(keysym_char(0x40), Some('@'));
+        assert_eq!(keysym_char(0xe9), Some('é'));
+        assert_eq!(keysym_char(0x0100_20ac), Some('€'));
+        assert_eq!(keysym_char(0xff0d), None, "Return is not a character");
     }
 }

@@ -1,0 +1,412 @@
+//! Test support: a private X desktop (Xvfb + openbox + real X apps) driven with enigo, and the
+//! recorder binary running against it. Everything started here is killed when its guard drops,
+//! also when a test fails.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use enigo::{Button, Coordinate, Direction, Enigo, Key, Keyboard, Mouse, Settings};
+
+/// Tests with a desktop run one at a time: they would otherwise compete for the two cores and make
+/// input timing flaky, even though each has a display of its own.
+static DESKTOP_LOCK: Mutex<()> = Mutex::new(());
+
+/// A private X display with a window manager.
+pub struct Desktop {
+    pub display: String,
+    procs: Vec<(String, Child)>,
+    enigo: Option<Enigo>,
+    _lock: MutexGuard<'static, ()>,
+}
+
+fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ok() {
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+impl Desktop {
+    /// Starts Xvfb on a free display and openbox on it.
+    pub fn start() -> Desktop {
+        let lock = DESKTOP_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let base = 100 + std::process::id() % 200;
+        for n in base..base + 100 {
+            if Path::new(&format!("/tmp/.X{n}-lock")).exists()
+                || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+            {
+                continue;
+            }
+            let display = format!(":{n}");
+            let Some(xvfb) = start_xvfb(&display) else {
+                continue; // another process took this display number first
+            };
+            let mut desktop = Desktop {
+                display: display.clone(),
+                procs: vec![("Xvfb".into(), xvfb)],
+                enigo: None,
+                _lock: lock,
+            };
+            desktop.spawn("openbox", &[]);
+            wait_until("openbox", Duration::from_secs(10), || {
+                desktop
+                    .output("xprop", &["-root", "_NET_SUPPORTING_WM_CHECK"])
+                    .contains("window id")
+            });
+            let enigo = Enigo::new(&Settings {
+                x11_display: Some(display),
+                ..Settings::default()
+            })
+            .expect("enigo connects to the test display");
+            desktop.enigo = Some(enigo);
+            return desktop;
+        }
+        panic!("no free X display number in {base}..{}", base + 100);
+    }
+
+    fn kill_all(&mut self) {
+        self.enigo = None;
+        while let Some((_, mut child)) = self.procs.pop() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// A command that talks to this display.
+    pub fn cmd(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
+        c.env("DISPLAY", &self.display);
+        c
+    }
+
+    pub fn output(&self, program: &str, args: &[&str]) -> String {
+        self.cmd(program)
+            .args(args)
+            .stderr(Stdio::null())
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Starts a program on this display; it is killed with the desktop.
+    pub fn spawn(&mut self, program: &str, args: &[&str]) {
+        let child = self
+            .cmd(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+        self.procs.push((program.to_owned(), child));
+    }
+
+    /// Starts an xterm running `cat` (so typed text goes nowhere) and waits until its window is
+    /// mapped. Returns the window id.
+    pub fn xterm(&mut self, title: &str, geometry: &str, extra: &[&str]) -> String {
+        let mut args = vec!["-T", title, "-geometry", geometry];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["-e", "cat"]);
+        self.spawn("xterm", &args);
+        self.window(title)
+    }
+
+    /// Starts xmessage showing `text` under `title` and waits for its window.
+    pub fn xmessage(&mut self, title: &str, geometry: &str, text: &str) -> String {
+        self.spawn("xmessage", &["-title", title, "-geometry", geometry, text]);
+        self.window(title)
+    }
+
+    /// Waits for a window with exactly this title and returns its id.
+    pub fn window(&self, title: &str) -> String {
+        let pattern = format!("^{}$", regex_escape(title));
+        let mut id = String::new();
+        wait_until(
+            &format!("window {title:?}"),
+            Duration::from_secs(15),
+            || {
+                id = self
+                    .output("xdotool", &["search", "--onlyvisible", "--name", &pattern])
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_owned();
+                !id.is_empty()
+            },
+        );
+        id
+    }
+
+    /// Activates a window through the window manager (a switch without a click).
+    pub fn activate(&self, id: &str) {
+        let ok = self
+            .cmd("xdotool")
+            .args(["windowactivate", "--sync", id])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "xdotool windowactivate {id} failed");
+        self.settle();
+    }
+
+    fn enigo(&mut self) -> &mut Enigo {
+        self.enigo.as_mut().expect("desktop started")
+    }
+
+    pub fn click(&mut self, x: i32, y: i32) {
+        self.enigo()
+            .move_mouse(x, y, Coordinate::Abs)
+            .expect("move");
+        self.enigo()
+            .button(Button::Left, Direction::Click)
+            .expect("click");
+        self.settle();
+    }
+
+    /// Types text key by key.
+    pub fn type_text(&mut self, text: &str) {
+        self.enigo().text(text).expect("type");
+        self.settle();
+    }
+
+    pub fn key(&mut self, key: Key) {
+        self.enigo().key(key, Direction::Click).expect("key");
+        self.settle();
+    }
+
+    /// Presses `key` with Control held.
+    pub fn ctrl(&mut self, c: char) {
+        self.enigo()
+            .key(Key::Control, Direction::Press)
+            .expect("ctrl down");
+        self.enigo()
+            .key(Key::Unicode(c), Direction::Click)
+            .expect("key");
+        self.enigo()
+            .key(Key::Control, Direction::Release)
+            .expect("ctrl up");
+        self.settle();
+    }
+
+    pub fn scroll(&mut self, notches: i32) {
+        self.enigo()
+            .scroll(notches, enigo::Axis::Vertical)
+            .expect("scroll");
+        self.settle();
+    }
+
+    /// Lets the X server, the window manager and the recorder catch up.
+    pub fn settle(&self) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Starts Xvfb and waits until it answers; `None` (with the process reaped) if it did not come up.
+fn start_xvfb(display: &str) -> Option<Child> {
+    let mut xvfb = Command::new("Xvfb")
+        .args([display, "-screen", "0", "1280x1024x24", "-nolisten", "tcp"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb is installed (apt-get install xvfb)");
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        if xvfb.try_wait().ok().flatten().is_some() {
+            return None;
+        }
+        let up = Command::new("xdpyinfo")
+            .env("DISPLAY", display)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if up {
+            return Some(xvfb);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = xvfb.kill();
+    let _ = xvfb.wait();
+    None
+}
+
+impl Drop for Desktop {
+    fn drop(&mut self) {
+        self.kill_all();
+    }
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            let special = "\\.+*?()|[]{}^$".contains(c);
+            special
+                .then_some('\\')
+                .into_iter()
+                .chain(std::iter::once(c))
+        })
+        .collect()
+}
+
+/// The recorder binary running against a desktop. Killed with SIGKILL when dropped unless stopped.
+pub struct Recording {
+    child: Option<Child>,
+    pub db: PathBuf,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Recording {
+    /// Starts `taskmine-record` and waits until it captures. `home` becomes HOME and
+    /// XDG_CONFIG_HOME's parent, so that the default policy's key is created inside the test's
+    /// directory.
+    pub fn start(desktop: &Desktop, home: &Path, db: &Path, policy: Option<&Path>) -> Recording {
+        let mut cmd = desktop.cmd(env!("CARGO_BIN_EXE_taskmine-record"));
+        cmd.env("HOME", home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .args([
+                "--db".as_ref(),
+                db.as_os_str(),
+                "--session".as_ref(),
+                "test".as_ref(),
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(p) = policy {
+            cmd.arg("--policy").arg(p);
+        }
+        let mut child = cmd.spawn().expect("start taskmine-record");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let pipe = child.stderr.take().expect("piped");
+        let sink = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                let mut s = sink.lock().unwrap_or_else(|e| e.into_inner());
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        let mut rec = Recording {
+            child: Some(child),
+            db: db.to_path_buf(),
+            stderr,
+        };
+        let start = Instant::now();
+        loop {
+            if rec.stderr().contains("recording:") {
+                break;
+            }
+            if let Some(status) = rec.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!("taskmine-record exited early ({status}): {}", rec.stderr());
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "taskmine-record did not start: {}",
+                rec.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // The status line comes from the main loop; give the listener thread time to enable its
+        // XRecord context before input is injected.
+        std::thread::sleep(Duration::from_millis(800));
+        rec
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Stops with SIGTERM, as Ctrl-C or a service manager would, and checks the exit status.
+    pub fn stop(&mut self) {
+        let mut child = self.child.take().expect("running");
+        signal(child.id(), "TERM");
+        let start = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().expect("wait") {
+                break s;
+            }
+            if start.elapsed() > Duration::from_secs(10) {
+                let _ = child.kill();
+                panic!("taskmine-record did not stop on SIGTERM: {}", self.stderr());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(
+            status.success(),
+            "taskmine-record failed ({status}): {}",
+            self.stderr()
+        );
+    }
+
+    /// Kills with SIGKILL: no chance to flush.
+    pub fn kill9(&mut self) {
+        let mut child = self.child.take().expect("running");
+        signal(child.id(), "KILL");
+        let _ = child.wait();
+    }
+
+    /// The bytes of the database and its WAL (and shared-memory index) as they are on disk now.
+    pub fn raw_bytes(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        ["", "-wal", "-shm"]
+            .iter()
+            .map(|suffix| PathBuf::from(format!("{}{suffix}", self.db.display())))
+            .filter_map(|p| std::fs::read(&p).ok().map(|b| (p, b)))
+            .collect()
+    }
+}
+
+impl Drop for Recording {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn signal(pid: u32, sig: &str) {
+    let ok = Command::new("kill")
+        .args([format!("-{sig}"), pid.to_string()])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "kill -{sig} {pid} failed");
+}
+
+/// The encodings a string could take in the store's files: UTF-8, and UTF-16 in both byte orders
+/// (SQLite's other text encodings).
+pub fn encodings(s: &str) -> Vec<Vec<u8>> {
+    let utf16le = s.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let utf16be = s.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    vec![s.as_bytes().to_vec(), utf16le, utf16be]
+}
+
+/// Asserts that none of `secrets` appears in any of `files`, in any encoding of [`encodings`].
+pub fn assert_absent(files: &[(PathBuf, Vec<u8>)], secrets: &[&str]) {
+    assert!(!files.is_empty(), "no database files to search");
+    for (path, bytes) in files {
+        for secret in secrets {
+            for enc in encodings(secret) {
+                assert!(
+                    !bytes.windows(enc.len()).any(|w| w == enc.as_slice()),
+                    "{secret:?} found in {}",
+                    path.display()
+                );
+            }
+        }
+    }
+}
