@@ -440,6 +440,49 @@ fn exported_xes_reads_back_with_values_unescaped() {
     assert_eq!(a, b);
 }
 
+#[test]
+fn ocel_export_is_json_whose_references_all_resolve() {
+    let events = varied_events(300);
+    let store = store_with(&events);
+    let mut out = Vec::new();
+    assert_eq!(uilog::export::write_ocel(&store, &mut out).unwrap(), 300);
+    let ocel: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+    let objects: std::collections::HashSet<&str> = ocel["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    let mut declared: BTreeMap<&str, std::collections::HashSet<&str>> = BTreeMap::new();
+    for t in ocel["eventTypes"].as_array().unwrap() {
+        let attrs = t["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].as_str().unwrap());
+        declared.insert(t["name"].as_str().unwrap(), attrs.collect());
+    }
+    let out_events = ocel["events"].as_array().unwrap();
+    assert_eq!(out_events.len(), 300);
+    let mut cases = 0;
+    for e in out_events {
+        let ty = e["type"].as_str().unwrap();
+        let attrs = &declared[ty];
+        for a in e["attributes"].as_array().unwrap() {
+            assert!(
+                attrs.contains(a["name"].as_str().unwrap()),
+                "{a} not declared for {ty}"
+            );
+        }
+        for r in e["relationships"].as_array().unwrap() {
+            assert!(objects.contains(r["objectId"].as_str().unwrap()), "{r}");
+            cases += usize::from(r["qualifier"] == "case");
+        }
+        assert!(uilog::parse_ts(e["time"].as_str().unwrap()).is_ok());
+    }
+    assert_eq!(cases, events.iter().filter(|e| e.case.is_some()).count());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Bad input: each importer's error paths.
 
@@ -619,7 +662,8 @@ fn rpa_rows_without_a_user_take_the_previous_one() {
     std::fs::write(
         &path,
         format!(
-            "{RPA_HEADER}\"2019-10-21T00:10:07Z\",,\"OS-Clipboard\",\"copy\",,\"first\",\n\
+            // With the byte-order mark Excel writes.
+            "\u{feff}{RPA_HEADER}\"2019-10-21T00:10:07Z\",,\"OS-Clipboard\",\"copy\",,\"first\",\n\
              \"2019-10-21T00:10:08Z\",\"ann\",\"Excel\",\"copyCell\",,\"x\",\"<p>\nmulti\n</p>\"\n\
              \"2019-10-21T00:10:09Z\",,\"OS-Clipboard\",\"copy\",,\"x\",\n"
         ),

@@ -5,6 +5,7 @@
 //! - [`write_jsonl`]: one serde-serialized [`Event`](crate::Event) per line.
 //! - [`write_xes`]: IEEE 1849 XES for process-mining tools (PM4Py, ProM, bupaR), one trace per
 //!   session or per case.
+//! - [`write_ocel`]: OCEL 2.0 JSON, with users, sessions, applications and cases as objects.
 //!
 //! Each returns the number of events written. The CSV and XES writers work on the store's interned
 //! rows ([`Store::scan`](crate::Store::scan)) and resolve names by reference, so exporting a million events allocates
@@ -17,10 +18,12 @@ use crate::error::{Error, Result};
 
 mod csv;
 mod jsonl;
+mod ocel;
 mod xes;
 
 pub use self::csv::write_csv;
 pub use self::jsonl::write_jsonl;
+pub use self::ocel::write_ocel;
 pub use self::xes::{event_label, write_xes, TraceBy};
 pub use crate::import::taskmine::COLUMNS as CSV_COLUMNS;
 

@@ -63,7 +63,7 @@ pub fn event_label(kind: EventKind, app: &str, attrs: &BTreeMap<String, String>)
 }
 
 /// Attribute keys the exporter writes itself; an `attrs` key equal to one is written as `attr:<key>`.
-const RESERVED: [&str; 20] = [
+pub(super) const RESERVED: [&str; 20] = [
     "concept:name",
     "time:timestamp",
     "org:resource",
