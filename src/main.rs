@@ -29,6 +29,8 @@ enum Command {
     Simulate(cmd::simulate::SimulateArgs),
     /// Print what the UI log holds: events, users, apps, time span, events per kind.
     Stats(cmd::stats::StatsArgs),
+    /// Record desktop work (X11) into the UI log, with the privacy policy applied before disk.
+    Record(cmd::record::RecordArgs),
     /// Measure speed and size: `taskmine bench store`.
     Bench(cmd::bench::BenchArgs),
 }
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
         Command::Export(args) => cmd::export::run(args, &ui),
         Command::Simulate(args) => cmd::simulate::run(args, &ui),
         Command::Stats(args) => cmd::stats::run(args, &ui),
+        Command::Record(args) => cmd::record::run(args, &ui),
         Command::Bench(args) => cmd::bench::run(args, &ui),
     };
     match result {

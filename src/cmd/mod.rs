@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod export;
 pub mod import;
+pub mod record;
 pub mod simulate;
 pub mod stats;
 
