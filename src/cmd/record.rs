@@ -32,7 +32,11 @@ pub fn run(args: RecordArgs, ui: &Ui) -> anyhow::Result<()> {
     let status = ui.spinner("starting");
     let summary = record(&config, &controls, |s| {
         let state = if s.paused { "paused" } else { "recording" };
-        let app = if s.app.is_empty() { "-" } else { s.app.as_str() };
+        let app = if s.app.is_empty() {
+            "-"
+        } else {
+            s.app.as_str()
+        };
         status.set_message(format!("{state} (app {app}) · events"));
         status.set_position(s.events);
     });
@@ -44,7 +48,10 @@ pub fn run(args: RecordArgs, ui: &Ui) -> anyhow::Result<()> {
         summary.session,
         args.db.db.display(),
         if summary.expired > 0 {
-            format!(" ({} events past the policy's retention deleted)", summary.expired)
+            format!(
+                " ({} events past the policy's retention deleted)",
+                summary.expired
+            )
         } else {
             String::new()
         }
