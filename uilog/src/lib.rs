@@ -24,9 +24,13 @@ mod error;
 mod event;
 pub mod export;
 pub mod import;
+pub mod simulate;
 pub mod store;
+pub mod truth;
 
 pub use error::{Error, Result};
 pub use event::{format_ts, parse_ts, Element, Event, EventKind, Micros, ValueHash};
 pub use store::{BatchOutcome, Dictionary, EventRow, EventSink, Stats, Store};
 pub use import::{import_file, Format, ImportOptions, ImportSummary};
+pub use simulate::{simulate, simulate_to_vec, Config as SimConfig};
+pub use truth::{GroundTruth, TruthIndex, TruthInstance, TruthRoutine, TruthVariant};

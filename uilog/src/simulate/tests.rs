@@ -1,0 +1,560 @@
+use std::collections::{HashMap, HashSet};
+
+use super::*;
+
+fn small(seed: u64) -> Config {
+    Config {
+        seed,
+        users: 3,
+        days: 2,
+        ..Config::default()
+    }
+}
+
+fn run(cfg: &Config) -> (Vec<Event>, GroundTruth) {
+    simulate_to_vec(cfg).unwrap()
+}
+
+/// The events of the log by (session, ts).
+fn by_key(events: &[Event]) -> HashMap<(&str, Micros), &Event> {
+    events
+        .iter()
+        .map(|e| ((e.session.as_str(), e.ts), e))
+        .collect()
+}
+
+#[test]
+fn the_same_seed_gives_the_same_log_and_a_different_seed_another() {
+    let (a, ta) = run(&small(7));
+    let (b, tb) = run(&small(7));
+    assert_eq!(a, b);
+    assert_eq!(ta, tb);
+    let (c, tc) = run(&small(8));
+    assert_ne!(a, c);
+    assert_ne!(ta.instances, tc.instances);
+}
+
+#[test]
+fn timestamps_strictly_increase_within_a_session_and_sessions_are_contiguous() {
+    let (events, _) = run(&small(1));
+    let mut done: HashSet<&str> = HashSet::new();
+    for w in events.windows(2) {
+        if w[0].session == w[1].session {
+            assert!(w[1].ts > w[0].ts, "{:?} then {:?}", w[0], w[1]);
+        } else {
+            assert!(
+                done.insert(&w[0].session),
+                "session {} appears twice",
+                w[0].session
+            );
+        }
+    }
+    assert!(!done.contains(events.last().unwrap().session.as_str()));
+}
+
+#[test]
+fn every_instance_event_is_in_the_log_in_order_and_the_counts_add_up() {
+    let cfg = Config {
+        noise: 0.1,
+        ..small(3)
+    };
+    let (events, truth) = run(&cfg);
+    truth.validate().unwrap();
+    let log = by_key(&events);
+    assert_eq!(
+        log.len(),
+        events.len(),
+        "(session, ts) must identify an event"
+    );
+    let mut in_instances = 0;
+    for inst in &truth.instances {
+        let routine = truth.routine(inst.routine).unwrap();
+        assert!(inst.events.windows(2).all(|w| w[0] < w[1]));
+        for ts in &inst.events {
+            let e = log
+                .get(&(inst.session.as_str(), *ts))
+                .unwrap_or_else(|| panic!("instance {} names a missing event", inst.id));
+            assert_eq!(e.user, inst.user);
+            assert!(!matches!(e.kind, EventKind::IdleStart | EventKind::IdleEnd));
+        }
+        if inst.variant.is_none() {
+            assert_eq!(
+                inst.events.len(),
+                routine.steps.len(),
+                "a dominant instance has one event per step"
+            );
+        }
+        in_instances += inst.events.len() as u64;
+    }
+    assert_eq!(truth.total_events, events.len() as u64);
+    let idle = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::IdleStart | EventKind::IdleEnd))
+        .count() as u64;
+    assert_eq!(truth.idle_events, idle);
+    assert!(
+        idle >= 2 * cfg.users as u64 * cfg.days as u64,
+        "every day has a lunch break"
+    );
+    assert_eq!(
+        truth.noise_events,
+        events.len() as u64 - idle - in_instances
+    );
+    assert!(
+        events.iter().all(|e| e.case.is_none()),
+        "the simulator never hands out the answer"
+    );
+}
+
+#[test]
+fn noise_share_follows_the_config_and_noise_falls_inside_instances_too() {
+    for noise in [0.0, 0.1, 0.25] {
+        let cfg = Config {
+            noise,
+            users: 8,
+            ..small(11)
+        };
+        let (events, truth) = run(&cfg);
+        let share = truth.noise_events as f64 / (truth.total_events - truth.idle_events) as f64;
+        assert!(
+            (share - noise).abs() < 0.015,
+            "noise {noise}: measured {share}"
+        );
+        let index = truth.index();
+        let inside = truth
+            .instances
+            .iter()
+            .map(|inst| {
+                let (a, b) = inst.span().unwrap();
+                events
+                    .iter()
+                    .filter(|e| e.session == inst.session && e.ts > a && e.ts < b)
+                    .filter(|e| index.instance_of(&e.session, e.ts).is_none())
+                    .count()
+            })
+            .sum::<usize>();
+        if noise == 0.0 {
+            assert_eq!(truth.noise_events, 0);
+            assert_eq!(inside, 0);
+        } else {
+            assert!(
+                inside as u64 > truth.noise_events / 4,
+                "noise {noise}: {inside} inside instances"
+            );
+            assert!((inside as u64) < truth.noise_events);
+        }
+    }
+}
+
+#[test]
+fn no_idle_marker_falls_inside_an_instance() {
+    let (events, truth) = run(&Config {
+        noise: 0.1,
+        ..small(5)
+    });
+    for inst in &truth.instances {
+        let (a, b) = inst.span().unwrap();
+        assert!(!events.iter().any(|e| e.session == inst.session
+            && e.ts > a
+            && e.ts < b
+            && matches!(e.kind, EventKind::IdleStart | EventKind::IdleEnd)));
+    }
+}
+
+#[test]
+fn pasted_values_were_copied_earlier_in_the_same_instance_and_differ_between_instances() {
+    let (events, truth) = run(&small(9));
+    let log = by_key(&events);
+    // Per routine, the values each instance copied: single values may repeat (two new hires can
+    // share a first name), the set of them rarely does.
+    let mut copies: HashMap<u32, Vec<Vec<ValueHash>>> = HashMap::new();
+    let mut pastes = 0;
+    for inst in &truth.instances {
+        let mut copied: HashMap<ValueHash, &str> = HashMap::new();
+        let mut all = Vec::new();
+        for ts in &inst.events {
+            let e = log[&(inst.session.as_str(), *ts)];
+            match e.kind {
+                EventKind::Copy => {
+                    let h = e.value_hash.unwrap();
+                    assert_eq!(
+                        h,
+                        ValueHash::keyed(&ValueHash::IMPORT_KEY, e.text.as_deref().unwrap())
+                    );
+                    copied.insert(h, e.app.as_str());
+                    all.push(h);
+                }
+                EventKind::Paste => {
+                    let h = e.value_hash.unwrap();
+                    let from = copied.get(&h).unwrap_or_else(|| {
+                        panic!("instance {}: paste of a value not copied before", inst.id)
+                    });
+                    assert_ne!(*from, e.app, "copied and pasted in the same app");
+                    pastes += 1;
+                }
+                EventKind::Type => assert!(e.value_hash.is_some() && e.text.is_some()),
+                _ => {}
+            }
+        }
+        if !all.is_empty() {
+            copies.entry(inst.routine).or_default().push(all);
+        }
+    }
+    assert!(pastes > 50);
+    assert!(copies.len() >= 5);
+    for (routine, hashes) in copies {
+        let distinct = hashes.iter().collect::<HashSet<_>>().len();
+        assert!(
+            distinct as f64 >= 0.9 * hashes.len() as f64,
+            "routine {routine}: {distinct} of {}",
+            hashes.len()
+        );
+    }
+}
+
+#[test]
+fn variants_follow_the_config_and_are_declared_by_their_routine() {
+    let (_, truth) = run(&Config {
+        variant_steps: 0.0,
+        ..small(2)
+    });
+    assert!(truth.instances.iter().all(|i| i.variant.is_none()));
+
+    let (_, truth) = run(&Config {
+        variant_steps: 0.3,
+        users: 6,
+        ..small(2)
+    });
+    let deviating = truth
+        .instances
+        .iter()
+        .filter(|i| i.variant.is_some())
+        .count();
+    let share = deviating as f64 / truth.instances.len() as f64;
+    assert!((share - 0.3).abs() < 0.05, "{share}");
+    for inst in &truth.instances {
+        if let Some(v) = &inst.variant {
+            let routine = truth.routine(inst.routine).unwrap();
+            assert!(
+                routine.variants.iter().any(|d| &d.name == v),
+                "{v} not declared"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_configured_routine_occurs_and_sessions_and_users_are_named_as_documented() {
+    let cfg = Config {
+        routines: catalogue_len(),
+        users: 12,
+        days: 1,
+        ..Config::default()
+    };
+    let (events, truth) = run(&cfg);
+    let seen: HashSet<u32> = truth.instances.iter().map(|i| i.routine).collect();
+    assert_eq!(seen.len(), catalogue_len());
+    assert_eq!(events[0].session, "u01-2026-11-23");
+    assert_eq!(events[0].user, "user-01");
+    assert_eq!(events[0].host, "host-01");
+    let users: HashSet<&str> = events.iter().map(|e| e.user.as_str()).collect();
+    assert_eq!(users.len(), 12);
+    assert!(users.contains("user-12"));
+}
+
+#[test]
+fn weekends_are_skipped() {
+    let days = working_days(DEFAULT_START, 7);
+    let dates: Vec<&str> = days.iter().map(|d| d.1.as_str()).collect();
+    assert_eq!(dates[4], "2026-11-27");
+    assert_eq!(dates[5], "2026-11-30");
+    assert_eq!(days[5].0 - days[4].0, 3 * DAY);
+}
+
+#[test]
+fn the_catalogue_is_large_and_its_routines_are_distinguishable() {
+    let all = catalogue();
+    assert!(all.len() >= 8);
+    let dominant: HashSet<&Vec<String>> = all.iter().map(|r| &r.steps).collect();
+    assert_eq!(dominant.len(), all.len());
+    for r in &all {
+        assert!(r.steps.len() >= 4, "{}", r.name);
+        assert!(!r.variants.is_empty(), "{} has no variants", r.name);
+        let names: HashSet<&str> = r.variants.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(
+            names.len(),
+            r.variants.len(),
+            "{}: variant names repeat",
+            r.name
+        );
+    }
+    // Realism: several routines start the same way, but no two share their first three steps.
+    let starts: HashSet<&[String]> = all.iter().map(|r| &r.steps[..3]).collect();
+    assert_eq!(starts.len(), all.len());
+    let first: HashSet<&String> = all.iter().map(|r| &r.steps[0]).collect();
+    assert!(first.len() < all.len());
+}
+
+#[test]
+fn the_truth_round_trips_through_json_with_the_config_to_regenerate_it() {
+    let cfg = small(4);
+    let (_, truth) = run(&cfg);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("truth.json");
+    truth.write(&path).unwrap();
+    let back = GroundTruth::read(&path).unwrap();
+    assert_eq!(back, truth);
+    let again: Config = serde_json::from_value(back.config.unwrap()).unwrap();
+    assert_eq!(again, cfg);
+}
+
+#[test]
+fn events_target_sets_the_size_of_the_log() {
+    let cfg = Config {
+        events_target: Some(60_000),
+        days: 2,
+        ..Config::default()
+    };
+    let (events, _) = run(&cfg);
+    let n = events.len() as f64;
+    assert!((n / 60_000.0 - 1.0).abs() < 0.1, "{n} events");
+    assert!(cfg.effective_users() > cfg.users);
+}
+
+#[test]
+fn a_config_file_names_only_what_it_changes_and_typos_are_refused() {
+    let cfg: Config = serde_json::from_str(
+        r#"{"seed": 3, "noise": 0.1, "instances_per_day": {"min": 2, "max": 4}}"#,
+    )
+    .unwrap();
+    assert_eq!(cfg.seed, 3);
+    assert_eq!(cfg.users, Config::default().users);
+    assert_eq!(cfg.instances_per_day, CountRange { min: 2, max: 4 });
+    assert!(serde_json::from_str::<Config>(r#"{"nosie": 0.1}"#).is_err());
+}
+
+#[test]
+fn invalid_configs_are_refused_naming_the_field() {
+    let cases: Vec<(Config, &str)> = vec![
+        (
+            Config {
+                noise: 1.5,
+                ..Config::default()
+            },
+            "noise",
+        ),
+        (
+            Config {
+                routines: 99,
+                ..Config::default()
+            },
+            "routines",
+        ),
+        (
+            Config {
+                routines: 0,
+                ..Config::default()
+            },
+            "routines",
+        ),
+        (
+            Config {
+                days: 0,
+                ..Config::default()
+            },
+            "days",
+        ),
+        (
+            Config {
+                users: 0,
+                ..Config::default()
+            },
+            "users",
+        ),
+        (
+            Config {
+                variant_steps: -0.1,
+                ..Config::default()
+            },
+            "variant_steps",
+        ),
+        (
+            Config {
+                instances_per_day: CountRange { min: 5, max: 2 },
+                ..Config::default()
+            },
+            "instances_per_day",
+        ),
+        (
+            Config {
+                gap: SecondsRange { min: 0.0, max: 1.0 },
+                ..Config::default()
+            },
+            "gap",
+        ),
+        (
+            Config {
+                idle_after_s: 10.0,
+                ..Config::default()
+            },
+            "idle_after_s",
+        ),
+        (
+            Config {
+                start: i64::MAX,
+                ..Config::default()
+            },
+            "start",
+        ),
+    ];
+    for (cfg, field) in cases {
+        let err = simulate_to_vec(&cfg).unwrap_err().to_string();
+        assert!(err.contains(&format!("`{field}`")), "{field}: {err}");
+    }
+}
+
+#[test]
+fn events_look_like_recorded_ones() {
+    let (events, _) = run(&small(6));
+    for e in &events {
+        match e.kind {
+            EventKind::IdleStart | EventKind::IdleEnd => {
+                assert!(e.app.is_empty() && e.window.is_empty())
+            }
+            _ => assert!(
+                !e.app.is_empty() && !e.window.is_empty() && !e.window.contains('{'),
+                "{e:?}"
+            ),
+        }
+        if let (Some(x), Some(wx)) = (e.x, e.wx) {
+            assert!(x >= wx && e.y.unwrap() >= e.wy.unwrap());
+        }
+        match e.kind {
+            EventKind::Shortcut | EventKind::Copy | EventKind::Paste => {
+                assert!(e.attrs.contains_key("keys"), "{e:?}")
+            }
+            EventKind::Click | EventKind::DoubleClick | EventKind::Scroll | EventKind::Drag => {
+                assert!(e.wx.is_some(), "{e:?}")
+            }
+            _ => {}
+        }
+    }
+    assert!(events.iter().any(|e| e
+        .attrs
+        .get("url")
+        .is_some_and(|u| u.starts_with("https://"))));
+    assert!(events.iter().any(|e| e.attrs.contains_key("cell")));
+    let kinds: HashSet<EventKind> = events.iter().map(|e| e.kind).collect();
+    for k in [
+        EventKind::Focus,
+        EventKind::Click,
+        EventKind::DoubleClick,
+        EventKind::Type,
+        EventKind::Copy,
+        EventKind::Paste,
+        EventKind::Shortcut,
+        EventKind::Scroll,
+    ] {
+        assert!(kinds.contains(&k), "no {k} events");
+    }
+}
+
+#[test]
+fn simulating_into_the_store_writes_every_event() {
+    let mut store = Store::open_in_memory().unwrap();
+    let truth = simulate_into_store(
+        &Config {
+            users: 2,
+            days: 1,
+            ..Config::default()
+        },
+        &mut store,
+    )
+    .unwrap();
+    let stats = store.stats().unwrap();
+    assert_eq!(stats.events, truth.total_events);
+    assert_eq!(stats.sessions, 2);
+    let index = truth.index();
+    let labelled = store
+        .events()
+        .unwrap()
+        .iter()
+        .filter(|e| index.instance_of(&e.session, e.ts).is_some())
+        .count() as u64;
+    assert_eq!(labelled, truth.instance_events());
+}
+
+#[test]
+fn an_emit_error_stops_the_simulation() {
+    let mut n = 0;
+    let err = simulate(&small(1), |_| -> Result<()> {
+        n += 1;
+        if n == 100 {
+            return Err(Error::Invalid("sink full".into()));
+        }
+        Ok(())
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("sink full"));
+    assert_eq!(n, 100);
+}
+
+/// Not a test of correctness: `cargo test -p uilog --release -- --ignored --nocapture speed`.
+#[test]
+#[ignore]
+fn speed_of_a_million_events() {
+    let cfg = Config {
+        events_target: Some(1_000_000),
+        ..Config::default()
+    };
+    let start = std::time::Instant::now();
+    let mut n = 0u64;
+    let truth = simulate(&cfg, |_| -> Result<()> {
+        n += 1;
+        Ok(())
+    })
+    .unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "generated {n} events, {} instances in {secs:.2} s = {:.0} events/s",
+        truth.instances.len(),
+        n as f64 / secs
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("sim.db")).unwrap();
+    let start = std::time::Instant::now();
+    let truth = simulate_into_store(&cfg, &mut store).unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    let bytes = std::fs::metadata(dir.path().join("sim.db")).unwrap().len();
+    println!(
+        "into the store: {} events in {secs:.2} s = {:.0} events/s, {:.0} bytes/event",
+        truth.total_events,
+        truth.total_events as f64 / secs,
+        bytes as f64 / truth.total_events as f64
+    );
+}
+
+mod prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn any_seed_gives_a_consistent_log(seed in any::<u64>(), noise in 0.0..0.3f64, variants in 0.0..1.0f64) {
+            let cfg = Config { seed, noise, variant_steps: variants, users: 2, days: 1, routines: catalogue_len(), ..Config::default() };
+            let (events, truth) = simulate_to_vec(&cfg).unwrap();
+            prop_assert!(truth.validate().is_ok());
+            prop_assert_eq!(truth.total_events, events.len() as u64);
+            prop_assert!(events.windows(2).all(|w| w[0].session != w[1].session || w[0].ts < w[1].ts));
+            let log = by_key(&events);
+            for inst in &truth.instances {
+                for ts in &inst.events {
+                    prop_assert!(log.contains_key(&(inst.session.as_str(), *ts)));
+                }
+            }
+        }
+    }
+}
