@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use uilog::{Dictionary, EventKind};
+use uilog::{Dictionary, Element, EventKind};
 
 use crate::error::{Error, Result};
 use crate::fxhash::FxHashMap;
@@ -302,6 +302,48 @@ fn is_date(s: &str) -> bool {
     matches!(lens.as_slice(), [4, 1..=2, 1..=2] | [1..=2, 1..=2, 2] | [1..=2, 1..=2, 4])
 }
 
+/// Templates of the elements of a log: the name and the id of an element are templated like titles
+/// (a tree item named "Invoice 4711 from ACME" or a cell "B17" carry data too); the role is kept.
+/// Template 0 is the empty element.
+pub fn template_elements(elements: &[Option<Element>], min_distinct: usize) -> TitleTemplates {
+    let part = |f: fn(&Element) -> &Option<String>| -> Vec<String> {
+        elements
+            .iter()
+            .map(|e| e.as_ref().and_then(|e| f(e).clone()).unwrap_or_default())
+            .collect()
+    };
+    let none = Rules::default();
+    let names = template_titles(&part(|e| &e.name), &none, min_distinct);
+    let ids = template_titles(&part(|e| &e.id), &none, min_distinct);
+    let texts: Vec<String> = elements
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let Some(e) = e else { return String::new() };
+            let mut parts = Vec::new();
+            if let Some(r) = &e.role {
+                parts.push(r.clone());
+            }
+            if e.name.is_some() {
+                parts.push(format!("{:?}", names.templates[names.of_window[i] as usize]));
+            }
+            if e.id.is_some() {
+                parts.push(format!("#{}", ids.templates[ids.of_window[i] as usize]));
+            }
+            parts.join(" ")
+        })
+        .collect();
+    let mut templates = texts.clone();
+    templates.push(String::new());
+    templates.sort();
+    templates.dedup();
+    let of_window = texts
+        .iter()
+        .map(|t| templates.binary_search(t).expect("present") as u32)
+        .collect();
+    TitleTemplates { templates, of_window }
+}
+
 /// What an action label is made of, as interned ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LabelKey {
@@ -309,7 +351,7 @@ pub struct LabelKey {
     pub app: u32,
     /// Template id of [`TitleTemplates`].
     pub title: u32,
-    /// Element id of the store's dictionary; 0 for none.
+    /// Element template id (see [`template_elements`]); 0 for none.
     pub element: u32,
 }
 
@@ -375,7 +417,7 @@ impl Labeler {
     }
 
     /// The actions, resolved against the dictionary and the title templates.
-    pub fn actions(&self, dict: &Dictionary, titles: &TitleTemplates) -> Vec<Action> {
+    pub fn actions(&self, dict: &Dictionary, titles: &TitleTemplates, elements: &TitleTemplates) -> Vec<Action> {
         self.keys
             .iter()
             .zip(&self.counts)
@@ -385,28 +427,11 @@ impl Labeler {
                 kind: k.kind,
                 app: dict.apps.get(k.app as usize).cloned().unwrap_or_default(),
                 title: titles.templates.get(k.title as usize).cloned().unwrap_or_default(),
-                element: element_text(dict, k.element),
+                element: elements.templates.get(k.element as usize).cloned().unwrap_or_default(),
                 events: n,
             })
             .collect()
     }
-}
-
-fn element_text(dict: &Dictionary, id: u32) -> String {
-    let Some(Some(el)) = dict.elements.get(id as usize) else {
-        return String::new();
-    };
-    let mut parts = Vec::new();
-    if let Some(r) = &el.role {
-        parts.push(r.clone());
-    }
-    if let Some(n) = &el.name {
-        parts.push(format!("{n:?}"));
-    }
-    if let Some(i) = &el.id {
-        parts.push(format!("#{i}"));
-    }
-    parts.join(" ")
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 //! UI log's own tables.
 
 pub mod abstraction;
+pub mod eval;
+pub mod graph;
 mod error;
 mod fxhash;
 pub mod log;

@@ -2,7 +2,7 @@
 
 use uilog::{Dictionary, EventKind, Micros, Store};
 
-use crate::abstraction::{template_titles, Action, LabelKey, Labeler, Rules, TitleTemplates};
+use crate::abstraction::{template_elements, template_titles, Action, LabelKey, Labeler, Rules, TitleTemplates};
 use crate::error::Result;
 use crate::progress::Progress;
 
@@ -45,6 +45,8 @@ impl Default for AbstractionOptions {
 pub struct Log {
     pub dict: Dictionary,
     pub titles: TitleTemplates,
+    /// Element templates, indexed like the dictionary's elements.
+    pub elements: TitleTemplates,
     pub actions: Vec<Action>,
     /// Events ordered by (user, ts, session, id). Idle markers are not here.
     pub events: Vec<Ev>,
@@ -57,6 +59,7 @@ impl Log {
     pub fn load(store: &Store, opts: &AbstractionOptions, progress: &mut dyn Progress) -> Result<Log> {
         let dict = store.dictionary()?;
         let titles = template_titles(&dict.windows, &opts.rules, opts.min_distinct);
+        let elements = template_elements(&dict.elements, opts.min_distinct);
         let total: i64 = store
             .connection()
             .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
@@ -71,6 +74,7 @@ impl Log {
         let mut last_session = u32::MAX;
         let mut n = 0u64;
         let of_window = &titles.of_window;
+        let of_element = &elements.of_window;
         store.scan(|row| -> Result<()> {
             n += 1;
             if n % 65_536 == 0 {
@@ -88,7 +92,7 @@ impl Log {
                 kind: row.kind,
                 app: row.app,
                 title: of_window.get(row.window as usize).copied().unwrap_or(0),
-                element: row.element,
+                element: of_element.get(row.element as usize).copied().unwrap_or(0),
             };
             events.push(Ev {
                 id: row.id,
@@ -104,13 +108,14 @@ impl Log {
         progress.advance(n % 65_536);
         progress.finish();
         let session_user: Vec<u32> = dict.sessions.iter().map(|s| s.user).collect();
-        Ok(Log::assemble(dict, titles, labeler, events, session_user))
+        Ok(Log::assemble(dict, titles, elements, labeler, events, session_user))
     }
 
     /// Builds a log from events already abstracted (used by [`Log::load`] and by tests).
     pub fn assemble(
         dict: Dictionary,
         titles: TitleTemplates,
+        elements: TitleTemplates,
         mut labeler: Labeler,
         mut events: Vec<Ev>,
         session_user: Vec<u32>,
@@ -126,10 +131,11 @@ impl Log {
         if !events.is_sorted_by_key(key) {
             events.sort_by_key(key);
         }
-        let actions = labeler.actions(&dict, &titles);
+        let actions = labeler.actions(&dict, &titles, &elements);
         Log {
             dict,
             titles,
+            elements,
             actions,
             events,
             session_user,

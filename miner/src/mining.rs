@@ -58,6 +58,8 @@ pub struct Summary {
     pub sessions: u64,
     pub actions: u64,
     pub segments: u64,
+    /// The pause that ends a segment, in seconds (given, or learned from the log).
+    pub idle_gap_secs: f64,
     pub first_ts: Option<Micros>,
     pub last_ts: Option<Micros>,
     /// The time the log covers, in weeks; a log of less than a day counts as one day.
@@ -218,6 +220,7 @@ pub fn mine_log(log: &Log, opts: &Options, progress: &mut dyn Progress) -> Minin
             sessions: sessions.len() as u64,
             actions: log.actions.len() as u64,
             segments: seg.segments.len() as u64,
+            idle_gap_secs: seg.idle_gap_secs,
             first_ts,
             last_ts,
             weeks,

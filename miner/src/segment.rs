@@ -17,25 +17,33 @@ use serde::{Deserialize, Serialize};
 use crate::fxhash::FxHashMap;
 use crate::log::{Ev, Log};
 
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentOptions {
-    /// A pause longer than this (seconds) ends a segment.
-    pub idle_gap_secs: f64,
+    /// A pause longer than this (seconds) ends a segment; `None` takes ten times the median pause
+    /// between consecutive events of a session, within 10 s to 300 s.
+    pub idle_gap_secs: Option<f64>,
     /// Cut before start actions learned from the directly-follows graph.
     pub learned_starts: bool,
     /// DFG edges weaker than this share of their source's strongest edge are ignored when learning.
     pub min_edge_share: f64,
     /// The share of an action's occurrences that must begin a cycle (or a segment) to make it a start.
     pub min_start_share: f64,
+    /// Pauses (idle gaps) the log must have for boundaries to be learned from them.
+    pub min_pauses: u64,
+    /// The share of its occurrences a directly-follows pair must be split by a pause to be a boundary.
+    pub min_pause_share: f64,
 }
 
 impl Default for SegmentOptions {
     fn default() -> Self {
         SegmentOptions {
-            idle_gap_secs: 300.0,
+            idle_gap_secs: None,
             learned_starts: true,
             min_edge_share: 0.1,
             min_start_share: 0.5,
+            min_pauses: 30,
+            min_pause_share: 0.5,
         }
     }
 }
@@ -61,6 +69,24 @@ pub struct Segmentation {
     pub segments: Vec<Segment>,
     /// The learned start actions, sorted.
     pub start_actions: Vec<u32>,
+    /// The idle gap used, in seconds.
+    pub idle_gap_secs: f64,
+}
+
+/// Ten times the median pause between consecutive events of a session, within 10 s to 300 s.
+pub fn auto_idle_gap(log: &Log) -> f64 {
+    let ev = &log.events;
+    let mut gaps: Vec<i64> = ev
+        .windows(2)
+        .filter(|w| w[0].session == w[1].session && !w[1].after_idle)
+        .map(|w| w[1].ts - w[0].ts)
+        .collect();
+    if gaps.is_empty() {
+        return 300.0;
+    }
+    let mid = gaps.len() / 2;
+    let (_, m, _) = gaps.select_nth_unstable(mid);
+    (*m as f64 / 1e6 * 10.0).clamp(10.0, 300.0)
 }
 
 /// Whether a segment must end between `prev` and `cur` whatever the actions are.
@@ -75,7 +101,8 @@ fn hard_cut(log: &Log, prev: &Ev, cur: &Ev, gap_us: i64) -> bool {
 /// Cuts the log into segments.
 pub fn segment(log: &Log, opts: &SegmentOptions) -> Segmentation {
     let ev = &log.events;
-    let gap_us = (opts.idle_gap_secs * 1e6) as i64;
+    let idle_gap_secs = opts.idle_gap_secs.unwrap_or_else(|| auto_idle_gap(log));
+    let gap_us = (idle_gap_secs * 1e6) as i64;
     let mut coarse: Vec<Segment> = Vec::new();
     let mut start = 0usize;
     for i in 1..ev.len() {
@@ -97,6 +124,7 @@ pub fn segment(log: &Log, opts: &SegmentOptions) -> Segmentation {
         return Segmentation {
             segments: coarse,
             start_actions: Vec::new(),
+            idle_gap_secs,
         };
     }
     let starts = learn_starts(log, &coarse, opts);
@@ -104,11 +132,41 @@ pub fn segment(log: &Log, opts: &SegmentOptions) -> Segmentation {
     for &s in &starts {
         is_start[s as usize] = true;
     }
+    // How often each directly-follows pair of a session is split by a pause (across) or not (within).
+    let mut pairs: FxHashMap<(u32, u32), (u32, u32)> = FxHashMap::default();
+    let mut pauses = 0u64;
+    for i in 1..ev.len() {
+        let (p, c) = (&ev[i - 1], &ev[i]);
+        if p.session != c.session {
+            continue;
+        }
+        let e = pairs.entry((p.action, c.action)).or_insert((0, 0));
+        if c.ts - p.ts > gap_us || c.after_idle {
+            e.0 += 1;
+            pauses += 1;
+        } else {
+            e.1 += 1;
+        }
+    }
+    // With pauses to learn from, a pair that is split by a pause at least half the time is a boundary
+    // wherever it occurs; a start action after a pair seen too rarely to tell is one too. Without
+    // pauses (a log recorded without breaks) the start actions alone cut.
+    let learn_from_pauses = pauses >= opts.min_pauses;
+    let cut_before = |p: &Ev, c: &Ev| -> bool {
+        if !learn_from_pauses {
+            return is_start[c.action as usize];
+        }
+        let (across, within) = pairs.get(&(p.action, c.action)).copied().unwrap_or((0, 0));
+        if across + within < 3 {
+            return is_start[c.action as usize];
+        }
+        across as f64 >= opts.min_pause_share * (across + within) as f64
+    };
     let mut segments = Vec::with_capacity(coarse.len() * 2);
     for c in &coarse {
         let mut s = c.start;
         for i in c.start + 1..c.end {
-            if is_start[ev[i as usize].action as usize] {
+            if cut_before(&ev[i as usize - 1], &ev[i as usize]) {
                 segments.push(Segment { start: s, end: i });
                 s = i;
             }
@@ -118,6 +176,7 @@ pub fn segment(log: &Log, opts: &SegmentOptions) -> Segmentation {
     Segmentation {
         segments,
         start_actions: starts,
+        idle_gap_secs,
     }
 }
 
