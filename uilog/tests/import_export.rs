@@ -323,6 +323,54 @@ fn process_mining_columns_become_case_user_and_attrs() {
 }
 
 #[test]
+fn smartrpa_logs_and_semicolon_csv_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let smart = dir.path().join("2020-02-25_23-21-57.csv");
+    std::fs::write(
+        &smart,
+        "timestamp,user,category,application,event_type,clipboard_content,workbook,current_worksheet,cell_content,cell_range,browser_url,tag_category,tag_name,tag_value\n\
+         2020-02-12 17:11:14:465,marco,MicrosoftOffice,Microsoft Excel,editCellSheet,,Book1,Sheet1,42,A1,,,,\n\
+         2020-02-12 17:11:15:001,,OperatingSystem,,copy,42,,,,,,,,\n\
+         2020-02-12 17:11:16:250,marco,Browser,Chrome,changeField,,,,,,https://erp.example/new,INPUT,amount,42\n",
+    )
+    .unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    let s = import(&mut store, &smart, Format::Auto).unwrap();
+    assert_eq!(
+        (s.format, s.outcome),
+        (Format::Rpa, BatchOutcome::Written { events: 3 })
+    );
+    let events = store.events().unwrap();
+    assert_eq!(
+        events[0].ts,
+        uilog::parse_ts("2020-02-12T17:11:14.465Z").unwrap()
+    );
+    assert!(events.iter().all(|e| e.user == "marco"));
+    assert_eq!(
+        count_by(&events, |e| e.kind),
+        BTreeMap::from([(EventKind::Type, 2), (EventKind::Copy, 1)])
+    );
+    // The cell edit, the copy and the field change all carry the same value: data flow is visible.
+    let hashes: std::collections::BTreeSet<_> =
+        events.iter().map(|e| e.value_hash.unwrap()).collect();
+    assert_eq!(hashes.len(), 1);
+    assert_eq!(events[0].window, "Book1/Sheet1");
+    assert_eq!(events[2].window, "https://erp.example/new");
+
+    let semi = dir.path().join("semi.csv");
+    std::fs::write(&semi, "case:concept:name;concept:name;time:timestamp\nc1;Approve, then pay;2024-01-02T09:00:00Z\n").unwrap();
+    let s = import(&mut store, &semi, Format::Auto).unwrap();
+    assert_eq!(s.format, Format::ProcessMining);
+    let e = store
+        .events()
+        .unwrap()
+        .into_iter()
+        .find(|e| e.session == "semi")
+        .unwrap();
+    assert_eq!(e.attrs["event_type"], "Approve, then pay");
+}
+
+#[test]
 fn a_mapping_file_renames_source_columns() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("custom.csv");

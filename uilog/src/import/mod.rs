@@ -306,6 +306,7 @@ fn detect(path: &Path, mapping: Option<&Mapping>) -> Result<Format> {
     }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
+        .delimiter(sniff_delimiter(body))
         .from_reader(body);
     let mut header = csv::StringRecord::new();
     let _ = reader.read_record(&mut header);
@@ -416,11 +417,27 @@ pub(crate) fn csv_header<R: Read>(reader: &mut csv::Reader<R>, file: &Path) -> R
         .collect()
 }
 
+/// The delimiter of a CSV file, from its first line: `,` unless that line has none but has `;` or a
+/// tab, as spreadsheet and process-mining tools in many locales write.
+pub(crate) fn sniff_delimiter(head: &[u8]) -> u8 {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or(b"");
+    if line.contains(&b',') {
+        b','
+    } else if line.contains(&b';') {
+        b';'
+    } else if line.contains(&b'\t') {
+        b'\t'
+    } else {
+        b','
+    }
+}
+
 /// A CSV reader with the settings every CSV importer uses.
-pub(crate) fn csv_reader<R: Read>(input: R, flexible: bool) -> csv::Reader<R> {
+pub(crate) fn csv_reader<R: Read>(input: R, flexible: bool, delimiter: u8) -> csv::Reader<R> {
     csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(flexible)
+        .delimiter(delimiter)
         .buffer_capacity(256 * 1024)
         .from_reader(input)
 }

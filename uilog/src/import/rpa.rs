@@ -4,6 +4,10 @@
 //! Action Logger writes `timeStamp, userID, targetApp, eventType, url, content, target.*`, the
 //! segmented Leno logs add `caseID` or use `source, Sheet, FileName, Url, Label, Value`, and
 //! process-mining tools write `concept:name, time:timestamp, case:concept:name, org:resource`.
+//! SmartRPA's own columns (`timestamp, user, application, event_type, clipboard_content,
+//! current_worksheet, cell_range, cell_content, browser_url, tag_*`) and its timestamps
+//! (`2020-02-12 17:11:14:465`) are known too. A file whose header has no comma but semicolons or
+//! tabs is read with that delimiter.
 //! The XES reader feeds its event attributes through the same table, so a key means the same in
 //! every format.
 //!
@@ -16,13 +20,13 @@
 //! clipboard rows of Action Logger) take the user of the nearest earlier row, else `unknown`.
 //! Every other non-empty column is kept in `attrs`.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 
 use crate::error::{Error, Result};
 use crate::event::{parse_ts, Element, Event, EventKind, ValueHash};
 use crate::store::EventSink;
 
-use super::{csv_error, csv_header, csv_reader, field_line, Ctx};
+use super::{csv_error, csv_header, csv_reader, field_line, sniff_delimiter, Ctx};
 
 /// What a source column (or XES key) means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,17 +80,17 @@ pub(super) fn role_of(name: &str) -> (Role, String) {
         "host" => Role::Host,
         "window" => Role::Window,
         "text" => Role::Text,
-        "url" => Role::Url,
-        "content" => Role::Content,
+        "url" | "browser_url" => Role::Url,
+        "content" | "clipboard_content" => Role::Content,
         "target.workbookname" | "filename" | "workbook" => Role::Workbook,
-        "target.sheetname" | "sheet" => Role::Sheet,
-        "target.id" | "element_id" => Role::TargetId,
-        "target.tagname" | "element_role" => Role::Tag,
-        "target.type" | "type" => Role::Type,
-        "target.name" | "label" | "element_name" => Role::Name,
-        "target.value" | "value" => Role::Value,
-        "target.title" | "title" => Role::Title,
-        "target.innertext" | "inner_text" => Role::InnerText,
+        "target.sheetname" | "sheet" | "current_worksheet" => Role::Sheet,
+        "target.id" | "element_id" | "cell_range" => Role::TargetId,
+        "target.tagname" | "element_role" | "tag_category" => Role::Tag,
+        "target.type" | "type" | "tag_type" => Role::Type,
+        "target.name" | "label" | "element_name" | "tag_name" => Role::Name,
+        "target.value" | "value" | "tag_value" | "cell_content" => Role::Value,
+        "target.title" | "title" | "tag_title" => Role::Title,
+        "target.innertext" | "inner_text" | "tag_innertext" => Role::InnerText,
         "x" => Role::X,
         "y" => Role::Y,
         "wx" => Role::Wx,
@@ -96,7 +100,7 @@ pub(super) fn role_of(name: &str) -> (Role, String) {
     };
     let key = match lower.as_str() {
         "target.class" | "target.classname" => "class".to_owned(),
-        "target.innerhtml" => "inner_html".to_owned(),
+        "target.innerhtml" | "tag_html" => "inner_html".to_owned(),
         "target.innertext" => "inner_text".to_owned(),
         _ => match role {
             Role::Url => "url".to_owned(),
@@ -126,8 +130,10 @@ pub fn kind_for(event_type: &str) -> EventKind {
         _ if n.starts_with("doubleclick") => EventKind::DoubleClick,
         _ if n.starts_with("rightclick") || n == "contextmenu" => EventKind::RightClick,
         _ if n.starts_with("click") || n == "mouseclick" => EventKind::Click,
-        "editfield" | "editcell" | "editrange" | "insertvalue" | "inserttext" | "type"
-        | "typing" | "typetext" | "changefield" | "input" => EventKind::Type,
+        "editfield" | "editcell" | "editcellsheet" | "typed" | "editrange" | "insertvalue"
+        | "inserttext" | "type" | "typing" | "typetext" | "changefield" | "input" => {
+            EventKind::Type
+        }
         _ if n.starts_with("copy") => EventKind::Copy,
         _ if n.starts_with("paste") => EventKind::Paste,
         "selecttab" | "changewindow" | "openwindow" | "switchwindow" | "activatewindow"
@@ -139,6 +145,20 @@ pub fn kind_for(event_type: &str) -> EventKind {
         "idleend" => EventKind::IdleEnd,
         _ => EventKind::Other,
     }
+}
+
+/// Parses a timestamp as the RPA tools write it: RFC 3339 / ISO 8601 ([`parse_ts`]), or SmartRPA's
+/// `2020-02-12 17:11:14:465` with a colon before the milliseconds.
+fn parse_source_ts(s: &str) -> Result<crate::event::Micros, String> {
+    parse_ts(s).or_else(|err| {
+        let t = s.trim();
+        let b = t.as_bytes();
+        if b.len() > 20 && b[19] == b':' && b[20..].iter().all(u8::is_ascii_digit) {
+            parse_ts(&format!("{}.{}", &t[..19], &t[20..])).map_err(|_| err)
+        } else {
+            Err(err)
+        }
+    })
 }
 
 /// One non-empty value of a row, with where it came from. `loc` is the reader's own locator (a
@@ -210,7 +230,7 @@ pub(super) fn build(
         field: "timeStamp".into(),
         message: "no timestamp".into(),
     })?;
-    e.ts = parse_ts(ts.value).map_err(|m| bad(ts, m))?;
+    e.ts = parse_source_ts(ts.value).map_err(|m| bad(ts, m))?;
     let event_type = slots
         .get(Role::EventType)
         .or(slots.get(Role::Activity))
@@ -343,7 +363,9 @@ pub(super) fn build(
 
 pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Result<()> {
     let file = ctx.file.as_path();
-    let mut reader = csv_reader(input, true);
+    let mut input = BufReader::with_capacity(64 * 1024, input);
+    let delimiter = sniff_delimiter(input.fill_buf().map_err(|e| Error::io(file, e))?);
+    let mut reader = csv_reader(input, true, delimiter);
     let header = csv_header(&mut reader, file)?;
     let roles: Vec<(Role, String)> = header.iter().map(|h| role_of(ctx.canonical(h))).collect();
     let has = |want: &[Role]| roles.iter().any(|(r, _)| want.contains(r));
@@ -444,6 +466,7 @@ mod tests {
             ("doubleClickCell", EventKind::DoubleClick),
             ("editField", EventKind::Type),
             ("editCell", EventKind::Type),
+            ("editCellSheet", EventKind::Type),
             ("insertValue", EventKind::Type),
             ("copy", EventKind::Copy),
             ("copyCell", EventKind::Copy),
@@ -461,6 +484,18 @@ mod tests {
         for (name, want) in cases {
             assert_eq!(kind_for(name), want, "{name}");
         }
+    }
+
+    #[test]
+    fn smartrpa_timestamps_have_a_colon_before_the_milliseconds() {
+        assert_eq!(
+            parse_source_ts("2020-02-12 17:11:14:465").unwrap(),
+            parse_ts("2020-02-12T17:11:14.465Z").unwrap()
+        );
+        assert!(parse_source_ts("2020-02-12 17:11:14:4x5").is_err());
+        assert!(parse_source_ts("yesterday")
+            .unwrap_err()
+            .contains("yesterday"));
     }
 
     #[test]

@@ -38,7 +38,7 @@ const REQUIRED: [usize; 4] = [0, 1, 3, 4];
 
 pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Result<()> {
     let file = ctx.file.as_path();
-    let mut reader = csv_reader(input, false);
+    let mut reader = csv_reader(input, false, b',');
     let header = csv_header(&mut reader, file)?;
     // Where each of COLUMNS sits in this file.
     let mut at: [Option<usize>; COLUMNS.len()] = [None; COLUMNS.len()];
