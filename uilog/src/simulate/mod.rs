@@ -871,15 +871,23 @@ impl<'a> SessionGen<'a> {
             };
             *next_instance += 1;
 
-            // The pause before the instance: noise right after the previous one, then silence.
-            let from = prev_end.unwrap_or(first);
-            self.noise_run(noise_at[0], from, emit)?;
+            // The pause before the instance, with its noise right after the previous instance, in
+            // the middle of the pause, or just before this one, a third of the time each.
             let mut start = match prev_end {
                 None => first,
                 Some(end) => end + self.cfg.gap.draw(&mut self.rng),
             };
             if k == lunch_before {
                 start += self.cfg.lunch.draw(&mut self.rng);
+            }
+            if noise_at[0] > 0 {
+                let end = prev_end.unwrap_or(first);
+                let from = match self.rng.random_range(0..3) {
+                    0 => end,
+                    1 => end + ((start - end) as f64 * self.rng.random_range(0.2..0.8)) as Micros,
+                    _ => end.max(start - noise_at[0] as Micros * 3_000_000),
+                };
+                self.noise_run(noise_at[0], from, emit)?;
             }
             for (i, step) in steps.iter().enumerate() {
                 let ts = if i == 0 {
@@ -1114,22 +1122,7 @@ impl<'a> SessionGen<'a> {
             } else {
                 t += self.cfg.think_time.draw(&mut self.rng);
                 let ts = self.place(t, emit)?;
-                let kind = if self.rng.random_bool(0.55) {
-                    EventKind::Click
-                } else {
-                    EventKind::Scroll
-                };
-                self.reset_event(kind, ts);
-                let pos = (
-                    self.rng.random_range(40..1200),
-                    self.rng.random_range(60..760),
-                );
-                self.set_pos(self.cur_app, pos, false);
-                if kind == EventKind::Scroll {
-                    let dy = if self.rng.random_bool(0.7) { "3" } else { "-3" };
-                    self.ev.attrs.insert("dx".into(), "0".into());
-                    self.ev.attrs.insert("dy".into(), dy.into());
-                }
+                self.stray(ts);
                 self.send(emit)?;
                 self.noise += 1;
                 t = ts;
@@ -1137,6 +1130,35 @@ impl<'a> SessionGen<'a> {
             }
         }
         Ok(())
+    }
+
+    /// A single noise event in the window in focus: a click on nothing in particular, a scroll, or
+    /// a shortcut pressed by habit.
+    fn stray(&mut self, ts: Micros) {
+        let roll = self.rng.random::<f64>();
+        let kind = if roll < 0.45 {
+            EventKind::Click
+        } else if roll < 0.85 {
+            EventKind::Scroll
+        } else {
+            EventKind::Shortcut
+        };
+        self.reset_event(kind, ts);
+        if kind == EventKind::Shortcut {
+            let keys = values::STRAY_KEYS[self.rng.random_range(0..values::STRAY_KEYS.len())];
+            self.ev.attrs.insert("keys".into(), keys.into());
+            return;
+        }
+        let pos = (
+            self.rng.random_range(40..1200),
+            self.rng.random_range(60..760),
+        );
+        self.set_pos(self.cur_app, pos, false);
+        if kind == EventKind::Scroll {
+            let dy = if self.rng.random_bool(0.7) { "3" } else { "-3" };
+            self.ev.attrs.insert("dx".into(), "0".into());
+            self.ev.attrs.insert("dy".into(), dy.into());
+        }
     }
 
     /// A visit to an unrelated application and back: focus, `size - 2` actions there, focus back.
@@ -1147,35 +1169,48 @@ impl<'a> SessionGen<'a> {
         emit: &mut impl FnMut(&Event) -> Result<(), E>,
     ) -> Result<(), E> {
         let (back_app, back_window) = (self.cur_app, self.cur_window.clone());
-        let &(app, window, (role, name, id)) =
-            &values::NOISE_PLACES[self.rng.random_range(0..values::NOISE_PLACES.len())];
+        let mut place = &values::NOISE_PLACES[self.rng.random_range(0..values::NOISE_PLACES.len())];
+        while place.window == self.cur_window {
+            place = &values::NOISE_PLACES[self.rng.random_range(0..values::NOISE_PLACES.len())];
+        }
         for i in 0..size {
             *t += self.cfg.think_time.draw(&mut self.rng);
             let ts = self.place(*t, emit)?;
             *t = ts;
             if i == 0 {
-                self.cur_app = app;
+                self.cur_app = place.app;
                 self.cur_window.clear();
-                self.cur_window.push_str(window);
+                self.cur_window.push_str(place.window);
                 self.reset_event(EventKind::Focus, ts);
             } else if i == size - 1 {
                 self.cur_app = back_app;
                 self.cur_window.clone_from(&back_window);
                 self.reset_event(EventKind::Focus, ts);
-            } else if role == "textbox" && i == size - 2 {
-                let msg = values::CHAT[self.rng.random_range(0..values::CHAT.len())];
-                self.reset_event(EventKind::Type, ts);
-                self.ev.element = Some(element(role, name, id));
-                self.ev.text = Some(msg.to_owned());
-                self.ev.value_hash = Some(ValueHash::keyed(&ValueHash::IMPORT_KEY, msg));
             } else {
-                self.reset_event(EventKind::Click, ts);
-                self.ev.element = Some(element(role, name, id));
-                let pos = (
-                    self.rng.random_range(40..900),
-                    self.rng.random_range(60..700),
-                );
-                self.set_pos(app, pos, false);
+                let (role, name, id) =
+                    place.elements[self.rng.random_range(0..place.elements.len())];
+                if role == "textbox" {
+                    let msg = values::CHAT[self.rng.random_range(0..values::CHAT.len())];
+                    self.reset_event(EventKind::Type, ts);
+                    self.ev.text = Some(msg.to_owned());
+                    self.ev.value_hash = Some(ValueHash::keyed(&ValueHash::IMPORT_KEY, msg));
+                } else if self.rng.random_bool(0.25) {
+                    self.reset_event(EventKind::Scroll, ts);
+                    self.ev.attrs.insert("dx".into(), "0".into());
+                    self.ev.attrs.insert("dy".into(), "3".into());
+                } else {
+                    self.reset_event(EventKind::Click, ts);
+                }
+                if self.ev.kind != EventKind::Scroll {
+                    self.ev.element = Some(element(role, name, id));
+                }
+                if self.ev.kind != EventKind::Type {
+                    let pos = (
+                        self.rng.random_range(40..900),
+                        self.rng.random_range(60..700),
+                    );
+                    self.set_pos(place.app, pos, false);
+                }
             }
             self.send(emit)?;
             self.noise += 1;

@@ -254,46 +254,79 @@ pub(crate) fn backup_line(g: &mut Gen<'_>) -> String {
     )
 }
 
-/// Unrelated places a user drops into between and during tasks: (app, window title, element).
-pub(crate) const NOISE_PLACES: &[(super::App, &str, (&str, &str, &str))] = {
-    use super::App;
+/// An unrelated place a user drops into between and during tasks, and what they may touch there.
+pub(crate) struct NoisePlace {
+    pub app: super::App,
+    pub window: &'static str,
+    /// (role, name, id) of the elements a detour clicks; a `textbox` is typed into instead.
+    pub elements: &'static [(&'static str, &'static str, &'static str)],
+}
+
+const fn place(
+    app: super::App,
+    window: &'static str,
+    elements: &'static [(&'static str, &'static str, &'static str)],
+) -> NoisePlace {
+    NoisePlace {
+        app,
+        window,
+        elements,
+    }
+}
+
+/// Detours go to many places and do different things there, so that noise does not form a pattern
+/// frequent enough to pass for a routine.
+pub(crate) const NOISE_PLACES: &[NoisePlace] = {
+    use super::App::*;
+    const CHANNELS: &[(&str, &str, &str)] = &[
+        ("listitem", "Town Square", "sidebar-channel"),
+        ("listitem", "Team Lunch", "sidebar-channel"),
+        ("listitem", "Off-Topic", "sidebar-channel"),
+        ("button", "Reply", "reply-button"),
+        ("button", "Add reaction", "emoji-button"),
+        ("textbox", "Write a message", "post-textbox"),
+    ];
+    const FILES: &[(&str, &str, &str)] = &[
+        ("listitem", "Downloads", "places"),
+        ("listitem", "Documents", "places"),
+        ("listitem", "Home", "places"),
+        ("button", "Search", "search"),
+        ("button", "View options", "view-menu"),
+    ];
+    const KEYS: &[(&str, &str, &str)] = &[
+        ("button", "7", "digit-7"),
+        ("button", "+", "add"),
+        ("button", "×", "multiply"),
+        ("button", "=", "equals"),
+        ("button", "C", "clear"),
+    ];
+    const PAGE: &[(&str, &str, &str)] = &[
+        ("A", "Next", "nav-next"),
+        ("A", "Home", "nav-home"),
+        ("BUTTON", "Close", "close"),
+        ("IMG", "", "banner"),
+    ];
+    const MAIL: &[(&str, &str, &str)] = &[
+        ("treeitem", "Newsletter: November offers", "threadTree"),
+        ("treeitem", "Re: Friday lunch", "threadTree"),
+        ("treeitem", "Your parcel is on its way", "threadTree"),
+        ("button", "Get Messages", "button-getmsg"),
+        ("button", "Junk", "button-junk"),
+    ];
     &[
-        (
-            App::Chat,
-            "Town Square - Mattermost",
-            ("listitem", "Town Square", "channel"),
-        ),
-        (
-            App::Chat,
-            "Team Lunch - Mattermost",
-            ("textbox", "Write to Team Lunch", "post-textbox"),
-        ),
-        (
-            App::Chat,
-            "Direct message - Mattermost",
-            ("listitem", "Direct message", "channel"),
-        ),
-        (
-            App::Files,
-            "Downloads - Files",
-            ("listitem", "Downloads", "places"),
-        ),
-        (
-            App::Files,
-            "Documents - Files",
-            ("listitem", "Documents", "places"),
-        ),
-        (App::Calculator, "Calculator", ("button", "=", "equals")),
-        (
-            App::Browser,
-            "Weather forecast — Mozilla Firefox",
-            ("A", "Tomorrow", "tab-tomorrow"),
-        ),
-        (
-            App::Browser,
-            "Intranet — Mozilla Firefox",
-            ("A", "Canteen menu", "nav-menu"),
-        ),
+        place(Chat, "Town Square - Mattermost", CHANNELS),
+        place(Chat, "Team Lunch - Mattermost", CHANNELS),
+        place(Chat, "Off-Topic - Mattermost", CHANNELS),
+        place(Files, "Downloads - Files", FILES),
+        place(Files, "Documents - Files", FILES),
+        place(Files, "Home - Files", FILES),
+        place(Calculator, "Calculator", KEYS),
+        place(Browser, "Weather forecast — Mozilla Firefox", PAGE),
+        place(Browser, "Intranet — Mozilla Firefox", PAGE),
+        place(Browser, "Canteen menu - Intranet — Mozilla Firefox", PAGE),
+        place(Browser, "News — Mozilla Firefox", PAGE),
+        place(Browser, "Train timetable — Mozilla Firefox", PAGE),
+        place(Mail, "Inbox - Mozilla Thunderbird", MAIL),
     ]
 };
 
@@ -306,4 +339,12 @@ pub(crate) const CHAT: &[&str] = &[
     "yes",
     "lunch at 12?",
     "👍",
+    "sure",
+    "5 min",
+    "can you send it again?",
+    "done",
+    "who has the key to room 3?",
 ];
+
+/// Shortcuts pressed by habit or by mistake.
+pub(crate) const STRAY_KEYS: &[&str] = &["ctrl+z", "ctrl+a", "escape", "ctrl+f", "f5", "ctrl+tab"];
