@@ -175,11 +175,27 @@ fn main() {
         "export CSV: {n} events in {secs:.2} s = {:.0} events/s",
         n as f64 / secs
     );
+    let xes = dir.path().join("bench.xes");
     let t = Instant::now();
-    let n = write_xes(&store, &mut std::io::sink(), TraceBy::Session).expect("XES export");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&xes).expect("create XES"));
+    let n = write_xes(&store, &mut file, TraceBy::Session).expect("XES export");
+    drop(file);
     let secs = t.elapsed().as_secs_f64();
     println!(
         "export XES: {n} events in {secs:.2} s = {:.0} events/s",
+        n as f64 / secs
+    );
+    drop(store);
+    let t = Instant::now();
+    let mut store = Store::open(dir.path().join("xes.db")).expect("open");
+    let opts = ImportOptions {
+        format: Format::Xes,
+        ..ImportOptions::default()
+    };
+    import_file(&mut store, &xes, &opts, &mut |_| {}).expect("XES import");
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "import XES: {n} events in {secs:.2} s = {:.0} events/s",
         n as f64 / secs
     );
     drop(store);

@@ -12,6 +12,7 @@
 //! and log-level attributes are read past.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 
 use quick_xml::events::{BytesStart, Event as Xml};
@@ -70,6 +71,8 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Res
     let mut seen_content = false;
     let mut state = State::default();
     let mut e = Event::new("", "", 0, EventKind::Other);
+    // Keys repeat in every event; their roles are looked up once.
+    let mut roles: HashMap<String, (Role, String)> = HashMap::new();
     loop {
         // Whitespace between tags is read as text (trim_text off), so this is where the next tag starts.
         let pos = reader.buffer_position();
@@ -91,6 +94,7 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Res
                     pos,
                     ctx,
                     &stack,
+                    empty,
                     &mut seen_log,
                     &mut trace,
                     &mut pending,
@@ -100,6 +104,7 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Res
                         finish(
                             pending.take(),
                             ctx,
+                            &mut roles,
                             trace.case.as_deref(),
                             &mut state,
                             &mut e,
@@ -114,6 +119,7 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Res
                 Some(Open::Event) => finish(
                     pending.take(),
                     ctx,
+                    &mut roles,
                     trace.case.as_deref(),
                     &mut state,
                     &mut e,
@@ -172,6 +178,7 @@ fn element<R: BufRead>(
     pos: u64,
     ctx: &Ctx,
     stack: &[Open],
+    empty: bool,
     seen_log: &mut bool,
     trace: &mut Trace,
     pending: &mut Option<Pending>,
@@ -200,7 +207,7 @@ fn element<R: BufRead>(
                 return Ok(Open::Other);
             }
             let (key, value) = key_value(reader, el, pos, ctx)?;
-            let Some(key) = key else {
+            let Some(mut key) = key else {
                 return Err(Error::parse(
                     &ctx.file,
                     line_at(ctx, pos),
@@ -221,14 +228,23 @@ fn element<R: BufRead>(
                 return Ok(Open::Attr(key));
             }
             // Nested attributes: the keys of enclosing attribute elements prefix this one.
-            let mut path = String::new();
-            for o in stack {
-                if let Open::Attr(k) = o {
-                    path.push_str(k);
-                    path.push('/');
+            let nested = stack.iter().any(|o| matches!(o, Open::Attr(_)));
+            let path = if nested {
+                let mut path = String::new();
+                for o in stack {
+                    if let Open::Attr(k) = o {
+                        path.push_str(k);
+                        path.push('/');
+                    }
                 }
-            }
-            path.push_str(&key);
+                path.push_str(&key);
+                path
+            } else if empty {
+                // Most attributes: an empty element at the top of the event, whose key is not needed again.
+                std::mem::take(&mut key)
+            } else {
+                key.clone()
+            };
             if let (Some(p), Some(v)) = (pending.as_mut(), value) {
                 p.attrs.push((path, v, pos));
             }
@@ -280,19 +296,21 @@ fn key_value<R: BufRead>(
 fn finish(
     pending: Option<Pending>,
     ctx: &Ctx,
+    roles: &mut HashMap<String, (Role, String)>,
     case: Option<&str>,
     state: &mut State,
     e: &mut Event,
     sink: &mut EventSink<'_>,
 ) -> Result<()> {
     let Some(p) = pending else { return Ok(()) };
-    let roles: Vec<(Role, String)> = p
-        .attrs
-        .iter()
-        .map(|(k, _, _)| role_of(ctx.canonical(k)))
-        .collect();
+    for (k, _, _) in &p.attrs {
+        if !roles.contains_key(k) {
+            roles.insert(k.clone(), role_of(ctx.canonical(k)));
+        }
+    }
     let mut slots = Slots::default();
-    for ((key, value, pos), (role, attr_key)) in p.attrs.iter().zip(&roles) {
+    for (key, value, pos) in &p.attrs {
+        let (role, attr_key) = &roles[key];
         slots.put(
             *role,
             attr_key,
