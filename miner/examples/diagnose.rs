@@ -42,6 +42,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let acts: Vec<u32> = inst.events.iter().map(|ts| log.events[at[&(s, *ts)]].action).collect();
             let n = truth.instances.iter().filter(|i| i.routine == r.id).count();
             println!("truth {} ({n} instances): {:?}", r.id, acts);
+            if std::env::var_os("LABELS").is_some() {
+                for a in &acts {
+                    println!("    {a}: {}", log.actions[*a as usize].label());
+                }
+            }
         }
     }
     let seg = segment(&log, &opts.segment);

@@ -94,6 +94,11 @@ pub struct TitleTemplates {
 
 /// Templates every title of `titles` (indexed by window id).
 pub fn template_titles(titles: &[String], rules: &Rules, min_distinct: usize) -> TitleTemplates {
+    template_texts(titles, &vec![0; titles.len()], rules, min_distinct)
+}
+
+/// Templates texts of which the first `protected[i]` tokens never vary (they give the context).
+fn template_texts(titles: &[String], protected: &[usize], rules: &Rules, min_distinct: usize) -> TitleTemplates {
     let compiled = rules.compile(Path::new("<rules>")).unwrap_or_default();
     let mut fixed: Vec<Option<String>> = vec![None; titles.len()];
     for (i, t) in titles.iter().enumerate() {
@@ -126,7 +131,10 @@ pub fn template_titles(titles: &[String], rules: &Rules, min_distinct: usize) ->
             toks.push(Vec::new());
             continue;
         }
-        toks.push(t.split_whitespace().map(|w| intern(shape(w), &mut vocab)).collect());
+        // The first token says how many tokens are protected; it is outside the vocabulary.
+        let mut v = vec![u32::MAX - protected[i] as u32];
+        v.extend(t.split_whitespace().map(|w| intern(shape(w), &mut vocab)));
+        toks.push(v);
     }
     // Two rounds catch titles with two independent varying parts.
     for _ in 0..2 {
@@ -139,7 +147,7 @@ pub fn template_titles(titles: &[String], rules: &Rules, min_distinct: usize) ->
         .enumerate()
         .map(|(i, _)| match &fixed[i] {
             Some(f) => f.clone(),
-            None => toks[i].iter().map(|&w| words[w as usize].as_str()).collect::<Vec<_>>().join(" "),
+            None => toks[i][1..].iter().map(|&w| words[w as usize].as_str()).collect::<Vec<_>>().join(" "),
         })
         .collect();
     let mut templates: Vec<String> = texts.clone();
@@ -166,7 +174,7 @@ fn merge_varying_middles(toks: &mut [Vec<u32>], star: u32, min_distinct: usize) 
     unique.sort();
     unique.dedup();
     let keys: Vec<Vec<(Vec<u32>, usize, usize)>> = unique.iter().map(|t| split_keys(t)).collect();
-    let mut eligible: BTreeMap<&[u32], ()> = BTreeMap::new();
+    let mut eligible: BTreeMap<&[u32], usize> = BTreeMap::new();
     let mut middles: HashMap<&[u32], Vec<&[u32]>> = HashMap::new();
     for (t, ks) in unique.iter().zip(&keys) {
         for (k, p, m) in ks {
@@ -176,21 +184,34 @@ fn merge_varying_middles(toks: &mut [Vec<u32>], star: u32, min_distinct: usize) 
     for (k, mids) in &mut middles {
         mids.sort();
         mids.dedup();
-        if mids.len() >= min_distinct && !mids.iter().all(|m| *m == [star]) {
-            eligible.insert(k, ());
+        // A middle holding a placeholder already is not data varying again: generalizing it would
+        // swallow the fixed words around the first placeholder.
+        mids.retain(|m| !m.contains(&star));
+        if mids.len() >= min_distinct {
+            eligible.insert(k, mids.len());
         }
     }
     let mut choice: Vec<Option<usize>> = vec![None; unique.len()];
     loop {
         for (i, (t, ks)) in unique.iter().zip(&keys).enumerate() {
-            choice[i] = ks
+            // The most specific key (most fixed tokens) wins, unless a broader one varies far more:
+            // in "New hire: Ann Lee" the key "New hire: <*> Lee" is more specific than
+            // "New hire: <*>", but only the few Ann, Bob, … with the last name Lee vary in it.
+            let mut cands: Vec<(usize, usize, &Vec<u32>, usize)> = ks
                 .iter()
                 .enumerate()
-                .filter(|(_, (k, _, _))| eligible.contains_key(k.as_slice()))
-                .max_by(|(_, (ka, _, ma)), (_, (kb, _, mb))| {
-                    (t.len() - ma, std::cmp::Reverse(ka)).cmp(&(t.len() - mb, std::cmp::Reverse(kb)))
-                })
-                .map(|(j, _)| j);
+                .filter_map(|(j, (k, _, m))| eligible.get(k.as_slice()).map(|&c| (t.len() - m, c, k, j)))
+                .collect();
+            cands.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(b.2)));
+            let mut best: Option<(usize, usize, &Vec<u32>, usize)> = None;
+            for c in cands {
+                match best {
+                    None => best = Some(c),
+                    Some(b) if c.1 >= 2 * b.1 => best = Some(c),
+                    _ => {}
+                }
+            }
+            choice[i] = best.map(|b| b.3);
         }
         let mut taken: BTreeMap<&[u32], Vec<&[u32]>> = BTreeMap::new();
         for (i, c) in choice.iter().enumerate() {
@@ -203,6 +224,7 @@ fn merge_varying_middles(toks: &mut [Vec<u32>], star: u32, min_distinct: usize) 
         for (k, mut mids) in taken {
             mids.sort();
             mids.dedup();
+            mids.retain(|m| !m.contains(&star));
             if mids.len() < min_distinct {
                 eligible.remove(k);
                 dropped = true;
@@ -240,11 +262,12 @@ fn merge_varying_middles(toks: &mut [Vec<u32>], star: u32, min_distinct: usize) 
 /// and suffix lengths so that keys of different shapes never collide.
 fn split_keys(t: &[u32]) -> Vec<(Vec<u32>, usize, usize)> {
     let n = t.len();
+    let protected = (u32::MAX - t[0]) as usize + 1;
     let mut out = Vec::new();
-    for p in 0..n {
+    for p in protected.min(n)..n {
         for m in 1..=3.min(n - p) {
             let s = n - p - m;
-            if p + s == 0 {
+            if p - 1 + s == 0 {
                 continue; // no fixed token left: everything would merge with everything
             }
             let mut key = Vec::with_capacity(n - m + 2);
@@ -306,40 +329,54 @@ fn is_date(s: &str) -> bool {
 /// (a tree item named "Invoice 4711 from ACME" or a cell "B17" carry data too); the role is kept.
 /// Template 0 is the empty element.
 pub fn template_elements(elements: &[Option<Element>], min_distinct: usize) -> TitleTemplates {
-    let part = |f: fn(&Element) -> &Option<String>| -> Vec<String> {
-        elements
-            .iter()
-            .map(|e| e.as_ref().and_then(|e| f(e).clone()).unwrap_or_default())
-            .collect()
+    // An element reads `role #id name…`. Its role and id are the context its name varies in: the name
+    // of a text span in the message pane may be templated ("text #messagepane <*>"), but the labels of
+    // differently named fields never merge. Without an id, a name token must stay fixed too, so that
+    // buttons named Save, Cancel and OK stay apart.
+    let clean = |s: &Option<String>| s.as_deref().unwrap_or("").split_whitespace().collect::<Vec<_>>().join("_");
+    let mut texts = Vec::with_capacity(elements.len());
+    let mut protected = Vec::with_capacity(elements.len());
+    for e in elements {
+        match e {
+            None => {
+                texts.push(String::new());
+                protected.push(0);
+            }
+            Some(e) => {
+                let role = clean(&e.role);
+                let id = clean(&e.id);
+                let name = e.name.as_deref().unwrap_or("");
+                texts.push(format!("{} #{} {}", if role.is_empty() { "-" } else { &role }, id, name));
+                protected.push(if id.is_empty() { 3 } else { 2 });
+            }
+        }
+    }
+    let t = template_texts(&texts, &protected, &Rules::default(), min_distinct);
+    // Show `role "name" #id`; the empty element is template 0.
+    let pretty = |s: &str| -> String {
+        let mut it = s.splitn(3, ' ');
+        let (role, id, name) = (it.next().unwrap_or(""), it.next().unwrap_or("#"), it.next().unwrap_or(""));
+        let mut parts = Vec::new();
+        if role != "-" && !role.is_empty() {
+            parts.push(role.to_owned());
+        }
+        if !name.is_empty() {
+            parts.push(format!("{name:?}"));
+        }
+        if id != "#" {
+            parts.push(id.to_owned());
+        }
+        parts.join(" ")
     };
-    let none = Rules::default();
-    let names = template_titles(&part(|e| &e.name), &none, min_distinct);
-    let ids = template_titles(&part(|e| &e.id), &none, min_distinct);
-    let texts: Vec<String> = elements
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let Some(e) = e else { return String::new() };
-            let mut parts = Vec::new();
-            if let Some(r) = &e.role {
-                parts.push(r.clone());
-            }
-            if e.name.is_some() {
-                parts.push(format!("{:?}", names.templates[names.of_window[i] as usize]));
-            }
-            if e.id.is_some() {
-                parts.push(format!("#{}", ids.templates[ids.of_window[i] as usize]));
-            }
-            parts.join(" ")
-        })
-        .collect();
-    let mut templates = texts.clone();
-    templates.push(String::new());
+    let mut shown: Vec<String> = t.templates.iter().map(|s| pretty(s)).collect();
+    shown.push(String::new());
+    let mut templates = shown.clone();
     templates.sort();
     templates.dedup();
-    let of_window = texts
+    let of_window = t
+        .of_window
         .iter()
-        .map(|t| templates.binary_search(t).expect("present") as u32)
+        .map(|&k| templates.binary_search(&shown[k as usize]).expect("present") as u32)
         .collect();
     TitleTemplates { templates, of_window }
 }
@@ -496,6 +533,61 @@ mod tests {
                 "Dashboard"
             ]
         );
+    }
+
+    #[test]
+    fn a_name_varies_as_a_whole_even_when_a_last_name_repeats() {
+        let names = ["Ann Lee", "Bob Lee", "Cy Lee", "Dee Moss", "Eve Park", "Fay Ruiz", "Gus Tan", "Hal Wu"];
+        let mut ts: Vec<String> = names.iter().map(|n| format!("New hire: {n} - Mail")).collect();
+        ts.push("Inbox - Mail".into());
+        let t = template_titles(&ts, &Rules::default(), 3);
+        let out: Vec<&str> = t.of_window.iter().map(|&i| t.templates[i as usize].as_str()).collect();
+        assert!(out[..8].iter().all(|&o| o == "New hire: <*> - Mail"), "{out:?}");
+        assert_eq!(out[8], "Inbox - Mail");
+    }
+
+    #[test]
+    fn element_names_vary_within_their_role_and_id_but_labels_of_fields_do_not_merge() {
+        let el = |role: &str, name: &str, id: &str| {
+            let part = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+            Some(Element {
+                role: part(role),
+                name: part(name),
+                id: part(id),
+            })
+        };
+        let els = vec![
+            None,
+            el("text", "Ann", "messagepane"),
+            el("text", "Bob", "messagepane"),
+            el("text", "Cyd", "messagepane"),
+            el("INPUT", "First name", "first_name"),
+            el("INPUT", "Last name", "last_name"),
+            el("INPUT", "E-mail", "email"),
+            el("button", "Save", ""),
+            el("button", "Cancel", ""),
+            el("button", "OK", ""),
+            el("cell", "", "B17"),
+        ];
+        let t = template_elements(&els, 3);
+        let out: Vec<&str> = t.of_window.iter().map(|&i| t.templates[i as usize].as_str()).collect();
+        assert_eq!(
+            out,
+            [
+                "",
+                "text \"<*>\" #messagepane",
+                "text \"<*>\" #messagepane",
+                "text \"<*>\" #messagepane",
+                "INPUT \"First name\" #first_name",
+                "INPUT \"Last name\" #last_name",
+                "INPUT \"E-mail\" #email",
+                "button \"Save\"",
+                "button \"Cancel\"",
+                "button \"OK\"",
+                "cell <id>",
+            ]
+        );
+        assert_eq!(t.of_window[0], 0, "the empty element is template 0");
     }
 
     #[test]

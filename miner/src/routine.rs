@@ -8,8 +8,9 @@
 //! 3. Greedy coverage: the candidate covering the most not-yet-covered events (steps × uncovered
 //!    support) is taken, its sequences are covered, and so on while a candidate still has
 //!    `min_support` uncovered segments. A candidate that is a near-duplicate of a routine already
-//!    taken (longest common subsequence ≥ `merge_similarity` of the longer one) adds its segments to that
-//!    routine instead of being listed again.
+//!    taken (longest common subsequence ≥ `merge_similarity` of the longer one), or a fragment or rare
+//!    variant of it (at most a quarter of its support, and 80 % of the shorter one in common), adds its
+//!    segments to that routine instead of being listed again.
 //! 4. In each covered segment the routine's steps are aligned to the events (first embedding, or the
 //!    longest common subsequence when the segment holds only part of them); the instance spans the
 //!    aligned events, widened over neighbouring *extra steps* (actions that are not steps of the pattern
@@ -32,13 +33,15 @@ use crate::segment::Segment;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DiscoveryOptions {
     /// Minimum number of segments a routine must occur in; `None` picks
-    /// max(3, 0.2 % of the segments).
+    /// max(3, 1 % of the segments).
     pub min_support: Option<u64>,
     /// Minimum number of steps of a routine.
     pub min_len: usize,
     /// Patterns are not grown beyond this many steps.
     pub max_len: usize,
-    /// Near-duplicate threshold (see the module documentation).
+    /// Near-duplicate threshold (see the module documentation). A candidate with at most a quarter of
+    /// a taken routine's support whose steps are, to 80 % of the shorter, common with that routine's
+    /// is a fragment or a rare variant of it and merges too.
     pub merge_similarity: f64,
     /// Share of a routine's instances an extra (non-pattern) step must occur in to count as a step.
     pub variant_min_share: f64,
@@ -59,7 +62,7 @@ impl Default for DiscoveryOptions {
 impl DiscoveryOptions {
     pub fn min_support_for(&self, segments: usize) -> u64 {
         self.min_support
-            .unwrap_or_else(|| 3.max((segments as f64 * 0.002).ceil() as u64))
+            .unwrap_or_else(|| 3.max((segments as f64 * 0.01).ceil() as u64))
             .max(1)
     }
 }
@@ -233,9 +236,13 @@ fn select(db: &SeqDb, patterns: &[crate::patterns::Pattern], min_support: u64, m
             covered[s as usize] = true;
         }
         let items = &patterns[p].items;
-        let similar = chosen.iter_mut().find(|(q, _)| {
+        let taken: u64 = take.iter().map(|&s| db.weights[s as usize]).sum();
+        let similar = chosen.iter_mut().find(|(q, seqs)| {
             let other = &patterns[*q].items;
-            lcs_len(items, other) as f64 >= merge * items.len().max(other.len()) as f64
+            let common = lcs_len(items, other) as f64;
+            let support: u64 = seqs.iter().map(|&s| db.weights[s as usize]).sum();
+            common >= merge * items.len().max(other.len()) as f64
+                || (common >= 0.8 * items.len().min(other.len()) as f64 && taken * 4 <= support)
         });
         match similar {
             Some((_, seqs)) => seqs.extend(take),

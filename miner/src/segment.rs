@@ -149,16 +149,25 @@ pub fn segment(log: &Log, opts: &SegmentOptions) -> Segmentation {
         }
     }
     // With pauses to learn from, a pair that is split by a pause at least half the time is a boundary
-    // wherever it occurs; a start action after a pair seen too rarely to tell is one too. Without
-    // pauses (a log recorded without breaks) the start actions alone cut.
+    // wherever it occurs. Without pauses (a log recorded without breaks) the start actions cut.
     let learn_from_pauses = pauses >= opts.min_pauses;
+    let mut into: Vec<(u32, u32)> = vec![(0, 0); log.actions.len()];
+    for (&(_, b), &(across, within)) in &pairs {
+        into[b as usize].0 += across;
+        into[b as usize].1 += within;
+    }
     let cut_before = |p: &Ev, c: &Ev| -> bool {
         if !learn_from_pauses {
             return is_start[c.action as usize];
         }
-        let (across, within) = pairs.get(&(p.action, c.action)).copied().unwrap_or((0, 0));
+        let (mut across, mut within) = pairs.get(&(p.action, c.action)).copied().unwrap_or((0, 0));
         if across + within < 3 {
-            return is_start[c.action as usize];
+            // Too rare a pair to tell (a noise event before it, say): how often anything is split
+            // from this action by a pause decides.
+            (across, within) = into[c.action as usize];
+            if across + within < 3 {
+                return is_start[c.action as usize];
+            }
         }
         across as f64 >= opts.min_pause_share * (across + within) as f64
     };

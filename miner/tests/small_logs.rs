@@ -103,9 +103,10 @@ fn abstraction_templates_titles_and_interns_actions() {
     assert_eq!(
         labels,
         [
-            // Same kind and app: ordered by element, as the store interned them (Save came first).
-            ("click erp \"ERP - New booking\" field \"Save\"".to_owned(), 5),
+            // Actions are ordered by kind, then app (as the store interned them), title and element
+            // template text.
             ("click erp \"ERP - New booking\" field \"Check\"".to_owned(), 2),
+            ("click erp \"ERP - New booking\" field \"Save\"".to_owned(), 5),
             ("click browser \"Dashboard - Browser\" field \"Refresh\"".to_owned(), 3),
             ("type browser \"Dashboard - Browser\" field \"note\"".to_owned(), 3),
             ("copy mail \"Invoice <n> - Mail\" field \"amount\"".to_owned(), 5),
