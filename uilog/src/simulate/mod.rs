@@ -6,7 +6,8 @@
 //! application and pasted in another, occasional variants, noise (stray clicks, scrolls, detours to
 //! unrelated applications) between and inside instances, short pauses between instances and a lunch
 //! break marked with `idle_start`/`idle_end`. Everything is drawn from a seeded generator: the same
-//! [`Config`] gives the same events and the same [`GroundTruth`], byte for byte.
+//! [`Config`] gives the same events and the same [`GroundTruth`], byte for byte (with the same
+//! taskmine version on the same platform: durations go through `f64` logarithms).
 //!
 //! ```
 //! use uilog::simulate::{simulate_to_vec, Config};
@@ -56,10 +57,11 @@ const MAX_TYPING_S: f64 = 15.0;
 /// How much and what kind of work to simulate. Every field has a default (see [`Config::default`]),
 /// so a config file only names what it changes.
 ///
-/// Size of the log: about `users × days × mean(instances_per_day) × 16 / (1 − noise)` events (an
-/// instance of the default six routines has about 15 events, a day adds 2–6 idle markers). Set
-/// [`Config::events_target`] instead to ask for a size directly: 10 users × 5 days is about 20,000
-/// events, `events_target: 1_000_000` about 500 users, `10_000_000` about 5,000.
+/// Size of the log: about `users × days × mean(instances_per_day) × 17 / (1 − noise)` events (an
+/// instance of the default six routines has about 17 events, a day adds about 10 idle markers), so
+/// the defaults give about 20,000 events. Set [`Config::events_target`] instead to ask for a size
+/// directly: `events_target: 1_000_000` simulates about 500 users, `10_000_000` about 5,000 (the
+/// same week, more people, so each day stays a realistic working day).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {

@@ -558,3 +558,90 @@ mod prop {
         }
     }
 }
+
+#[test]
+fn each_instance_has_exactly_the_steps_of_its_variant() {
+    let cfg = Config {
+        variant_steps: 0.5,
+        noise: 0.1,
+        routines: catalogue_len(),
+        ..small(12)
+    };
+    let (events, truth) = run(&cfg);
+    let log = by_key(&events);
+    let routines = compile_catalogue();
+    let mut steps = Vec::new();
+    for inst in &truth.instances {
+        let r = &routines[inst.routine as usize - 1];
+        let v = inst
+            .variant
+            .as_ref()
+            .map(|v| r.variations.iter().position(|(n, _)| n == v).unwrap());
+        r.expand(v, &mut steps);
+        assert_eq!(
+            inst.events.len(),
+            steps.len(),
+            "instance {} ({:?})",
+            inst.id,
+            inst.variant
+        );
+        for (ts, step) in inst.events.iter().zip(&steps) {
+            let e = log[&(inst.session.as_str(), *ts)];
+            assert_eq!(
+                (e.kind, e.app.as_str()),
+                (step.kind, step.app.name()),
+                "instance {}",
+                inst.id
+            );
+        }
+    }
+}
+
+#[test]
+fn noise_forms_no_pattern_as_frequent_as_a_routine() {
+    let cfg = Config {
+        noise: 0.1,
+        users: 10,
+        days: 5,
+        ..Config::default()
+    };
+    let (events, truth) = run(&cfg);
+    let index = truth.index();
+    let label = |e: &Event| {
+        let el = e
+            .element
+            .as_ref()
+            .map(|el| (el.role.clone(), el.name.clone()));
+        (
+            e.kind,
+            e.app.clone(),
+            e.window.clone(),
+            el,
+            e.attrs.get("keys").cloned(),
+        )
+    };
+    // Three noise events in a row, within a session, counted by their action.
+    let mut triples: HashMap<_, usize> = HashMap::new();
+    for w in events.windows(3) {
+        let noise = |e: &Event| {
+            index.instance_of(&e.session, e.ts).is_none()
+                && !matches!(e.kind, EventKind::IdleStart | EventKind::IdleEnd)
+        };
+        if w.iter().all(|e| e.session == w[0].session && noise(e)) {
+            *triples
+                .entry((label(&w[0]), label(&w[1]), label(&w[2])))
+                .or_insert(0) += 1;
+        }
+    }
+    let most = triples.values().copied().max().unwrap_or(0);
+    let mut per_routine: HashMap<u32, usize> = HashMap::new();
+    for inst in &truth.instances {
+        *per_routine.entry(inst.routine).or_insert(0) += 1;
+    }
+    let rarest = per_routine.values().copied().min().unwrap();
+    assert!(!triples.is_empty());
+    assert!(
+        most * 10 < rarest,
+        "a noise pattern occurs {most} times, the rarest routine {rarest} times"
+    );
+}
