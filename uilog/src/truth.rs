@@ -573,6 +573,31 @@ mod tests {
     }
 
     #[test]
+    fn labelled_public_logs_convert_to_a_valid_truth() {
+        // Leno et al.'s segmented logs (Apache-2.0, see tests/data/leno-rpm/README.md): every row has
+        // its true instance in `caseID`, and timestamps tie.
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/leno-rpm");
+        for (file, instances) in [("log1_segmented.csv", 100), ("StudentRecord_segmented.csv", 50)] {
+            let mut store = crate::Store::open_in_memory().unwrap();
+            crate::import_file(&mut store, &dir.join(file), &Default::default(), &mut |_| {}).unwrap();
+            let mut events = store.events().unwrap();
+            let rows = events.len() as u64;
+            let labelled = events.iter().filter(|e| e.case.is_some()).count() as u64;
+            let truth = GroundTruth::take_labels(&mut events, file, |_| None);
+            truth.validate().unwrap();
+            assert_eq!(truth.instances.len(), instances, "{file}");
+            assert_eq!(truth.total_events, rows);
+            assert_eq!(truth.instance_events(), labelled);
+            let index = truth.index();
+            let found = events
+                .iter()
+                .filter(|e| index.instance_of(&e.session, e.ts).is_some())
+                .count() as u64;
+            assert_eq!(found, labelled, "{file}: every labelled event has its instance");
+        }
+    }
+
+    #[test]
     fn a_missing_file_is_named() {
         let err = GroundTruth::read("/nonexistent/truth.json")
             .unwrap_err()
