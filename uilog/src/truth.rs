@@ -577,9 +577,18 @@ mod tests {
         // Leno et al.'s segmented logs (Apache-2.0, see tests/data/leno-rpm/README.md): every row has
         // its true instance in `caseID`, and timestamps tie.
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/leno-rpm");
-        for (file, instances) in [("log1_segmented.csv", 100), ("StudentRecord_segmented.csv", 50)] {
+        for (file, instances) in [
+            ("log1_segmented.csv", 100),
+            ("StudentRecord_segmented.csv", 50),
+        ] {
             let mut store = crate::Store::open_in_memory().unwrap();
-            crate::import_file(&mut store, &dir.join(file), &Default::default(), &mut |_| {}).unwrap();
+            crate::import_file(
+                &mut store,
+                &dir.join(file),
+                &Default::default(),
+                &mut |_| {},
+            )
+            .unwrap();
             let mut events = store.events().unwrap();
             let rows = events.len() as u64;
             let labelled = events.iter().filter(|e| e.case.is_some()).count() as u64;
@@ -593,7 +602,10 @@ mod tests {
                 .iter()
                 .filter(|e| index.instance_of(&e.session, e.ts).is_some())
                 .count() as u64;
-            assert_eq!(found, labelled, "{file}: every labelled event has its instance");
+            assert_eq!(
+                found, labelled,
+                "{file}: every labelled event has its instance"
+            );
         }
     }
 
