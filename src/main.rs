@@ -10,7 +10,11 @@ mod ui;
 pub use ui::Ui;
 
 #[derive(Parser)]
-#[command(name = "taskmine", version, about = "Record desktop work, mine its routines, draft and replay bots")]
+#[command(
+    name = "taskmine",
+    version,
+    about = "Record desktop work, mine its routines, draft and replay bots"
+)]
 struct Cli {
     /// Show no progress bars.
     #[arg(long, short, global = true)]

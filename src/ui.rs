@@ -44,7 +44,10 @@ impl Ui {
         } else {
             ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
         };
-        bar.set_style(ProgressStyle::with_template("{spinner} {msg} {human_pos} ({per_sec})").expect("a valid template"));
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} {human_pos} ({per_sec})")
+                .expect("a valid template"),
+        );
         bar.set_message(message.to_owned());
         bar.enable_steady_tick(Duration::from_millis(120));
         bar

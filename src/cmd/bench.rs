@@ -84,7 +84,9 @@ fn bench_store(target: u64, batch: usize, ui: &Ui) -> anyhow::Result<()> {
     let mut fresh = Store::open(dir.path().join("import.db"))?;
     let bar = ui.bar(csv_bytes, "import", "bytes");
     let start = Instant::now();
-    uilog::import_file(&mut fresh, &csv, &ImportOptions::default(), &mut |b| bar.set_position(b))?;
+    uilog::import_file(&mut fresh, &csv, &ImportOptions::default(), &mut |b| {
+        bar.set_position(b)
+    })?;
     let import = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     println!(
@@ -106,4 +108,3 @@ fn checkpointed_size(store: &Store, db: &Path) -> anyhow::Result<u64> {
     let wal_len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
     Ok(std::fs::metadata(db)?.len() + wal_len)
 }
-

@@ -37,7 +37,8 @@ pub fn run(args: ImportArgs, ui: &Ui) -> anyhow::Result<()> {
             .with_context(|| format!("{}", file.display()))?
             .len();
         let bar = ui.bar(size, "import", "bytes");
-        let summary = uilog::import_file(&mut store, file, &opts, &mut |read| bar.set_position(read))?;
+        let summary =
+            uilog::import_file(&mut store, file, &opts, &mut |read| bar.set_position(read))?;
         bar.finish_and_clear();
         match summary.outcome {
             BatchOutcome::Written { events } => println!(

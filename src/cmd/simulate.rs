@@ -49,8 +49,8 @@ impl SimulateArgs {
     fn config(&self) -> anyhow::Result<Config> {
         let mut cfg = match &self.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("{}", path.display()))?;
+                let text =
+                    std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
                 serde_norway::from_str::<Config>(&text)
                     .with_context(|| format!("{}: not a simulator configuration", path.display()))?
             }

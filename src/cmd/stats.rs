@@ -15,7 +15,10 @@ pub struct StatsArgs {
 
 pub fn run(args: StatsArgs, _ui: &Ui) -> anyhow::Result<()> {
     if !args.db.db.exists() {
-        anyhow::bail!("{}: no such database (create one with `taskmine simulate` or `taskmine import`)", args.db.db.display());
+        anyhow::bail!(
+            "{}: no such database (create one with `taskmine simulate` or `taskmine import`)",
+            args.db.db.display()
+        );
     }
     let store = args.db.open()?;
     let s = store.stats()?;

@@ -87,11 +87,23 @@ pub struct Store {
 struct Interned {
     users: HashMap<String, i64>,
     hosts: HashMap<String, i64>,
-    sessions: HashMap<(String, i64, i64), i64>,
+    /// (user, host) → session name → id; nested so that a lookup needs no owned key.
+    sessions: HashMap<(i64, i64), HashMap<String, i64>>,
+    /// The session of the previous event: consecutive events nearly always share it, and comparing
+    /// three strings is cheaper than hashing them.
+    last_session: Option<LastSession>,
     apps: HashMap<String, i64>,
     windows: HashMap<String, i64>,
     elements: HashMap<Element, i64>,
-    cases: HashMap<(i64, String), i64>,
+    /// session → case name → id.
+    cases: HashMap<i64, HashMap<String, i64>>,
+}
+
+struct LastSession {
+    name: String,
+    user: String,
+    host: String,
+    id: i64,
 }
 
 /// What a call to [`Store::write_batch`] did.
@@ -210,12 +222,16 @@ impl Store {
     fn configure(&self) -> Result<()> {
         // WAL lets a reader (the server, `stats`) run while the recorder writes; synchronous=NORMAL
         // is durable across application crashes in WAL mode, which is what the recorder needs.
+        // A 64 MiB page cache and checkpoints every 40 MiB of WAL keep bulk imports from re-reading
+        // and re-writing the same index pages; both are upper bounds, not allocations.
         self.conn
             .execute_batch(
                 "PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = NORMAL;
                  PRAGMA foreign_keys = ON;
-                 PRAGMA busy_timeout = 5000;",
+                 PRAGMA busy_timeout = 5000;
+                 PRAGMA cache_size = -65536;
+                 PRAGMA wal_autocheckpoint = 10000;",
             )
             .map_err(|e| self.not_a_database(e))
     }
@@ -289,7 +305,12 @@ impl Store {
     /// `fill` pushes events into the sink; if it or any insert fails, nothing of the batch is stored
     /// and the error is returned. With a `key` that was written before, `fill` is not called and the
     /// result is [`BatchOutcome::AlreadyWritten`].
-    pub fn write_batch<E, F>(&mut self, key: Option<&str>, origin: &str, fill: F) -> Result<BatchOutcome, E>
+    pub fn write_batch<E, F>(
+        &mut self,
+        key: Option<&str>,
+        origin: &str,
+        fill: F,
+    ) -> Result<BatchOutcome, E>
     where
         E: From<Error>,
         F: FnOnce(&mut EventSink<'_>) -> Result<(), E>,
@@ -317,7 +338,12 @@ impl Store {
             drop(sink);
             tx.execute(
                 "INSERT INTO batches (key, origin, events, written_at) VALUES (?1, ?2, ?3, ?4)",
-                params![key, origin, events as i64, jiff::Timestamp::now().as_microsecond()],
+                params![
+                    key,
+                    origin,
+                    events as i64,
+                    jiff::Timestamp::now().as_microsecond()
+                ],
             )
             .map_err(sql)?;
             tx.commit().map_err(sql)?;
@@ -498,9 +524,8 @@ impl Store {
 
 fn read_row<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<EventRow<'r>> {
     let kind_code: i64 = r.get(3)?;
-    let kind = EventKind::from_code(kind_code).ok_or_else(|| {
-        rusqlite::Error::IntegralValueOutOfRange(3, kind_code)
-    })?;
+    let kind = EventKind::from_code(kind_code)
+        .ok_or_else(|| rusqlite::Error::IntegralValueOutOfRange(3, kind_code))?;
     let text = match r.get_ref(11)? {
         rusqlite::types::ValueRef::Text(t) => Some(std::str::from_utf8(t).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(11, rusqlite::types::Type::Text, Box::new(e))
@@ -535,7 +560,11 @@ fn read_row<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<EventRow<'r>> {
 impl Dictionary {
     /// The event a row stands for.
     pub fn resolve(&self, row: &EventRow<'_>) -> Event {
-        let session = self.sessions.get(row.session as usize).cloned().unwrap_or_default();
+        let session = self
+            .sessions
+            .get(row.session as usize)
+            .cloned()
+            .unwrap_or_default();
         let name = |v: &Vec<String>, i: u32| v.get(i as usize).cloned().unwrap_or_default();
         Event {
             user: name(&self.users, session.user),
@@ -567,6 +596,8 @@ pub struct EventSink<'t> {
     cache: &'t mut Interned,
     path: &'t Path,
     insert_event: Statement<'t>,
+    /// Reused for each event's attributes, to save an allocation per row.
+    attrs_buf: Vec<u8>,
     count: u64,
 }
 
@@ -587,6 +618,7 @@ impl<'t> EventSink<'t> {
             cache,
             path,
             insert_event,
+            attrs_buf: Vec::new(),
             count: 0,
         })
     }
@@ -608,15 +640,33 @@ impl<'t> EventSink<'t> {
         if e.session.is_empty() {
             return Err(Error::Invalid("an event needs a session".into()));
         }
-        let user = intern(self.tx, &mut self.cache.users, "users", "name", &e.user)
-            .map_err(|s| self.sql_err(s))?;
-        let host = intern(self.tx, &mut self.cache.hosts, "hosts", "name", &e.host)
-            .map_err(|s| self.sql_err(s))?;
-        let session = self.session_id(&e.session, user, host)?;
+        let session = match &self.cache.last_session {
+            Some(l) if l.name == e.session && l.user == e.user && l.host == e.host => l.id,
+            _ => {
+                let user = intern(self.tx, &mut self.cache.users, "users", "name", &e.user)
+                    .map_err(|s| self.sql_err(s))?;
+                let host = intern(self.tx, &mut self.cache.hosts, "hosts", "name", &e.host)
+                    .map_err(|s| self.sql_err(s))?;
+                let id = self.session_id(&e.session, user, host)?;
+                self.cache.last_session = Some(LastSession {
+                    name: e.session.clone(),
+                    user: e.user.clone(),
+                    host: e.host.clone(),
+                    id,
+                });
+                id
+            }
+        };
         let app = intern(self.tx, &mut self.cache.apps, "apps", "name", &e.app)
             .map_err(|s| self.sql_err(s))?;
-        let window = intern(self.tx, &mut self.cache.windows, "windows", "title", &e.window)
-            .map_err(|s| self.sql_err(s))?;
+        let window = intern(
+            self.tx,
+            &mut self.cache.windows,
+            "windows",
+            "title",
+            &e.window,
+        )
+        .map_err(|s| self.sql_err(s))?;
         let element = match &e.element {
             Some(el) if !el.is_empty() => Some(self.element_id(el)?),
             _ => None,
@@ -628,7 +678,11 @@ impl<'t> EventSink<'t> {
         let attrs = if e.attrs.is_empty() {
             None
         } else {
-            Some(serde_json::to_string(&e.attrs).map_err(|x| Error::Invalid(x.to_string()))?)
+            self.attrs_buf.clear();
+            serde_json::to_writer(&mut self.attrs_buf, &e.attrs)
+                .map_err(|x| Error::Invalid(x.to_string()))?;
+            // serde_json writes UTF-8 only.
+            Some(std::str::from_utf8(&self.attrs_buf).expect("JSON is UTF-8"))
         };
         self.insert_event
             .execute(params![
@@ -653,7 +707,12 @@ impl<'t> EventSink<'t> {
     }
 
     fn session_id(&mut self, name: &str, user: i64, host: i64) -> Result<i64> {
-        if let Some(&id) = self.cache.sessions.get(&(name.to_owned(), user, host)) {
+        if let Some(&id) = self
+            .cache
+            .sessions
+            .get(&(user, host))
+            .and_then(|m| m.get(name))
+        {
             return Ok(id);
         }
         let id = lookup_or_insert(
@@ -663,7 +722,11 @@ impl<'t> EventSink<'t> {
             params![name, user, host],
         )
         .map_err(|s| self.sql_err(s))?;
-        self.cache.sessions.insert((name.to_owned(), user, host), id);
+        self.cache
+            .sessions
+            .entry((user, host))
+            .or_default()
+            .insert(name.to_owned(), id);
         Ok(id)
     }
 
@@ -684,7 +747,7 @@ impl<'t> EventSink<'t> {
     }
 
     fn case_id(&mut self, session: i64, name: &str) -> Result<i64> {
-        if let Some(&id) = self.cache.cases.get(&(session, name.to_owned())) {
+        if let Some(&id) = self.cache.cases.get(&session).and_then(|m| m.get(name)) {
             return Ok(id);
         }
         let id = lookup_or_insert(
@@ -694,7 +757,11 @@ impl<'t> EventSink<'t> {
             params![session, name],
         )
         .map_err(|s| self.sql_err(s))?;
-        self.cache.cases.insert((session, name.to_owned()), id);
+        self.cache
+            .cases
+            .entry(session)
+            .or_default()
+            .insert(name.to_owned(), id);
         Ok(id)
     }
 }
@@ -743,7 +810,12 @@ mod tests {
     use super::*;
 
     fn sample(i: i64) -> Event {
-        let mut e = Event::new("s1", "u1", 1_700_000_000_000_000 + i * 1000, EventKind::Click);
+        let mut e = Event::new(
+            "s1",
+            "u1",
+            1_700_000_000_000_000 + i * 1000,
+            EventKind::Click,
+        );
         e.host = "h1".into();
         e.app = if i % 2 == 0 { "xterm" } else { "firefox" }.into();
         e.window = format!("Invoice {}", i % 3);
@@ -789,7 +861,9 @@ mod tests {
         let mut store = Store::open_in_memory().unwrap();
         let write = |store: &mut Store| {
             store
-                .write_batch(Some("same"), "test", |sink| -> Result<()> { sink.push(&sample(1)) })
+                .write_batch(Some("same"), "test", |sink| -> Result<()> {
+                    sink.push(&sample(1))
+                })
                 .unwrap()
         };
         assert_eq!(write(&mut store), BatchOutcome::Written { events: 1 });
@@ -801,7 +875,9 @@ mod tests {
     fn a_failed_batch_leaves_nothing_and_later_batches_still_intern_correctly() {
         let mut store = Store::open_in_memory().unwrap();
         store
-            .write_batch(None, "first", |sink| -> Result<()> { sink.push(&sample(0)) })
+            .write_batch(None, "first", |sink| -> Result<()> {
+                sink.push(&sample(0))
+            })
             .unwrap();
         let before = store.events().unwrap();
         let err = store
@@ -820,7 +896,10 @@ mod tests {
         store
             .write_batch(Some("bad"), "retry", |sink| -> Result<()> { sink.push(&e) })
             .unwrap();
-        assert_eq!(store.events().unwrap().last().unwrap().app, "only-in-failed-batch");
+        assert_eq!(
+            store.events().unwrap().last().unwrap().app,
+            "only-in-failed-batch"
+        );
     }
 
     #[test]
