@@ -499,12 +499,17 @@ fn an_emit_error_stops_the_simulation() {
     assert_eq!(n, 100);
 }
 
-/// Not a test of correctness: `cargo test -p uilog --release -- --ignored --nocapture speed`.
+/// Not a test of correctness: `cargo test -p uilog --release -- --ignored --nocapture speed`, with
+/// `SIM_EVENTS=10000000` for another size (default 1,000,000); `SIM_STORE=0` skips the store.
 #[test]
 #[ignore]
 fn speed_of_a_million_events() {
+    let target = std::env::var("SIM_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
     let cfg = Config {
-        events_target: Some(1_000_000),
+        events_target: Some(target),
         ..Config::default()
     };
     let start = std::time::Instant::now();
@@ -521,6 +526,9 @@ fn speed_of_a_million_events() {
         n as f64 / secs
     );
 
+    if std::env::var("SIM_STORE").is_ok_and(|v| v == "0") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path().join("sim.db")).unwrap();
     let start = std::time::Instant::now();
