@@ -331,6 +331,17 @@ fn a_config_file_names_only_what_it_changes_and_typos_are_refused() {
     assert_eq!(cfg.users, Config::default().users);
     assert_eq!(cfg.instances_per_day, CountRange { min: 2, max: 4 });
     assert!(serde_json::from_str::<Config>(r#"{"nosie": 0.1}"#).is_err());
+
+    // The form `taskmine simulate --config` reads.
+    let yaml = "seed: 7\nusers: 4\nthink_time: { min: 0.5, max: 4.0 }\nevents_target: 50000\n";
+    let cfg: Config = serde_norway::from_str(yaml).unwrap();
+    assert_eq!(cfg.think_time, SecondsRange { min: 0.5, max: 4.0 });
+    assert_eq!(cfg.events_target, Some(50_000));
+    assert_eq!(cfg.lunch, Config::default().lunch);
+    let err = serde_norway::from_str::<Config>("gap: { min: 1 }\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("max"), "{err}");
 }
 
 #[test]
