@@ -201,7 +201,10 @@ impl Pipeline {
             }
             Input::Title { title } => {
                 if let Some(w) = self.window.as_mut() {
-                    self.title = self.privacy.title(&title);
+                    // An unrecorded app's title is not even kept in redacted form.
+                    if self.recorded {
+                        self.title = self.privacy.title(&title);
+                    }
                     w.title = title;
                 }
                 None

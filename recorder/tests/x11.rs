@@ -5,7 +5,7 @@ mod support;
 use std::time::{Duration, SystemTime};
 
 use enigo::Key;
-use support::{assert_absent, Desktop, Recording};
+use support::{assert_absent, ClipboardOwner, Desktop, Recording};
 use uilog::{Event, EventKind, Store};
 
 fn events(db: &std::path::Path) -> Vec<Event> {
@@ -206,6 +206,56 @@ fn plain_mode_replaces_the_email_by_its_detector_tag() {
         .collect();
     assert_eq!(typed.len(), 1, "{typed:#?}");
     assert_eq!(typed[0].text.as_deref(), Some("write to <email> today"));
+}
+
+#[test]
+fn copy_and_paste_carry_the_filtered_clipboard_and_one_value_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut desk = Desktop::start();
+    desk.xterm("clip notes", "60x15+20+20", &[]);
+    desk.xterm("Password prompt", "60x15+600+400", &[]);
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(&policy, "text: plain\n").unwrap();
+    let db = dir.path().join("log.db");
+    let clipboard = ClipboardOwner::start(&desk.display, &format!("call {EMAIL} now"));
+    let mut rec = Recording::start(&desk, dir.path(), &db, Some(&policy));
+
+    desk.click(150, 100);
+    desk.ctrl('c');
+    desk.ctrl('v');
+    desk.click(750, 500);
+    desk.ctrl('v');
+    std::thread::sleep(Duration::from_millis(500));
+    rec.stop();
+    drop(clipboard);
+
+    assert_absent(&rec.raw_bytes(), &[EMAIL]);
+    let clip: Vec<Event> = events(&db)
+        .into_iter()
+        .filter(|e| matches!(e.kind, EventKind::Copy | EventKind::Paste))
+        .collect();
+    assert_eq!(
+        summary(&clip),
+        vec![
+            row(EventKind::Copy, "xterm", "clip notes", "ctrl+c"),
+            row(EventKind::Paste, "xterm", "clip notes", "ctrl+v"),
+            row(EventKind::Paste, "xterm", "Password prompt", "ctrl+v"),
+        ],
+        "{}",
+        rec.stderr()
+    );
+    assert_eq!(clip[0].text.as_deref(), Some("call <email> now"));
+    assert_eq!(clip[1].text, clip[0].text);
+    assert!(clip[0].value_hash.is_some());
+    assert_eq!(
+        clip[0].value_hash, clip[1].value_hash,
+        "the value is seen moving from copy to paste"
+    );
+    assert_eq!(
+        (clip[2].text.as_deref(), clip[2].value_hash),
+        (None, None),
+        "nothing in a password context"
+    );
 }
 
 #[test]

@@ -21,6 +21,8 @@ pub struct Desktop {
     pub display: String,
     procs: Vec<(String, Child)>,
     enigo: Option<Enigo>,
+    /// Logs of the processes started here.
+    scratch: tempfile::TempDir,
     _lock: MutexGuard<'static, ()>,
 }
 
@@ -54,14 +56,10 @@ impl Desktop {
                 display: display.clone(),
                 procs: vec![("Xvfb".into(), xvfb)],
                 enigo: None,
+                scratch: tempfile::tempdir().expect("scratch dir"),
                 _lock: lock,
             };
-            desktop.spawn("openbox", &[]);
-            wait_until("openbox", Duration::from_secs(10), || {
-                desktop
-                    .output("xprop", &["-root", "_NET_SUPPORTING_WM_CHECK"])
-                    .contains("window id")
-            });
+            desktop.start_openbox();
             let enigo = Enigo::new(&Settings {
                 x11_display: Some(display),
                 ..Settings::default()
@@ -73,16 +71,70 @@ impl Desktop {
         panic!("no free X display number in {base}..{}", base + 100);
     }
 
+    /// Starts openbox and waits until it manages the screen. On a busy machine openbox has been
+    /// seen to exit with status 1 at start-up now and then, so it gets three tries; its stderr goes
+    /// into the panic message if all fail.
+    fn start_openbox(&mut self) {
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            let log = self
+                .scratch
+                .path()
+                .join(format!("openbox-{}.log", failures.len()));
+            let openbox = self
+                .cmd("openbox")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).expect("openbox log file"))
+                .spawn()
+                .expect("openbox is installed (apt-get install openbox)");
+            self.procs.push(("openbox".into(), openbox));
+            let start = Instant::now();
+            loop {
+                let wm = self.output("xprop", &["-root", "_NET_SUPPORTING_WM_CHECK"]);
+                if wm.contains("window id") {
+                    return;
+                }
+                let exited = self
+                    .procs
+                    .last_mut()
+                    .and_then(|p| p.1.try_wait().ok().flatten());
+                if exited.is_some() || start.elapsed() > Duration::from_secs(30) {
+                    let err = std::fs::read_to_string(&log).unwrap_or_default();
+                    failures.push(format!("exit {exited:?}: {err}"));
+                    let (_, mut child) = self.procs.pop().expect("just pushed");
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    std::thread::sleep(Duration::from_millis(300));
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        panic!("openbox on {} did not come up: {failures:?}", self.display);
+    }
+
+    /// Stops what this desktop started, newest first. SIGTERM first, so that Xvfb removes its lock
+    /// file and socket; SIGKILL for anything still alive after a second.
     fn kill_all(&mut self) {
         self.enigo = None;
         while let Some((_, mut child)) = self.procs.pop() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let start = Instant::now();
+            while child.try_wait().ok().flatten().is_none()
+                && start.elapsed() < Duration::from_secs(1)
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
             let _ = child.kill();
             let _ = child.wait();
         }
     }
 
     /// A command that talks to this display.
-    pub fn cmd(&self, program: &str) -> Command {
+    pub fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut c = Command::new(program);
         c.env("DISPLAY", &self.display);
         c
@@ -110,12 +162,13 @@ impl Desktop {
         self.procs.push((program.to_owned(), child));
     }
 
-    /// Starts an xterm running `cat` (so typed text goes nowhere) and waits until its window is
-    /// mapped. Returns the window id.
+    /// Starts an xterm running `cat` (so typed text goes nowhere; with signal and flow-control
+    /// keys off, so that ctrl+c and ctrl+s are just keys) and waits until its window is mapped.
+    /// Returns the window id.
     pub fn xterm(&mut self, title: &str, geometry: &str, extra: &[&str]) -> String {
         let mut args = vec!["-T", title, "-geometry", geometry];
         args.extend_from_slice(extra);
-        args.extend_from_slice(&["-e", "cat"]);
+        args.extend_from_slice(&["-e", "sh", "-c", "stty -isig -ixon; exec cat"]);
         self.spawn("xterm", &args);
         self.window(title)
     }
@@ -268,7 +321,7 @@ impl Recording {
     /// XDG_CONFIG_HOME's parent, so that the default policy's key is created inside the test's
     /// directory.
     pub fn start(desktop: &Desktop, home: &Path, db: &Path, policy: Option<&Path>) -> Recording {
-        let mut cmd = desktop.cmd(env!("CARGO_BIN_EXE_taskmine-record"));
+        let mut cmd = desktop.cmd(recorder_binary());
         cmd.env("HOME", home)
             .env("XDG_CONFIG_HOME", home.join(".config"))
             .args([
@@ -379,6 +432,26 @@ impl Drop for Recording {
     }
 }
 
+/// The `taskmine-record` binary: cargo names it to integration tests; examples find it beside
+/// their own directory (`target/<profile>/examples/..`).
+pub fn recorder_binary() -> PathBuf {
+    if let Some(p) = option_env!("CARGO_BIN_EXE_taskmine-record") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/examples/<exe>");
+    let bin = profile_dir.join("taskmine-record");
+    assert!(
+        bin.exists(),
+        "{} missing: build it first (cargo build -p recorder --bins)",
+        bin.display()
+    );
+    bin
+}
+
 fn signal(pid: u32, sig: &str) {
     let ok = Command::new("kill")
         .args([format!("-{sig}"), pid.to_string()])
@@ -407,6 +480,121 @@ pub fn assert_absent(files: &[(PathBuf, Vec<u8>)], secrets: &[&str]) {
                     path.display()
                 );
             }
+        }
+    }
+}
+
+/// Owns the CLIPBOARD selection on a display and hands out `text` as UTF-8 to whoever asks, like
+/// an application after a copy. Stops when dropped (or when the display goes away).
+pub struct ClipboardOwner {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ClipboardOwner {
+    pub fn start(display: &str, text: &str) -> ClipboardOwner {
+        use x11rb::connection::Connection;
+        use x11rb::protocol::xproto::{
+            AtomEnum, ConnectionExt as _, CreateWindowAux, EventMask, PropMode,
+            SelectionNotifyEvent, WindowClass, SELECTION_NOTIFY_EVENT,
+        };
+        use x11rb::protocol::Event;
+        use x11rb::wrapper::ConnectionExt as _;
+
+        let (conn, screen) = x11rb::connect(Some(display)).expect("connect for the clipboard");
+        let root = conn.setup().roots[screen].root;
+        let atom = |n: &[u8]| conn.intern_atom(false, n).unwrap().reply().unwrap().atom;
+        let (clipboard, utf8, targets) =
+            (atom(b"CLIPBOARD"), atom(b"UTF8_STRING"), atom(b"TARGETS"));
+        let win = conn.generate_id().unwrap();
+        conn.create_window(
+            0,
+            win,
+            root,
+            0,
+            0,
+            1,
+            1,
+            0,
+            WindowClass::INPUT_OUTPUT,
+            0,
+            &CreateWindowAux::new(),
+        )
+        .unwrap();
+        conn.set_selection_owner(win, clipboard, x11rb::CURRENT_TIME)
+            .unwrap();
+        conn.flush().unwrap();
+        let owner = conn
+            .get_selection_owner(clipboard)
+            .unwrap()
+            .reply()
+            .unwrap()
+            .owner;
+        assert_eq!(owner, win, "the test owns the clipboard");
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let text = text.to_owned();
+        let thread = std::thread::spawn(move || {
+            while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                let event = match conn.poll_for_event() {
+                    Ok(Some(e)) => e,
+                    Ok(None) => {
+                        std::thread::sleep(Duration::from_millis(5));
+                        continue;
+                    }
+                    Err(_) => return,
+                };
+                let Event::SelectionRequest(req) = event else {
+                    continue;
+                };
+                let property = if req.target == utf8 || req.target == u32::from(AtomEnum::STRING) {
+                    conn.change_property8(
+                        PropMode::REPLACE,
+                        req.requestor,
+                        req.property,
+                        req.target,
+                        text.as_bytes(),
+                    )
+                    .unwrap();
+                    req.property
+                } else if req.target == targets {
+                    conn.change_property32(
+                        PropMode::REPLACE,
+                        req.requestor,
+                        req.property,
+                        AtomEnum::ATOM,
+                        &[utf8],
+                    )
+                    .unwrap();
+                    req.property
+                } else {
+                    0
+                };
+                let notify = SelectionNotifyEvent {
+                    response_type: SELECTION_NOTIFY_EVENT,
+                    sequence: 0,
+                    time: req.time,
+                    requestor: req.requestor,
+                    selection: req.selection,
+                    target: req.target,
+                    property,
+                };
+                let _ = conn.send_event(false, req.requestor, EventMask::NO_EVENT, notify);
+                let _ = conn.flush();
+            }
+        });
+        ClipboardOwner {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for ClipboardOwner {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
         }
     }
 }
