@@ -72,6 +72,41 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for r in &m.routines {
         println!("routine {} ({} inst, {} variants): {:?}", r.id, r.instances.len(), r.variants.len(), r.steps);
     }
+    // Boundary errors, by kind.
+    let mut d_start: HashMap<u32, (u32, u32)> = HashMap::new();
+    let mut d_end: HashMap<u32, (u32, u32)> = HashMap::new();
+    for r in &m.routines {
+        for i in &r.instances {
+            d_start.insert(i.span.0, i.span);
+            d_end.insert(i.span.1, i.span);
+        }
+    }
+    let mut shown = 0;
+    let (mut bad_start, mut bad_end) = (0, 0);
+    for inst in &truth.instances {
+        let s = sid[inst.session.as_str()];
+        let idx: Vec<usize> = inst.events.iter().map(|ts| at[&(s, *ts)]).collect();
+        let (a, b) = (idx[0] as u32, *idx.last().unwrap() as u32);
+        let ok_s = d_start.contains_key(&a);
+        let ok_e = d_end.contains_key(&b);
+        bad_start += (!ok_s) as u32;
+        bad_end += (!ok_e) as u32;
+        if (!ok_s || !ok_e) && shown < 12 && std::env::var_os("BOUNDS").is_some() {
+            shown += 1;
+            let lo = a.saturating_sub(3) as usize;
+            let hi = (b as usize + 4).min(log.events.len());
+            let line: Vec<String> = (lo..hi)
+                .map(|i| {
+                    let mark = if idx.contains(&i) { "" } else { "~" };
+                    let ds = if d_start.contains_key(&(i as u32)) { "[" } else { "" };
+                    let de = if d_end.contains_key(&(i as u32)) { "]" } else { "" };
+                    format!("{ds}{mark}{}{de}", log.events[i].action)
+                })
+                .collect();
+            println!("routine {} variant {:?} start ok {ok_s} end ok {ok_e}: {}", inst.routine, inst.variant, line.join(" "));
+        }
+    }
+    println!("true instances with a wrong start {bad_start}, with a wrong end {bad_end}");
     let e = evaluate(&log, &m, &truth);
     println!("{:?}\n{:?}", e.routines, e.boundaries);
     Ok(())

@@ -230,6 +230,8 @@ impl Miner<'_> {
                 .collect();
             periods.push(p);
         }
+        // `i` indexes the second level of `periods`, per sequence `k` of the inner loop.
+        #[allow(clippy::needless_range_loop)]
         for i in 0..n {
             let mut touched: Vec<u32> = Vec::new();
             for (k, &(s, _)) in proj.iter().enumerate() {
@@ -301,8 +303,9 @@ pub fn brute_force_closed(db: &SeqDb, opts: &MineOptions) -> Vec<Pattern> {
             e.1.push(s as u32);
         }
     }
-    let frequent: Vec<(&Vec<u32>, &(u64, Vec<u32>))> =
-        support.iter().filter(|(_, (c, _))| *c >= opts.min_support).collect();
+    type Entry<'a> = (&'a Vec<u32>, &'a (u64, Vec<u32>));
+    let frequent: Vec<Entry> = support
+        .iter().filter(|(_, (c, _))| *c >= opts.min_support).collect();
     let is_sub = |a: &[u32], b: &[u32]| {
         let mut it = b.iter();
         a.iter().all(|x| it.any(|y| y == x))

@@ -356,26 +356,65 @@ fn build_routine(log: &Log, steps: &[u32], support: u64, segs: &[Segment], opts:
             is_extra[a as usize] = true;
         }
     }
-    // Widen each span over adjacent extra steps, within its segment and up to its neighbours.
+    // Widen each span over steps that lead or trail the pattern: actions found just before (after)
+    // the aligned events in at least `need` instances, and seldom inside instances. Noise in the
+    // routine's windows shows up around instances too, but inside them as often or more.
+    let bounds: Vec<(usize, usize)> = spans
+        .iter()
+        .enumerate()
+        .map(|(i, &(k, _, _))| {
+            let s = segs[k];
+            let lo = match i.checked_sub(1).map(|j| spans[j]) {
+                Some((pk, _, pb)) if pk == k => pb + 1,
+                _ => s.start as usize,
+            };
+            let hi = match spans.get(i + 1) {
+                Some(&(nk, na, _)) if nk == k => na - 1,
+                _ => s.end as usize - 1,
+            };
+            (lo, hi)
+        })
+        .collect();
+    const EDGE: usize = 3;
+    let mut before: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut after: BTreeMap<u32, u64> = BTreeMap::new();
+    for (&(_, a, b), &(lo, hi)) in spans.iter().zip(&bounds) {
+        let mut seen: Vec<u32> = ev[a.saturating_sub(EDGE).max(lo)..a].iter().map(|e| e.action).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for x in seen {
+            *before.entry(x).or_insert(0) += 1;
+        }
+        let mut seen: Vec<u32> = ev[b + 1..(b + 1 + EDGE).min(hi + 1).max(b + 1)].iter().map(|e| e.action).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for x in seen {
+            *after.entry(x).or_insert(0) += 1;
+        }
+    }
+    let edge_step = |counts: &BTreeMap<u32, u64>, x: u32| -> bool {
+        if in_pattern[x as usize] {
+            return false;
+        }
+        let c = counts.get(&x).copied().unwrap_or(0);
+        c >= need && inst_count.get(&x).copied().unwrap_or(0) * 2 < c
+    };
     let mut widened: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
-    for (i, &(k, a, b)) in spans.iter().enumerate() {
-        let s = segs[k];
-        let lo_bound = match i.checked_sub(1).map(|j| spans[j]) {
-            Some((pk, _, pb)) if pk == k => pb + 1,
-            _ => s.start as usize,
-        };
-        let hi_bound = match spans.get(i + 1) {
-            Some(&(nk, na, _)) if nk == k => na - 1,
-            _ => s.end as usize - 1,
-        };
+    for (&(_, a, b), &(lo_bound, hi_bound)) in spans.iter().zip(&bounds) {
         let (mut lo, mut hi) = (a, b);
-        while lo > lo_bound && is_extra[ev[lo - 1].action as usize] {
+        while lo > lo_bound && a - lo < EDGE && edge_step(&before, ev[lo - 1].action) {
             lo -= 1;
         }
-        while hi < hi_bound && is_extra[ev[hi + 1].action as usize] {
+        while hi < hi_bound && hi - b < EDGE && edge_step(&after, ev[hi + 1].action) {
             hi += 1;
         }
         widened.push((lo, hi));
+    }
+    // Leading and trailing steps belong to the variants.
+    for (&(lo, hi), &(_, a, b)) in widened.iter().zip(&spans) {
+        for e in ev[lo..a].iter().chain(&ev[b + 1..=hi]) {
+            is_step[e.action as usize] = true;
+        }
     }
     // Variants.
     let mut variant_ids: BTreeMap<Vec<u32>, u32> = BTreeMap::new();
