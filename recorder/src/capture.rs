@@ -113,14 +113,50 @@ pub fn record(
     let mut pipeline = Pipeline::new(privacy, &session, &user_name(), &host_name());
     let mut writer = Writer::new(store);
     let mut cap = Capture {
+        rx,
         x: &mut x,
         pipeline: &mut pipeline,
         press_client: None,
         copy_due: None,
         shift: false,
     };
+    // Whatever ends the loop (stop, a lost X connection, a failing disk), what was captured is
+    // written before returning.
+    let result = capture_loop(&mut cap, &mut writer, controls, &mut on_status);
+    if cap.copy_due.take().is_some() && result.is_ok() {
+        let text = cap.x.read_clipboard(CLIPBOARD_TIMEOUT);
+        cap.pipeline.handle(Input::Clipboard { text });
+    }
+    cap.pipeline.finish();
+    writer.push(cap.pipeline.drain(), Instant::now());
+    let flushed = writer.flush();
+    result?;
+    flushed?;
+    on_status(&Status {
+        events: pipeline.emitted(),
+        app: pipeline.current_app().to_owned(),
+        paused: pipeline.paused(),
+    });
+    Ok(Summary {
+        session,
+        events: writer.written(),
+        expired,
+    })
+}
+
+/// A batch that fails (the database busy beyond its timeout, a full disk) stays buffered and is
+/// retried; this many failures in a row end the recording.
+const MAX_FLUSH_FAILURES: u32 = 20;
+
+fn capture_loop(
+    cap: &mut Capture<'_>,
+    writer: &mut Writer,
+    controls: &Controls,
+    on_status: &mut impl FnMut(&Status),
+) -> Result<()> {
     cap.sync_focus(now_micros())?;
     let mut last_status = Instant::now() - STATUS_EVERY;
+    let mut flush_failures = 0;
     while !controls.stop.load(Ordering::SeqCst) {
         if controls.toggle_pause.swap(false, Ordering::SeqCst) {
             let paused = cap.pipeline.paused();
@@ -131,7 +167,7 @@ pub fn record(
         for d in [writer.deadline(), cap.copy_due].into_iter().flatten() {
             wait = wait.min(d.saturating_duration_since(now));
         }
-        match rx.recv_timeout(wait) {
+        match cap.rx.recv_timeout(wait) {
             Ok(msg) => {
                 let mut next = Some(msg);
                 while let Some(msg) = next {
@@ -139,7 +175,7 @@ pub fn record(
                         Msg::Input(ev) => cap.input(ev)?,
                         Msg::Failed(e) => return Err(Error::X11(e)),
                     }
-                    next = rx.try_recv().ok();
+                    next = cap.rx.try_recv().ok();
                 }
             }
             Err(RecvTimeoutError::Timeout) => {}
@@ -156,7 +192,15 @@ pub fn record(
         cap.pipeline.tick(now_micros());
         let now = Instant::now();
         writer.push(cap.pipeline.drain(), now);
-        writer.flush_if_due(now)?;
+        match writer.flush_if_due(now) {
+            Ok(()) => flush_failures = 0,
+            Err(e) => {
+                flush_failures += 1;
+                if flush_failures >= MAX_FLUSH_FAILURES {
+                    return Err(e);
+                }
+            }
+        }
         if now.duration_since(last_status) >= STATUS_EVERY {
             last_status = now;
             on_status(&Status {
@@ -166,26 +210,11 @@ pub fn record(
             });
         }
     }
-    if cap.copy_due.take().is_some() {
-        let text = cap.x.read_clipboard(CLIPBOARD_TIMEOUT);
-        cap.pipeline.handle(Input::Clipboard { text });
-    }
-    cap.pipeline.finish();
-    writer.push(cap.pipeline.drain(), Instant::now());
-    writer.flush()?;
-    on_status(&Status {
-        events: pipeline.emitted(),
-        app: pipeline.current_app().to_owned(),
-        paused: pipeline.paused(),
-    });
-    Ok(Summary {
-        session,
-        events: writer.written(),
-        expired,
-    })
+    Ok(())
 }
 
 struct Capture<'a> {
+    rx: mpsc::Receiver<Msg>,
     x: &'a mut X11,
     pipeline: &'a mut Pipeline,
     /// The window a button went down in: the release is measured relative to it.

@@ -59,21 +59,24 @@ impl Writer {
         }
     }
 
-    /// Writes everything buffered, as one batch.
+    /// Writes everything buffered, as one batch. On failure nothing is written and the events stay
+    /// buffered for the next attempt.
     pub fn flush(&mut self) -> Result<()> {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let events = std::mem::take(&mut self.buf);
-        self.oldest = None;
+        let events = &self.buf;
+        // All or nothing: on failure the buffer is kept, and writing it again cannot duplicate.
         self.store
             .write_batch(None, "recorder", |sink| -> uilog::Result<()> {
-                for e in &events {
+                for e in events {
                     sink.push(e)?;
                 }
                 Ok(())
             })?;
-        self.written += events.len() as u64;
+        self.written += self.buf.len() as u64;
+        self.buf.clear();
+        self.oldest = None;
         Ok(())
     }
 

@@ -62,6 +62,16 @@ fn clicks_typing_shortcuts_and_switches_across_two_apps() {
     desk.activate(&term);
     desk.type_text("bye");
     desk.key(Key::Return);
+    // A title change is not a switch: later events carry the new title.
+    let renamed = desk
+        .cmd("xdotool")
+        .args(["set_window", "--name", "alpha renamed", &term])
+        .status()
+        .unwrap();
+    assert!(renamed.success());
+    desk.settle();
+    desk.type_text("z");
+    desk.key(Key::Return);
     std::thread::sleep(Duration::from_millis(300));
     rec.stop();
 
@@ -94,6 +104,8 @@ fn clicks_typing_shortcuts_and_switches_across_two_apps() {
             row(EventKind::Focus, "xterm", "alpha notes", ""),
             row(EventKind::Type, "xterm", "alpha notes", "bye"),
             row(EventKind::Shortcut, "xterm", "alpha notes", "enter"),
+            row(EventKind::Type, "xterm", "alpha renamed", "z"),
+            row(EventKind::Shortcut, "xterm", "alpha renamed", "enter"),
         ],
         "stderr: {}",
         rec.stderr()
@@ -183,29 +195,77 @@ fn default_policy_leaves_no_card_email_or_password_on_disk() {
 }
 
 #[test]
-fn plain_mode_replaces_the_email_by_its_detector_tag() {
+fn plain_mode_replaces_the_email_pauses_on_sigusr1_and_applies_retention() {
     let dir = tempfile::tempdir().unwrap();
     let mut desk = Desktop::start();
     desk.xterm("mail draft", "60x15+20+20", &[]);
     let policy = dir.path().join("policy.yaml");
-    std::fs::write(&policy, "text: plain\n").unwrap();
+    std::fs::write(&policy, "text: plain\nretention_days: 90\n").unwrap();
     let db = dir.path().join("log.db");
+    let day: i64 = 86_400_000_000;
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as i64;
+    {
+        let mut store = Store::open(&db).unwrap();
+        let old = Event::new("earlier", "u", now - 200 * day, EventKind::Click);
+        let recent = Event::new("earlier", "u", now - day, EventKind::Click);
+        store
+            .write_batch(None, "test", |sink| -> uilog::Result<()> {
+                sink.push(&old)?;
+                sink.push(&recent)
+            })
+            .unwrap();
+    }
     let mut rec = Recording::start(&desk, dir.path(), &db, Some(&policy));
 
     desk.click(150, 100);
     desk.type_text(&format!("write to {EMAIL} today"));
     desk.key(Key::Return);
+    rec.signal("USR1");
+    desk.type_text("private stuff");
+    desk.key(Key::Return);
+    rec.signal("USR1");
+    desk.type_text("public");
+    desk.key(Key::Return);
     std::thread::sleep(Duration::from_millis(800));
-    assert_absent(&rec.raw_bytes(), &[EMAIL]);
+    assert_absent(&rec.raw_bytes(), &[EMAIL, "private stuff"]);
     rec.stop();
-    assert_absent(&rec.raw_bytes(), &[EMAIL]);
+    assert_absent(&rec.raw_bytes(), &[EMAIL, "private stuff"]);
 
-    let typed: Vec<Event> = events(&db)
-        .into_iter()
-        .filter(|e| e.kind == EventKind::Type)
+    let all = events(&db);
+    let earlier: Vec<i64> = all
+        .iter()
+        .filter(|e| e.session == "earlier")
+        .map(|e| e.ts)
         .collect();
-    assert_eq!(typed.len(), 1, "{typed:#?}");
-    assert_eq!(typed[0].text.as_deref(), Some("write to <email> today"));
+    assert_eq!(
+        earlier,
+        vec![now - day],
+        "retention deleted only the event older than 90 days"
+    );
+    let typed: Vec<&str> = all
+        .iter()
+        .filter(|e| e.kind == EventKind::Type)
+        .filter_map(|e| e.text.as_deref())
+        .collect();
+    assert_eq!(
+        typed,
+        vec!["write to <email> today", "public"],
+        "{}",
+        rec.stderr()
+    );
+    let paused: Vec<EventKind> = all
+        .iter()
+        .filter(|e| e.attrs.get("reason").is_some_and(|r| r == "paused"))
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        paused,
+        vec![EventKind::IdleStart, EventKind::IdleEnd],
+        "the pause shows as an idle period"
+    );
 }
 
 #[test]

@@ -406,6 +406,13 @@ impl Recording {
         );
     }
 
+    /// Sends a signal (`USR1` pauses or resumes).
+    pub fn signal(&self, sig: &str) {
+        signal(self.pid(), sig);
+        // The loop looks at its flags at least every 100 ms.
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
     /// Kills with SIGKILL: no chance to flush.
     pub fn kill9(&mut self) {
         let mut child = self.child.take().expect("running");
