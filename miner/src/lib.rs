@@ -12,6 +12,7 @@ mod fxhash;
 pub mod log;
 pub mod patterns;
 pub mod progress;
+pub mod results;
 pub mod segment;
 
 pub use error::{Error, Result};

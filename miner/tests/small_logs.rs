@@ -217,3 +217,43 @@ fn mining_is_deterministic() {
     let b = serde_json::to_string(&mine(&st, &options(), &mut NoProgress).unwrap().1).unwrap();
     assert_eq!(a, b);
 }
+
+#[test]
+fn a_result_is_stored_in_mining_tables_and_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.db");
+    let st = store(&plan(), 600);
+    // Copy the in-memory log into a file: the stored result must live next to the log.
+    st.connection().execute("VACUUM INTO ?1", [path.to_str().unwrap()]).unwrap();
+    let st = Store::open(&path).unwrap();
+    assert_eq!(miner::results::load_latest(st.connection(), &path).unwrap(), None);
+    let (_, m) = mine(&st, &options(), &mut NoProgress).unwrap();
+    miner::results::save(st.connection(), &path, &m).unwrap();
+    let mut back = miner::results::load_latest(st.connection(), &path).unwrap().unwrap();
+    let mut want = m.clone();
+    want.timings_ms.clear();
+    for r in want.routines.iter_mut().chain(back.routines.iter_mut()) {
+        for i in &mut r.instances {
+            i.span = (0, 0);
+        }
+    }
+    assert_eq!(back, want);
+    // The uilog tables are untouched and the store still opens.
+    drop(st);
+    let st = Store::open(&path).unwrap();
+    assert_eq!(st.stats().unwrap().events, 36);
+    assert_eq!(miner::results::schema_version(st.connection(), &path).unwrap(), 1);
+}
+
+#[test]
+fn newer_mining_tables_are_refused_with_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.db");
+    let st = Store::open(&path).unwrap();
+    miner::results::migrate(st.connection(), &path).unwrap();
+    st.connection()
+        .execute("UPDATE mining_meta SET value = '99' WHERE key = 'schema_version'", [])
+        .unwrap();
+    let err = miner::results::load_latest(st.connection(), &path).unwrap_err().to_string();
+    assert!(err.contains("log.db") && err.contains("99"), "{err}");
+}

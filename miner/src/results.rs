@@ -1,0 +1,268 @@
+//! Keeping mining results in the log's database, in tables of the miner's own (prefix `mining_`),
+//! so that later commands (bots, the server) read them without mining again. The uilog tables are
+//! never written.
+//!
+//! The miner's schema has its own version, in `mining_meta`, upgraded by [`MIGRATIONS`] like the
+//! store's (uilog's `PRAGMA user_version` belongs to uilog).
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::error::{Error, Result};
+use crate::mining::{InstanceRef, Mining, Routine};
+
+/// The miner's schema migrations, in order. A released migration is never edited.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: runs, routines (their evidence as JSON) and instances.
+    "
+    CREATE TABLE mining_runs (
+        id INTEGER PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        events INTEGER NOT NULL,
+        options TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        actions TEXT NOT NULL,
+        start_actions TEXT NOT NULL,
+        withheld INTEGER NOT NULL
+    );
+    CREATE TABLE mining_routines (
+        run_id INTEGER NOT NULL REFERENCES mining_runs(id) ON DELETE CASCADE,
+        id INTEGER NOT NULL,
+        steps INTEGER NOT NULL,
+        instances INTEGER NOT NULL,
+        hours_saved_per_month REAL NOT NULL,
+        detail TEXT NOT NULL,
+        PRIMARY KEY (run_id, id)
+    );
+    CREATE TABLE mining_instances (
+        run_id INTEGER NOT NULL REFERENCES mining_runs(id) ON DELETE CASCADE,
+        routine_id INTEGER NOT NULL,
+        user TEXT NOT NULL,
+        session TEXT NOT NULL,
+        start_ts INTEGER NOT NULL,
+        end_ts INTEGER NOT NULL,
+        first_event INTEGER NOT NULL,
+        last_event INTEGER NOT NULL,
+        events INTEGER NOT NULL,
+        variant INTEGER NOT NULL
+    );
+    CREATE INDEX mining_instances_by_routine ON mining_instances (run_id, routine_id);
+    ",
+];
+
+fn sql(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
+    move |source| Error::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The version of the mining tables in this database (0 when there are none yet).
+pub fn schema_version(conn: &Connection, path: &Path) -> Result<u32> {
+    let has: Option<String> = conn
+        .query_row(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'mining_meta'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(sql(path))?;
+    if has.is_none() {
+        return Ok(0);
+    }
+    let v: Option<String> = conn
+        .query_row("SELECT value FROM mining_meta WHERE key = 'schema_version'", [], |r| r.get(0))
+        .optional()
+        .map_err(sql(path))?;
+    v.map_or(Ok(0), |v| {
+        v.parse().map_err(|_| Error::Schema {
+            path: path.to_path_buf(),
+            message: format!("mining schema version {v:?} is not a number"),
+        })
+    })
+}
+
+/// Creates or upgrades the mining tables.
+pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {
+    let current = schema_version(conn, path)? as usize;
+    if current > MIGRATIONS.len() {
+        return Err(Error::Schema {
+            path: path.to_path_buf(),
+            message: format!(
+                "mining tables of schema version {current} are newer than this taskmine understands ({}); upgrade taskmine",
+                MIGRATIONS.len()
+            ),
+        });
+    }
+    for (i, m) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.unchecked_transaction().map_err(sql(path))?;
+        tx.execute_batch("CREATE TABLE IF NOT EXISTS mining_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);")
+            .and_then(|_| tx.execute_batch(m))
+            .and_then(|_| {
+                tx.execute(
+                    "INSERT OR REPLACE INTO mining_meta (key, value) VALUES ('schema_version', ?1)",
+                    [(i + 1).to_string()],
+                )
+            })
+            .and_then(|_| tx.commit())
+            .map_err(|source| Error::Schema {
+                path: path.to_path_buf(),
+                message: format!("migration of the mining tables to version {} failed: {source}", i + 1),
+            })?;
+    }
+    Ok(())
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("mining results serialize")
+}
+
+/// Stores a mining result as a new run; returns the run id.
+pub fn save(conn: &Connection, path: &Path, m: &Mining) -> Result<i64> {
+    migrate(conn, path)?;
+    let err = sql(path);
+    let tx = conn.unchecked_transaction().map_err(&err)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64);
+    tx.execute(
+        "INSERT INTO mining_runs (created_at, events, options, summary, actions, start_actions, withheld)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            now,
+            m.summary.events as i64,
+            json(&m.options),
+            json(&m.summary),
+            json(&m.actions),
+            json(&m.start_actions),
+            m.withheld as i64
+        ],
+    )
+    .map_err(&err)?;
+    let run = tx.last_insert_rowid();
+    {
+        let mut routine = tx
+            .prepare(
+                "INSERT INTO mining_routines (run_id, id, steps, instances, hours_saved_per_month, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(&err)?;
+        let mut instance = tx
+            .prepare(
+                "INSERT INTO mining_instances (run_id, routine_id, user, session, start_ts, end_ts,
+                                               first_event, last_event, events, variant)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )
+            .map_err(&err)?;
+        for r in &m.routines {
+            let detail = Routine {
+                instances: Vec::new(),
+                ..r.clone()
+            };
+            routine
+                .execute(params![
+                    run,
+                    r.id,
+                    r.steps.len() as i64,
+                    r.instances.len() as i64,
+                    r.score.hours_saved_per_month,
+                    json(&detail)
+                ])
+                .map_err(&err)?;
+            for i in &r.instances {
+                instance
+                    .execute(params![
+                        run,
+                        r.id,
+                        i.user,
+                        i.session,
+                        i.start_ts,
+                        i.end_ts,
+                        i.first_event,
+                        i.last_event,
+                        i.events,
+                        i.variant
+                    ])
+                    .map_err(&err)?;
+            }
+        }
+    }
+    tx.commit().map_err(&err)?;
+    Ok(run)
+}
+
+fn parse<T: serde::de::DeserializeOwned>(path: &Path, field: &str, text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| Error::Parse {
+        file: path.to_path_buf(),
+        line: e.line() as u64,
+        field: field.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// The latest stored mining result, when there is one.
+pub fn load_latest(conn: &Connection, path: &Path) -> Result<Option<Mining>> {
+    if schema_version(conn, path)? == 0 {
+        return Ok(None);
+    }
+    migrate(conn, path)?;
+    let err = sql(path);
+    type Run = (i64, String, String, String, String, i64);
+    let run: Option<Run> = conn
+        .query_row(
+            "SELECT id, options, summary, actions, start_actions, withheld FROM mining_runs ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )
+        .optional()
+        .map_err(&err)?;
+    let Some((run, options, summary, actions, starts, withheld)) = run else {
+        return Ok(None);
+    };
+    let mut m = Mining {
+        options: parse(path, "mining_runs.options", &options)?,
+        summary: parse(path, "mining_runs.summary", &summary)?,
+        actions: parse(path, "mining_runs.actions", &actions)?,
+        start_actions: parse(path, "mining_runs.start_actions", &starts)?,
+        routines: Vec::new(),
+        withheld: withheld as u64,
+        timings_ms: Vec::new(),
+    };
+    let mut stmt = conn
+        .prepare("SELECT detail FROM mining_routines WHERE run_id = ?1 ORDER BY id")
+        .map_err(&err)?;
+    let details: Vec<String> = stmt
+        .query_map([run], |r| r.get(0))
+        .map_err(&err)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(&err)?;
+    for d in details {
+        m.routines.push(parse(path, "mining_routines.detail", &d)?);
+    }
+    let mut stmt = conn
+        .prepare(
+            "SELECT routine_id, user, session, start_ts, end_ts, first_event, last_event, events, variant
+             FROM mining_instances WHERE run_id = ?1 ORDER BY rowid",
+        )
+        .map_err(&err)?;
+    let mut rows = stmt.query([run]).map_err(&err)?;
+    while let Some(r) = rows.next().map_err(&err)? {
+        let id: u32 = r.get(0).map_err(&err)?;
+        let inst = InstanceRef {
+            user: r.get(1).map_err(&err)?,
+            session: r.get(2).map_err(&err)?,
+            start_ts: r.get(3).map_err(&err)?,
+            end_ts: r.get(4).map_err(&err)?,
+            first_event: r.get(5).map_err(&err)?,
+            last_event: r.get(6).map_err(&err)?,
+            events: r.get(7).map_err(&err)?,
+            variant: r.get(8).map_err(&err)?,
+            span: (0, 0),
+        };
+        if let Some(routine) = m.routines.get_mut(id as usize - 1).filter(|x| x.id == id) {
+            routine.instances.push(inst);
+        }
+    }
+    Ok(Some(m))
+}
