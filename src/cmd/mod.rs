@@ -1,9 +1,11 @@
 //! One module per subcommand: each has its `Args` (clap) and a `run`.
 
+pub mod agent;
 pub mod bench;
 pub mod export;
 pub mod import;
 pub mod record;
+pub mod serve;
 pub mod simulate;
 pub mod stats;
 

@@ -1,0 +1,1 @@
+//! Uploading batches to a server.

@@ -1,0 +1,236 @@
+//! `POST /api/v1/events`: batches from remote recorders.
+//!
+//! A batch is authenticated by its agent's bearer token, parsed with the path of any wrong field,
+//! checked against the limits, and handed to the one writer thread, which writes it with
+//! [`uilog::Store::write_batch`] keyed by agent and batch id: all or nothing, and a retry is a no-op.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+use uilog::{BatchOutcome, Event, Store};
+
+use crate::agents::Agent;
+use crate::error::Error;
+use crate::{AppState, Limits};
+
+/// What a recorder sends: an id it chose (unique per agent) and the events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Batch {
+    pub batch_id: String,
+    pub events: Vec<Event>,
+}
+
+/// The answer to an accepted batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    pub batch_id: String,
+    /// `written`, or `duplicate` when a batch with this id was written before.
+    pub status: String,
+    /// Events written now (0 for a duplicate).
+    pub events: u64,
+}
+
+/// An error answer: `{"error": "...", "field": "events[3].ts"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    #[serde(skip)]
+    pub status: u16,
+    pub error: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, error: impl Into<String>) -> ApiError {
+        ApiError {
+            status: status.as_u16(),
+            error: error.into(),
+            field: None,
+        }
+    }
+
+    fn field(status: StatusCode, field: impl Into<String>, error: impl Into<String>) -> ApiError {
+        ApiError {
+            status: status.as_u16(),
+            error: error.into(),
+            field: Some(field.into()),
+        }
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> ApiError {
+        tracing::error!("{e}");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut resp = (status, Json(&self)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        resp
+    }
+}
+
+/// Parses and checks a batch. Errors name the wrong field the way a reader would write it
+/// (`events[3].ts`).
+pub fn parse_batch(bytes: &[u8], limits: &Limits) -> Result<Batch, ApiError> {
+    let bad = |field: &str, msg: String| ApiError::field(StatusCode::BAD_REQUEST, field, msg);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let batch: Batch = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { String::new() } else { path };
+        bad(&field, e.into_inner().to_string())
+    })?;
+    de.end()
+        .map_err(|e| bad("", format!("trailing data after the batch: {e}")))?;
+    if batch.batch_id.is_empty() || batch.batch_id.len() > 200 {
+        return Err(bad(
+            "batch_id",
+            "batch_id must be 1 to 200 characters".into(),
+        ));
+    }
+    if batch.batch_id.chars().any(char::is_control) {
+        return Err(bad(
+            "batch_id",
+            "batch_id must not hold control characters".into(),
+        ));
+    }
+    if batch.events.len() > limits.max_batch_events {
+        return Err(ApiError::field(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "events",
+            format!(
+                "a batch may hold at most {} events, this one has {}",
+                limits.max_batch_events,
+                batch.events.len()
+            ),
+        ));
+    }
+    for (i, e) in batch.events.iter().enumerate() {
+        if e.session.is_empty() {
+            return Err(bad(
+                &format!("events[{i}].session"),
+                "an event needs a session".into(),
+            ));
+        }
+    }
+    Ok(batch)
+}
+
+/// A batch for the writer thread.
+pub(crate) struct Job {
+    pub key: String,
+    pub origin: String,
+    pub events: Vec<Event>,
+    pub reply: oneshot::Sender<Result<BatchOutcome, Error>>,
+}
+
+/// Starts the thread that owns the one writing connection. It ends when every sender is dropped.
+pub(crate) fn spawn_writer(mut store: Store) -> mpsc::Sender<Job> {
+    let (tx, mut rx) = mpsc::channel::<Job>(64);
+    std::thread::Builder::new()
+        .name("taskmine-writer".into())
+        .spawn(move || {
+            while let Some(job) = rx.blocking_recv() {
+                let result = store
+                    .write_batch(Some(&job.key), &job.origin, |sink| -> uilog::Result<()> {
+                        for e in &job.events {
+                            sink.push(e)?;
+                        }
+                        Ok(())
+                    })
+                    .map_err(Error::from);
+                // The handler may have gone (client hung up); the batch is written either way.
+                let _ = job.reply.send(result);
+            }
+        })
+        .expect("spawn the writer thread");
+    tx
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
+fn body_error(e: axum::Error) -> ApiError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is larger than the server accepts",
+            );
+        }
+        source = s.source();
+    }
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        format!("cannot read the request body: {e}"),
+    )
+}
+
+pub(crate) async fn post_events(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Accepted>, ApiError> {
+    let token = bearer(&headers).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing `Authorization: Bearer <token>`",
+        )
+    })?;
+    let agent: Agent = st
+        .authenticate(token)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unknown agent token"))?;
+    // The body limit layer bounds this (after decompression).
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .map_err(body_error)?;
+    let limits = st.config.limits.clone();
+    let batch = tokio::task::spawn_blocking(move || parse_batch(&bytes, &limits))
+        .await
+        .map_err(ApiError::internal)??;
+    let (reply, answer) = oneshot::channel();
+    let job = Job {
+        key: format!("agent/{}/{}", agent.id, batch.batch_id),
+        origin: format!("agent:{}", agent.name),
+        events: batch.events,
+        reply,
+    };
+    st.writer
+        .send(job)
+        .await
+        .map_err(|_| ApiError::internal("the writer thread has stopped"))?;
+    let outcome = answer
+        .await
+        .map_err(|_| ApiError::internal("the writer thread has stopped"))?
+        .map_err(ApiError::internal)?;
+    let (status, events) = match outcome {
+        BatchOutcome::Written { events } => ("written", events),
+        BatchOutcome::AlreadyWritten => ("duplicate", 0),
+    };
+    Ok(Json(Accepted {
+        batch_id: batch.batch_id,
+        status: status.into(),
+        events,
+    }))
+}

@@ -1,0 +1,43 @@
+//! `taskmine serve`: the ingest API, the read API and the dashboard.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::DbArg;
+use crate::Ui;
+
+/// Serves the ingest API for remote recorders, the read API and the dashboard.
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// The address to listen on. The dashboard has no login: keep it on loopback or behind a proxy
+    /// that authenticates.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// The privacy policy in force (YAML); the privacy page shows it and its k (`min_users`).
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Largest request body, in MiB after decompression.
+    #[arg(long, default_value_t = 16)]
+    max_body_mib: usize,
+    /// Most events in one batch.
+    #[arg(long, default_value_t = 20_000)]
+    max_batch_events: usize,
+}
+
+pub fn run(args: ServeArgs, _ui: &Ui) -> anyhow::Result<()> {
+    let mut config = server::Config::new(&args.db.db);
+    config.limits = server::Limits {
+        max_body_bytes: args.max_body_mib << 20,
+        max_batch_events: args.max_batch_events,
+    };
+    let _ = &args.policy;
+    let db = args.db.db.display().to_string();
+    server::run(args.addr, config, |addr| {
+        eprintln!("serving {db} on http://{addr}/ (Ctrl-C stops)");
+    })?;
+    Ok(())
+}
