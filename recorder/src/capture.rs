@@ -124,8 +124,8 @@ pub fn record(
     // written before returning.
     let result = capture_loop(&mut cap, &mut writer, controls, &mut on_status);
     if cap.copy_due.take().is_some() && result.is_ok() {
-        let text = cap.x.read_clipboard(CLIPBOARD_TIMEOUT);
-        cap.pipeline.handle(Input::Clipboard { text });
+        let (text, source) = cap.read_clipboard();
+        cap.pipeline.handle(Input::Clipboard { text, source });
     }
     cap.pipeline.finish();
     writer.push(cap.pipeline.drain(), Instant::now());
@@ -186,8 +186,8 @@ fn capture_loop(
         cap.changes()?;
         if cap.copy_due.is_some_and(|d| Instant::now() >= d) {
             cap.copy_due = None;
-            let text = cap.x.read_clipboard(CLIPBOARD_TIMEOUT);
-            cap.pipeline.handle(Input::Clipboard { text });
+            let (text, source) = cap.read_clipboard();
+            cap.pipeline.handle(Input::Clipboard { text, source });
         }
         cap.pipeline.tick(now_micros());
         let now = Instant::now();
@@ -246,8 +246,8 @@ impl Capture<'_> {
                 });
                 match req {
                     Some(ClipboardRequest::Paste) => {
-                        let text = self.x.read_clipboard(CLIPBOARD_TIMEOUT);
-                        self.pipeline.handle(Input::Clipboard { text });
+                        let (text, source) = self.read_clipboard();
+                        self.pipeline.handle(Input::Clipboard { text, source });
                     }
                     Some(ClipboardRequest::Copy) => {
                         self.copy_due = Some(Instant::now() + COPY_SETTLE)
@@ -315,6 +315,12 @@ impl Capture<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The clipboard's text and the window that owns it.
+    fn read_clipboard(&mut self) -> (Option<String>, Option<crate::pipeline::WindowInfo>) {
+        let source = self.x.clipboard_owner().map(|w| self.x.window_info(w));
+        (self.x.read_clipboard(CLIPBOARD_TIMEOUT), source)
     }
 
     /// Reads `_NET_ACTIVE_WINDOW` and tells the pipeline when focus moved. One round trip, done

@@ -94,8 +94,11 @@ pub enum Input {
     /// Pointer motion: counts as activity, never stored.
     Move { ts: Micros },
     /// The clipboard content the capture layer read for a pending [`ClipboardRequest`]
-    /// (`None`: it could not be read).
-    Clipboard { text: Option<String> },
+    /// (`None`: it could not be read), and the window that owns the clipboard, when known.
+    Clipboard {
+        text: Option<String>,
+        source: Option<WindowInfo>,
+    },
 }
 
 /// Copy or paste: a clipboard shortcut was pressed and the capture layer should read the clipboard
@@ -259,8 +262,8 @@ impl Pipeline {
                 self.activity(ts);
                 None
             }
-            Input::Clipboard { text } => {
-                self.clipboard(text.as_deref());
+            Input::Clipboard { text, source } => {
+                self.clipboard(text.as_deref(), source.as_ref());
                 None
             }
         }
@@ -502,7 +505,7 @@ impl Pipeline {
         self.push(e);
     }
 
-    fn clipboard(&mut self, text: Option<&str>) {
+    fn clipboard(&mut self, text: Option<&str>, source: Option<&WindowInfo>) {
         let Some(clip) = self.clip.take() else {
             return;
         };
@@ -511,7 +514,9 @@ impl Pipeline {
         }
         let mut e = self.event(clip.ts, clip.kind);
         if let (Some(text), Some(w)) = (text, &self.window) {
-            let filtered = self.privacy.text(&w.ident(), &w.title, None, text);
+            let src = source.map(|s| (s.ident(), s.title.as_str()));
+            let src = src.as_ref().map(|(a, t)| (a, *t));
+            let filtered = self.privacy.clipboard_text(&w.ident(), &w.title, src, text);
             e.text = filtered.text;
             e.value_hash = filtered.value_hash;
         }
@@ -937,12 +942,16 @@ mod tests {
         );
         p.handle(Input::Clipboard {
             text: Some("card 4111 1111 1111 1111".into()),
+            source: Some(win(1, "gedit", "notes")),
         });
         assert_eq!(
             key(&mut p, 30, Key::Char('v'), true),
             Some(ClipboardRequest::Paste)
         );
-        p.handle(Input::Clipboard { text: None });
+        p.handle(Input::Clipboard {
+            text: None,
+            source: None,
+        });
         let ev = p.drain();
         assert_eq!(
             kinds(&ev),
@@ -953,6 +962,27 @@ mod tests {
         assert!(ev[1].value_hash.is_some());
         assert_eq!((ev[2].text.as_deref(), ev[2].value_hash), (None, None));
         assert!(!format!("{ev:?}").contains("4111"));
+    }
+
+    #[test]
+    fn text_copied_in_a_denied_app_is_not_kept_where_it_is_pasted() {
+        let mut p = pipeline("text: plain\napps:\n  deny: [keepassxc]\n");
+        p.handle(Input::Focus {
+            ts: 1,
+            window: Some(win(1, "firefox", "Shop")),
+        });
+        key(&mut p, 10, Key::Ctrl, true);
+        assert_eq!(
+            key(&mut p, 20, Key::Char('v'), true),
+            Some(ClipboardRequest::Paste)
+        );
+        p.handle(Input::Clipboard {
+            text: Some("correct horse".into()),
+            source: Some(win(7, "keepassxc", "db.kdbx")),
+        });
+        let ev = p.drain();
+        assert_eq!(kinds(&ev), vec![EventKind::Focus, EventKind::Paste]);
+        assert_eq!((ev[1].text.as_deref(), ev[1].value_hash), (None, None));
     }
 
     #[test]

@@ -590,6 +590,25 @@ impl Privacy {
         }
     }
 
+    /// Clipboard text arriving in a window (`app`, raw `title`). `source` is the app and raw title
+    /// of the window that owns the clipboard, when known: text copied from an app the policy does
+    /// not record, or from a password context, keeps nothing (not even a hash) wherever it is
+    /// pasted, so that a password copied from a password manager never reaches the log.
+    pub fn clipboard_text(
+        &self,
+        app: &AppIdent<'_>,
+        title: &str,
+        source: Option<(&AppIdent<'_>, &str)>,
+        text: &str,
+    ) -> FilteredText {
+        if let Some((src_app, src_title)) = source {
+            if !self.records_app(src_app) || self.is_password_context(src_title, None) {
+                return FilteredText::default();
+            }
+        }
+        self.text(app, title, None, text)
+    }
+
     /// The keyed hash of a value.
     pub fn value_hash(&self, value: &str) -> ValueHash {
         ValueHash::keyed(&self.value_key, value)
@@ -876,6 +895,30 @@ mod tests {
             p.text(&app("firefox"), "Mail", Some(&field), "x").text,
             None
         );
+    }
+
+    #[test]
+    fn clipboard_from_a_denied_app_or_password_window_keeps_nothing() {
+        let p = privacy("text: plain\napps:\n  deny: [keepassxc]\n");
+        let target = app("firefox");
+        let out = p.clipboard_text(
+            &target,
+            "Shop",
+            Some((&app("keepassxc"), "db.kdbx")),
+            "s3cret",
+        );
+        assert_eq!(out, FilteredText::default());
+        let out = p.clipboard_text(
+            &target,
+            "Shop",
+            Some((&app("xterm"), "Password prompt")),
+            "s3cret",
+        );
+        assert_eq!(out, FilteredText::default());
+        let out = p.clipboard_text(&target, "Shop", Some((&app("xterm"), "bash")), "ok text");
+        assert_eq!(out.text.as_deref(), Some("ok text"));
+        let out = p.clipboard_text(&target, "Shop", None, "unknown source");
+        assert_eq!(out.text.as_deref(), Some("unknown source"));
     }
 
     #[test]

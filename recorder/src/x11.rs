@@ -284,6 +284,29 @@ impl X11 {
         Ok(changes)
     }
 
+    /// The window of the app that owns the CLIPBOARD: the owner itself or the nearest ancestor
+    /// with a `WM_CLASS` (toolkits often own selections with an inner or hidden window).
+    pub fn clipboard_owner(&self) -> Option<Window> {
+        let owner = self
+            .conn
+            .get_selection_owner(self.atoms.clipboard)
+            .ok()?
+            .reply()
+            .ok()?
+            .owner;
+        let mut w = owner;
+        for _ in 0..8 {
+            if w == 0 || w == self.root {
+                return None;
+            }
+            if self.has_property(w, AtomEnum::WM_CLASS.into()) {
+                return Some(w);
+            }
+            w = self.conn.query_tree(w).ok()?.reply().ok()?.parent;
+        }
+        None
+    }
+
     /// The CLIPBOARD selection as UTF-8 text, waiting at most `timeout` for its owner to answer.
     /// `None` when there is no owner, it does not answer, or it offers no text.
     pub fn read_clipboard(&mut self, timeout: Duration) -> Option<String> {

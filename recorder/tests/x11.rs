@@ -328,11 +328,15 @@ fn denied_app_leaves_no_title_text_or_coordinates() {
     let policy = dir.path().join("policy.yaml");
     std::fs::write(&policy, "text: plain\napps:\n  deny: [secretapp]\n").unwrap();
     let db = dir.path().join("log.db");
+    // The clipboard holds what the denied app copied; pasting it elsewhere must not reveal it.
+    let clipboard =
+        ClipboardOwner::start_as(&desk.display, "classified clipboard", Some("secretapp"));
     let mut rec = Recording::start(&desk, dir.path(), &db, Some(&policy));
 
     desk.click(150, 100);
     desk.type_text("visible");
     desk.key(Key::Return);
+    desk.ctrl('v');
     desk.click(750, 500);
     desk.type_text("classified words");
     desk.key(Key::Return);
@@ -344,6 +348,7 @@ fn denied_app_leaves_no_title_text_or_coordinates() {
     desk.key(Key::Return);
     std::thread::sleep(Duration::from_millis(300));
     rec.stop();
+    drop(clipboard);
 
     assert_absent(&rec.raw_bytes(), &["Top Secret", "classified", "secretapp"]);
     let all = events(&db);
@@ -365,6 +370,14 @@ fn denied_app_leaves_no_title_text_or_coordinates() {
     assert!(e.value_hash.is_none() && e.attrs.is_empty());
     let texts: Vec<&str> = all.iter().filter_map(|e| e.text.as_deref()).collect();
     assert_eq!(texts, vec!["visible", "more"]);
+    let paste: Vec<&Event> = all.iter().filter(|e| e.kind == EventKind::Paste).collect();
+    assert_eq!(paste.len(), 1, "{:#?}", summary(&all));
+    assert_eq!(paste[0].app, "xterm");
+    assert_eq!(
+        (paste[0].text.as_deref(), paste[0].value_hash),
+        (None, None),
+        "the text was copied in the denied app"
+    );
     // The time spent there is what remains: the switch in and the switch back out.
     let back = all
         .iter()

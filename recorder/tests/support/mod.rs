@@ -500,6 +500,12 @@ pub struct ClipboardOwner {
 
 impl ClipboardOwner {
     pub fn start(display: &str, text: &str) -> ClipboardOwner {
+        ClipboardOwner::start_as(display, text, None)
+    }
+
+    /// Like [`ClipboardOwner::start`], with the owner window's `WM_CLASS` instance set, so that the
+    /// clipboard looks as if it came from that app.
+    pub fn start_as(display: &str, text: &str, app: Option<&str>) -> ClipboardOwner {
         use x11rb::connection::Connection;
         use x11rb::protocol::xproto::{
             AtomEnum, ConnectionExt as _, CreateWindowAux, EventMask, PropMode,
@@ -528,6 +534,17 @@ impl ClipboardOwner {
             &CreateWindowAux::new(),
         )
         .unwrap();
+        if let Some(app) = app {
+            let class = format!("{app}\0{app}\0");
+            conn.change_property8(
+                PropMode::REPLACE,
+                win,
+                AtomEnum::WM_CLASS,
+                AtomEnum::STRING,
+                class.as_bytes(),
+            )
+            .unwrap();
+        }
         conn.set_selection_owner(win, clipboard, x11rb::CURRENT_TIME)
             .unwrap();
         conn.flush().unwrap();
