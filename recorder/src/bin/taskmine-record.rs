@@ -3,6 +3,7 @@
 //! The same loop as `taskmine record`, in a small binary the crate's tests can start, stop with
 //! SIGTERM and kill with SIGKILL.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -34,14 +35,28 @@ fn main() -> ExitCode {
             }
         }
     }
+    // On a terminal the status line is redrawn in place; elsewhere (a log, a test) a line is
+    // printed only when it changes.
+    let terminal = std::io::stderr().is_terminal();
+    let mut last = String::new();
     let result = Controls::from_signals().and_then(|controls| {
         record(&config, &controls, |s| {
-            if !quiet {
-                let state = if s.paused { "paused" } else { "recording" };
-                eprintln!("{state}: {} events, app {}", s.events, s.app);
+            let state = if s.paused { "paused" } else { "recording" };
+            let line = format!("{state}: {} events, app {}", s.events, s.app);
+            if quiet || line == last {
+                return;
             }
+            if terminal {
+                eprint!("\r{line}\x1b[K");
+            } else {
+                eprintln!("{line}");
+            }
+            last = line;
         })
     });
+    if terminal && !quiet {
+        eprintln!();
+    }
     match result {
         Ok(summary) => {
             if !quiet {
