@@ -26,7 +26,7 @@ pub struct SimulateArgs {
     /// How many different routines, from the built-in catalogue.
     #[arg(long)]
     routines: Option<usize>,
-    /// Share of noise events, 0.0 to 0.5.
+    /// Share of noise events (stray clicks, detours), 0.0 to 0.9; the default is 0.05.
     #[arg(long)]
     noise: Option<f64>,
     /// Probability that an instance deviates from its routine's dominant variant.

@@ -96,7 +96,10 @@ impl FromStr for EventKind {
             .find(|k| k.as_str() == s)
             .ok_or_else(|| {
                 let names: Vec<_> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
-                format!("unknown event kind {s:?} (expected one of {})", names.join(", "))
+                format!(
+                    "unknown event kind {s:?} (expected one of {})",
+                    names.join(", ")
+                )
             })
     }
 }

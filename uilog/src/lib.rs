@@ -30,7 +30,7 @@ pub mod truth;
 
 pub use error::{Error, Result};
 pub use event::{format_ts, parse_ts, Element, Event, EventKind, Micros, ValueHash};
-pub use store::{BatchOutcome, Dictionary, EventRow, EventSink, Stats, Store};
 pub use import::{import_file, Format, ImportOptions, ImportSummary};
 pub use simulate::{simulate, simulate_to_vec, Config as SimConfig};
+pub use store::{BatchOutcome, Dictionary, EventRow, EventSink, Stats, Store};
 pub use truth::{GroundTruth, TruthIndex, TruthInstance, TruthRoutine, TruthVariant};
