@@ -1,4 +1,34 @@
 //! Bot drafts: turns the miner's top candidates into bot definitions (YAML), renders them as scripts
 //! through templates, and replays them to check that they do what the routine did.
 //!
+//! - [`bot`]: the bot model (`apiVersion: taskmine/v1`), read and checked with errors naming the
+//!   file, line and field; `{{ name }}` slots filled from parameter rows.
+//! - [`generate`]: drafts from a [`miner::Mining`]: the dominant variant's steps, typed values
+//!   that differ between instances as inputs with the samples the policy kept.
+//! - [`render`]: the same bot as Robot Framework and Python (pyautogui) through tera templates.
+//! - [`params`]: parameter files (CSV, one row per run).
+//! - [`replay`] (feature `x11`): runs a bot with enigo, checking the focused window before every
+//!   step; [`validate`] compares the recorded replay with the routine and checks post-conditions.
+//!
+//! ```
+//! use codegen::bot::{fill, Params};
+//! let mut row = Params::new();
+//! row.insert("invoice".into(), "4711".into());
+//! assert_eq!(fill("echo {{ invoice }}", &row).unwrap(), "echo 4711");
+//! ```
+//!
 //! What it must never do: change the UI log or the mining results it reads.
+
+pub mod bot;
+mod error;
+pub mod generate;
+pub mod keys;
+pub mod params;
+pub mod render;
+#[cfg(feature = "x11")]
+pub mod replay;
+pub mod validate;
+
+pub use bot::{Bot, Params, API_VERSION};
+pub use error::{Error, Result};
+pub use generate::{draft_bots, Draft};

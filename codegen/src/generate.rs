@@ -1,0 +1,560 @@
+//! Drafting bots from a mining result: the dominant variant's steps become bot steps, and typed
+//! values that differ between its instances become inputs.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use miner::{Log, Mining, Routine};
+use uilog::{Event, EventKind, Store};
+
+use crate::bot::{
+    Action, Bot, Evidence, ExpectedAction, Input, InputType, MouseButton, Params, PostCondition,
+    Source, Step, WindowMatch, API_VERSION,
+};
+use crate::error::Result;
+
+/// A drafted bot and the parameter rows taken from the log (one per instance whose values the
+/// policy kept; a single row of placeholders otherwise).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    pub bot: Bot,
+    pub rows: Vec<Params>,
+}
+
+/// Drafts a bot for each of the first `top` routines of `mining`. `log` must be the log `mining`
+/// was mined from (its instances point into it) and `store` the store it was loaded from.
+pub fn draft_bots(store: &Store, log: &Log, mining: &Mining, top: usize) -> Result<Vec<Draft>> {
+    let routines: Vec<&Routine> = mining
+        .routines
+        .iter()
+        .filter(|r| !r.variants.is_empty())
+        .take(top)
+        .collect();
+    // Per routine, per dominant instance: the store id of the event at each variant step.
+    let aligned: Vec<Vec<Vec<Option<i64>>>> = routines.iter().map(|r| align(log, r)).collect();
+    let wanted: HashSet<i64> = aligned
+        .iter()
+        .flatten()
+        .flatten()
+        .flatten()
+        .copied()
+        .collect();
+    let events = fetch(store, &wanted)?;
+    Ok(routines
+        .iter()
+        .zip(&aligned)
+        .map(|(r, inst)| draft(mining, r, inst, &events))
+        .collect())
+}
+
+/// For each instance that follows the dominant variant, the event of each of its steps (in order,
+/// skipping noise inside the span).
+fn align(log: &Log, r: &Routine) -> Vec<Vec<Option<i64>>> {
+    let steps = &r.variants[0].steps;
+    r.instances
+        .iter()
+        .filter(|i| i.variant == 0)
+        .filter_map(|i| {
+            let span = log.events.get(i.span.0 as usize..=i.span.1 as usize)?;
+            let mut out = vec![None; steps.len()];
+            let mut k = 0;
+            for e in span {
+                if k < steps.len() && e.action == steps[k] {
+                    out[k] = Some(e.id);
+                    k += 1;
+                }
+            }
+            (k == steps.len()).then_some(out)
+        })
+        .collect()
+}
+
+fn fetch(store: &Store, ids: &HashSet<i64>) -> Result<HashMap<i64, Event>> {
+    let dict = store.dictionary()?;
+    let mut out = HashMap::with_capacity(ids.len());
+    store.scan(|row| -> Result<()> {
+        if ids.contains(&row.id) {
+            out.insert(row.id, dict.resolve(&row));
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// A title template (`Invoice <id> - Editor`) as an anchored pattern: `<…>` parts (the miner's
+/// placeholders and the recorder's redaction tags) match any text.
+pub fn title_pattern(template: &str) -> String {
+    let mut out = String::from("^");
+    let mut rest = template;
+    while let Some(start) = rest.find('<') {
+        match rest[start..].find('>') {
+            Some(len) if !rest[start + 1..start + len].contains('<') => {
+                out.push_str(&regex::escape(&rest[..start]));
+                out.push_str(".*");
+                rest = &rest[start + len + 1..];
+            }
+            _ => {
+                out.push_str(&regex::escape(&rest[..=start]));
+                rest = &rest[start + 1..];
+            }
+        }
+    }
+    out.push_str(&regex::escape(rest));
+    out.push('$');
+    out
+}
+
+/// Whether the policy kept a typed value: not absent, not masked, no detector tag in it.
+fn kept(text: Option<&str>) -> Option<&str> {
+    let t = text?;
+    let masked = !t.is_empty() && t.chars().all(|c| c == '*' || c.is_whitespace());
+    let tagged = regex_lite_tag(t);
+    (!masked && !tagged).then_some(t)
+}
+
+fn regex_lite_tag(t: &str) -> bool {
+    static TAG: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"<[a-z][a-z0-9_-]*>").expect("tag regex"));
+    TAG.is_match(t)
+}
+
+fn most_common<T: Ord + Clone>(items: impl IntoIterator<Item = T>) -> Option<T> {
+    let mut counts: BTreeMap<T, usize> = BTreeMap::new();
+    for i in items {
+        *counts.entry(i).or_insert(0) += 1;
+    }
+    let best = counts.values().copied().max()?;
+    counts.into_iter().find(|(_, n)| *n == best).map(|(t, _)| t)
+}
+
+fn median_i32(mut v: Vec<i32>) -> Option<i32> {
+    v.sort_unstable();
+    v.get(v.len() / 2).copied()
+}
+
+/// The inputs found so far, with their value in each instance (`None` where the policy kept none).
+struct Inputs {
+    names: Vec<String>,
+    values: Vec<Vec<Option<String>>>,
+}
+
+impl Inputs {
+    /// An existing input whose value equals `vals` in every instance, or a new one.
+    fn get_or_add(&mut self, vals: Vec<Option<String>>) -> String {
+        if vals.iter().all(Option::is_some) {
+            if let Some(k) = self.values.iter().position(|v| *v == vals) {
+                return self.names[k].clone();
+            }
+        }
+        let name = format!("value_{}", self.names.len() + 1);
+        self.names.push(name.clone());
+        self.values.push(vals);
+        name
+    }
+}
+
+/// The text of a type step across instances, as a literal with `{{ name }}` slots.
+fn type_text(texts: &[Option<&str>], inputs: &mut Inputs) -> String {
+    let all_kept = texts.iter().all(Option::is_some);
+    if all_kept && texts.windows(2).all(|w| w[0] == w[1]) {
+        return texts[0].unwrap_or_default().to_owned();
+    }
+    if !all_kept {
+        let vals = texts.iter().map(|t| t.map(str::to_owned)).collect();
+        return format!("{{{{ {} }}}}", inputs.get_or_add(vals));
+    }
+    let texts: Vec<&str> = texts.iter().map(|t| t.unwrap_or_default()).collect();
+    let tokens: Vec<Vec<&str>> = texts.iter().map(|t| t.split(' ').collect()).collect();
+    if tokens.windows(2).any(|w| w[0].len() != w[1].len()) {
+        let vals = texts.iter().map(|t| Some((*t).to_owned())).collect();
+        return format!("{{{{ {} }}}}", inputs.get_or_add(vals));
+    }
+    // Whole tokens that differ first, so that a value reused inside a longer token (a file
+    // name) is recognised as the same input.
+    let n = tokens[0].len();
+    let mut out: Vec<Option<String>> = vec![None; n];
+    for j in 0..n {
+        let col: Vec<&str> = tokens.iter().map(|t| t[j]).collect();
+        if col.windows(2).all(|w| w[0] == w[1]) {
+            out[j] = Some(col[0].to_owned());
+        } else if !col.iter().any(|t| inputs_contain(inputs, t)) {
+            out[j] = Some(embed_new(&col, inputs));
+        }
+    }
+    for j in 0..n {
+        if out[j].is_some() {
+            continue;
+        }
+        let col: Vec<&str> = tokens.iter().map(|t| t[j]).collect();
+        out[j] = Some(embed_known(&col, inputs).unwrap_or_else(|| embed_new(&col, inputs)));
+    }
+    out.into_iter()
+        .map(Option::unwrap_or_default)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn inputs_contain(inputs: &Inputs, token: &str) -> bool {
+    inputs.values.iter().any(|v| {
+        v.iter()
+            .flatten()
+            .any(|x| !x.is_empty() && token.contains(x.as_str()) && token != x)
+    })
+}
+
+/// A token that holds an input's value inside it, the same way in every instance.
+fn embed_known(col: &[&str], inputs: &Inputs) -> Option<String> {
+    let mut order: Vec<usize> = (0..inputs.names.len()).collect();
+    order.sort_by_key(|&k| {
+        std::cmp::Reverse(inputs.values[k].iter().flatten().map(String::len).min())
+    });
+    for k in order {
+        let vals = &inputs.values[k];
+        if vals.len() != col.len() || vals.iter().any(Option::is_none) {
+            continue;
+        }
+        let slot = format!("{{{{ {} }}}}", inputs.names[k]);
+        let templ: Vec<String> = col
+            .iter()
+            .zip(vals)
+            .map(|(t, v)| t.replace(v.as_deref().unwrap_or_default(), &slot))
+            .collect();
+        if templ[0].contains(&slot) && templ.windows(2).all(|w| w[0] == w[1]) {
+            return Some(templ[0].clone());
+        }
+    }
+    None
+}
+
+/// A token whose middle varies: common prefix and suffix stay, the middle becomes an input.
+fn embed_new(col: &[&str], inputs: &mut Inputs) -> String {
+    let first = col[0];
+    let mut pre = first.len();
+    let mut suf = first.len();
+    for t in &col[1..] {
+        pre = pre.min(common_prefix(first, t));
+        suf = suf.min(common_suffix(first, t));
+    }
+    let min_len = col.iter().map(|t| t.len()).min().unwrap_or(0);
+    if pre + suf > min_len {
+        suf = min_len - pre;
+    }
+    // A cut inside a run of letters and digits (4711 vs 4712) would split a value: back off to
+    // the run's edge.
+    let alnum = |t: &str, i: usize| t[i..].chars().next().is_some_and(char::is_alphanumeric);
+    let before = |t: &str, i: usize| {
+        t[..i]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric)
+    };
+    while pre > 0 && before(first, pre) && col.iter().any(|t| alnum(t, pre)) {
+        pre -= first[..pre].chars().next_back().map_or(1, char::len_utf8);
+    }
+    while suf > 0 && alnum(first, first.len() - suf) && col.iter().any(|t| before(t, t.len() - suf))
+    {
+        suf -= first[first.len() - suf..]
+            .chars()
+            .next()
+            .map_or(1, char::len_utf8);
+    }
+    let vals = col
+        .iter()
+        .map(|t| Some(t[pre..t.len() - suf].to_owned()))
+        .collect();
+    format!(
+        "{}{{{{ {} }}}}{}",
+        &first[..pre],
+        inputs.get_or_add(vals),
+        &first[first.len() - suf..]
+    )
+}
+
+fn common_prefix(a: &str, b: &str) -> usize {
+    a.char_indices()
+        .zip(b.chars())
+        .find(|((_, x), y)| x != y)
+        .map_or(a.len().min(b.len()), |((i, _), _)| i)
+}
+
+fn common_suffix(a: &str, b: &str) -> usize {
+    let n = a
+        .chars()
+        .rev()
+        .zip(b.chars().rev())
+        .take_while(|(x, y)| x == y)
+        .map(|(x, _)| x.len_utf8())
+        .sum::<usize>();
+    n.min(a.len()).min(b.len())
+}
+
+fn bot_name(r: &Routine, mining: &Mining) -> String {
+    let app = r
+        .steps
+        .first()
+        .and_then(|&a| mining.actions.get(a as usize))
+        .map_or("", |a| a.app.as_str());
+    let app: String = app
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if app.is_empty() {
+        format!("routine-{}", r.id)
+    } else {
+        format!("routine-{}-{app}", r.id)
+    }
+}
+
+fn draft(
+    mining: &Mining,
+    r: &Routine,
+    instances: &[Vec<Option<i64>>],
+    events: &HashMap<i64, Event>,
+) -> Draft {
+    let variant = &r.variants[0].steps;
+    let mut inputs = Inputs {
+        names: Vec::new(),
+        values: Vec::new(),
+    };
+    let mut steps: Vec<Step> = Vec::new();
+    let mut skipped: Vec<String> = Vec::new();
+    let mut expected = Vec::new();
+    for (k, &a) in variant.iter().enumerate() {
+        let Some(action) = mining.actions.get(a as usize) else {
+            continue;
+        };
+        expected.push(ExpectedAction {
+            kind: action.kind,
+            app: action.app.clone(),
+            title: action.title.clone(),
+            element: action.element.clone(),
+        });
+        let evs: Vec<&Event> = instances
+            .iter()
+            .filter_map(|i| i[k].and_then(|id| events.get(&id)))
+            .collect();
+        let window = WindowMatch {
+            app: action.app.clone(),
+            title: title_pattern(&action.title),
+        };
+        let keys = || most_common(evs.iter().filter_map(|e| e.attrs.get("keys").cloned()));
+        let step = match action.kind {
+            EventKind::Focus => Step::new(Action::FocusWindow, window.clone()),
+            EventKind::Click | EventKind::DoubleClick | EventKind::RightClick => {
+                let mut s = Step::new(Action::Click, window.clone());
+                s.x = median_i32(evs.iter().filter_map(|e| e.wx).collect());
+                s.y = median_i32(evs.iter().filter_map(|e| e.wy).collect());
+                s.element = most_common(evs.iter().filter_map(|e| e.element.clone()));
+                if action.kind == EventKind::RightClick {
+                    s.button = Some(MouseButton::Right);
+                }
+                if action.kind == EventKind::DoubleClick {
+                    s.clicks = Some(2);
+                }
+                if s.x.is_none() || s.y.is_none() {
+                    skipped.push(format!("{} (no position in the log)", action.label()));
+                    continue;
+                }
+                s
+            }
+            EventKind::Type => {
+                let texts: Vec<Option<&str>> =
+                    evs.iter().map(|e| kept(e.text.as_deref())).collect();
+                let mut s = Step::new(Action::Type, window.clone());
+                s.text = Some(if texts.is_empty() {
+                    let vals = vec![None];
+                    format!("{{{{ {} }}}}", inputs.get_or_add(vals))
+                } else {
+                    type_text(&texts, &mut inputs)
+                });
+                s
+            }
+            EventKind::Shortcut => {
+                let Some(k) = keys().filter(|k| crate::keys::parse(k).is_ok()) else {
+                    skipped.push(format!("{} (keys unknown)", action.label()));
+                    continue;
+                };
+                let mut s = Step::new(Action::Key, window.clone());
+                s.keys = Some(k);
+                s
+            }
+            EventKind::Copy | EventKind::Paste => {
+                let act = if action.kind == EventKind::Copy {
+                    Action::Copy
+                } else {
+                    Action::Paste
+                };
+                let mut s = Step::new(act, window.clone());
+                s.keys = keys().filter(|k| crate::keys::parse(k).is_ok());
+                s
+            }
+            _ => {
+                skipped.push(action.label());
+                continue;
+            }
+        };
+        // A step in a window other than the last one's needs that window in front first.
+        let same_window = steps.last().is_some_and(|p: &Step| p.window == window);
+        if step.action != Action::FocusWindow && !same_window {
+            steps.push(Step::new(Action::FocusWindow, window));
+        }
+        steps.push(step);
+    }
+    let bot_inputs: Vec<Input> = inputs
+        .names
+        .iter()
+        .zip(&inputs.values)
+        .map(|(name, vals)| {
+            let samples: Vec<String> = vals.iter().flatten().cloned().collect();
+            let numeric =
+                !samples.is_empty() && samples.iter().all(|s| s.trim().parse::<f64>().is_ok());
+            Input {
+                name: name.clone(),
+                kind: if numeric {
+                    InputType::Number
+                } else {
+                    InputType::Text
+                },
+                placeholder: samples.is_empty().then(|| format!("<{name}>")),
+                samples,
+            }
+        })
+        .collect();
+    let mut rows: Vec<Params> = (0..instances.len())
+        .filter(|&i| {
+            inputs
+                .values
+                .iter()
+                .all(|v| v.get(i).is_some_and(Option::is_some))
+        })
+        .map(|i| {
+            inputs
+                .names
+                .iter()
+                .zip(&inputs.values)
+                .map(|(n, v)| (n.clone(), v[i].clone().unwrap_or_default()))
+                .collect()
+        })
+        .collect();
+    rows.dedup();
+    if rows.is_empty() || inputs.names.is_empty() {
+        rows = vec![bot_inputs
+            .iter()
+            .map(|i| {
+                let v = i.samples.first().cloned().or_else(|| i.placeholder.clone());
+                (i.name.clone(), v.unwrap_or_default())
+            })
+            .collect()];
+    }
+    let postconditions = steps
+        .last()
+        .map(|s| PostCondition::Window {
+            app: s.window.app.clone(),
+            title: s.window.title.clone(),
+            timeout_ms: crate::bot::DEFAULT_TIMEOUT_MS,
+        })
+        .into_iter()
+        .collect();
+    let mut description = format!(
+        "Drafted from routine {} ({} instances by {} users, {:.2} hours/month to save).",
+        r.id, r.score.instances, r.score.users, r.score.hours_saved_per_month
+    );
+    if !skipped.is_empty() {
+        description.push_str(&format!(
+            " Not replayable, left out: {}.",
+            skipped.join("; ")
+        ));
+    }
+    Draft {
+        bot: Bot {
+            api_version: API_VERSION.into(),
+            name: bot_name(r, mining),
+            description,
+            source: Source {
+                routine: r.id,
+                evidence: Evidence {
+                    instances: r.score.instances,
+                    users: r.score.users,
+                    standardization: round3(r.score.standardization),
+                    hours_per_month: round3(r.score.hours_saved_per_month),
+                    median_duration_s: round3(r.score.median_duration_s),
+                },
+                variant: expected,
+            },
+            inputs: bot_inputs,
+            steps,
+            postconditions,
+        },
+        rows,
+    }
+}
+
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs() -> Inputs {
+        Inputs {
+            names: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn title_templates_become_anchored_patterns() {
+        assert_eq!(
+            title_pattern("Invoice <id> - Editor (1)"),
+            r"^Invoice .* \- Editor \(1\)$"
+        );
+        let re = regex::Regex::new(&title_pattern("mail <email> now")).unwrap();
+        assert!(re.is_match("mail bob@example.com now"));
+        assert!(!re.is_match("xmail bob now"));
+        assert_eq!(title_pattern("a < b"), r"^a < b$");
+    }
+
+    #[test]
+    fn a_value_reused_in_a_file_name_is_one_input() {
+        let mut inp = inputs();
+        let texts = [
+            Some("echo 4711 > out-4711.txt"),
+            Some("echo 4712 > out-4712.txt"),
+            Some("echo 99 > out-99.txt"),
+        ];
+        let t = type_text(&texts, &mut inp);
+        assert_eq!(t, "echo {{ value_1 }} > out-{{ value_1 }}.txt");
+        assert_eq!(inp.names, vec!["value_1"]);
+        assert_eq!(inp.values[0][2].as_deref(), Some("99"));
+    }
+
+    #[test]
+    fn values_the_policy_removed_become_placeholders_and_constants_stay_literal() {
+        let mut inp = inputs();
+        assert_eq!(type_text(&[Some("ls"), Some("ls")], &mut inp), "ls");
+        assert!(inp.names.is_empty());
+        assert_eq!(type_text(&[None, None], &mut inp), "{{ value_1 }}");
+        assert_eq!(kept(Some("****")), None);
+        assert_eq!(kept(Some("mail <email>")), None);
+        assert_eq!(kept(Some("4711")), Some("4711"));
+    }
+
+    #[test]
+    fn a_varying_middle_of_a_token_is_the_input() {
+        let mut inp = inputs();
+        let t = type_text(&[Some("id=A1;"), Some("id=B22;"), Some("id=C3;")], &mut inp);
+        assert_eq!(t, "id={{ value_1 }};");
+        assert_eq!(inp.values[0][1].as_deref(), Some("B22"));
+        let mut inp = inputs();
+        let t = type_text(&[Some("n 4711"), Some("n 4712")], &mut inp);
+        assert_eq!(t, "n {{ value_1 }}", "numbers sharing digits stay whole");
+        assert_eq!(inp.values[0][0].as_deref(), Some("4711"));
+    }
+}

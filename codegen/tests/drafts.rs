@@ -1,0 +1,260 @@
+//! Drafting bots from a small hand-made log, the JSON Schema, and the rendered scripts checked with
+//! the real tools (python3's parser, `robot --dryrun` where Robot Framework is installed).
+
+use std::path::Path;
+use std::process::Command;
+
+use codegen::bot::{Action, Bot, InputType};
+use codegen::render::{Format, Renderer};
+use uilog::{Element, Event, EventKind, Store};
+
+const MIN: i64 = 60_000_000;
+
+fn ev(ts: i64, kind: EventKind, app: &str, window: &str) -> Event {
+    let mut e = Event::new("s1", "alice", ts, kind);
+    e.app = app.into();
+    e.window = window.into();
+    e
+}
+
+/// Six performances of "focus the terminal, click its field, type a command with the invoice
+/// number, press enter", with different numbers and pauses, a noise action in one of them, and
+/// unrelated work in between.
+fn hand_made_log(plain: bool) -> Store {
+    let mut store = Store::open_in_memory().unwrap();
+    let mut events = Vec::new();
+    let numbers = ["4711", "815", "1234", "99", "5150", "2020"];
+    for (i, n) in numbers.iter().enumerate() {
+        let t0 = i as i64 * 20 * MIN;
+        let pause = (i as i64 % 3 + 1) * 700_000;
+        events.push(ev(t0, EventKind::Focus, "xterm", "target"));
+        let mut click = ev(t0 + pause, EventKind::Click, "xterm", "target");
+        (click.wx, click.wy) = (Some(40 + i as i32 % 2), Some(30));
+        click.element = Some(Element {
+            role: Some("terminal".into()),
+            ..Element::default()
+        });
+        events.push(click);
+        if i == 2 {
+            let mut noise = ev(t0 + pause + 300_000, EventKind::Scroll, "xterm", "target");
+            noise.attrs.insert("dy".into(), "1".into());
+            events.push(noise);
+        }
+        let mut ty = ev(t0 + 2 * pause, EventKind::Type, "xterm", "target");
+        let text = format!("echo {n} > out-{n}.txt");
+        ty.value_hash = Some(uilog::ValueHash::keyed(&[7; 32], &text));
+        ty.text = plain.then_some(text);
+        events.push(ty);
+        let mut enter = ev(t0 + 3 * pause, EventKind::Shortcut, "xterm", "target");
+        enter.attrs.insert("keys".into(), "enter".into());
+        events.push(enter);
+        // Other work, far enough from the routine to be a segment of its own.
+        let mut other = ev(
+            t0 + 8 * MIN,
+            EventKind::Click,
+            "firefox",
+            &format!("News {i}"),
+        );
+        (other.wx, other.wy) = (Some(5 * i as i32), Some(9));
+        events.push(other);
+    }
+    store
+        .write_batch(None, "hand-made", |sink| -> uilog::Result<()> {
+            events.iter().try_for_each(|e| sink.push(e))
+        })
+        .unwrap();
+    store
+}
+
+fn drafts(plain: bool) -> Vec<codegen::Draft> {
+    let store = hand_made_log(plain);
+    let (log, mining) =
+        miner::mine(&store, &miner::Options::default(), &mut miner::NoProgress).unwrap();
+    assert!(!mining.routines.is_empty(), "the miner finds the routine");
+    codegen::draft_bots(&store, &log, &mining, 3).unwrap()
+}
+
+fn schema() -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/bot.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+fn assert_valid(bot: &Bot) {
+    let yaml = bot.to_yaml().unwrap();
+    let value: serde_json::Value = serde_norway::from_str(&yaml).unwrap();
+    let v = schema();
+    let errors: Vec<String> = v
+        .iter_errors(&value)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{yaml}");
+}
+
+#[test]
+fn the_routine_becomes_a_bot_with_the_number_as_input() {
+    let d = drafts(true);
+    let draft = &d[0];
+    let bot = &draft.bot;
+    let actions: Vec<Action> = bot.steps.iter().map(|s| s.action).collect();
+    assert_eq!(
+        actions,
+        [
+            Action::FocusWindow,
+            Action::Click,
+            Action::Type,
+            Action::Key
+        ],
+        "{}",
+        bot.to_yaml().unwrap()
+    );
+    assert_eq!(bot.steps[0].window.title, "^target$");
+    assert_eq!(bot.steps[0].window.app, "xterm");
+    assert_eq!(
+        bot.steps[2].text.as_deref(),
+        Some("echo {{ value_1 }} > out-{{ value_1 }}.txt")
+    );
+    assert_eq!(bot.steps[3].keys.as_deref(), Some("enter"));
+    assert_eq!(
+        (bot.steps[1].x, bot.steps[1].y),
+        (Some(41), Some(30)),
+        "median position"
+    );
+    assert_eq!(
+        bot.steps[1]
+            .element
+            .as_ref()
+            .and_then(|e| e.role.as_deref()),
+        Some("terminal")
+    );
+    assert_eq!(bot.inputs.len(), 1);
+    assert_eq!(bot.inputs[0].kind, InputType::Number);
+    assert!(
+        bot.inputs[0].samples.contains(&"4711".to_owned()),
+        "{:?}",
+        bot.inputs[0]
+    );
+    assert_eq!(bot.source.evidence.instances, 6);
+    assert_eq!(bot.source.variant.len(), 4);
+    assert_eq!(draft.rows.len(), 6, "one parameter row per instance");
+    assert!(draft.rows.iter().any(|r| r["value_1"] == "99"));
+    for d in &d {
+        assert_valid(&d.bot);
+    }
+}
+
+#[test]
+fn hashed_text_gives_placeholders_not_values() {
+    let d = drafts(false);
+    let bot = &d[0].bot;
+    assert_eq!(bot.steps[2].text.as_deref(), Some("{{ value_1 }}"));
+    assert!(bot.inputs[0].samples.is_empty());
+    assert_eq!(bot.inputs[0].placeholder.as_deref(), Some("<value_1>"));
+    assert_eq!(bot.sample_params()["value_1"], "<value_1>");
+    assert_valid(bot);
+}
+
+#[test]
+fn the_schema_rejects_what_the_model_rejects() {
+    let mut value: serde_json::Value =
+        serde_norway::from_str(&drafts(true)[0].bot.to_yaml().unwrap()).unwrap();
+    let v = schema();
+    assert!(v.is_valid(&value));
+    value["steps"][2].as_object_mut().unwrap().remove("text");
+    assert!(!v.is_valid(&value), "a type step without text");
+    value["steps"][2]["text"] = "x".into();
+    value["apiVersion"] = "taskmine/v2".into();
+    assert!(!v.is_valid(&value), "another version");
+    value["apiVersion"] = "taskmine/v1".into();
+    value["steps"][0]["teleport"] = true.into();
+    assert!(!v.is_valid(&value), "an unknown field");
+}
+
+fn step_markers(text: &str, comment: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix(comment))
+        .filter_map(|l| l.strip_prefix("step "))
+        .map(|l| {
+            l.split_once(": ")
+                .map(|(_, a)| a.trim().to_owned())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[test]
+fn rendered_scripts_parse_and_keep_the_steps() {
+    let mut bot = drafts(true)[0].bot.clone();
+    // Text that needs escaping in both languages.
+    bot.steps[2].text = Some("echo \"{{ value_1 }}\"  $HOME #x \\n > out-{{ value_1 }}.txt".into());
+    bot.postconditions.push(codegen::bot::PostCondition::File {
+        path: "out-{{ value_1 }}.txt".into(),
+        content: Some("{{ value_1 }}".into()),
+        timeout_ms: 2000,
+    });
+    bot.check().unwrap();
+    let r = Renderer::new(None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let yaml_steps: Vec<String> = bot
+        .steps
+        .iter()
+        .map(|s| s.action.as_str().to_owned())
+        .collect();
+
+    let py = r.render(&bot, Format::Python).unwrap();
+    assert_eq!(step_markers(&py, "# "), yaml_steps, "{py}");
+    let py_path = dir.path().join("bot.py");
+    std::fs::write(&py_path, &py).unwrap();
+    let out = Command::new("python3")
+        .args(["-c", "import ast,sys; ast.parse(open(sys.argv[1]).read())"])
+        .arg(&py_path)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}\n{py}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(py.contains("row[\"value_1\"]"), "{py}");
+    assert!(py.contains(r#""echo \"""#), "the quote is escaped: {py}");
+
+    let robot = r.render(&bot, Format::Robot).unwrap();
+    assert_eq!(step_markers(&robot, "# "), yaml_steps, "{robot}");
+    assert!(
+        robot.contains("${value_1}") && robot.contains("\\$HOME") && robot.contains("\\#x"),
+        "{robot}"
+    );
+    let robot_path = dir.path().join("bot.robot");
+    std::fs::write(&robot_path, &robot).unwrap();
+    match Command::new("robot")
+        .args([
+            "--dryrun",
+            "--output",
+            "NONE",
+            "--report",
+            "NONE",
+            "--log",
+            "NONE",
+            "--console",
+            "quiet",
+        ])
+        .arg(&robot_path)
+        .output()
+    {
+        Ok(out) => assert!(
+            out.status.success(),
+            "robot --dryrun: {}{}\n{robot}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        // Robot Framework comes from PyPI (pip install robotframework); without it the section
+        // structure is what can be checked.
+        Err(_) => {
+            eprintln!("robot not installed: checking the suite's sections only");
+            for s in ["*** Settings ***", "*** Test Cases ***", "*** Keywords ***"] {
+                assert!(robot.contains(s), "{s} missing");
+            }
+        }
+    }
+}
