@@ -8,9 +8,17 @@
 //! or show a routine that fewer than k users perform (the miner withholds those).
 
 pub mod agents;
+pub mod analysis;
+pub mod api;
 pub mod client;
+mod dashboard;
 mod error;
 pub mod ingest;
+pub mod pages;
+pub mod privacy;
+pub mod report;
+pub mod svg;
+pub mod views;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -20,15 +28,17 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
-use axum::routing::post;
 use axum::Router;
 use tokio::sync::mpsc;
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use uilog::Store;
 
+pub use analysis::Analysis;
 pub use error::{Error, Result};
 pub use ingest::{Accepted, ApiError, Batch};
+pub use pages::Pages;
+pub use privacy::Privacy;
 
 use agents::Agent;
 use ingest::Job;
@@ -57,6 +67,13 @@ pub struct Config {
     /// The UI log database; the server keeps its agents in the same file.
     pub db: PathBuf,
     pub limits: Limits,
+    /// The policy in force; its k withholds routines seen across fewer users.
+    pub privacy: Privacy,
+    pub mining: miner::Options,
+    /// Pages reuse a mining result this long before checking whether the store changed.
+    pub remine_after: Duration,
+    /// A copy of `templates/` to render pages from instead of the compiled-in templates.
+    pub templates: Option<PathBuf>,
 }
 
 impl Config {
@@ -64,6 +81,10 @@ impl Config {
         Config {
             db: db.into(),
             limits: Limits::default(),
+            privacy: Privacy::builtin(),
+            mining: miner::Options::default(),
+            remine_after: Duration::from_secs(30),
+            templates: None,
         }
     }
 }
@@ -72,12 +93,18 @@ impl Config {
 /// takes effect within this time.
 const AUTH_CACHE_TTL: Duration = Duration::from_secs(10);
 
+/// A reading connection for token look-ups, and the tokens seen recently (by hash).
+type AuthCache = (rusqlite::Connection, HashMap<String, (Agent, Instant)>);
+
 /// What the handlers share.
 pub struct AppState {
     config: Config,
     writer: mpsc::Sender<Job>,
-    /// A reading connection for token look-ups, and the tokens seen recently (by hash).
-    auth: Mutex<(rusqlite::Connection, HashMap<String, (Agent, Instant)>)>,
+    auth: Mutex<AuthCache>,
+    pages: Pages,
+    /// The last mining result and when the store was last checked for changes. Behind an async lock
+    /// so that page loads arriving together wait for one mining run instead of starting several.
+    analysis: tokio::sync::Mutex<Option<(Arc<Analysis>, Instant)>>,
 }
 
 impl AppState {
@@ -92,12 +119,50 @@ impl AppState {
         .map_err(Error::sqlite(&config.db))?;
         conn.busy_timeout(Duration::from_secs(5))
             .map_err(Error::sqlite(&config.db))?;
+        let pages = match &config.templates {
+            Some(dir) => Pages::from_dir(dir)?,
+            None => Pages::builtin()?,
+        };
         let writer = ingest::spawn_writer(store);
         Ok(Arc::new(AppState {
             config,
             writer,
             auth: Mutex::new((conn, HashMap::new())),
+            pages,
+            analysis: tokio::sync::Mutex::new(None),
         }))
+    }
+
+    /// The mining result of the store as it is now, mined again when batches arrived since (at
+    /// most once per `remine_after`).
+    pub async fn analysis(&self) -> Result<Arc<Analysis>, ApiError> {
+        let mut guard = self.analysis.lock().await;
+        if let Some((a, checked)) = guard.as_mut() {
+            if checked.elapsed() < self.config.remine_after {
+                return Ok(Arc::clone(a));
+            }
+            let db = self.config.db.clone();
+            let now = tokio::task::spawn_blocking(move || analysis::version(&Store::open(&db)?))
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(ApiError::internal)?;
+            if now == a.version {
+                *checked = Instant::now();
+                return Ok(Arc::clone(a));
+            }
+        }
+        let db = self.config.db.clone();
+        let opts = self.config.mining.clone();
+        let privacy = self.config.privacy.clone();
+        let fresh = tokio::task::spawn_blocking(move || {
+            Analysis::compute(&Store::open(&db)?, &opts, privacy)
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+        let fresh = Arc::new(fresh);
+        *guard = Some((Arc::clone(&fresh), Instant::now()));
+        Ok(fresh)
     }
 
     pub fn config(&self) -> &Config {
@@ -139,11 +204,22 @@ pub fn router(state: Arc<AppState>) -> Router {
     let limits = &state.config.limits;
     // Decompression runs first, so the limit counts the bytes after decompression (a small gzip
     // body cannot expand past it).
-    let ingest = post(ingest::post_events)
-        .layer::<_, std::convert::Infallible>(RequestBodyLimitLayer::new(limits.max_body_bytes))
-        .layer::<_, std::convert::Infallible>(RequestDecompressionLayer::new());
-    Router::new()
-        .route("/api/v1/events", ingest)
+    let mut app = Router::new();
+    for (_, path, handler) in api::routes() {
+        app = if path == "/api/v1/events" {
+            app.route(
+                path,
+                handler
+                    .layer::<_, std::convert::Infallible>(RequestBodyLimitLayer::new(
+                        limits.max_body_bytes,
+                    ))
+                    .layer::<_, std::convert::Infallible>(RequestDecompressionLayer::new()),
+            )
+        } else {
+            app.route(path, handler)
+        };
+    }
+    app.merge(dashboard::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
         .with_state(state)
 }

@@ -147,3 +147,31 @@ pub fn batch_json(batch_id: &str, events: &[Event]) -> Vec<u8> {
 pub fn count_events(db: &Path) -> u64 {
     uilog::Store::open(db).unwrap().stats().unwrap().events
 }
+
+/// A simulated team's log (known routines, several users) written into a new store at `db`.
+pub fn simulated_store(db: &Path, users: u32, days: u32) -> u64 {
+    let cfg = uilog::SimConfig {
+        users,
+        days,
+        routines: 3,
+        ..uilog::SimConfig::default()
+    };
+    let (events, _) = uilog::simulate_to_vec(&cfg).unwrap();
+    let mut store = uilog::Store::open(db).unwrap();
+    store
+        .write_batch(Some("simulated"), "test", |sink| -> uilog::Result<()> {
+            for e in &events {
+                sink.push(e)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    events.len() as u64
+}
+
+/// A server whose pages mine again on every request.
+pub fn fresh_config(db: &Path) -> Config {
+    let mut c = Config::new(db);
+    c.remine_after = Duration::ZERO;
+    c
+}

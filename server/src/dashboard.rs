@@ -1,0 +1,70 @@
+//! The dashboard: server-rendered pages, no scripts.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::response::Html;
+use axum::routing::get;
+use axum::Router;
+
+use crate::ingest::ApiError;
+use crate::{views, AppState};
+
+pub(crate) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(overview))
+        .route("/candidates", get(candidates))
+        .route("/routines/{id}", get(routine))
+        .route("/privacy", get(privacy))
+        .route("/report.html", get(report))
+}
+
+async fn page(
+    st: &Arc<AppState>,
+    name: &str,
+    extra: impl FnOnce(&crate::analysis::Analysis, &mut tera::Context) -> Result<(), ApiError>,
+) -> Result<Html<String>, ApiError> {
+    let a = st.analysis().await?;
+    let mut ctx = views::context(&a, "/routines/");
+    extra(&a, &mut ctx)?;
+    st.pages
+        .render(name, &ctx)
+        .map(Html)
+        .map_err(ApiError::internal)
+}
+
+async fn overview(State(st): State<Arc<AppState>>) -> Result<Html<String>, ApiError> {
+    page(&st, "dashboard/overview.html", |a, ctx| {
+        let top: Vec<_> = views::candidates(a).into_iter().take(10).collect();
+        ctx.insert("candidates", &top);
+        ctx.insert("candidates_title", "Top candidates");
+        Ok(())
+    })
+    .await
+}
+
+async fn candidates(State(st): State<Arc<AppState>>) -> Result<Html<String>, ApiError> {
+    page(&st, "dashboard/candidates.html", |_, _| Ok(())).await
+}
+
+async fn routine(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<u32>,
+) -> Result<Html<String>, ApiError> {
+    page(&st, "dashboard/routine.html", |a, ctx| {
+        ctx.insert("routine", &crate::api::routine_view(a, id)?);
+        Ok(())
+    })
+    .await
+}
+
+async fn privacy(State(st): State<Arc<AppState>>) -> Result<Html<String>, ApiError> {
+    page(&st, "dashboard/privacy.html", |_, _| Ok(())).await
+}
+
+async fn report(State(st): State<Arc<AppState>>) -> Result<Html<String>, ApiError> {
+    let a = st.analysis().await?;
+    crate::report::render_with(&st.pages, &a)
+        .map(Html)
+        .map_err(ApiError::internal)
+}

@@ -1,0 +1,86 @@
+//! The privacy policy in force, as the privacy page shows it.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// k of the built-in policy: a routine must be seen across at least this many users to be shown.
+pub const DEFAULT_K: u64 = 3;
+
+/// What the privacy page shows: where the policy comes from, its text, and the figures that decide
+/// what reports may show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Privacy {
+    /// The policy file, or "built-in default policy".
+    pub source: String,
+    /// The policy file as written, when there is one.
+    pub policy_yaml: Option<String>,
+    /// Routines seen across fewer users than this are withheld (`min_users`).
+    pub k: u64,
+    /// What becomes of typed text by default (`none`, `mask`, `hash`, `plain`).
+    pub text_mode: String,
+    pub retention_days: Option<u64>,
+}
+
+impl Privacy {
+    /// The recorder's built-in policy: text hashed, users pseudonymized, 90 days retention, k = 3.
+    pub fn builtin() -> Privacy {
+        Privacy {
+            source: "built-in default policy".into(),
+            policy_yaml: None,
+            k: DEFAULT_K,
+            text_mode: "hash".into(),
+            retention_days: Some(90),
+        }
+    }
+
+    /// Reads a policy file (the recorder's YAML). Only the fields the reports need are interpreted;
+    /// the recorder itself validates the rest when it loads the same file.
+    pub fn from_file(path: &Path) -> Result<Privacy> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let err = |message: String| Error::Policy {
+            path: path.to_path_buf(),
+            message,
+        };
+        let value: serde_norway::Value =
+            serde_norway::from_str(&text).map_err(|e| err(e.to_string()))?;
+        let builtin = Privacy::builtin();
+        let field = |name: &str| match &value {
+            serde_norway::Value::Mapping(m) => m.get(name).cloned(),
+            _ => None,
+        };
+        let k = match field("min_users") {
+            None => builtin.k,
+            Some(v) => v.as_u64().filter(|&k| k >= 1).ok_or_else(|| {
+                err("field min_users: expected a whole number of at least 1".into())
+            })?,
+        };
+        let text_mode = match field("text") {
+            None => builtin.text_mode,
+            Some(v) => v
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| err("field text: expected none, mask, hash or plain".into()))?,
+        };
+        let retention_days = match field("retention_days") {
+            None => builtin.retention_days,
+            Some(serde_norway::Value::Null) => None,
+            Some(v) => Some(
+                v.as_u64()
+                    .ok_or_else(|| err("field retention_days: expected a number of days".into()))?,
+            ),
+        };
+        Ok(Privacy {
+            source: path.display().to_string(),
+            policy_yaml: Some(text),
+            k,
+            text_mode,
+            retention_days,
+        })
+    }
+}
