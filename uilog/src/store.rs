@@ -356,13 +356,45 @@ impl Store {
         result
     }
 
-    /// Deletes events older than `cutoff` (retention). Returns how many were deleted.
+    /// Deletes events older than `cutoff` (retention), and with them every window title, element,
+    /// case, session, user and host that only they referred to, so that what retention removes is
+    /// gone from the tables too. The freed pages are overwritten (`secure_delete`), not just unlinked.
+    /// Returns how many events were deleted.
     pub fn delete_before(&mut self, cutoff: Micros) -> Result<u64> {
-        let n = self
-            .conn
-            .execute("DELETE FROM events WHERE ts < ?1", [cutoff])
-            .map_err(|e| self.sql_err(e))?;
-        Ok(n as u64)
+        let path = self.path.clone();
+        let sql = |source| Error::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        self.conn
+            .pragma_update(None, "secure_delete", true)
+            .map_err(sql)?;
+        let result = (|| {
+            let tx = self.conn.transaction().map_err(sql)?;
+            let n = tx
+                .execute("DELETE FROM events WHERE ts < ?1", [cutoff])
+                .map_err(sql)?;
+            if n > 0 {
+                tx.execute_batch(
+                    "DELETE FROM cases WHERE id NOT IN (SELECT case_id FROM events WHERE case_id IS NOT NULL);
+                     DELETE FROM windows WHERE id NOT IN (SELECT window_id FROM events);
+                     DELETE FROM elements WHERE id NOT IN (SELECT element_id FROM events WHERE element_id IS NOT NULL);
+                     DELETE FROM sessions WHERE id NOT IN (SELECT session_id FROM events)
+                         AND id NOT IN (SELECT session_id FROM cases);
+                     DELETE FROM users WHERE id NOT IN (SELECT user_id FROM sessions);
+                     DELETE FROM hosts WHERE id NOT IN (SELECT host_id FROM sessions);",
+                )
+                .map_err(sql)?;
+            }
+            tx.commit().map_err(sql)?;
+            Ok(n as u64)
+        })();
+        // Interned ids may now point at deleted rows.
+        self.cache = Interned::default();
+        self.conn
+            .pragma_update(None, "secure_delete", false)
+            .map_err(sql)?;
+        result
     }
 
     /// Counts of what the log holds.
@@ -966,11 +998,19 @@ mod tests {
     }
 
     #[test]
-    fn retention_deletes_only_older_events() {
-        let mut store = Store::open_in_memory().unwrap();
+    fn retention_deletes_only_older_events_and_what_only_they_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.db");
+        let mut store = Store::open(&path).unwrap();
+        let mut old = sample(0);
+        old.window = "Secret merger plan - Writer".into();
+        old.session = "old-session".into();
+        old.user = "departed-user".into();
+        old.case = Some("old-case".into());
         store
             .write_batch(None, "t", |sink| -> Result<()> {
-                for i in 0..10 {
+                sink.push(&old)?;
+                for i in 1..10 {
                     sink.push(&sample(i))?;
                 }
                 Ok(())
@@ -978,6 +1018,28 @@ mod tests {
             .unwrap();
         let cutoff = sample(4).ts;
         assert_eq!(store.delete_before(cutoff).unwrap(), 4);
-        assert!(store.events().unwrap().iter().all(|e| e.ts >= cutoff));
+        let events = store.events().unwrap();
+        assert_eq!(events.len(), 6);
+        assert!(events.iter().all(|e| e.ts >= cutoff));
+        let d = store.dictionary().unwrap();
+        assert!(!d.windows.iter().any(|w| w.contains("merger")));
+        assert!(!d.users.iter().any(|u| u == "departed-user"));
+        assert!(!d.cases.iter().any(|c| c == "old-case"));
+        // Ids cached before the deletion must not be reused for new events.
+        let mut again = sample(20);
+        again.window = "Invoice 0".into();
+        store
+            .write_batch(None, "t", |sink| -> Result<()> { sink.push(&again) })
+            .unwrap();
+        assert_eq!(store.events().unwrap().last().unwrap(), &again);
+        // Nothing of the deleted title is left in the file's bytes once the WAL is folded back.
+        store
+            .connection()
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+            .unwrap();
+        drop(store);
+        let bytes = std::fs::read(&path).unwrap();
+        let needle = b"Secret merger plan";
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle));
     }
 }
