@@ -8,6 +8,7 @@ packages=(
   build-essential pkg-config
   libx11-dev libxtst-dev libxi-dev
   xvfb x11-utils xdotool openbox xterm
+  chromium
 )
 
 missing=()

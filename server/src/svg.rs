@@ -150,6 +150,9 @@ const NODE_H: usize = 44;
 const COL_GAP: usize = 70;
 const ROW_GAP: usize = 26;
 const MARGIN: usize = 20;
+const BACK_LIFT: usize = 24;
+const BACK_STEP: usize = 14;
+const BACK_LEVELS: usize = 6;
 
 /// Draws a task graph. Nodes whose action is in `highlight` (a routine's steps) are marked.
 /// Nodes are `<g class="node" data-action="…">`, edges `<path class="edge">`.
@@ -165,20 +168,27 @@ pub fn task_graph(g: &TaskGraph, highlight: &[u32]) -> String {
     let cols = lay.pos.iter().map(|p| p.0 + 1).max().unwrap_or(0);
     let rows = lay.pos.iter().map(|p| p.1 + 1).max().unwrap_or(0);
     let width = MARGIN * 2 + cols * NODE_W + cols.saturating_sub(1) * COL_GAP;
-    let height = MARGIN * 2 + rows * NODE_H + rows.saturating_sub(1) * ROW_GAP + 40;
+    // Back edges arc above the nodes at staggered heights; the drawing leaves room for them.
+    let top = if lay.back.iter().any(|&b| b) {
+        BACK_LIFT + BACK_STEP * (BACK_LEVELS - 1) + 10
+    } else {
+        10
+    };
+    let height = MARGIN * 2 + top + rows * NODE_H + rows.saturating_sub(1) * ROW_GAP;
     let xy = |i: usize| {
         let (c, r) = lay.pos[i];
         (
             MARGIN + c * (NODE_W + COL_GAP),
-            MARGIN + 20 + r * (NODE_H + ROW_GAP),
+            MARGIN + top + r * (NODE_H + ROW_GAP),
         )
     };
+    let mut back_seen = 0usize;
     let mut s = String::new();
     let _ = write!(
         s,
         r#"<svg class="task-graph" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="task graph">"#
     );
-    s.push_str(r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#667"/></marker></defs>"##);
+    s.push_str(r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#667"/></marker></defs>"##);
     let max_count = g.edge_weights().map(|w| w.count).max().unwrap_or(1).max(1) as f64;
     for (k, e) in g.edge_references().enumerate() {
         let (a, b) = (index[&e.source()], index[&e.target()]);
@@ -197,12 +207,15 @@ pub fn task_graph(g: &TaskGraph, highlight: &[u32]) -> String {
             // Backwards or same-column edges arc above the nodes.
             let (sx, sy) = (ax + NODE_W / 2, ay);
             let (tx, ty) = (bx + NODE_W / 2, by);
-            let lift = 30 + (sx.abs_diff(tx) / 6);
-            let top = sy.min(ty).saturating_sub(lift).max(4);
+            let lift = BACK_LIFT + BACK_STEP * (back_seen % BACK_LEVELS);
+            back_seen += 1;
+            // A cubic's control points overshoot its peak by a third; aim them above the target.
+            let peak = MARGIN + top - lift;
+            let ctl = peak.saturating_sub(lift / 3).max(1);
             (
-                format!("M{sx},{sy} C{sx},{top} {tx},{top} {tx},{ty}"),
+                format!("M{sx},{sy} C{sx},{ctl} {tx},{ctl} {tx},{ty}"),
                 (sx + tx) / 2,
-                top + 10,
+                peak + 2,
             )
         } else {
             let (sx, sy) = (ax + NODE_W, ay + NODE_H / 2);

@@ -41,6 +41,10 @@ pub struct VariantView {
     pub share: f64,
     pub share_pct: f64,
     pub steps: Vec<StepView>,
+    /// Steps this variant has that the pattern lacks.
+    pub extra: Vec<String>,
+    /// Steps of the pattern this variant skips.
+    pub missing: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -71,12 +75,16 @@ pub struct RoutineView {
     /// The first instances, as evidence; `instances_total` says how many there are.
     pub instances: Vec<InstanceView>,
     pub instances_total: usize,
+    /// Variants not listed.
+    pub variants_more: usize,
     pub graph_svg: String,
     pub histogram_svg: String,
 }
 
 /// Instances listed per routine; the rest are counted.
 const INSTANCES_SHOWN: usize = 20;
+/// Variants listed per routine, most frequent first.
+const VARIANTS_SHOWN: usize = 10;
 /// Nodes drawn in a routine's part of the task graph, most frequent first.
 const GRAPH_NODES: usize = 30;
 
@@ -161,7 +169,20 @@ pub fn routine(a: &Analysis, r: &Routine) -> RoutineView {
                     in_pattern: r.steps.contains(&s),
                 })
                 .collect(),
+            extra: v
+                .steps
+                .iter()
+                .filter(|s| !r.steps.contains(s))
+                .map(|&s| label(s))
+                .collect(),
+            missing: r
+                .steps
+                .iter()
+                .filter(|s| !v.steps.contains(s))
+                .map(|&s| label(s))
+                .collect(),
         })
+        .take(VARIANTS_SHOWN)
         .collect();
     let data_flows = r
         .data_flows
@@ -194,6 +215,7 @@ pub fn routine(a: &Analysis, r: &Routine) -> RoutineView {
         data_flows,
         instances,
         instances_total: r.instances.len(),
+        variants_more: r.variants.len().saturating_sub(VARIANTS_SHOWN),
         graph_svg: svg::task_graph(&routine_part(a, r), &r.steps),
         histogram_svg: svg::histogram(&durations_s(r)),
     }
