@@ -31,7 +31,7 @@ fn database(events: u64) -> Result<PathBuf, Box<dyn std::error::Error>> {
     };
     // One batch per 100k events keeps the memory of the writer small.
     let mut batch: Vec<uilog::Event> = Vec::with_capacity(100_000);
-    let mut flush = |store: &mut Store, batch: &mut Vec<uilog::Event>| -> uilog::Result<()> {
+    let flush = |store: &mut Store, batch: &mut Vec<uilog::Event>| -> uilog::Result<()> {
         store.write_batch(None, "bench", |sink| -> uilog::Result<()> {
             batch.iter().try_for_each(|e| sink.push(e))
         })?;

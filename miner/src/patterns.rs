@@ -75,7 +75,7 @@ pub struct MineOptions {
 /// All closed patterns with support ≥ `min_support` and length in `min_len..=max_len`, sorted by items.
 pub fn closed_patterns(db: &SeqDb, opts: &MineOptions) -> Vec<Pattern> {
     let alphabet = db.items.iter().copied().max().map_or(0, |m| m as usize + 1);
-    let mut m = Miner {
+    let new_miner = || Miner {
         db,
         opts: *opts,
         out: Vec::new(),
@@ -83,17 +83,41 @@ pub fn closed_patterns(db: &SeqDb, opts: &MineOptions) -> Vec<Pattern> {
         count: vec![0; alphabet],
         prefix: Vec::new(),
         first: Vec::new(),
+        ends: Vec::new(),
+        pstamp: vec![0; alphabet],
+        pmarker: 0,
     };
     let root: Vec<(u32, u32)> = (0..db.len() as u32).map(|s| (s, 0)).collect();
-    let frequent = m.frequent_after(&root);
-    for (item, _) in frequent {
-        let proj = project(db, &root, item);
-        m.prefix.push(item);
-        m.grow(&proj);
-        m.prefix.pop();
-    }
-    m.out.sort_by(|a, b| a.items.cmp(&b.items));
-    m.out
+    let frequent = new_miner().frequent_after(&root);
+    // The subtrees of the frequent items are independent: the machine's cores take them from a
+    // shared counter. The result is sorted afterwards, so it does not depend on who took what.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(frequent.len().max(1));
+    let work = || {
+        let mut m = new_miner();
+        loop {
+            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&(item, _)) = frequent.get(k) else { break };
+            let proj = project(db, &root, item);
+            m.prefix.push(item);
+            m.grow(&proj);
+            m.prefix.pop();
+        }
+        m.out
+    };
+    let mut out: Vec<Pattern> = if threads <= 1 {
+        work()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("a mining thread panicked"))
+                .collect()
+        })
+    };
+    out.sort_by(|a, b| a.items.cmp(&b.items));
+    out
 }
 
 /// For each sequence of `proj`, the position just after the first occurrence of `item` at or after
@@ -119,6 +143,11 @@ struct Miner<'a> {
     prefix: Vec<u32>,
     /// Scratch: positions of the first instance of the prefix in one sequence.
     first: Vec<u32>,
+    /// Scratch: the end of each period in one sequence.
+    ends: Vec<u32>,
+    /// Per item: the last period that held it (see `pmarker`), for intersecting periods.
+    pstamp: Vec<u32>,
+    pmarker: u32,
 }
 
 impl Miner<'_> {
@@ -199,9 +228,11 @@ impl Miner<'_> {
 
     /// The end (exclusive) of the i-th period for each i: the last-in-last appearances when
     /// `last_in_last`, the last-in-first ones otherwise. Requires `self.first`.
-    fn period_ends(&self, seq: &[u32], last_in_last: bool) -> Vec<u32> {
+    fn period_ends(&mut self, seq: &[u32], last_in_last: bool) {
         let n = self.prefix.len();
-        let mut ends = vec![0u32; n];
+        self.ends.clear();
+        self.ends.resize(n, 0);
+        let ends = &mut self.ends;
         let mut bound = if last_in_last { seq.len() } else { self.first[n - 1] as usize + 1 };
         for i in (0..n).rev() {
             let e = self.prefix[i];
@@ -209,68 +240,53 @@ impl Miner<'_> {
             ends[i] = k as u32;
             bound = k;
         }
-        ends
     }
 
     /// Whether, for some i, one item occurs in the i-th period of every supporting sequence.
-    fn common_item_in_periods(&mut self, proj: &[(u32, u32)], support: u64, last_in_last: bool) -> bool {
+    ///
+    /// The candidates for each i are the items of the first sequence's i-th period, intersected with
+    /// each further sequence's; the scan stops as soon as no candidate is left for any i, which for
+    /// most prefixes happens after a few sequences.
+    fn common_item_in_periods(&mut self, proj: &[(u32, u32)], _support: u64, last_in_last: bool) -> bool {
         let n = self.prefix.len();
         let db = self.db;
-        // Periods per sequence, computed once: (start, end) for each i.
-        let mut periods: Vec<Vec<(u32, u32)>> = Vec::with_capacity(proj.len());
-        for &(s, _) in proj {
+        let mut cands: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for (k, &(s, _)) in proj.iter().enumerate() {
             let seq = db.seq(s as usize);
             self.first_instance(seq);
-            let ends = self.period_ends(seq, last_in_last);
-            let p = (0..n)
-                .map(|i| {
-                    let start = if i == 0 { 0 } else { self.first[i - 1] + 1 };
-                    (start, ends[i])
-                })
-                .collect();
-            periods.push(p);
-        }
-        // `i` indexes the second level of `periods`, per sequence `k` of the inner loop.
-        #[allow(clippy::needless_range_loop)]
-        for i in 0..n {
-            let mut touched: Vec<u32> = Vec::new();
-            for (k, &(s, _)) in proj.iter().enumerate() {
-                let (a, b) = periods[k][i];
-                let w = db.weights[s as usize];
-                if a >= b {
-                    // An empty period in one sequence: nothing is common to all of them.
-                    touched.iter().for_each(|&x| {
-                        self.count[x as usize] = 0;
-                        self.stamp[x as usize] = u32::MAX;
-                    });
-                    touched.clear();
-                    break;
+            self.period_ends(seq, last_in_last);
+            let mut alive = false;
+            for i in 0..n {
+                if k > 0 && cands[i].is_empty() {
+                    continue;
                 }
-                for &x in &db.seq(s as usize)[a as usize..b as usize] {
-                    let xi = x as usize;
-                    if self.stamp[xi] != k as u32 {
-                        // Only items seen in every earlier sequence can still be common.
-                        if k > 0 && self.count[xi] == 0 {
-                            continue;
-                        }
-                        if self.count[xi] == 0 {
-                            touched.push(x);
-                        }
-                        self.stamp[xi] = k as u32;
-                        self.count[xi] += w;
+                let start = if i == 0 { 0 } else { self.first[i - 1] + 1 } as usize;
+                let period = &seq[start..(self.ends[i] as usize).max(start)];
+                if k == 0 {
+                    let mut c = period.to_vec();
+                    c.sort_unstable();
+                    c.dedup();
+                    cands[i] = c;
+                } else {
+                    self.pmarker = self.pmarker.wrapping_add(1);
+                    if self.pmarker == 0 {
+                        self.pstamp.iter_mut().for_each(|x| *x = 0);
+                        self.pmarker = 1;
                     }
+                    let marker = self.pmarker;
+                    for &x in period {
+                        self.pstamp[x as usize] = marker;
+                    }
+                    let stamp = &self.pstamp;
+                    cands[i].retain(|&x| stamp[x as usize] == marker);
                 }
+                alive |= !cands[i].is_empty();
             }
-            let found = touched.iter().any(|&x| self.count[x as usize] == support);
-            for &x in &touched {
-                self.count[x as usize] = 0;
-                self.stamp[x as usize] = u32::MAX;
-            }
-            if found {
-                return true;
+            if !alive {
+                return false;
             }
         }
-        false
+        true
     }
 
     fn has_backward_extension(&mut self, proj: &[(u32, u32)], support: u64) -> bool {

@@ -45,6 +45,8 @@ pub struct DiscoveryOptions {
     pub merge_similarity: f64,
     /// Share of a routine's instances an extra (non-pattern) step must occur in to count as a step.
     pub variant_min_share: f64,
+    /// Above this many segments, patterns are mined on an evenly spread sample of this many.
+    pub max_mined_segments: usize,
 }
 
 impl Default for DiscoveryOptions {
@@ -55,6 +57,7 @@ impl Default for DiscoveryOptions {
             max_len: 64,
             merge_similarity: 0.7,
             variant_min_share: 0.05,
+            max_mined_segments: 20_000,
         }
     }
 }
@@ -100,7 +103,7 @@ pub struct DataFlow {
 pub struct Discovered {
     /// The pattern's actions, in order.
     pub steps: Vec<u32>,
-    /// Support of the pattern (segments) when it was chosen.
+    /// Segments assigned to the routine.
     pub support: u64,
     pub instances: Vec<Instance>,
     /// Sorted by count, most frequent first.
@@ -167,21 +170,58 @@ pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Dis
         seq_of.push(id);
     }
     drop(index);
+    // Mining cost grows with the number of distinct segments; frequent routines show just as well
+    // in an evenly spread sample, so a large log is mined on one and its segments assigned after.
+    let sampled = segments.len() > opts.max_mined_segments;
+    let (mine_db, mine_support) = if sampled {
+        let stride = segments.len().div_ceil(opts.max_mined_segments);
+        let mut sample = SeqDb::new();
+        let mut slot: FxHashMap<u32, u32> = FxHashMap::default();
+        let mut taken = 0u64;
+        for k in (0..segments.len()).step_by(stride) {
+            taken += 1;
+            let q = seq_of[k];
+            if q == u32::MAX {
+                continue;
+            }
+            match slot.get(&q) {
+                Some(&i) => sample.weights[i as usize] += 1,
+                None => {
+                    slot.insert(q, sample.len() as u32);
+                    sample.push(db.seq(q as usize), 1);
+                }
+            }
+        }
+        let scaled = (min_support as f64 * taken as f64 / segments.len() as f64).ceil() as u64;
+        (sample, scaled.max(2))
+    } else {
+        (db.clone(), min_support)
+    };
     let patterns = closed_patterns(
-        &db,
+        &mine_db,
         &MineOptions {
-            min_support,
+            min_support: mine_support,
             min_len: opts.min_len,
             max_len: opts.max_len,
         },
     );
     let closed = patterns.len();
-    let chosen = select(&db, &patterns, min_support, opts.merge_similarity);
-    // Segments of each chosen routine, in log order.
+    let (chosen, accepted) = select(&mine_db, &patterns, mine_support, opts.merge_similarity);
+    // Each distinct sequence goes to the routine of the first accepted pattern it contains: the
+    // greedy coverage replayed, over every segment of the log.
     let mut owner: Vec<u32> = vec![u32::MAX; db.len()];
-    for (r, (_, seqs)) in chosen.iter().enumerate() {
-        for &s in seqs {
-            owner[s as usize] = r as u32;
+    if sampled {
+        for (q, o) in owner.iter_mut().enumerate() {
+            let seq = db.seq(q);
+            if let Some(&(_, r)) = accepted.iter().find(|&&(p, _)| is_subsequence(&patterns[p].items, seq)) {
+                *o = r as u32;
+            }
+        }
+    } else {
+        for (r, (_, seqs)) in chosen.iter().enumerate() {
+            for &q in seqs {
+                owner[q as usize] = r as u32;
+            }
         }
     }
     let mut segs_of: Vec<Vec<Segment>> = vec![Vec::new(); chosen.len()];
@@ -194,7 +234,7 @@ pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Dis
     let routines = chosen
         .iter()
         .zip(segs_of)
-        .map(|((p, _), segs)| build_routine(log, &patterns[*p].items, patterns[*p].support, &segs, opts))
+        .map(|((p, _), segs)| build_routine(log, &patterns[*p].items, segs.len() as u64, &segs, opts))
         .filter(|r| !r.instances.is_empty())
         .collect();
     Discovery {
@@ -205,7 +245,11 @@ pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Dis
 }
 
 /// Greedy coverage; returns (pattern index, distinct sequences it takes) per routine.
-fn select(db: &SeqDb, patterns: &[crate::patterns::Pattern], min_support: u64, merge: f64) -> Vec<(usize, Vec<u32>)> {
+/// The routines chosen, as (pattern, sequences covered), and every accepted pattern in the order of
+/// acceptance with the routine it went to (its own, or the one it merged into).
+type Selection = (Vec<(usize, Vec<u32>)>, Vec<(usize, usize)>);
+
+fn select(db: &SeqDb, patterns: &[crate::patterns::Pattern], min_support: u64, merge: f64) -> Selection {
     let mut covered = vec![false; db.len()];
     let gain = |p: usize, covered: &[bool]| -> (u64, u64) {
         let sup: u64 = patterns[p]
@@ -222,6 +266,7 @@ fn select(db: &SeqDb, patterns: &[crate::patterns::Pattern], min_support: u64, m
         .map(|(i, p)| (p.support * p.items.len() as u64, p.items.len(), Reverse(i)))
         .collect();
     let mut chosen: Vec<(usize, Vec<u32>)> = Vec::new();
+    let mut accepted: Vec<(usize, usize)> = Vec::new();
     while let Some((g, len, Reverse(p))) = heap.pop() {
         let (now, sup) = gain(p, &covered);
         if sup < min_support {
@@ -237,7 +282,7 @@ fn select(db: &SeqDb, patterns: &[crate::patterns::Pattern], min_support: u64, m
         }
         let items = &patterns[p].items;
         let taken: u64 = take.iter().map(|&s| db.weights[s as usize]).sum();
-        let similar = chosen.iter_mut().find(|(q, seqs)| {
+        let similar = chosen.iter_mut().enumerate().find(|(_, (q, seqs))| {
             let other = &patterns[*q].items;
             let common = lcs_len(items, other) as f64;
             let support: u64 = seqs.iter().map(|&s| db.weights[s as usize]).sum();
@@ -245,14 +290,25 @@ fn select(db: &SeqDb, patterns: &[crate::patterns::Pattern], min_support: u64, m
                 || (common >= 0.8 * items.len().min(other.len()) as f64 && taken * 4 <= support)
         });
         match similar {
-            Some((_, seqs)) => seqs.extend(take),
-            None => chosen.push((p, take)),
+            Some((r, (_, seqs))) => {
+                seqs.extend(take);
+                accepted.push((p, r));
+            }
+            None => {
+                accepted.push((p, chosen.len()));
+                chosen.push((p, take));
+            }
         }
     }
     for (_, seqs) in &mut chosen {
         seqs.sort_unstable();
     }
-    chosen
+    (chosen, accepted)
+}
+
+fn is_subsequence(pat: &[u32], seq: &[u32]) -> bool {
+    let mut it = seq.iter();
+    pat.iter().all(|p| it.any(|x| x == p))
 }
 
 pub fn lcs_len(a: &[u32], b: &[u32]) -> usize {
