@@ -312,6 +312,38 @@ fn pyautogui_keys(c: keys::Combo) -> Vec<String> {
     all
 }
 
+/// Writes a draft's folder: the bot in each format and its parameter file (`params.csv`).
+/// Returns the files written.
+pub fn write_draft(
+    draft: &crate::Draft,
+    dir: &Path,
+    formats: &[Format],
+    renderer: &Renderer,
+) -> Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut files = Vec::new();
+    let mut write = |name: &str, text: String| -> Result<()> {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        files.push(path);
+        Ok(())
+    };
+    for &f in formats {
+        write(f.file_name(), renderer.render(&draft.bot, f)?)?;
+    }
+    write(
+        "params.csv",
+        crate::params::to_csv(&draft.bot, &draft.rows)?,
+    )?;
+    Ok(files)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,75 @@
+use std::path::PathBuf;
+
+use clap::Args;
+use codegen::render::{write_draft, Format, Renderer};
+
+use super::DbArg;
+use crate::Ui;
+
+/// Mines the log and drafts a bot for each of the top candidates: one folder per bot with the bot
+/// file, the same bot as scripts, and its parameter file.
+#[derive(Args)]
+pub struct BotsArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// How many candidates (best first) get a bot.
+    #[arg(long, default_value_t = 3)]
+    top: usize,
+    /// The folder the bot folders are written into.
+    #[arg(long, default_value = "bots")]
+    out: PathBuf,
+    /// Which files to write, comma-separated: yaml, robot, python.
+    #[arg(long, value_delimiter = ',', default_value = "yaml,robot,python")]
+    format: Vec<String>,
+    /// A folder of templates (robot.tera, python.tera) that replace the built-in ones by name.
+    #[arg(long)]
+    templates: Option<PathBuf>,
+}
+
+pub fn run(args: BotsArgs, ui: &Ui) -> anyhow::Result<()> {
+    if !args.db.db.exists() {
+        anyhow::bail!(
+            "{}: no such database (record, import or simulate a log first)",
+            args.db.db.display()
+        );
+    }
+    let formats = args
+        .format
+        .iter()
+        .map(|f| Format::parse(f))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    let renderer = Renderer::new(args.templates.as_deref())?;
+    let store = args.db.open()?;
+    let spinner = ui.spinner("mining");
+    let (log, mining) = miner::mine(&store, &miner::Options::default(), &mut miner::NoProgress)?;
+    spinner.finish_and_clear();
+    let drafts = codegen::draft_bots(&store, &log, &mining, args.top)?;
+    if drafts.is_empty() {
+        println!(
+            "no candidates in {} ({} events): nothing to draft",
+            args.db.db.display(),
+            mining.summary.events
+        );
+        return Ok(());
+    }
+    for d in &drafts {
+        let dir = args.out.join(&d.bot.name);
+        let files = write_draft(d, &dir, &formats, &renderer)?;
+        let e = &d.bot.source.evidence;
+        println!(
+            "{}: {} steps, {} inputs; {} instances, {:.2} hours/month; {}",
+            dir.display(),
+            d.bot.steps.len(),
+            d.bot.inputs.len(),
+            e.instances,
+            e.hours_per_month,
+            files
+                .iter()
+                .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,123 @@
+use std::path::PathBuf;
+
+use clap::Args;
+use codegen::{params, Bot};
+
+use crate::Ui;
+
+/// Runs a bot once per parameter row, checking before every step that its window has focus;
+/// records the replay and reports per run whether it did what the routine does.
+#[derive(Args)]
+pub struct ReplayArgs {
+    /// The bot file (bot.yaml from `taskmine bots`).
+    bot: PathBuf,
+    /// A CSV with a column per input and a row per run. Default: one run with the bot's samples.
+    #[arg(long)]
+    params: Option<PathBuf>,
+    /// Print the steps with parameters filled in; touch nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Divide the bot's declared waits by this.
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// The JSON report. Default: replay-report.json beside the bot file.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Do not record the replay, so its trace is not compared with the routine.
+    #[arg(long)]
+    no_record: bool,
+}
+
+pub fn run(args: ReplayArgs, _ui: &Ui) -> anyhow::Result<()> {
+    if !(args.speed > 0.0 && args.speed.is_finite()) {
+        anyhow::bail!("--speed must be a positive number, not {}", args.speed);
+    }
+    let bot = Bot::load(&args.bot)?;
+    let rows = match &args.params {
+        Some(p) => params::read(p, &bot)?,
+        None => {
+            if !args.dry_run {
+                if let Some(i) = bot.inputs.iter().find(|i| i.samples.is_empty()) {
+                    anyhow::bail!(
+                        "{}: input {:?} has no sample value; give the values with --params FILE.csv",
+                        args.bot.display(),
+                        i.name
+                    );
+                }
+            }
+            vec![bot.sample_params()]
+        }
+    };
+    if args.dry_run {
+        for (i, row) in rows.iter().enumerate() {
+            let filled = codegen::replay::fill_steps(&bot, row)?;
+            println!("run {} of {} ({}):", i + 1, rows.len(), bot.name);
+            for line in codegen::replay::describe(&filled) {
+                println!("{line}");
+            }
+        }
+        return Ok(());
+    }
+    replay(&args, &bot, &rows)
+}
+
+#[cfg(feature = "x11")]
+fn replay(args: &ReplayArgs, bot: &Bot, rows: &[codegen::Params]) -> anyhow::Result<()> {
+    use codegen::replay::{replay_all, Desktop, ReplayOptions};
+    use codegen::validate::TraceRecorder;
+
+    let mut desk = Desktop::connect(None)?;
+    let scratch = tempfile::tempdir()?;
+    let recorder = if args.no_record {
+        None
+    } else {
+        // Plain text mode: the trace stays in a temporary folder and is compared, not kept.
+        let policy = scratch.path().join("policy.yaml");
+        std::fs::write(&policy, "text: plain\n")?;
+        let db = scratch.path().join("replay.db");
+        let mut cmd = std::process::Command::new(std::env::current_exe()?);
+        cmd.arg("--quiet")
+            .arg("record")
+            .arg("--db")
+            .arg(&db)
+            .arg("--policy")
+            .arg(&policy)
+            .args(["--session", "replay"]);
+        Some(TraceRecorder::start(cmd, &db)?)
+    };
+    let report = replay_all(
+        &mut desk,
+        bot,
+        rows,
+        &ReplayOptions { speed: args.speed },
+        recorder,
+    )?;
+    for r in &report.runs {
+        println!("{}", r.verdict_line());
+    }
+    let path = args.report.clone().unwrap_or_else(|| {
+        args.bot
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .join("replay-report.json")
+    });
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    println!("report: {}", path.display());
+    let failed = report.runs.iter().filter(|r| !r.passed).count() + rows.len() - report.runs.len();
+    if !report.passed {
+        anyhow::bail!(
+            "{failed} of {} runs of {} did not pass",
+            rows.len(),
+            bot.name
+        );
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "x11"))]
+fn replay(_args: &ReplayArgs, _bot: &Bot, _rows: &[codegen::Params]) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "this taskmine was built without the `x11` feature, so it cannot replay (--dry-run works)"
+    )
+}
