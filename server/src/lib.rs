@@ -10,6 +10,7 @@
 pub mod agents;
 pub mod analysis;
 pub mod api;
+pub mod bench;
 pub mod client;
 mod dashboard;
 mod error;

@@ -245,3 +245,19 @@ fn twenty_agents_send_200000_events_concurrently_and_none_is_lost_or_doubled() {
         .unwrap();
     assert_eq!(origins, 20);
 }
+
+#[test]
+fn the_load_measurement_checks_its_own_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = server::bench::IngestBench {
+        agents: 3,
+        events_per_agent: 700,
+        batch: 200,
+        gzip: true,
+    };
+    let r = server::bench::ingest(&cfg, dir.path()).unwrap();
+    assert_eq!(r.events, 2_100);
+    assert_eq!(r.stored, 2_100);
+    assert_eq!(r.batches, 3 * 4);
+    assert!(r.events_per_s > 0.0 && r.latency_p99_ms >= r.latency_p50_ms);
+}

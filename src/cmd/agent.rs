@@ -21,9 +21,38 @@ enum AgentWhat {
     List,
     /// Remove an agent; its token stops working. The events it sent stay.
     Remove { name: String },
+    /// Send the local UI log (`--db`) to a server: what is new since the last push, and whatever
+    /// earlier pushes or `record --server` left in the spool.
+    Push(PushArgs),
 }
 
-pub fn run(args: AgentArgs, _ui: &Ui) -> anyhow::Result<()> {
+#[derive(Args)]
+pub struct PushArgs {
+    /// The server's base URL, e.g. http://10.0.0.5:8080.
+    #[arg(long, env = "TASKMINE_SERVER")]
+    server: String,
+    /// The agent's token (from `taskmine agent add` on the server).
+    #[arg(long, env = "TASKMINE_TOKEN", hide_env_values = true)]
+    token: String,
+    /// The spool directory. Default: the database's path with `.spool` appended.
+    #[arg(long)]
+    spool: Option<std::path::PathBuf>,
+    /// Give up after this many seconds of the server being unreachable.
+    #[arg(long, default_value_t = 60)]
+    wait_secs: u64,
+}
+
+/// The spool directory beside a database: `taskmine.db` → `taskmine.db.spool`.
+pub fn default_spool(db: &std::path::Path) -> std::path::PathBuf {
+    let mut s = db.as_os_str().to_owned();
+    s.push(".spool");
+    s.into()
+}
+
+pub fn run(args: AgentArgs, ui: &Ui) -> anyhow::Result<()> {
+    if let AgentWhat::Push(push) = args.what {
+        return run_push(&args.db.db, push, ui);
+    }
     let store = args.db.open()?;
     match args.what {
         AgentWhat::Add { name } => {
@@ -40,6 +69,63 @@ pub fn run(args: AgentArgs, _ui: &Ui) -> anyhow::Result<()> {
             server::agents::remove(&store, &name)?;
             eprintln!("agent {name} removed");
         }
+        AgentWhat::Push(_) => unreachable!("handled above"),
     }
+    Ok(())
+}
+
+fn run_push(db: &std::path::Path, args: PushArgs, ui: &Ui) -> anyhow::Result<()> {
+    use std::time::{Duration, Instant};
+
+    anyhow::ensure!(db.is_file(), "{}: no such database", db.display());
+    let spool = args.spool.unwrap_or_else(|| default_spool(db));
+    let cfg = server::client::UploaderConfig::new(&args.server, &args.token, &spool);
+    let mut fwd = server::client::Forwarder::open(db, cfg)?;
+    let spooled = fwd.collect()?;
+    let status = ui.spinner("sending");
+    let start = Instant::now();
+    let mut total = server::client::Flush::default();
+    let mut delay = Duration::from_millis(500);
+    loop {
+        let f = fwd.uploader().flush()?;
+        total.batches_sent += f.batches_sent;
+        total.events_written += f.events_written;
+        total.duplicates += f.duplicates;
+        total.rejected.extend(f.rejected);
+        total.pending = f.pending;
+        status.set_message(format!("sending · {} events written", total.events_written));
+        match f.unreachable {
+            None => break,
+            Some(why) if start.elapsed() + delay > Duration::from_secs(args.wait_secs) => {
+                status.finish_and_clear();
+                anyhow::bail!(
+                    "{} unreachable ({why}); {} batches stay in {} for the next push",
+                    args.server,
+                    f.pending,
+                    spool.display()
+                );
+            }
+            Some(_) => {
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+    status.finish_and_clear();
+    eprintln!(
+        "spooled {spooled} new events; sent {} batches, {} events written, {} duplicates ignored",
+        total.batches_sent, total.events_written, total.duplicates
+    );
+    for r in &total.rejected {
+        eprintln!(
+            "refused: {r} (kept in {})",
+            spool.join("rejected").display()
+        );
+    }
+    anyhow::ensure!(
+        total.rejected.is_empty(),
+        "{} batches were refused",
+        total.rejected.len()
+    );
     Ok(())
 }

@@ -29,12 +29,82 @@ enum BenchWhat {
         #[arg(long, default_value_t = 50_000)]
         batch: usize,
     },
+    /// Sustained ingest over loopback: agents sending batches to a server at once (target ≥ 50,000
+    /// events/s with 20 agents).
+    Ingest {
+        /// Concurrent agents.
+        #[arg(long, default_value_t = 20)]
+        agents: usize,
+        /// Events each agent sends.
+        #[arg(long, default_value_t = 25_000)]
+        events_per_agent: usize,
+        /// Events per batch (request).
+        #[arg(long, default_value_t = 1_000)]
+        batch: usize,
+        /// Send gzip-compressed bodies.
+        #[arg(long)]
+        gzip: bool,
+    },
 }
 
 pub fn run(args: BenchArgs, ui: &Ui) -> anyhow::Result<()> {
     match args.what {
         BenchWhat::Store { events, batch } => bench_store(events, batch.max(1), ui),
+        BenchWhat::Ingest {
+            agents,
+            events_per_agent,
+            batch,
+            gzip,
+        } => bench_ingest(
+            server::bench::IngestBench {
+                agents: agents.max(1),
+                events_per_agent: events_per_agent.max(1),
+                batch: batch.max(1),
+                gzip,
+            },
+            ui,
+        ),
     }
+}
+
+fn bench_ingest(cfg: server::bench::IngestBench, ui: &Ui) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
+    println!(
+        "ingest benchmark: {} agents × {} events in batches of {}{} over 127.0.0.1",
+        cfg.agents,
+        cfg.events_per_agent,
+        cfg.batch,
+        if cfg.gzip { ", gzip" } else { "" }
+    );
+    let spinner = ui.spinner("simulating and sending");
+    let r = server::bench::ingest(&cfg, dir.path())?;
+    spinner.finish_and_clear();
+    println!(
+        "sent {} events in {} batches ({:.1} MB) in {:.2} s: {:.0} events/s sustained",
+        r.events,
+        r.batches,
+        r.bytes as f64 / 1e6,
+        r.seconds,
+        r.events_per_s
+    );
+    println!(
+        "request latency: p50 {:.1} ms, p99 {:.1} ms; the store holds {} events ({})",
+        r.latency_p50_ms,
+        r.latency_p99_ms,
+        r.stored,
+        if r.stored == r.events {
+            "none lost or doubled"
+        } else {
+            "MISMATCH"
+        }
+    );
+    anyhow::ensure!(
+        r.stored == r.events,
+        "the store holds {} events, {} were sent",
+        r.stored,
+        r.events
+    );
+    Ok(())
 }
 
 fn bench_store(target: u64, batch: usize, ui: &Ui) -> anyhow::Result<()> {

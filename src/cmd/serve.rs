@@ -20,6 +20,12 @@ pub struct ServeArgs {
     /// The privacy policy in force (YAML); the privacy page shows it and its k (`min_users`).
     #[arg(long)]
     policy: Option<PathBuf>,
+    /// A copy of the `templates/` directory to render the dashboard from instead of the built-in pages.
+    #[arg(long)]
+    templates: Option<PathBuf>,
+    /// Seconds a mining result is reused before the store is checked for new batches.
+    #[arg(long, default_value_t = 30)]
+    remine_after_secs: u64,
     /// Largest request body, in MiB after decompression.
     #[arg(long, default_value_t = 16)]
     max_body_mib: usize,
@@ -34,7 +40,11 @@ pub fn run(args: ServeArgs, _ui: &Ui) -> anyhow::Result<()> {
         max_body_bytes: args.max_body_mib << 20,
         max_batch_events: args.max_batch_events,
     };
-    let _ = &args.policy;
+    if let Some(policy) = &args.policy {
+        config.privacy = server::Privacy::from_file(policy)?;
+    }
+    config.templates = args.templates;
+    config.remine_after = std::time::Duration::from_secs(args.remine_after_secs);
     let db = args.db.db.display().to_string();
     server::run(args.addr, config, |addr| {
         eprintln!("serving {db} on http://{addr}/ (Ctrl-C stops)");
