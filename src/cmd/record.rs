@@ -17,6 +17,21 @@ pub struct RecordArgs {
     /// The session name. Default: `record-` and the start time (UTC).
     #[arg(long)]
     session: Option<String>,
+    /// Also send the events to a taskmine server (`taskmine serve`), e.g. http://10.0.0.5:8080. They
+    /// are written to --db first; while the server is unreachable they wait in a spool beside it.
+    #[arg(long, requires = "token", env = "TASKMINE_SERVER")]
+    server: Option<String>,
+    /// This desktop's agent token (from `taskmine agent add NAME` on the server).
+    #[arg(
+        long,
+        requires = "server",
+        env = "TASKMINE_TOKEN",
+        hide_env_values = true
+    )]
+    token: Option<String>,
+    /// The spool directory for --server. Default: the database's path with `.spool` appended.
+    #[arg(long, requires = "server")]
+    spool: Option<PathBuf>,
 }
 
 #[cfg(feature = "x11")]
@@ -27,6 +42,15 @@ pub fn run(args: RecordArgs, ui: &Ui) -> anyhow::Result<()> {
         db: args.db.db.clone(),
         policy: args.policy,
         session: args.session,
+    };
+    let upload = match (&args.server, &args.token) {
+        (Some(server), Some(token)) => Some(upload::start(
+            &args.db.db,
+            server,
+            token,
+            args.spool.clone(),
+        )?),
+        _ => None,
     };
     let controls = Controls::from_signals()?;
     let status = ui.spinner("starting");
@@ -41,6 +65,9 @@ pub fn run(args: RecordArgs, ui: &Ui) -> anyhow::Result<()> {
         status.set_position(s.events);
     });
     status.finish_and_clear();
+    if let Some(upload) = upload {
+        upload.finish();
+    }
     let summary = summary?;
     eprintln!(
         "recorded {} events in session {} into {}{}",
@@ -57,6 +84,98 @@ pub fn run(args: RecordArgs, ui: &Ui) -> anyhow::Result<()> {
         }
     );
     Ok(())
+}
+
+/// Sending what the recorder writes to a server, from a thread of its own, so recording never waits
+/// for the network.
+#[cfg(feature = "x11")]
+mod upload {
+    use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::thread::JoinHandle;
+    use std::time::{Duration, Instant};
+
+    use server::client::{Forwarder, UploaderConfig};
+
+    pub struct Upload {
+        done: Arc<AtomicBool>,
+        thread: JoinHandle<()>,
+    }
+
+    /// How often new events are sent, and how long the last round may wait for the server.
+    const EVERY: Duration = Duration::from_secs(2);
+    const LAST_ROUND: Duration = Duration::from_secs(10);
+
+    pub fn start(
+        db: &Path,
+        server: &str,
+        token: &str,
+        spool: Option<PathBuf>,
+    ) -> anyhow::Result<Upload> {
+        // Create and migrate the database before the recorder and this thread open it at once (two
+        // first-time migrations would race).
+        uilog::Store::open(db)?;
+        let spool = spool.unwrap_or_else(|| crate::cmd::agent::default_spool(db));
+        let cfg = UploaderConfig::new(server, token, &spool);
+        let mut fwd = Forwarder::open(db, cfg)?;
+        let done = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&done);
+        let server = server.to_owned();
+        let thread = std::thread::spawn(move || {
+            let mut reported = false;
+            loop {
+                let last = flag.load(Ordering::SeqCst);
+                let deadline = Instant::now() + if last { LAST_ROUND } else { EVERY };
+                loop {
+                    match fwd.sync() {
+                        Ok(f) if f.unreachable.is_none() => {
+                            reported = false;
+                            break;
+                        }
+                        Ok(f) => {
+                            if !reported {
+                                tracing::warn!(
+                                    "{server} unreachable ({}); events wait in {}",
+                                    f.unreachable.unwrap_or_default(),
+                                    spool.display()
+                                );
+                                reported = true;
+                            }
+                            if !last || Instant::now() >= deadline {
+                                break;
+                            }
+                            std::thread::sleep(Duration::from_millis(500));
+                        }
+                        Err(e) => {
+                            tracing::error!("sending to {server}: {e}");
+                            break;
+                        }
+                    }
+                }
+                if last {
+                    let left = fwd.uploader().pending().map(|p| p.len()).unwrap_or(0);
+                    if left > 0 {
+                        eprintln!(
+                            "{left} batches wait in {} for the server; `taskmine agent push` sends them",
+                            spool.display()
+                        );
+                    }
+                    return;
+                }
+                std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+            }
+        });
+        Ok(Upload { done, thread })
+    }
+
+    impl Upload {
+        /// Sends what is left (waiting up to 10 s for the server) and stops.
+        pub fn finish(self) {
+            self.done.store(true, Ordering::SeqCst);
+            let _ = self.thread.join();
+        }
+    }
 }
 
 #[cfg(not(feature = "x11"))]
