@@ -12,6 +12,11 @@ use crate::bot::{
 };
 use crate::error::Result;
 
+/// Sample values kept per input in the bot file.
+pub const MAX_SAMPLES: usize = 5;
+/// Rows of the drafted parameter file (distinct rows, in the order of the instances).
+pub const MAX_ROWS: usize = 50;
+
 /// A drafted bot and the parameter rows taken from the log (one per instance whose values the
 /// policy kept; a single row of placeholders otherwise).
 #[derive(Debug, Clone, PartialEq)]
@@ -135,6 +140,8 @@ fn median_i32(mut v: Vec<i32>) -> Option<i32> {
 struct Inputs {
     names: Vec<String>,
     values: Vec<Vec<Option<String>>>,
+    /// A name for the next new input, from the element typed into (`Amount` → `amount`).
+    hint: Option<String>,
 }
 
 impl Inputs {
@@ -145,10 +152,35 @@ impl Inputs {
                 return self.names[k].clone();
             }
         }
-        let name = format!("value_{}", self.names.len() + 1);
+        let name = match self.hint.as_deref().map(name_from) {
+            Some(base) if !base.is_empty() => {
+                let mut name = base.clone();
+                let mut n = 1;
+                while self.names.contains(&name) {
+                    n += 1;
+                    name = format!("{base}_{n}");
+                }
+                name
+            }
+            _ => format!("value_{}", self.names.len() + 1),
+        };
         self.names.push(name.clone());
         self.values.push(vals);
         name
+    }
+}
+
+/// An input name from an element's name: lower case, words joined with `_`.
+fn name_from(hint: &str) -> String {
+    let words: Vec<String> = hint
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let name = words.join("_");
+    match name.chars().next() {
+        Some(c) if c.is_ascii_digit() => format!("v_{name}"),
+        _ => name,
     }
 }
 
@@ -320,6 +352,7 @@ fn draft(
     let mut inputs = Inputs {
         names: Vec::new(),
         values: Vec::new(),
+        hint: None,
     };
     let mut steps: Vec<Step> = Vec::new();
     let mut skipped: Vec<String> = Vec::new();
@@ -365,6 +398,10 @@ fn draft(
             EventKind::Type => {
                 let texts: Vec<Option<&str>> =
                     evs.iter().map(|e| kept(e.text.as_deref())).collect();
+                inputs.hint = most_common(evs.iter().filter_map(|e| {
+                    let el = e.element.as_ref()?;
+                    el.name.clone().or_else(|| el.id.clone())
+                }));
                 let mut s = Step::new(Action::Type, window.clone());
                 s.text = Some(if texts.is_empty() {
                     let vals = vec![None];
@@ -399,9 +436,17 @@ fn draft(
             }
         };
         // A step in a window other than the last one's needs that window in front first.
+        // A step in a window other than the last one's needs that window first: brought to the
+        // front at the start, waited for after a step (which opened it or changed its title;
+        // a switch the user made is a focus action of the variant itself).
         let same_window = steps.last().is_some_and(|p: &Step| p.window == window);
         if step.action != Action::FocusWindow && !same_window {
-            steps.push(Step::new(Action::FocusWindow, window));
+            let action = if steps.is_empty() {
+                Action::FocusWindow
+            } else {
+                Action::WaitForWindow
+            };
+            steps.push(Step::new(action, window));
         }
         steps.push(step);
     }
@@ -410,9 +455,19 @@ fn draft(
         .iter()
         .zip(&inputs.values)
         .map(|(name, vals)| {
-            let samples: Vec<String> = vals.iter().flatten().cloned().collect();
-            let numeric =
-                !samples.is_empty() && samples.iter().all(|s| s.trim().parse::<f64>().is_ok());
+            // A few distinct values show a developer what goes in; the parameter file has
+            // up to MAX_ROWS of them.
+            let mut samples: Vec<String> = Vec::new();
+            for v in vals.iter().flatten() {
+                if samples.len() < MAX_SAMPLES && !samples.contains(v) {
+                    samples.push(v.clone());
+                }
+            }
+            let numeric = !samples.is_empty()
+                && vals
+                    .iter()
+                    .flatten()
+                    .all(|s| s.trim().parse::<f64>().is_ok());
             Input {
                 name: name.clone(),
                 kind: if numeric {
@@ -441,7 +496,9 @@ fn draft(
                 .collect()
         })
         .collect();
-    rows.dedup();
+    let mut seen = HashSet::new();
+    rows.retain(|r| seen.insert(r.clone()));
+    rows.truncate(MAX_ROWS);
     if rows.is_empty() || inputs.names.is_empty() {
         rows = vec![bot_inputs
             .iter()
@@ -506,6 +563,7 @@ mod tests {
         Inputs {
             names: Vec::new(),
             values: Vec::new(),
+            hint: None,
         }
     }
 
@@ -544,6 +602,22 @@ mod tests {
         assert_eq!(kept(Some("****")), None);
         assert_eq!(kept(Some("mail <email>")), None);
         assert_eq!(kept(Some("4711")), Some("4711"));
+    }
+
+    #[test]
+    fn inputs_are_named_after_the_element_typed_into() {
+        let mut inp = inputs();
+        inp.hint = Some("Due Date".into());
+        assert_eq!(
+            type_text(&[Some("1"), Some("2")], &mut inp),
+            "{{ due_date }}"
+        );
+        assert_eq!(
+            type_text(&[Some("a 3"), Some("b 4")], &mut inp),
+            "{{ due_date_2 }} {{ due_date_3 }}"
+        );
+        inp.hint = Some("2nd".into());
+        assert_eq!(type_text(&[Some("5"), Some("6")], &mut inp), "{{ v_2nd }}");
     }
 
     #[test]

@@ -391,11 +391,19 @@ pub fn describe(filled: &[Filled]) -> Vec<String> {
                 s.window.title
             );
             match s.action {
-                Action::Click => line.push_str(&format!(
-                    " at ({}, {})",
-                    s.x.unwrap_or_default(),
-                    s.y.unwrap_or_default()
-                )),
+                Action::Click => {
+                    line.push_str(&format!(
+                        " at ({}, {})",
+                        s.x.unwrap_or_default(),
+                        s.y.unwrap_or_default()
+                    ));
+                    if let Some(b) = s.button.filter(|b| *b != MouseButton::Left) {
+                        line.push_str(&format!(" {b:?} button").to_lowercase());
+                    }
+                    if let Some(n) = s.clicks.filter(|n| *n > 1) {
+                        line.push_str(&format!(" x{n}"));
+                    }
+                }
                 Action::Type => line.push_str(&format!(" {:?}", f.text.as_deref().unwrap_or(""))),
                 _ => {}
             }

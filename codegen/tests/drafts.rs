@@ -258,3 +258,51 @@ fn rendered_scripts_parse_and_keep_the_steps() {
         }
     }
 }
+
+#[test]
+fn simulated_team_work_drafts_valid_bots_that_wait_for_windows_and_name_inputs() {
+    let mut store = Store::open_in_memory().unwrap();
+    let cfg = uilog::SimConfig {
+        seed: 7,
+        users: 3,
+        days: 2,
+        routines: 4,
+        ..uilog::SimConfig::default()
+    };
+    uilog::simulate::simulate_into_store(&cfg, &mut store).unwrap();
+    let (log, mining) =
+        miner::mine(&store, &miner::Options::default(), &mut miner::NoProgress).unwrap();
+    let drafts = codegen::draft_bots(&store, &log, &mining, 3).unwrap();
+    assert_eq!(drafts.len(), 3);
+    let r = Renderer::new(None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for d in &drafts {
+        assert_valid(&d.bot);
+        let written = codegen::render::write_draft(
+            d,
+            &dir.path().join(&d.bot.name),
+            &[Format::Yaml, Format::Python],
+            &r,
+        )
+        .unwrap();
+        // What was written reads back as the same bot, and its parameter file fits it.
+        let back = Bot::load(&written[0]).unwrap();
+        assert_eq!(back, d.bot);
+        let rows = codegen::params::read(&written[2], &back).unwrap();
+        assert_eq!(rows, d.rows);
+        assert!(d.rows.iter().all(|row| row.len() == d.bot.inputs.len()));
+    }
+    let steps: Vec<&codegen::bot::Step> = drafts.iter().flat_map(|d| &d.bot.steps).collect();
+    assert!(
+        steps.iter().any(|s| s.action == Action::WaitForWindow),
+        "a window an earlier step opens is waited for"
+    );
+    let names: Vec<&str> = drafts
+        .iter()
+        .flat_map(|d| d.bot.inputs.iter().map(|i| i.name.as_str()))
+        .collect();
+    assert!(
+        names.iter().any(|n| !n.starts_with("value_")),
+        "inputs typed into named elements take their names: {names:?}"
+    );
+}
