@@ -16,9 +16,49 @@ pub struct Analysis {
     /// The task graph of the whole log.
     pub graph: TaskGraph,
     pub privacy: Privacy,
+    /// Bot drafts (codegen) per routine id, as YAML; a routine whose draft failed has the error.
+    pub bots: Vec<BotDraft>,
     /// What the store held when this was computed (see [`version`]).
     pub version: (i64, i64),
     pub computed_at: Micros,
+}
+
+/// A routine's bot draft, as `taskmine bots` would write it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BotDraft {
+    pub routine: u32,
+    pub name: String,
+    pub steps: usize,
+    pub inputs: usize,
+    pub yaml: String,
+}
+
+/// Drafts a bot for every routine. Drafting is an extra: when it fails the pages show the routines
+/// without bots, and the reason is logged.
+fn draft_bots(store: &Store, log: &Log, mining: &Mining) -> Vec<BotDraft> {
+    let drafts = match codegen::draft_bots(store, log, mining, mining.routines.len()) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!("no bot drafts: {e}");
+            return Vec::new();
+        }
+    };
+    drafts
+        .into_iter()
+        .filter_map(|d| match d.bot.to_yaml() {
+            Ok(yaml) => Some(BotDraft {
+                routine: d.bot.source.routine,
+                name: d.bot.name.clone(),
+                steps: d.bot.steps.len(),
+                inputs: d.bot.inputs.len(),
+                yaml,
+            }),
+            Err(e) => {
+                tracing::warn!("bot {}: {e}", d.bot.name);
+                None
+            }
+        })
+        .collect()
 }
 
 /// A cheap fingerprint of the store's contents: the last batch and the last event id. It changes
@@ -43,23 +83,36 @@ impl Analysis {
         let mut opts = opts.clone();
         opts.min_users = opts.min_users.max(privacy.k);
         let (log, mining) = miner::mine(store, &opts, &mut NoProgress)?;
-        let mut a = Analysis::from_mining(stats, log, mining, privacy);
+        let mut a = Analysis::from_mining(store, stats, log, mining, privacy);
         a.version = version;
         Ok(a)
     }
 
-    /// Wraps a mining run done elsewhere (`taskmine mine --report`).
-    pub fn from_mining(stats: Stats, log: Log, mining: Mining, privacy: Privacy) -> Analysis {
+    /// Wraps a mining run done elsewhere (`taskmine mine --report`); `store` is the store `log` was
+    /// loaded from (bot drafts read their sample values from it).
+    pub fn from_mining(
+        store: &Store,
+        stats: Stats,
+        log: Log,
+        mining: Mining,
+        privacy: Privacy,
+    ) -> Analysis {
         let graph = graph::whole_log(&log, mining.summary.idle_gap_secs);
+        let bots = draft_bots(store, &log, &mining);
         Analysis {
             stats,
             log,
             mining,
             graph,
             privacy,
+            bots,
             version: (0, 0),
             computed_at: jiff::Timestamp::now().as_microsecond(),
         }
+    }
+
+    pub fn bot(&self, routine: u32) -> Option<&BotDraft> {
+        self.bots.iter().find(|b| b.routine == routine)
     }
 
     pub fn routine(&self, id: u32) -> Option<&Routine> {

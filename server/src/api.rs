@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::Json;
 use serde::Serialize;
@@ -27,6 +28,8 @@ pub(crate) fn routes() -> Vec<(&'static str, &'static str, MethodRouter<Arc<AppS
         ("get", "/api/v1/routines/{id}/graph", get(routine_graph)),
         ("get", "/api/v1/candidates", get(candidates)),
         ("get", "/api/v1/graph", get(graph)),
+        ("get", "/api/v1/bots", get(bots)),
+        ("get", "/api/v1/bots/{id}", get(bot_yaml)),
         ("get", "/api/v1/openapi.json", get(openapi_json)),
     ]
 }
@@ -135,6 +138,23 @@ async fn graph(State(st): St) -> Result<Json<Value>, ApiError> {
     Ok(Json(miner::graph::to_json(&a.graph)))
 }
 
+async fn bots(State(st): St) -> Result<Json<Value>, ApiError> {
+    let a = st.analysis().await?;
+    Ok(Json(json!({ "bots": a.bots })))
+}
+
+async fn bot_yaml(State(st): St, Path(id): Path<u32>) -> Result<Response, ApiError> {
+    let a = st.analysis().await?;
+    let b = a
+        .bot(id)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no bot for routine {id}")))?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/yaml; charset=utf-8")],
+        b.yaml.clone(),
+    )
+        .into_response())
+}
+
 async fn openapi_json() -> Json<Value> {
     Json(openapi())
 }
@@ -231,6 +251,18 @@ pub fn openapi() -> Value {
             "/api/v1/graph": { "get": {
                 "summary": "The task graph of the whole log.",
                 "responses": { "200": ok("The graph.", json!({ "$ref": "#/components/schemas/Graph" })) }
+            } },
+            "/api/v1/bots": { "get": {
+                "summary": "Bot drafts for the routines (taskmine/v1), as YAML strings with their routine.",
+                "responses": { "200": ok("The drafts.", obj(json!({ "bots": { "type": "array", "items": obj(json!({ "routine": { "type": "integer" }, "name": { "type": "string" }, "steps": { "type": "integer" }, "inputs": { "type": "integer" }, "yaml": { "type": "string" } })) } }))) }
+            } },
+            "/api/v1/bots/{id}": { "get": {
+                "summary": "The bot draft of a routine, as its YAML file.",
+                "parameters": id_param(),
+                "responses": {
+                    "200": { "description": "The bot file.", "content": { "application/yaml": { "schema": { "type": "string" } } } },
+                    "404": error_response("No bot for that routine.")
+                }
             } },
             "/api/v1/openapi.json": { "get": {
                 "summary": "This document.",

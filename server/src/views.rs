@@ -79,6 +79,7 @@ pub struct RoutineView {
     pub variants_more: usize,
     pub graph_svg: String,
     pub histogram_svg: String,
+    pub bot: Option<crate::analysis::BotDraft>,
 }
 
 /// Instances listed per routine; the rest are counted.
@@ -218,6 +219,7 @@ pub fn routine(a: &Analysis, r: &Routine) -> RoutineView {
         variants_more: r.variants.len().saturating_sub(VARIANTS_SHOWN),
         graph_svg: svg::task_graph(&routine_part(a, r), &r.steps),
         histogram_svg: svg::histogram(&durations_s(r)),
+        bot: a.bot(r.id).cloned(),
     }
 }
 

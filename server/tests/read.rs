@@ -76,6 +76,20 @@ fn read_api_dashboard_and_openapi_agree_with_the_store() {
             "step {s} in the routine's graph"
         );
     }
+    let bots = json(&srv.url("/api/v1/bots"));
+    let bot_routines: Vec<u64> = bots["bots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["routine"].as_u64().unwrap())
+        .collect();
+    assert!(
+        bot_routines.contains(&id),
+        "the top routine has a bot draft: {bot_routines:?}"
+    );
+    let (status, yaml) = get(&srv.url(&format!("/api/v1/bots/{id}")));
+    assert_eq!(status, 200);
+    assert!(yaml.contains("apiVersion: taskmine/v1"), "{yaml}");
     let whole = json(&srv.url("/api/v1/graph"));
     assert!(whole["nodes"].as_array().unwrap().len() >= nodes.len());
     let (status, text) = get(&srv.url("/api/v1/routines/9999"));
@@ -137,6 +151,11 @@ fn read_api_dashboard_and_openapi_agree_with_the_store() {
     assert!(page.contains(r#"<svg class="histogram""#));
     let bars: usize = page.matches(r#"<rect class="bar""#).count();
     assert!(bars >= 1);
+    // tera escapes `/` as `&#x2F;`.
+    assert!(
+        page.contains(r#"<pre class="bot">apiVersion: taskmine&#x2F;v1"#),
+        "the bot draft is shown"
+    );
     let (_, privacy) = get(&srv.url("/privacy"));
     assert!(privacy.contains("k = 3"), "{privacy}");
     assert!(privacy.contains("built-in default policy"));
