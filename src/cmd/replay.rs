@@ -49,11 +49,14 @@ pub fn run(args: ReplayArgs, _ui: &Ui) -> anyhow::Result<()> {
         }
     };
     if args.dry_run {
+        use std::io::Write;
+        // Written with `?` so that `| head` ending the pipe early is no panic.
+        let mut out = std::io::stdout().lock();
         for (i, row) in rows.iter().enumerate() {
             let filled = codegen::replay::fill_steps(&bot, row)?;
-            println!("run {} of {} ({}):", i + 1, rows.len(), bot.name);
+            writeln!(out, "run {} of {} ({}):", i + 1, rows.len(), bot.name)?;
             for line in codegen::replay::describe(&filled) {
-                println!("{line}");
+                writeln!(out, "{line}")?;
             }
         }
         return Ok(());
@@ -104,12 +107,18 @@ fn replay(args: &ReplayArgs, bot: &Bot, rows: &[codegen::Params]) -> anyhow::Res
     std::fs::write(&path, serde_json::to_string_pretty(&report)?)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     println!("report: {}", path.display());
-    let failed = report.runs.iter().filter(|r| !r.passed).count() + rows.len() - report.runs.len();
     if !report.passed {
+        let failed = report.runs.iter().filter(|r| !r.passed).count();
+        let skipped = rows.len() - report.runs.len();
         anyhow::bail!(
-            "{failed} of {} runs of {} did not pass",
+            "{failed} of {} runs of {} failed{}",
             rows.len(),
-            bot.name
+            bot.name,
+            if skipped > 0 {
+                format!(", {skipped} not run after the failure")
+            } else {
+                String::new()
+            }
         );
     }
     Ok(())
