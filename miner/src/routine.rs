@@ -370,6 +370,8 @@ fn build_routine(log: &Log, steps: &[u32], support: u64, segs: &[Segment], opts:
     let ev = &log.events;
     // Instance spans as (segment, first, last) in event indices, before widening.
     let mut spans: Vec<(usize, usize, usize)> = Vec::new();
+    // The events aligned to the pattern's steps, per span.
+    let mut aligned: Vec<Vec<usize>> = Vec::new();
     let mut acts: Vec<u32> = Vec::new();
     for (k, s) in segs.iter().enumerate() {
         acts.clear();
@@ -380,36 +382,57 @@ fn build_routine(log: &Log, steps: &[u32], support: u64, segs: &[Segment], opts:
         while let Some(pos) = embed(steps, &acts, from) {
             spans.push((k, base + pos[0], base + pos[pos.len() - 1]));
             from = pos[pos.len() - 1] + 1;
+            aligned.push(pos.iter().map(|p| base + p).collect());
             found = true;
         }
         if !found {
             let pos = align(steps, &acts);
             if let (Some(&a), Some(&b)) = (pos.first(), pos.last()) {
                 spans.push((k, base + a, base + b));
+                aligned.push(pos.iter().map(|p| base + p).collect());
             }
         }
     }
-    // Extra steps: non-pattern actions frequent inside instances.
+    // Extra steps: non-pattern actions inside instances that come at the same place of the routine
+    // (after the same aligned step) in at least `need` instances, and mostly there. Noise comes
+    // anywhere; a variant's step comes where the variant does something else.
     let mut in_pattern = vec![false; log.actions.len()];
     for &a in steps {
         in_pattern[a as usize] = true;
     }
     let mut inst_count: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut slot_count: BTreeMap<(u32, usize), u64> = BTreeMap::new();
     let mut stamp: FxHashMap<u32, usize> = FxHashMap::default();
+    let mut slot_stamp: FxHashMap<(u32, usize), usize> = FxHashMap::default();
     for (i, &(_, a, b)) in spans.iter().enumerate() {
-        for e in &ev[a..=b] {
-            if !in_pattern[e.action as usize] && stamp.insert(e.action, i) != Some(i) {
+        let mut slot = 0usize;
+        let pos = &aligned[i];
+        for (j, e) in ev[a..=b].iter().enumerate() {
+            while slot < pos.len() && pos[slot] <= a + j {
+                slot += 1;
+            }
+            if in_pattern[e.action as usize] {
+                continue;
+            }
+            if stamp.insert(e.action, i) != Some(i) {
                 *inst_count.entry(e.action).or_insert(0) += 1;
+            }
+            if slot_stamp.insert((e.action, slot), i) != Some(i) {
+                *slot_count.entry((e.action, slot)).or_insert(0) += 1;
             }
         }
     }
     let need = ((spans.len() as f64 * opts.variant_min_share).ceil() as u64).max(2);
+    let mut best_slot: BTreeMap<u32, u64> = BTreeMap::new();
+    for (&(x, _), &c) in &slot_count {
+        let b = best_slot.entry(x).or_insert(0);
+        *b = (*b).max(c);
+    }
     let mut is_step = in_pattern.clone();
-    let mut is_extra = vec![false; log.actions.len()];
     for (&a, &c) in &inst_count {
-        if c >= need {
+        let at_one_place = best_slot.get(&a).copied().unwrap_or(0);
+        if at_one_place >= need && at_one_place as f64 >= 0.7 * c as f64 {
             is_step[a as usize] = true;
-            is_extra[a as usize] = true;
         }
     }
     // Widen each span over steps that lead or trail the pattern: actions found just before (after)
