@@ -7,6 +7,7 @@ use axum::response::Html;
 use axum::routing::get;
 use axum::Router;
 
+use crate::analysis::Analysis;
 use crate::ingest::ApiError;
 use crate::{views, AppState};
 
@@ -19,18 +20,25 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/report.html", get(report))
 }
 
+/// Renders a page on a blocking thread: building the views (graph layout, histograms) and the
+/// template is CPU work that must not hold up the runtime's workers.
 async fn page(
     st: &Arc<AppState>,
-    name: &str,
-    extra: impl FnOnce(&crate::analysis::Analysis, &mut tera::Context) -> Result<(), ApiError>,
+    name: &'static str,
+    extra: impl FnOnce(&Analysis, &mut tera::Context) -> Result<(), ApiError> + Send + 'static,
 ) -> Result<Html<String>, ApiError> {
     let a = st.analysis().await?;
-    let mut ctx = views::context(&a, "/routines/");
-    extra(&a, &mut ctx)?;
-    st.pages
-        .render(name, &ctx)
-        .map(Html)
-        .map_err(ApiError::internal)
+    let st = Arc::clone(st);
+    tokio::task::spawn_blocking(move || {
+        let mut ctx = views::context(&a, "/routines/");
+        extra(&a, &mut ctx)?;
+        st.pages
+            .render(name, &ctx)
+            .map(Html)
+            .map_err(ApiError::internal)
+    })
+    .await
+    .map_err(ApiError::internal)?
 }
 
 async fn overview(State(st): State<Arc<AppState>>) -> Result<Html<String>, ApiError> {
@@ -51,7 +59,7 @@ async fn routine(
     State(st): State<Arc<AppState>>,
     Path(id): Path<u32>,
 ) -> Result<Html<String>, ApiError> {
-    page(&st, "dashboard/routine.html", |a, ctx| {
+    page(&st, "dashboard/routine.html", move |a, ctx| {
         ctx.insert("routine", &crate::api::routine_view(a, id)?);
         Ok(())
     })
@@ -64,7 +72,11 @@ async fn privacy(State(st): State<Arc<AppState>>) -> Result<Html<String>, ApiErr
 
 async fn report(State(st): State<Arc<AppState>>) -> Result<Html<String>, ApiError> {
     let a = st.analysis().await?;
-    crate::report::render_with(&st.pages, &a)
-        .map(Html)
-        .map_err(ApiError::internal)
+    tokio::task::spawn_blocking(move || {
+        crate::report::render_with(&st.pages, &a)
+            .map(Html)
+            .map_err(ApiError::internal)
+    })
+    .await
+    .map_err(ApiError::internal)?
 }
