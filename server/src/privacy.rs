@@ -22,6 +22,8 @@ pub struct Privacy {
     /// What becomes of typed text by default (`none`, `mask`, `hash`, `plain`).
     pub text_mode: String,
     pub retention_days: Option<u64>,
+    /// False when only k is known (a report from `taskmine mine`): the page then shows k alone.
+    pub policy_known: bool,
 }
 
 impl Privacy {
@@ -33,6 +35,20 @@ impl Privacy {
             k: DEFAULT_K,
             text_mode: "hash".into(),
             retention_days: Some(90),
+            policy_known: true,
+        }
+    }
+
+    /// Only k is known, from `source` (for example `taskmine mine --min-users`); the recorder's
+    /// policy is not.
+    pub fn k_only(k: u64, source: &str) -> Privacy {
+        Privacy {
+            source: source.to_owned(),
+            policy_yaml: None,
+            k: k.max(1),
+            text_mode: String::new(),
+            retention_days: None,
+            policy_known: false,
         }
     }
 
@@ -81,6 +97,7 @@ impl Privacy {
             k,
             text_mode,
             retention_days,
+            policy_known: true,
         })
     }
 }

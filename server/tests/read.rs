@@ -237,4 +237,14 @@ fn the_report_is_one_self_contained_file_with_every_routine() {
             "the report refers outside itself: {outside}"
         );
     }
+
+    // `taskmine mine --report` knows k but not the recorder's policy.
+    let privacy = Privacy::k_only(2, "taskmine mine --min-users");
+    let a = server::Analysis::compute(&store, &miner::Options::default(), privacy).unwrap();
+    let html = server::report::render(&a).unwrap();
+    assert!(html.contains("k = 2") && html.contains("taskmine mine --min-users"));
+    assert!(
+        !html.contains("retention"),
+        "no policy figures without a policy"
+    );
 }
