@@ -86,7 +86,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (_, m) = mine(&store, &Options::default(), &mut NoProgress)?;
         let secs = t.elapsed().as_secs_f64();
         let n = m.summary.events;
-        let stages: Vec<String> = m.timings_ms.iter().map(|(s, ms)| format!("{s} {:.2} s", ms / 1e3)).collect();
+        let stages: Vec<String> = m
+            .timings_ms
+            .iter()
+            .map(|(s, ms)| format!("{s} {:.2} s", ms / 1e3))
+            .collect();
         println!(
             "mine {n:>9} events: {secs:6.2} s, {:>10.0} events/s ({}), {} routines, peak RSS {:.0} MiB",
             n as f64 / secs,

@@ -7,7 +7,10 @@ use uilog::simulate::{simulate_into_store, Config};
 use uilog::Store;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<u64> = std::env::args().skip(1).map(|a| a.parse()).collect::<Result<_, _>>()?;
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse())
+        .collect::<Result<_, _>>()?;
     let seeds = args.first().copied().unwrap_or(10);
     let users = args.get(1).copied().unwrap_or(10) as u32;
     let days = args.get(2).copied().unwrap_or(5) as u32;

@@ -37,9 +37,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     // Truth routines as action sequences of their first dominant instance.
     for r in &truth.routines {
-        if let Some(inst) = truth.instances.iter().find(|i| i.routine == r.id && i.variant.is_none()) {
+        if let Some(inst) = truth
+            .instances
+            .iter()
+            .find(|i| i.routine == r.id && i.variant.is_none())
+        {
             let s = sid[inst.session.as_str()];
-            let acts: Vec<u32> = inst.events.iter().map(|ts| log.events[at[&(s, *ts)]].action).collect();
+            let acts: Vec<u32> = inst
+                .events
+                .iter()
+                .map(|ts| log.events[at[&(s, *ts)]].action)
+                .collect();
             let n = truth.instances.iter().filter(|i| i.routine == r.id).count();
             println!("truth {} ({n} instances): {:?}", r.id, acts);
             if std::env::var_os("LABELS").is_some() {
@@ -63,14 +71,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if seg_starts.contains(&(idx[0] as u32)) {
             hit += 1;
         }
-        inner += idx[1..].iter().filter(|&&i| seg_starts.contains(&(i as u32))).count();
+        inner += idx[1..]
+            .iter()
+            .filter(|&&i| seg_starts.contains(&(i as u32)))
+            .count();
     }
     println!(
         "segments {}, true instances {total}, starting at a segment start {hit}, cuts inside instances {inner}",
         seg.segments.len()
     );
     for r in &m.routines {
-        println!("routine {} ({} inst, {} variants): {:?}", r.id, r.instances.len(), r.variants.len(), r.steps);
+        println!(
+            "routine {} ({} inst, {} variants): {:?}",
+            r.id,
+            r.instances.len(),
+            r.variants.len(),
+            r.steps
+        );
     }
     // Boundary errors, by kind.
     let mut d_start: HashMap<u32, (u32, u32)> = HashMap::new();
@@ -98,12 +115,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let line: Vec<String> = (lo..hi)
                 .map(|i| {
                     let mark = if idx.contains(&i) { "" } else { "~" };
-                    let ds = if d_start.contains_key(&(i as u32)) { "[" } else { "" };
-                    let de = if d_end.contains_key(&(i as u32)) { "]" } else { "" };
+                    let ds = if d_start.contains_key(&(i as u32)) {
+                        "["
+                    } else {
+                        ""
+                    };
+                    let de = if d_end.contains_key(&(i as u32)) {
+                        "]"
+                    } else {
+                        ""
+                    };
                     format!("{ds}{mark}{}{de}", log.events[i].action)
                 })
                 .collect();
-            println!("routine {} variant {:?} start ok {ok_s} end ok {ok_e}: {}", inst.routine, inst.variant, line.join(" "));
+            println!(
+                "routine {} variant {:?} start ok {ok_s} end ok {ok_e}: {}",
+                inst.routine,
+                inst.variant,
+                line.join(" ")
+            );
         }
     }
     println!("true instances with a wrong start {bad_start}, with a wrong end {bad_end}");

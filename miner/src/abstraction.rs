@@ -98,7 +98,12 @@ pub fn template_titles(titles: &[String], rules: &Rules, min_distinct: usize) ->
 }
 
 /// Templates texts of which the first `protected[i]` tokens never vary (they give the context).
-fn template_texts(titles: &[String], protected: &[usize], rules: &Rules, min_distinct: usize) -> TitleTemplates {
+fn template_texts(
+    titles: &[String],
+    protected: &[usize],
+    rules: &Rules,
+    min_distinct: usize,
+) -> TitleTemplates {
     let compiled = rules.compile(Path::new("<rules>")).unwrap_or_default();
     let mut fixed: Vec<Option<String>> = vec![None; titles.len()];
     for (i, t) in titles.iter().enumerate() {
@@ -147,7 +152,11 @@ fn template_texts(titles: &[String], protected: &[usize], rules: &Rules, min_dis
         .enumerate()
         .map(|(i, _)| match &fixed[i] {
             Some(f) => f.clone(),
-            None => toks[i][1..].iter().map(|&w| words[w as usize].as_str()).collect::<Vec<_>>().join(" "),
+            None => toks[i][1..]
+                .iter()
+                .map(|&w| words[w as usize].as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
         })
         .collect();
     let mut templates: Vec<String> = texts.clone();
@@ -200,7 +209,9 @@ fn merge_varying_middles(toks: &mut [Vec<u32>], star: u32, min_distinct: usize) 
             let mut cands: Vec<(usize, usize, &Vec<u32>, usize)> = ks
                 .iter()
                 .enumerate()
-                .filter_map(|(j, (k, _, m))| eligible.get(k.as_slice()).map(|&c| (t.len() - m, c, k, j)))
+                .filter_map(|(j, (k, _, m))| {
+                    eligible.get(k.as_slice()).map(|&c| (t.len() - m, c, k, j))
+                })
                 .collect();
             cands.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(b.2)));
             let mut best: Option<(usize, usize, &Vec<u32>, usize)> = None;
@@ -217,7 +228,10 @@ fn merge_varying_middles(toks: &mut [Vec<u32>], star: u32, min_distinct: usize) 
         for (i, c) in choice.iter().enumerate() {
             if let Some(j) = *c {
                 let (k, p, m) = &keys[i][j];
-                taken.entry(k.as_slice()).or_default().push(&unique[i][*p..p + m]);
+                taken
+                    .entry(k.as_slice())
+                    .or_default()
+                    .push(&unique[i][*p..p + m]);
             }
         }
         let mut dropped = false;
@@ -282,14 +296,15 @@ fn split_keys(t: &[u32]) -> Vec<(Vec<u32>, usize, usize)> {
 }
 
 const FILE_EXTENSIONS: &[&str] = &[
-    "txt", "csv", "tsv", "xlsx", "xls", "xlsm", "docx", "doc", "pdf", "pptx", "ppt", "odt", "ods", "odp",
-    "md", "json", "xml", "html", "htm", "png", "jpg", "jpeg", "gif", "zip", "rs", "py", "js", "ts", "log",
-    "eml", "msg", "yaml", "yml", "toml", "sql", "db",
+    "txt", "csv", "tsv", "xlsx", "xls", "xlsm", "docx", "doc", "pdf", "pptx", "ppt", "odt", "ods",
+    "odp", "md", "json", "xml", "html", "htm", "png", "jpg", "jpeg", "gif", "zip", "rs", "py",
+    "js", "ts", "log", "eml", "msg", "yaml", "yml", "toml", "sql", "db",
 ];
 
 /// A title token as data-by-shape placeholder, or itself.
 fn shape(w: &str) -> String {
-    let core = w.trim_matches(|c: char| matches!(c, '(' | ')' | '[' | ']' | ',' | ';' | ':' | '"' | '\''));
+    let core =
+        w.trim_matches(|c: char| matches!(c, '(' | ')' | '[' | ']' | ',' | ';' | ':' | '"' | '\''));
     if core.is_empty() {
         return w.to_owned();
     }
@@ -318,11 +333,18 @@ fn shape(w: &str) -> String {
 
 fn is_date(s: &str) -> bool {
     let parts: Vec<&str> = s.split(['-', '/', '.']).collect();
-    if parts.len() != 3 || !parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())) {
+    if parts.len() != 3
+        || !parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+    {
         return false;
     }
     let lens: Vec<usize> = parts.iter().map(|p| p.len()).collect();
-    matches!(lens.as_slice(), [4, 1..=2, 1..=2] | [1..=2, 1..=2, 2] | [1..=2, 1..=2, 4])
+    matches!(
+        lens.as_slice(),
+        [4, 1..=2, 1..=2] | [1..=2, 1..=2, 2] | [1..=2, 1..=2, 4]
+    )
 }
 
 /// Templates of the elements of a log: the name and the id of an element are templated like titles
@@ -333,7 +355,13 @@ pub fn template_elements(elements: &[Option<Element>], min_distinct: usize) -> T
     // of a text span in the message pane may be templated ("text #messagepane <*>"), but the labels of
     // differently named fields never merge. Without an id, a name token must stay fixed too, so that
     // buttons named Save, Cancel and OK stay apart.
-    let clean = |s: &Option<String>| s.as_deref().unwrap_or("").split_whitespace().collect::<Vec<_>>().join("_");
+    let clean = |s: &Option<String>| {
+        s.as_deref()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join("_")
+    };
     let mut texts = Vec::with_capacity(elements.len());
     let mut protected = Vec::with_capacity(elements.len());
     for e in elements {
@@ -346,7 +374,12 @@ pub fn template_elements(elements: &[Option<Element>], min_distinct: usize) -> T
                 let role = clean(&e.role);
                 let id = clean(&e.id);
                 let name = e.name.as_deref().unwrap_or("");
-                texts.push(format!("{} #{} {}", if role.is_empty() { "-" } else { &role }, id, name));
+                texts.push(format!(
+                    "{} #{} {}",
+                    if role.is_empty() { "-" } else { &role },
+                    id,
+                    name
+                ));
                 protected.push(if id.is_empty() { 3 } else { 2 });
             }
         }
@@ -355,7 +388,11 @@ pub fn template_elements(elements: &[Option<Element>], min_distinct: usize) -> T
     // Show `role "name" #id`; the empty element is template 0.
     let pretty = |s: &str| -> String {
         let mut it = s.splitn(3, ' ');
-        let (role, id, name) = (it.next().unwrap_or(""), it.next().unwrap_or("#"), it.next().unwrap_or(""));
+        let (role, id, name) = (
+            it.next().unwrap_or(""),
+            it.next().unwrap_or("#"),
+            it.next().unwrap_or(""),
+        );
         let mut parts = Vec::new();
         if role != "-" && !role.is_empty() {
             parts.push(role.to_owned());
@@ -376,9 +413,16 @@ pub fn template_elements(elements: &[Option<Element>], min_distinct: usize) -> T
     let of_window = t
         .of_window
         .iter()
-        .map(|&k| templates.binary_search(&shown[k as usize]).expect("present") as u32)
+        .map(|&k| {
+            templates
+                .binary_search(&shown[k as usize])
+                .expect("present") as u32
+        })
         .collect();
-    TitleTemplates { templates, of_window }
+    TitleTemplates {
+        templates,
+        of_window,
+    }
 }
 
 /// What an action label is made of, as interned ids.
@@ -449,12 +493,22 @@ impl Labeler {
         }
         self.keys = order.iter().map(|&o| self.keys[o as usize]).collect();
         self.counts = order.iter().map(|&o| self.counts[o as usize]).collect();
-        self.index = self.keys.iter().enumerate().map(|(i, k)| (*k, i as u32)).collect();
+        self.index = self
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (*k, i as u32))
+            .collect();
         remap
     }
 
     /// The actions, resolved against the dictionary and the title templates.
-    pub fn actions(&self, dict: &Dictionary, titles: &TitleTemplates, elements: &TitleTemplates) -> Vec<Action> {
+    pub fn actions(
+        &self,
+        dict: &Dictionary,
+        titles: &TitleTemplates,
+        elements: &TitleTemplates,
+    ) -> Vec<Action> {
         self.keys
             .iter()
             .zip(&self.counts)
@@ -463,8 +517,16 @@ impl Labeler {
                 id: i as u32,
                 kind: k.kind,
                 app: dict.apps.get(k.app as usize).cloned().unwrap_or_default(),
-                title: titles.templates.get(k.title as usize).cloned().unwrap_or_default(),
-                element: elements.templates.get(k.element as usize).cloned().unwrap_or_default(),
+                title: titles
+                    .templates
+                    .get(k.title as usize)
+                    .cloned()
+                    .unwrap_or_default(),
+                element: elements
+                    .templates
+                    .get(k.element as usize)
+                    .cloned()
+                    .unwrap_or_default(),
                 events: n,
             })
             .collect()
@@ -481,7 +543,10 @@ mod tests {
 
     fn templated(ts: &[&str], rules: &Rules) -> Vec<String> {
         let t = template_titles(&titles(ts), rules, 3);
-        t.of_window.iter().map(|&i| t.templates[i as usize].clone()).collect()
+        t.of_window
+            .iter()
+            .map(|&i| t.templates[i as usize].clone())
+            .collect()
     }
 
     #[test]
@@ -537,12 +602,24 @@ mod tests {
 
     #[test]
     fn a_name_varies_as_a_whole_even_when_a_last_name_repeats() {
-        let names = ["Ann Lee", "Bob Lee", "Cy Lee", "Dee Moss", "Eve Park", "Fay Ruiz", "Gus Tan", "Hal Wu"];
-        let mut ts: Vec<String> = names.iter().map(|n| format!("New hire: {n} - Mail")).collect();
+        let names = [
+            "Ann Lee", "Bob Lee", "Cy Lee", "Dee Moss", "Eve Park", "Fay Ruiz", "Gus Tan", "Hal Wu",
+        ];
+        let mut ts: Vec<String> = names
+            .iter()
+            .map(|n| format!("New hire: {n} - Mail"))
+            .collect();
         ts.push("Inbox - Mail".into());
         let t = template_titles(&ts, &Rules::default(), 3);
-        let out: Vec<&str> = t.of_window.iter().map(|&i| t.templates[i as usize].as_str()).collect();
-        assert!(out[..8].iter().all(|&o| o == "New hire: <*> - Mail"), "{out:?}");
+        let out: Vec<&str> = t
+            .of_window
+            .iter()
+            .map(|&i| t.templates[i as usize].as_str())
+            .collect();
+        assert!(
+            out[..8].iter().all(|&o| o == "New hire: <*> - Mail"),
+            "{out:?}"
+        );
         assert_eq!(out[8], "Inbox - Mail");
     }
 
@@ -570,7 +647,11 @@ mod tests {
             el("cell", "", "B17"),
         ];
         let t = template_elements(&els, 3);
-        let out: Vec<&str> = t.of_window.iter().map(|&i| t.templates[i as usize].as_str()).collect();
+        let out: Vec<&str> = t
+            .of_window
+            .iter()
+            .map(|&i| t.templates[i as usize].as_str())
+            .collect();
         assert_eq!(
             out,
             [
@@ -603,7 +684,10 @@ mod tests {
             Path::new("rules.yaml"),
         )
         .unwrap();
-        let out = templated(&["Ticket ABC - Jira", "Build 42 log", "Build 43 log"], &rules);
+        let out = templated(
+            &["Ticket ABC - Jira", "Build 42 log", "Build 43 log"],
+            &rules,
+        );
         assert_eq!(out, ["Ticket <t> - Jira", "Build 42 log", "Build <n> log"]);
     }
 
@@ -611,7 +695,10 @@ mod tests {
     fn a_bad_rules_file_names_file_line_and_field() {
         let err = Rules::parse("titles:\n  - pattern: '('\n", Path::new("r.yaml")).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.starts_with("r.yaml:0: field `titles[0].pattern`"), "{msg}");
+        assert!(
+            msg.starts_with("r.yaml:0: field `titles[0].pattern`"),
+            "{msg}"
+        );
         let err = Rules::parse("titles:\n  - patern: x\n", Path::new("r.yaml")).unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("r.yaml:2: field `titles`"), "{msg}");

@@ -36,9 +36,21 @@ pub struct Prf {
 
 impl Prf {
     pub fn new(found: u64, truth: u64, correct: u64) -> Prf {
-        let precision = if found == 0 { 0.0 } else { correct as f64 / found as f64 };
-        let recall = if truth == 0 { 0.0 } else { correct as f64 / truth as f64 };
-        let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+        let precision = if found == 0 {
+            0.0
+        } else {
+            correct as f64 / found as f64
+        };
+        let recall = if truth == 0 {
+            0.0
+        } else {
+            correct as f64 / truth as f64
+        };
+        let f1 = if precision + recall == 0.0 {
+            0.0
+        } else {
+            2.0 * precision * recall / (precision + recall)
+        };
         Prf {
             found,
             truth,
@@ -77,7 +89,11 @@ pub fn evaluate(log: &Log, mining: &Mining, truth: &GroundTruth) -> Evaluation {
     // (session name, user name) → session id.
     let mut session_ids: HashMap<(&str, &str), u32> = HashMap::new();
     for (id, s) in log.dict.sessions.iter().enumerate() {
-        let user = log.dict.users.get(s.user as usize).map_or("", |u| u.as_str());
+        let user = log
+            .dict
+            .users
+            .get(s.user as usize)
+            .map_or("", |u| u.as_str());
         session_ids.insert((s.name.as_str(), user), id as u32);
     }
     let mut at: HashMap<(u32, i64), u32> = HashMap::with_capacity(log.events.len());
@@ -91,7 +107,9 @@ pub fn evaluate(log: &Log, mining: &Mining, truth: &GroundTruth) -> Evaluation {
     let mut t_size: BTreeMap<u32, u64> = BTreeMap::new();
     let mut t_bounds: Vec<(u32, bool)> = Vec::new();
     for inst in &truth.instances {
-        let sid = session_ids.get(&(inst.session.as_str(), inst.user.as_str())).copied();
+        let sid = session_ids
+            .get(&(inst.session.as_str(), inst.user.as_str()))
+            .copied();
         let idx: Vec<u32> = inst
             .events
             .iter()
@@ -153,11 +171,18 @@ pub fn evaluate(log: &Log, mining: &Mining, truth: &GroundTruth) -> Evaluation {
     }
     matches.sort_by_key(|m| m.discovered);
     let true_routines = t_size.values().filter(|&&c| c > 0).count() as u64;
-    let routines = Prf::new(mining.routines.len() as u64, true_routines, matches.len() as u64);
+    let routines = Prf::new(
+        mining.routines.len() as u64,
+        true_routines,
+        matches.len() as u64,
+    );
     t_bounds.sort_unstable();
     d_bounds.sort_unstable();
     d_bounds.dedup();
-    let correct = d_bounds.iter().filter(|b| t_bounds.binary_search(b).is_ok()).count() as u64;
+    let correct = d_bounds
+        .iter()
+        .filter(|b| t_bounds.binary_search(b).is_ok())
+        .count() as u64;
     let boundaries = Prf::new(d_bounds.len() as u64, t_bounds.len() as u64, correct);
     Evaluation {
         routines,

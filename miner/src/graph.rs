@@ -121,7 +121,8 @@ fn dot_escape(s: &str) -> String {
 
 /// Graphviz DOT. Edge labels give the count and the mean transition time.
 pub fn to_dot(g: &TaskGraph) -> String {
-    let mut out = String::from("digraph taskgraph {\n  rankdir=LR;\n  node [shape=box, fontsize=10];\n");
+    let mut out =
+        String::from("digraph taskgraph {\n  rankdir=LR;\n  node [shape=box, fontsize=10];\n");
     for n in g.node_indices() {
         let a = &g[n];
         out.push_str(&format!(

@@ -5,10 +5,10 @@
 //! UI log's own tables.
 
 pub mod abstraction;
-pub mod eval;
-pub mod graph;
 mod error;
+pub mod eval;
 mod fxhash;
+pub mod graph;
 pub mod log;
 pub mod patterns;
 pub mod progress;

@@ -2,7 +2,9 @@
 
 use uilog::{Dictionary, EventKind, Micros, Store};
 
-use crate::abstraction::{template_elements, template_titles, Action, LabelKey, Labeler, Rules, TitleTemplates};
+use crate::abstraction::{
+    template_elements, template_titles, Action, LabelKey, Labeler, Rules, TitleTemplates,
+};
 use crate::error::Result;
 use crate::progress::Progress;
 
@@ -56,7 +58,11 @@ pub struct Log {
 
 impl Log {
     /// Reads every event of the store once, abstracting as it goes.
-    pub fn load(store: &Store, opts: &AbstractionOptions, progress: &mut dyn Progress) -> Result<Log> {
+    pub fn load(
+        store: &Store,
+        opts: &AbstractionOptions,
+        progress: &mut dyn Progress,
+    ) -> Result<Log> {
         let dict = store.dictionary()?;
         let titles = template_titles(&dict.windows, &opts.rules, opts.min_distinct);
         let elements = template_elements(&dict.elements, opts.min_distinct);
@@ -108,7 +114,14 @@ impl Log {
         progress.advance(n % 65_536);
         progress.finish();
         let session_user: Vec<u32> = dict.sessions.iter().map(|s| s.user).collect();
-        Ok(Log::assemble(dict, titles, elements, labeler, events, session_user))
+        Ok(Log::assemble(
+            dict,
+            titles,
+            elements,
+            labeler,
+            events,
+            session_user,
+        ))
     }
 
     /// Builds a log from events already abstracted (used by [`Log::load`] and by tests).
@@ -143,14 +156,23 @@ impl Log {
     }
 
     pub fn user_of(&self, e: &Ev) -> u32 {
-        self.session_user.get(e.session as usize).copied().unwrap_or(0)
+        self.session_user
+            .get(e.session as usize)
+            .copied()
+            .unwrap_or(0)
     }
 
     pub fn user_name(&self, user: u32) -> &str {
-        self.dict.users.get(user as usize).map_or("", |s| s.as_str())
+        self.dict
+            .users
+            .get(user as usize)
+            .map_or("", |s| s.as_str())
     }
 
     pub fn session_name(&self, session: u32) -> &str {
-        self.dict.sessions.get(session as usize).map_or("", |s| s.name.as_str())
+        self.dict
+            .sessions
+            .get(session as usize)
+            .map_or("", |s| s.name.as_str())
     }
 }

@@ -156,13 +156,19 @@ pub fn mine_log(log: &Log, opts: &Options, progress: &mut dyn Progress) -> Minin
             .collect();
         let mut per_user: std::collections::BTreeMap<String, u64> = Default::default();
         for i in &r.instances {
-            *per_user.entry(log.user_name(i.user).to_owned()).or_insert(0) += 1;
+            *per_user
+                .entry(log.user_name(i.user).to_owned())
+                .or_insert(0) += 1;
         }
         let s = score(r, &durations, per_user.len() as u64, weeks);
         routines.push(Routine {
             id: 0,
             steps: r.steps.clone(),
-            labels: r.steps.iter().map(|&a| log.actions[a as usize].label()).collect(),
+            labels: r
+                .steps
+                .iter()
+                .map(|&a| log.actions[a as usize].label())
+                .collect(),
             support: r.support,
             score: s,
             variants: r.variants.clone(),

@@ -92,12 +92,16 @@ pub fn closed_patterns(db: &SeqDb, opts: &MineOptions) -> Vec<Pattern> {
     // The subtrees of the frequent items are independent: the machine's cores take them from a
     // shared counter. The result is sorted afterwards, so it does not depend on who took what.
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(frequent.len().max(1));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(frequent.len().max(1));
     let work = || {
         let mut m = new_miner();
         loop {
             let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(&(item, _)) = frequent.get(k) else { break };
+            let Some(&(item, _)) = frequent.get(k) else {
+                break;
+            };
             let proj = project(db, &root, item);
             m.prefix.push(item);
             m.grow(&proj);
@@ -186,13 +190,20 @@ impl Miner<'_> {
             return;
         }
         let at_limit = self.prefix.len() >= self.opts.max_len;
-        let frequent = if at_limit { Vec::new() } else { self.frequent_after(proj) };
+        let frequent = if at_limit {
+            Vec::new()
+        } else {
+            self.frequent_after(proj)
+        };
         let forward = if at_limit {
             self.has_forward_extension(proj, support)
         } else {
             frequent.iter().any(|&(_, c)| c == support)
         };
-        if !forward && self.prefix.len() >= self.opts.min_len && !self.has_backward_extension(proj, support) {
+        if !forward
+            && self.prefix.len() >= self.opts.min_len
+            && !self.has_backward_extension(proj, support)
+        {
             self.out.push(Pattern {
                 items: self.prefix.clone(),
                 support,
@@ -220,7 +231,11 @@ impl Miner<'_> {
         self.first.clear();
         let mut pos = 0usize;
         for &e in &self.prefix {
-            let k = pos + seq[pos..].iter().position(|&x| x == e).expect("sequence supports the prefix");
+            let k = pos
+                + seq[pos..]
+                    .iter()
+                    .position(|&x| x == e)
+                    .expect("sequence supports the prefix");
             self.first.push(k as u32);
             pos = k + 1;
         }
@@ -233,10 +248,17 @@ impl Miner<'_> {
         self.ends.clear();
         self.ends.resize(n, 0);
         let ends = &mut self.ends;
-        let mut bound = if last_in_last { seq.len() } else { self.first[n - 1] as usize + 1 };
+        let mut bound = if last_in_last {
+            seq.len()
+        } else {
+            self.first[n - 1] as usize + 1
+        };
         for i in (0..n).rev() {
             let e = self.prefix[i];
-            let k = seq[..bound].iter().rposition(|&x| x == e).expect("appearance exists");
+            let k = seq[..bound]
+                .iter()
+                .rposition(|&x| x == e)
+                .expect("appearance exists");
             ends[i] = k as u32;
             bound = k;
         }
@@ -247,7 +269,12 @@ impl Miner<'_> {
     /// The candidates for each i are the items of the first sequence's i-th period, intersected with
     /// each further sequence's; the scan stops as soon as no candidate is left for any i, which for
     /// most prefixes happens after a few sequences.
-    fn common_item_in_periods(&mut self, proj: &[(u32, u32)], _support: u64, last_in_last: bool) -> bool {
+    fn common_item_in_periods(
+        &mut self,
+        proj: &[(u32, u32)],
+        _support: u64,
+        last_in_last: bool,
+    ) -> bool {
         let n = self.prefix.len();
         let db = self.db;
         let mut cands: Vec<Vec<u32>> = vec![Vec::new(); n];
@@ -308,7 +335,10 @@ pub fn brute_force_closed(db: &SeqDb, opts: &MineOptions) -> Vec<Pattern> {
         assert!(seq.len() <= 16, "brute force is for small sequences");
         let mut subs: std::collections::BTreeSet<Vec<u32>> = Default::default();
         for mask in 1u32..(1 << seq.len()) {
-            let sub: Vec<u32> = (0..seq.len()).filter(|i| mask & (1 << i) != 0).map(|i| seq[i]).collect();
+            let sub: Vec<u32> = (0..seq.len())
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| seq[i])
+                .collect();
             if sub.len() <= opts.max_len {
                 subs.insert(sub);
             }
@@ -321,7 +351,9 @@ pub fn brute_force_closed(db: &SeqDb, opts: &MineOptions) -> Vec<Pattern> {
     }
     type Entry<'a> = (&'a Vec<u32>, &'a (u64, Vec<u32>));
     let frequent: Vec<Entry> = support
-        .iter().filter(|(_, (c, _))| *c >= opts.min_support).collect();
+        .iter()
+        .filter(|(_, (c, _))| *c >= opts.min_support)
+        .collect();
     let is_sub = |a: &[u32], b: &[u32]| {
         let mut it = b.iter();
         a.iter().all(|x| it.any(|y| y == x))
@@ -367,11 +399,18 @@ mod tests {
     fn closed_patterns_of_a_small_database() {
         // a b c, a c, a b c, b c: "a b c" (2), "a c" (3), "b c" (3), "c" (4) are closed.
         let d = db(&[&[0, 1, 2], &[0, 2], &[0, 1, 2], &[1, 2]]);
-        let got: Vec<(Vec<u32>, u64)> =
-            closed_patterns(&d, &opts(2)).into_iter().map(|p| (p.items, p.support)).collect();
+        let got: Vec<(Vec<u32>, u64)> = closed_patterns(&d, &opts(2))
+            .into_iter()
+            .map(|p| (p.items, p.support))
+            .collect();
         assert_eq!(
             got,
-            [(vec![0, 1, 2], 2), (vec![0, 2], 3), (vec![1, 2], 3), (vec![2], 4)]
+            [
+                (vec![0, 1, 2], 2),
+                (vec![0, 2], 3),
+                (vec![1, 2], 3),
+                (vec![2], 4)
+            ]
         );
     }
 
@@ -380,7 +419,10 @@ mod tests {
         // "a b" is not closed: "a x b" has the same support, but in the first sequence only through the
         // second b — the case that needs last-in-last appearances.
         let d = db(&[&[0, 1, 9, 1], &[0, 9, 1]]);
-        let got: Vec<Vec<u32>> = closed_patterns(&d, &opts(2)).into_iter().map(|p| p.items).collect();
+        let got: Vec<Vec<u32>> = closed_patterns(&d, &opts(2))
+            .into_iter()
+            .map(|p| p.items)
+            .collect();
         assert_eq!(got, [vec![0, 9, 1]]);
     }
 
@@ -391,8 +433,14 @@ mod tests {
         d.push(&[0], 2);
         let got = closed_patterns(&d, &opts(3));
         assert_eq!(got.len(), 2);
-        assert_eq!((got[0].items.clone(), got[0].support, got[0].seqs.clone()), (vec![0], 5, vec![0, 1]));
-        assert_eq!((got[1].items.clone(), got[1].support, got[1].seqs.clone()), (vec![0, 1], 3, vec![0]));
+        assert_eq!(
+            (got[0].items.clone(), got[0].support, got[0].seqs.clone()),
+            (vec![0], 5, vec![0, 1])
+        );
+        assert_eq!(
+            (got[1].items.clone(), got[1].support, got[1].seqs.clone()),
+            (vec![0, 1], 3, vec![0])
+        );
     }
 
     proptest! {

@@ -72,7 +72,11 @@ pub fn schema_version(conn: &Connection, path: &Path) -> Result<u32> {
         return Ok(0);
     }
     let v: Option<String> = conn
-        .query_row("SELECT value FROM mining_meta WHERE key = 'schema_version'", [], |r| r.get(0))
+        .query_row(
+            "SELECT value FROM mining_meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
         .optional()
         .map_err(sql(path))?;
     v.map_or(Ok(0), |v| {
@@ -97,19 +101,24 @@ pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {
     }
     for (i, m) in MIGRATIONS.iter().enumerate().skip(current) {
         let tx = conn.unchecked_transaction().map_err(sql(path))?;
-        tx.execute_batch("CREATE TABLE IF NOT EXISTS mining_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);")
-            .and_then(|_| tx.execute_batch(m))
-            .and_then(|_| {
-                tx.execute(
-                    "INSERT OR REPLACE INTO mining_meta (key, value) VALUES ('schema_version', ?1)",
-                    [(i + 1).to_string()],
-                )
-            })
-            .and_then(|_| tx.commit())
-            .map_err(|source| Error::Schema {
-                path: path.to_path_buf(),
-                message: format!("migration of the mining tables to version {} failed: {source}", i + 1),
-            })?;
+        tx.execute_batch(
+            "CREATE TABLE IF NOT EXISTS mining_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+        )
+        .and_then(|_| tx.execute_batch(m))
+        .and_then(|_| {
+            tx.execute(
+                "INSERT OR REPLACE INTO mining_meta (key, value) VALUES ('schema_version', ?1)",
+                [(i + 1).to_string()],
+            )
+        })
+        .and_then(|_| tx.commit())
+        .map_err(|source| Error::Schema {
+            path: path.to_path_buf(),
+            message: format!(
+                "migration of the mining tables to version {} failed: {source}",
+                i + 1
+            ),
+        })?;
     }
     Ok(())
 }

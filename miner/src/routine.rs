@@ -213,7 +213,10 @@ pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Dis
     if sampled {
         for (q, o) in owner.iter_mut().enumerate() {
             let seq = db.seq(q);
-            if let Some(&(_, r)) = accepted.iter().find(|&&(p, _)| is_subsequence(&patterns[p].items, seq)) {
+            if let Some(&(_, r)) = accepted
+                .iter()
+                .find(|&&(p, _)| is_subsequence(&patterns[p].items, seq))
+            {
                 *o = r as u32;
             }
         }
@@ -234,7 +237,9 @@ pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Dis
     let routines = chosen
         .iter()
         .zip(segs_of)
-        .map(|((p, _), segs)| build_routine(log, &patterns[*p].items, segs.len() as u64, &segs, opts))
+        .map(|((p, _), segs)| {
+            build_routine(log, &patterns[*p].items, segs.len() as u64, &segs, opts)
+        })
         .filter(|r| !r.instances.is_empty())
         .collect();
     Discovery {
@@ -249,7 +254,12 @@ pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Dis
 /// acceptance with the routine it went to (its own, or the one it merged into).
 type Selection = (Vec<(usize, Vec<u32>)>, Vec<(usize, usize)>);
 
-fn select(db: &SeqDb, patterns: &[crate::patterns::Pattern], min_support: u64, merge: f64) -> Selection {
+fn select(
+    db: &SeqDb,
+    patterns: &[crate::patterns::Pattern],
+    min_support: u64,
+    merge: f64,
+) -> Selection {
     let mut covered = vec![false; db.len()];
     let gain = |p: usize, covered: &[bool]| -> (u64, u64) {
         let sup: u64 = patterns[p]
@@ -276,7 +286,12 @@ fn select(db: &SeqDb, patterns: &[crate::patterns::Pattern], min_support: u64, m
             heap.push((now, len, Reverse(p)));
             continue;
         }
-        let take: Vec<u32> = patterns[p].seqs.iter().copied().filter(|&s| !covered[s as usize]).collect();
+        let take: Vec<u32> = patterns[p]
+            .seqs
+            .iter()
+            .copied()
+            .filter(|&s| !covered[s as usize])
+            .collect();
         for &s in &take {
             covered[s as usize] = true;
         }
@@ -316,7 +331,11 @@ pub fn lcs_len(a: &[u32], b: &[u32]) -> usize {
     let mut cur = vec![0usize; b.len() + 1];
     for &x in a {
         for (j, &y) in b.iter().enumerate() {
-            cur[j + 1] = if x == y { prev[j] + 1 } else { prev[j + 1].max(cur[j]) };
+            cur[j + 1] = if x == y {
+                prev[j] + 1
+            } else {
+                prev[j + 1].max(cur[j])
+            };
         }
         std::mem::swap(&mut prev, &mut cur);
     }
@@ -366,7 +385,13 @@ fn align(pat: &[u32], seq: &[u32]) -> Vec<usize> {
     out
 }
 
-fn build_routine(log: &Log, steps: &[u32], support: u64, segs: &[Segment], opts: &DiscoveryOptions) -> Discovered {
+fn build_routine(
+    log: &Log,
+    steps: &[u32],
+    support: u64,
+    segs: &[Segment],
+    opts: &DiscoveryOptions,
+) -> Discovered {
     let ev = &log.events;
     // Instance spans as (segment, first, last) in event indices, before widening.
     let mut spans: Vec<(usize, usize, usize)> = Vec::new();
@@ -375,7 +400,11 @@ fn build_routine(log: &Log, steps: &[u32], support: u64, segs: &[Segment], opts:
     let mut acts: Vec<u32> = Vec::new();
     for (k, s) in segs.iter().enumerate() {
         acts.clear();
-        acts.extend(ev[s.start as usize..s.end as usize].iter().map(|e| e.action));
+        acts.extend(
+            ev[s.start as usize..s.end as usize]
+                .iter()
+                .map(|e| e.action),
+        );
         let base = s.start as usize;
         let mut from = 0;
         let mut found = false;
@@ -458,13 +487,19 @@ fn build_routine(log: &Log, steps: &[u32], support: u64, segs: &[Segment], opts:
     let mut before: BTreeMap<u32, u64> = BTreeMap::new();
     let mut after: BTreeMap<u32, u64> = BTreeMap::new();
     for (&(_, a, b), &(lo, hi)) in spans.iter().zip(&bounds) {
-        let mut seen: Vec<u32> = ev[a.saturating_sub(EDGE).max(lo)..a].iter().map(|e| e.action).collect();
+        let mut seen: Vec<u32> = ev[a.saturating_sub(EDGE).max(lo)..a]
+            .iter()
+            .map(|e| e.action)
+            .collect();
         seen.sort_unstable();
         seen.dedup();
         for x in seen {
             *before.entry(x).or_insert(0) += 1;
         }
-        let mut seen: Vec<u32> = ev[b + 1..(b + 1 + EDGE).min(hi + 1).max(b + 1)].iter().map(|e| e.action).collect();
+        let mut seen: Vec<u32> = ev[b + 1..(b + 1 + EDGE).min(hi + 1).max(b + 1)]
+            .iter()
+            .map(|e| e.action)
+            .collect();
         seen.sort_unstable();
         seen.dedup();
         for x in seen {
@@ -590,7 +625,11 @@ fn build_routine(log: &Log, steps: &[u32], support: u64, segs: &[Segment], opts:
         for f in inst_flows {
             *flows.entry(f).or_insert(0) += 1;
         }
-        automatable.push(if steps_n == 0 { 0.0 } else { auto_n as f64 / steps_n as f64 });
+        automatable.push(if steps_n == 0 {
+            0.0
+        } else {
+            auto_n as f64 / steps_n as f64
+        });
         let first = &ev[lo];
         instances.push(Instance {
             first: lo as u32,

@@ -55,7 +55,11 @@ pub fn score(r: &Discovered, durations_s: &[f64], users: u64, weeks: f64) -> Sco
     let mut d = durations_s.to_vec();
     d.sort_by(f64::total_cmp);
     let dominant = r.variants.first().map_or(0, |v| v.count);
-    let dominant_share = if n == 0 { 0.0 } else { dominant as f64 / n as f64 };
+    let dominant_share = if n == 0 {
+        0.0
+    } else {
+        dominant as f64 / n as f64
+    };
     let entropy: f64 = r
         .variants
         .iter()
@@ -64,7 +68,11 @@ pub fn score(r: &Discovered, durations_s: &[f64], users: u64, weeks: f64) -> Sco
             -p * p.ln()
         })
         .sum();
-    let entropy_std = if n <= 1 { 1.0 } else { (1.0 - entropy / (n as f64).ln()).clamp(0.0, 1.0) };
+    let entropy_std = if n <= 1 {
+        1.0
+    } else {
+        (1.0 - entropy / (n as f64).ln()).clamp(0.0, 1.0)
+    };
     let automatability = if r.automatable.is_empty() {
         0.0
     } else {

@@ -17,7 +17,6 @@ use serde::{Deserialize, Serialize};
 use crate::fxhash::FxHashMap;
 use crate::log::{Ev, Log};
 
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentOptions {
     /// A pause longer than this (seconds) ends a segment; `None` takes ten times the median pause
@@ -180,7 +179,10 @@ pub fn segment(log: &Log, opts: &SegmentOptions) -> Segmentation {
                 s = i;
             }
         }
-        segments.push(Segment { start: s, end: c.end });
+        segments.push(Segment {
+            start: s,
+            end: c.end,
+        });
     }
     Segmentation {
         segments,
@@ -257,7 +259,8 @@ pub fn learn_starts(log: &Log, coarse: &[Segment], opts: &SegmentOptions) -> Vec
     let mut starts: Vec<u32> = (0..n as u32)
         .filter(|&a| {
             let a = a as usize;
-            counts[a] > 0 && (back_in[a] + opens[a]) as f64 >= opts.min_start_share * counts[a] as f64
+            counts[a] > 0
+                && (back_in[a] + opens[a]) as f64 >= opts.min_start_share * counts[a] as f64
         })
         .collect();
     starts.sort_unstable();

@@ -29,7 +29,10 @@ fn clean_logs_give_routine_f1_of_at_least_0_95() {
     for seed in [11, 12, 13] {
         let (routines, boundaries) = run(seed, 0.0, 0.0);
         assert!(routines >= 0.95, "seed {seed}: routine F1 {routines:.3}");
-        assert!(boundaries >= 0.90, "seed {seed}: boundary F1 {boundaries:.3}");
+        assert!(
+            boundaries >= 0.90,
+            "seed {seed}: boundary F1 {boundaries:.3}"
+        );
     }
 }
 
@@ -38,6 +41,9 @@ fn noisy_logs_with_variants_give_routine_f1_of_at_least_0_90() {
     for seed in [11, 12, 13] {
         let (routines, boundaries) = run(seed, 0.1, 0.1);
         assert!(routines >= 0.90, "seed {seed}: routine F1 {routines:.3}");
-        assert!(boundaries >= 0.90, "seed {seed}: boundary F1 {boundaries:.3}");
+        assert!(
+            boundaries >= 0.90,
+            "seed {seed}: boundary F1 {boundaries:.3}"
+        );
     }
 }

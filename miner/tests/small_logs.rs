@@ -8,9 +8,21 @@ const T0: i64 = 1_764_000_000_000_000; // 2025-11-24T16:00:00Z
 const S: i64 = 1_000_000;
 
 /// One step of a hand-written routine: kind, app, title, element name, typed/copied value.
-type Step = (EventKind, &'static str, String, Option<&'static str>, Option<u64>);
+type Step = (
+    EventKind,
+    &'static str,
+    String,
+    Option<&'static str>,
+    Option<u64>,
+);
 
-fn step(kind: EventKind, app: &'static str, title: &str, el: Option<&'static str>, value: Option<u64>) -> Step {
+fn step(
+    kind: EventKind,
+    app: &'static str,
+    title: &str,
+    el: Option<&'static str>,
+    value: Option<u64>,
+) -> Step {
     (kind, app, title.to_owned(), el, value)
 }
 
@@ -19,7 +31,13 @@ fn invoice(n: u64, check: bool) -> Vec<Step> {
     use EventKind::*;
     let mut v = vec![
         step(Focus, "mail", "Inbox - Mail", None, None),
-        step(Copy, "mail", &format!("Invoice {n} - Mail"), Some("amount"), Some(n)),
+        step(
+            Copy,
+            "mail",
+            &format!("Invoice {n} - Mail"),
+            Some("amount"),
+            Some(n),
+        ),
         step(Focus, "erp", "ERP - New booking", None, None),
         step(Paste, "erp", "ERP - New booking", Some("amount"), Some(n)),
     ];
@@ -35,8 +53,20 @@ fn report(note: u64) -> Vec<Step> {
     use EventKind::*;
     vec![
         step(Focus, "browser", "Dashboard - Browser", None, None),
-        step(Click, "browser", "Dashboard - Browser", Some("Refresh"), None),
-        step(Type, "browser", "Dashboard - Browser", Some("note"), Some(note)),
+        step(
+            Click,
+            "browser",
+            "Dashboard - Browser",
+            Some("Refresh"),
+            None,
+        ),
+        step(
+            Type,
+            "browser",
+            "Dashboard - Browser",
+            Some("note"),
+            Some(note),
+        ),
     ]
 }
 
@@ -105,12 +135,30 @@ fn abstraction_templates_titles_and_interns_actions() {
         [
             // Actions are ordered by kind, then app (as the store interned them), title and element
             // template text.
-            ("click erp \"ERP - New booking\" field \"Check\"".to_owned(), 2),
-            ("click erp \"ERP - New booking\" field \"Save\"".to_owned(), 5),
-            ("click browser \"Dashboard - Browser\" field \"Refresh\"".to_owned(), 3),
-            ("type browser \"Dashboard - Browser\" field \"note\"".to_owned(), 3),
-            ("copy mail \"Invoice <n> - Mail\" field \"amount\"".to_owned(), 5),
-            ("paste erp \"ERP - New booking\" field \"amount\"".to_owned(), 5),
+            (
+                "click erp \"ERP - New booking\" field \"Check\"".to_owned(),
+                2
+            ),
+            (
+                "click erp \"ERP - New booking\" field \"Save\"".to_owned(),
+                5
+            ),
+            (
+                "click browser \"Dashboard - Browser\" field \"Refresh\"".to_owned(),
+                3
+            ),
+            (
+                "type browser \"Dashboard - Browser\" field \"note\"".to_owned(),
+                3
+            ),
+            (
+                "copy mail \"Invoice <n> - Mail\" field \"amount\"".to_owned(),
+                5
+            ),
+            (
+                "paste erp \"ERP - New booking\" field \"amount\"".to_owned(),
+                5
+            ),
             ("focus mail \"Inbox - Mail\"".to_owned(), 5),
             ("focus erp \"ERP - New booking\"".to_owned(), 5),
             ("focus browser \"Dashboard - Browser\"".to_owned(), 3),
@@ -126,8 +174,18 @@ fn idle_gaps_and_sessions_cut_segments() {
     let lens: Vec<u32> = seg.segments.iter().map(|s| s.end - s.start).collect();
     assert_eq!(lens, [5, 6, 3, 5, 6, 5, 3, 3]);
     // The first actions of the instances are the learned starts.
-    let starts: Vec<String> = seg.start_actions.iter().map(|&a| log.actions[a as usize].label()).collect();
-    assert_eq!(starts, ["focus mail \"Inbox - Mail\"", "focus browser \"Dashboard - Browser\""]);
+    let starts: Vec<String> = seg
+        .start_actions
+        .iter()
+        .map(|&a| log.actions[a as usize].label())
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            "focus mail \"Inbox - Mail\"",
+            "focus browser \"Dashboard - Browser\""
+        ]
+    );
 }
 
 #[test]
@@ -144,7 +202,11 @@ fn learned_starts_cut_a_stream_without_pauses() {
             ..SegmentOptions::default()
         },
     );
-    assert_eq!(without.segments.len(), 2, "only the session change cuts without learned starts");
+    assert_eq!(
+        without.segments.len(),
+        2,
+        "only the session change cuts without learned starts"
+    );
 }
 
 #[test]
@@ -164,16 +226,38 @@ fn routines_variants_users_data_flows_and_scores() {
                 "click erp \"ERP - New booking\" field \"Save\"",
             ]
         );
-        let check = m.actions.iter().find(|a| a.element.contains("Check")).unwrap().id;
-        let variants: Vec<(usize, u64)> = inv.variants.iter().map(|v| (v.steps.len(), v.count)).collect();
+        let check = m
+            .actions
+            .iter()
+            .find(|a| a.element.contains("Check"))
+            .unwrap()
+            .id;
+        let variants: Vec<(usize, u64)> = inv
+            .variants
+            .iter()
+            .map(|v| (v.steps.len(), v.count))
+            .collect();
         assert_eq!(variants, [(5, 3), (6, 2)]);
         assert!(inv.variants[1].steps.contains(&check));
-        let spans: Vec<(u32, i64)> = inv.instances.iter().map(|i| (i.events, i.end_ts - i.start_ts)).collect();
-        assert_eq!(spans, [(5, 8 * S), (6, 10 * S), (5, 8 * S), (6, 10 * S), (5, 8 * S)]);
+        let spans: Vec<(u32, i64)> = inv
+            .instances
+            .iter()
+            .map(|i| (i.events, i.end_ts - i.start_ts))
+            .collect();
+        assert_eq!(
+            spans,
+            [(5, 8 * S), (6, 10 * S), (5, 8 * S), (6, 10 * S), (5, 8 * S)]
+        );
         assert_eq!(inv.users.len(), 1);
         assert_eq!(inv.data_flows.len(), 1);
         let f = &inv.data_flows[0];
-        assert_eq!((m.actions[f.from as usize].kind, m.actions[f.to as usize].kind), (EventKind::Copy, EventKind::Paste));
+        assert_eq!(
+            (
+                m.actions[f.from as usize].kind,
+                m.actions[f.to as usize].kind
+            ),
+            (EventKind::Copy, EventKind::Paste)
+        );
         assert_eq!((f.via.as_str(), f.instances), ("copy_paste", 5));
 
         let s = &inv.score;
@@ -191,7 +275,11 @@ fn routines_variants_users_data_flows_and_scores() {
         let rep = &m.routines[1];
         assert_eq!(rep.steps.len(), 3);
         assert_eq!(rep.variants.len(), 1);
-        let users: Vec<(&str, u64)> = rep.users.iter().map(|u| (u.user.as_str(), u.instances)).collect();
+        let users: Vec<(&str, u64)> = rep
+            .users
+            .iter()
+            .map(|u| (u.user.as_str(), u.instances))
+            .collect();
         assert_eq!(users, [("u1", 1), ("u2", 2)]);
         // Typed notes differ every time and were not seen before: one step in three needs a person.
         assert!((rep.score.automatability - 2.0 / 3.0).abs() < 1e-12);
@@ -224,12 +312,19 @@ fn a_result_is_stored_in_mining_tables_and_read_back() {
     let path = dir.path().join("log.db");
     let st = store(&plan(), 600);
     // Copy the in-memory log into a file: the stored result must live next to the log.
-    st.connection().execute("VACUUM INTO ?1", [path.to_str().unwrap()]).unwrap();
+    st.connection()
+        .execute("VACUUM INTO ?1", [path.to_str().unwrap()])
+        .unwrap();
     let st = Store::open(&path).unwrap();
-    assert_eq!(miner::results::load_latest(st.connection(), &path).unwrap(), None);
+    assert_eq!(
+        miner::results::load_latest(st.connection(), &path).unwrap(),
+        None
+    );
     let (_, m) = mine(&st, &options(), &mut NoProgress).unwrap();
     miner::results::save(st.connection(), &path, &m).unwrap();
-    let mut back = miner::results::load_latest(st.connection(), &path).unwrap().unwrap();
+    let mut back = miner::results::load_latest(st.connection(), &path)
+        .unwrap()
+        .unwrap();
     let mut want = m.clone();
     want.timings_ms.clear();
     for r in want.routines.iter_mut().chain(back.routines.iter_mut()) {
@@ -242,7 +337,10 @@ fn a_result_is_stored_in_mining_tables_and_read_back() {
     drop(st);
     let st = Store::open(&path).unwrap();
     assert_eq!(st.stats().unwrap().events, 36);
-    assert_eq!(miner::results::schema_version(st.connection(), &path).unwrap(), 1);
+    assert_eq!(
+        miner::results::schema_version(st.connection(), &path).unwrap(),
+        1
+    );
 }
 
 #[test]
@@ -252,8 +350,13 @@ fn newer_mining_tables_are_refused_with_the_path() {
     let st = Store::open(&path).unwrap();
     miner::results::migrate(st.connection(), &path).unwrap();
     st.connection()
-        .execute("UPDATE mining_meta SET value = '99' WHERE key = 'schema_version'", [])
+        .execute(
+            "UPDATE mining_meta SET value = '99' WHERE key = 'schema_version'",
+            [],
+        )
         .unwrap();
-    let err = miner::results::load_latest(st.connection(), &path).unwrap_err().to_string();
+    let err = miner::results::load_latest(st.connection(), &path)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("log.db") && err.contains("99"), "{err}");
 }

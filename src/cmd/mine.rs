@@ -1,0 +1,218 @@
+//! `taskmine mine`: mine the UI log into ranked automation candidates and keep the result.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use std::io::Write;
+
+use clap::Args;
+use indicatif::ProgressBar;
+
+use super::DbArg;
+use crate::Ui;
+
+/// Options of the miner shared by `mine`, `graph` and `eval`.
+#[derive(Args, Debug, Clone)]
+pub struct MineOpts {
+    /// Minimum number of segments a routine must occur in (default: 1 % of the segments, at least 3).
+    #[arg(long)]
+    pub min_support: Option<u64>,
+    /// Minimum number of steps of a routine.
+    #[arg(long, default_value_t = 3)]
+    pub min_len: usize,
+    /// A pause longer than this many seconds ends a segment (default: learned from the log).
+    #[arg(long)]
+    pub idle_gap: Option<f64>,
+    /// Withhold routines seen by fewer than this many users (privacy: k).
+    #[arg(long, default_value_t = 1)]
+    pub min_users: u64,
+    /// A YAML file of title rules (see the miner's `Rules`).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+}
+
+impl MineOpts {
+    pub fn options(&self) -> anyhow::Result<miner::Options> {
+        let mut o = miner::Options::default();
+        if let Some(path) = &self.rules {
+            o.abstraction.rules = miner::Rules::from_file(path)?;
+        }
+        if self.min_support == Some(0) {
+            anyhow::bail!("--min-support must be at least 1");
+        }
+        if self.min_len == 0 {
+            anyhow::bail!("--min-len must be at least 1");
+        }
+        if let Some(g) = self.idle_gap {
+            if !(g.is_finite() && g > 0.0) {
+                anyhow::bail!("--idle-gap must be a positive number of seconds, not {g}");
+            }
+        }
+        o.discovery.min_support = self.min_support;
+        o.discovery.min_len = self.min_len;
+        o.segment.idle_gap_secs = self.idle_gap;
+        o.min_users = self.min_users;
+        Ok(o)
+    }
+}
+
+#[derive(Args)]
+pub struct MineArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// Show only the best N candidates.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Print the whole result (every figure, instances and variants) as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Do not store the result in the database.
+    #[arg(long)]
+    no_store: bool,
+    #[command(flatten)]
+    opts: MineOpts,
+}
+
+/// Draws one bar per mining stage.
+pub struct Bars<'a> {
+    ui: &'a Ui,
+    bar: Option<ProgressBar>,
+}
+
+impl<'a> Bars<'a> {
+    pub fn new(ui: &'a Ui) -> Self {
+        Bars { ui, bar: None }
+    }
+}
+
+impl miner::Progress for Bars<'_> {
+    fn stage(&mut self, name: &str, total: u64) {
+        let unit = match name {
+            "discover" => "segments",
+            "score" => "routines",
+            _ => "events",
+        };
+        self.bar = Some(self.ui.bar(total, name, unit));
+    }
+    fn advance(&mut self, n: u64) {
+        if let Some(b) = &self.bar {
+            b.inc(n);
+        }
+    }
+    fn finish(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// Opens the database, refusing a path that does not exist (opening would create an empty log).
+pub fn open_existing(db: &DbArg) -> anyhow::Result<uilog::Store> {
+    if !db.db.exists() {
+        anyhow::bail!(
+            "{}: no such database (create one with `taskmine simulate` or `taskmine import`)",
+            db.db.display()
+        );
+    }
+    db.open()
+}
+
+/// A short name for a routine: the apps it goes through, in order.
+pub fn routine_name(m: &miner::Mining, r: &miner::Routine) -> String {
+    let mut apps: Vec<&str> = Vec::new();
+    for &a in &r.steps {
+        let app = m.actions.get(a as usize).map_or("?", |x| x.app.as_str());
+        if apps.last() != Some(&app) {
+            apps.push(app);
+        }
+    }
+    apps.join(" → ")
+}
+
+fn minutes(s: f64) -> String {
+    if s >= 60.0 {
+        format!("{:.1} min", s / 60.0)
+    } else {
+        format!("{s:.0} s")
+    }
+}
+
+pub fn run(args: MineArgs, ui: &Ui) -> anyhow::Result<()> {
+    let opts = args.opts.options()?;
+    let mut out = std::io::stdout().lock();
+    let store = open_existing(&args.db)?;
+    let (_, m) = miner::mine(&store, &opts, &mut Bars::new(ui))?;
+    if !args.no_store {
+        miner::results::save(store.connection(), store.path(), &m).with_context(|| {
+            format!("cannot store the mining result in {}", args.db.db.display())
+        })?;
+    }
+    if args.json {
+        let mut shown = m.clone();
+        shown.routines.truncate(args.top);
+        writeln!(out, "{}", serde_json::to_string_pretty(&shown)?)?;
+        return Ok(());
+    }
+    let s = &m.summary;
+    let secs: f64 = m.timings_ms.iter().map(|(_, ms)| ms).sum::<f64>() / 1e3;
+    writeln!(
+        out,
+        "mined {} events of {} users in {:.2} s ({:.0} events/s): {} actions, {} segments (idle gap {:.0} s), {} routines{}",
+        s.events,
+        s.users,
+        secs,
+        s.events as f64 / secs.max(1e-9),
+        s.actions,
+        s.segments,
+        s.idle_gap_secs,
+        m.routines.len(),
+        if m.withheld > 0 {
+            format!(", {} withheld (seen by fewer than {} users)", m.withheld, m.options.min_users)
+        } else {
+            String::new()
+        }
+    )?;
+    if m.routines.is_empty() {
+        writeln!(
+            out,
+            "no routine found; a longer log, or a lower --min-support, may show some"
+        )?;
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:>3}  {:<42} {:>5} {:>11} {:>9} {:>6} {:>5} {:>11}",
+        "#", "routine", "steps", "inst/week", "median", "std", "users", "saved h/mo"
+    )?;
+    for r in m.routines.iter().take(args.top) {
+        let sc = &r.score;
+        let mut name = routine_name(&m, r);
+        if name.chars().count() > 42 {
+            name = name.chars().take(41).collect::<String>() + "…";
+        }
+        writeln!(
+            out,
+            "{:>3}  {:<42} {:>5} {:>11.1} {:>9} {:>5.0}% {:>5} {:>11.1}",
+            r.id,
+            name,
+            r.steps.len(),
+            sc.instances_per_week,
+            minutes(sc.median_duration_s),
+            sc.standardization * 100.0,
+            sc.users,
+            sc.hours_saved_per_month
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "steps: actions of the routine's pattern; inst/week: instances per week; median: median duration;\n\
+         std: standardization (0–100 %); saved h/mo: hours a month that automating it would save.\n\
+         `taskmine mine --json` prints every figure with the instances and variants."
+    )?;
+    if !args.no_store {
+        writeln!(out, "result stored in {}", args.db.db.display())?;
+    }
+    Ok(())
+}
