@@ -39,6 +39,12 @@ enum Command {
     Serve(cmd::serve::ServeArgs),
     /// Manage the agents (remote recorders) a server accepts: add (prints a token), list, remove.
     Agent(cmd::agent::AgentArgs),
+    /// Mine the UI log into ranked automation candidates (routines with their evidence), and keep them.
+    Mine(cmd::mine::MineArgs),
+    /// Print the task graph (actions and transitions) of the log or of one routine, as DOT or JSON.
+    Graph(cmd::graph::GraphArgs),
+    /// Score mining against a ground truth: precision, recall and F1 of routines and segment boundaries.
+    Eval(cmd::eval::EvalArgs),
     /// Measure speed and size: `taskmine bench store`.
     Bench(cmd::bench::BenchArgs),
     /// Draft bots for the top candidates: YAML, Robot Framework, Python, and a parameter file.
@@ -66,6 +72,9 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args, &ui),
         Command::Agent(args) => cmd::agent::run(args, &ui),
         Command::Bench(args) => cmd::bench::run(args, &ui),
+        Command::Mine(args) => cmd::mine::run(args, &ui),
+        Command::Graph(args) => cmd::graph::run(args, &ui),
+        Command::Eval(args) => cmd::eval::run(args, &ui),
         Command::Bots(args) => cmd::bots::run(args, &ui),
         Command::Replay(args) => cmd::replay::run(args, &ui),
     };

@@ -3,8 +3,11 @@
 pub mod agent;
 pub mod bench;
 pub mod bots;
+pub mod eval;
 pub mod export;
+pub mod graph;
 pub mod import;
+pub mod mine;
 pub mod record;
 pub mod replay;
 pub mod serve;
