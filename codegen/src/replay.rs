@@ -625,3 +625,28 @@ pub fn replay_all(
         passed,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dry_run_lines_fill_parameters_and_a_missing_one_names_the_step() {
+        let bot = crate::bot::tests::small_bot();
+        let mut row = Params::new();
+        row.insert("value".into(), "7".into());
+        let lines = describe(&fill_steps(&bot, &row).unwrap());
+        assert_eq!(lines.len(), 3);
+        assert!(
+            lines[0].contains("focus_window") && lines[0].contains("/^target$/"),
+            "{lines:?}"
+        );
+        assert!(lines[1].contains("\"echo 7 > out.txt\""), "{lines:?}");
+        assert!(lines[2].contains("keys enter"), "{lines:?}");
+        let e = fill_steps(&bot, &Params::new()).unwrap_err().to_string();
+        assert!(
+            e.contains("steps[1] (type).text") && e.contains("\"value\""),
+            "{e}"
+        );
+    }
+}

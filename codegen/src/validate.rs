@@ -287,7 +287,8 @@ pub struct TraceRecorder {
 
 impl TraceRecorder {
     /// Starts `command`, which must record into `db` (`taskmine record --db …`), and waits until it
-    /// captures: its first event (the focused window) is in the database.
+    /// captures: its first event (the focused window) is in the database, or the database has
+    /// existed for 3 s.
     pub fn start(mut command: Command, db: &Path) -> Result<TraceRecorder> {
         let mut child = command
             .stdin(Stdio::null())
@@ -324,7 +325,9 @@ impl TraceRecorder {
                 .then(|| Store::open(db).ok()?.stats().ok())
                 .flatten()
                 .map_or(0, |s| s.events);
-            if events > 0 {
+            // A desktop where no window has focus gives no first event: a database that has
+            // existed for a while with the recorder alive is taken as ready too.
+            if events > 0 || (db.exists() && start.elapsed() > Duration::from_secs(3)) {
                 break;
             }
             if let Some(status) = rec.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
