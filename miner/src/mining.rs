@@ -213,12 +213,21 @@ pub fn mine_log(log: &Log, opts: &Options, progress: &mut dyn Progress) -> Minin
     }
     progress.finish();
     timings.push(("score".to_owned(), t.elapsed().as_secs_f64() * 1e3));
-    let mut users: Vec<u32> = ev.iter().map(|e| log.user_of(e)).collect();
+    let mut session_seen = vec![false; log.session_user.len().max(1)];
+    for e in ev {
+        if let Some(s) = session_seen.get_mut(e.session as usize) {
+            *s = true;
+        }
+    }
+    let mut users: Vec<u32> = session_seen
+        .iter()
+        .enumerate()
+        .filter(|(_, &seen)| seen)
+        .map(|(s, _)| log.session_user[s])
+        .collect();
     users.sort_unstable();
     users.dedup();
-    let mut sessions: Vec<u32> = ev.iter().map(|e| e.session).collect();
-    sessions.sort_unstable();
-    sessions.dedup();
+    let sessions: Vec<usize> = (0..session_seen.len()).filter(|&s| session_seen[s]).collect();
     Mining {
         summary: Summary {
             events: ev.len() as u64,
