@@ -227,7 +227,9 @@ pub fn mine_log(log: &Log, opts: &Options, progress: &mut dyn Progress) -> Minin
         .collect();
     users.sort_unstable();
     users.dedup();
-    let sessions: Vec<usize> = (0..session_seen.len()).filter(|&s| session_seen[s]).collect();
+    let sessions: Vec<usize> = (0..session_seen.len())
+        .filter(|&s| session_seen[s])
+        .collect();
     Mining {
         summary: Summary {
             events: ev.len() as u64,

@@ -360,3 +360,169 @@ fn newer_mining_tables_are_refused_with_the_path() {
         .to_string();
     assert!(err.contains("log.db") && err.contains("99"), "{err}");
 }
+
+/// The ground truth of `plan()` as `store()` writes it: routine 1 = invoice, 2 = report.
+fn truth_of(plan: &[(&str, &str, Vec<Vec<Step>>)], gap: i64) -> uilog::GroundTruth {
+    let mut t = uilog::GroundTruth::new("hand-written");
+    for (id, name) in [(1, "invoice"), (2, "report")] {
+        t.routines.push(uilog::TruthRoutine {
+            id,
+            name: name.into(),
+            ..Default::default()
+        });
+    }
+    let mut next = 1;
+    for (session, user, instances) in plan {
+        let mut ts = T0;
+        for inst in instances {
+            let routine = if inst[0].1 == "mail" { 1 } else { 2 };
+            let events: Vec<i64> = (0..inst.len() as i64).map(|k| ts + 2 * S * k).collect();
+            ts += 2 * S * inst.len() as i64 + gap * S;
+            t.total_events += events.len() as u64;
+            t.instances.push(uilog::TruthInstance {
+                id: next,
+                routine,
+                session: session.to_string(),
+                user: user.to_string(),
+                variant: None,
+                events,
+            });
+            next += 1;
+        }
+    }
+    t
+}
+
+#[test]
+fn evaluation_of_an_exact_result_is_perfect() {
+    let st = store(&plan(), 600);
+    let (log, m) = mine(&st, &options(), &mut NoProgress).unwrap();
+    let e = miner::eval::evaluate(&log, &m, &truth_of(&plan(), 600));
+    assert_eq!(
+        (e.routines.found, e.routines.truth, e.routines.correct),
+        (2, 2, 2)
+    );
+    assert_eq!(
+        (e.boundaries.found, e.boundaries.truth, e.boundaries.correct),
+        (16, 16, 16)
+    );
+    assert_eq!(e.routines.f1, 1.0);
+    let pairs: Vec<(u32, u32, f64)> = e
+        .matches
+        .iter()
+        .map(|x| (x.discovered, x.truth, x.jaccard))
+        .collect();
+    assert_eq!(pairs, [(1, 1, 1.0), (2, 2, 1.0)]);
+}
+
+#[test]
+fn evaluation_matches_by_jaccard_and_counts_boundaries_by_event() {
+    let st = store(&plan(), 600);
+    let (log, m) = mine(&st, &options(), &mut NoProgress).unwrap();
+    // The truth says the first invoice instance ends after 3 events, and its last 2 events are an
+    // instance of a third routine that mining cannot know.
+    let mut t = truth_of(&plan(), 600);
+    t.routines.push(uilog::TruthRoutine {
+        id: 3,
+        name: "book".into(),
+        ..Default::default()
+    });
+    let tail = t.instances[0].events.split_off(3);
+    t.instances.push(uilog::TruthInstance {
+        id: 99,
+        routine: 3,
+        session: "s1".into(),
+        user: "u1".into(),
+        variant: None,
+        events: tail,
+    });
+    t.validate().unwrap();
+    let e = miner::eval::evaluate(&log, &m, &t);
+    // Invoice: 27 events found, 25 true, all 25 in common.
+    assert_eq!(e.matches[0].truth, 1);
+    assert!((e.matches[0].jaccard - 25.0 / 27.0).abs() < 1e-12);
+    assert_eq!(
+        (e.routines.found, e.routines.truth, e.routines.correct),
+        (2, 3, 2)
+    );
+    // Every found boundary is a true one (the found end of the first instance is the end of the
+    // third routine's instance); two true boundaries (end after event 3, start at event 4) are missed.
+    assert_eq!(
+        (e.boundaries.found, e.boundaries.truth, e.boundaries.correct),
+        (16, 18, 16)
+    );
+    assert_eq!(e.boundaries.precision, 1.0);
+}
+
+#[test]
+fn the_task_graph_has_actions_and_transitions_with_counts_and_mean_times() {
+    let st = store(&plan(), 600);
+    let (log, m) = mine(&st, &options(), &mut NoProgress).unwrap();
+    let g = miner::graph::whole_log(&log, m.summary.idle_gap_secs);
+    assert_eq!(g.node_count(), 9);
+    // Within instances only: the 600 s pauses are longer than the idle gap.
+    let mut edges: Vec<(String, String, u64, f64)> = g
+        .edge_indices()
+        .map(|e| {
+            let (a, b) = g.edge_endpoints(e).unwrap();
+            (
+                g[a].label.clone(),
+                g[b].label.clone(),
+                g[e].count,
+                g[e].mean_s,
+            )
+        })
+        .collect();
+    edges.sort_by(|x, y| x.0.cmp(&y.0).then(x.1.cmp(&y.1)));
+    let mut short: Vec<(&str, &str, u64)> = edges
+        .iter()
+        .map(|(a, b, c, _)| {
+            (
+                a.split(' ').next().unwrap(),
+                b.split(' ').next().unwrap(),
+                *c,
+            )
+        })
+        .collect();
+    short.sort();
+    assert_eq!(
+        short,
+        [
+            ("click", "click", 2),
+            ("click", "type", 3),
+            ("copy", "focus", 5),
+            ("focus", "click", 3),
+            ("focus", "copy", 5),
+            ("focus", "paste", 5),
+            ("paste", "click", 2),
+            ("paste", "click", 3),
+        ]
+    );
+    assert!(edges.iter().all(|e| e.3 == 2.0));
+    let dot = miner::graph::to_dot(&g);
+    let focus_mail = m
+        .actions
+        .iter()
+        .find(|a| a.label() == "focus mail \"Inbox - Mail\"")
+        .unwrap()
+        .id;
+    let copy = m
+        .actions
+        .iter()
+        .find(|a| a.kind == EventKind::Copy)
+        .unwrap()
+        .id;
+    assert!(
+        dot.contains(&format!(
+            "  a{focus_mail} -> a{copy} [label=\"5 × 2.0 s\"];\n"
+        )),
+        "{dot}"
+    );
+    let json = miner::graph::to_json(&g);
+    assert_eq!(json["edges"].as_array().unwrap().len(), 8);
+    assert_eq!(json["nodes"].as_array().unwrap().len(), 9);
+
+    let inv = &m.routines[0];
+    let rg = miner::graph::of_routine(&log, inv);
+    assert_eq!((rg.node_count(), rg.edge_count()), (6, 6));
+}
