@@ -94,7 +94,7 @@ pub struct TitleTemplates {
 
 /// Templates every title of `titles` (indexed by window id).
 pub fn template_titles(titles: &[String], rules: &Rules, min_distinct: usize) -> TitleTemplates {
-    template_texts(titles, &vec![0; titles.len()], rules, min_distinct)
+    template_texts(titles, &vec![0; titles.len()], rules, min_distinct, false)
 }
 
 /// Templates texts of which the first `protected[i]` tokens never vary (they give the context).
@@ -103,6 +103,7 @@ fn template_texts(
     protected: &[usize],
     rules: &Rules,
     min_distinct: usize,
+    keep_letters: bool,
 ) -> TitleTemplates {
     let compiled = rules.compile(Path::new("<rules>")).unwrap_or_default();
     let mut fixed: Vec<Option<String>> = vec![None; titles.len()];
@@ -138,7 +139,7 @@ fn template_texts(
         }
         // The first token says how many tokens are protected; it is outside the vocabulary.
         let mut v = vec![u32::MAX - protected[i] as u32];
-        v.extend(t.split_whitespace().map(|w| intern(shape(w), &mut vocab)));
+        v.extend(t.split_whitespace().map(|w| intern(shape(w, keep_letters), &mut vocab)));
         toks.push(v);
     }
     // Two rounds catch titles with two independent varying parts.
@@ -302,7 +303,7 @@ const FILE_EXTENSIONS: &[&str] = &[
 ];
 
 /// A title token as data-by-shape placeholder, or itself.
-fn shape(w: &str) -> String {
+fn shape(w: &str, keep_letters: bool) -> String {
     let core =
         w.trim_matches(|c: char| matches!(c, '(' | ')' | '[' | ']' | ',' | ';' | ':' | '"' | '\''));
     if core.is_empty() {
@@ -326,6 +327,22 @@ fn shape(w: &str) -> String {
         .all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '%'));
     if numeric {
         "<n>".into()
+    } else if keep_letters {
+        // "B17" → "B<n>", "Button1" → "Button<n>": the letters tell elements apart.
+        let mut out = String::new();
+        let mut in_digits = false;
+        for c in w.chars() {
+            if c.is_ascii_digit() {
+                if !in_digits {
+                    out.push_str("<n>");
+                }
+                in_digits = true;
+            } else {
+                out.push(c);
+                in_digits = false;
+            }
+        }
+        out
     } else {
         "<id>".into()
     }
@@ -384,7 +401,7 @@ pub fn template_elements(elements: &[Option<Element>], min_distinct: usize) -> T
             }
         }
     }
-    let t = template_texts(&texts, &protected, &Rules::default(), min_distinct);
+    let t = template_texts(&texts, &protected, &Rules::default(), min_distinct, true);
     // Show `role "name" #id`; the empty element is template 0.
     let pretty = |s: &str| -> String {
         let mut it = s.splitn(3, ' ');
@@ -645,6 +662,8 @@ mod tests {
             el("button", "Cancel", ""),
             el("button", "OK", ""),
             el("cell", "", "B17"),
+            el("button", "Button1", ""),
+            el("button", "B2", ""),
         ];
         let t = template_elements(&els, 3);
         let out: Vec<&str> = t
@@ -665,7 +684,9 @@ mod tests {
                 "button \"Save\"",
                 "button \"Cancel\"",
                 "button \"OK\"",
-                "cell <id>",
+                "cell #B<n>",
+                "button \"Button<n>\"",
+                "button \"B<n>\"",
             ]
         );
         assert_eq!(t.of_window[0], 0, "the empty element is template 0");
