@@ -139,7 +139,10 @@ fn template_texts(
         }
         // The first token says how many tokens are protected; it is outside the vocabulary.
         let mut v = vec![u32::MAX - protected[i] as u32];
-        v.extend(t.split_whitespace().map(|w| intern(shape(w, keep_letters), &mut vocab)));
+        v.extend(
+            t.split_whitespace()
+                .map(|w| intern(shape(w, keep_letters), &mut vocab)),
+        );
         toks.push(v);
     }
     // Two rounds catch titles with two independent varying parts.

@@ -26,7 +26,7 @@ pub struct SegmentOptions {
     pub learned_starts: bool,
     /// DFG edges weaker than this share of their source's strongest edge are ignored when learning.
     pub min_edge_share: f64,
-    /// The share of an action's occurrences that must begin a cycle (or a segment) to make it a start.
+    /// The share of an action's occurrences that a start must exceed in beginning a cycle (or a segment).
     pub min_start_share: f64,
     /// Pauses (idle gaps) the log must have for boundaries to be learned from them.
     pub min_pauses: u64,
@@ -260,7 +260,7 @@ pub fn learn_starts(log: &Log, coarse: &[Segment], opts: &SegmentOptions) -> Vec
         .filter(|&a| {
             let a = a as usize;
             counts[a] > 0
-                && (back_in[a] + opens[a]) as f64 >= opts.min_start_share * counts[a] as f64
+                && (back_in[a] + opens[a]) as f64 > opts.min_start_share * counts[a] as f64
         })
         .collect();
     starts.sort_unstable();
