@@ -69,6 +69,10 @@ pub struct MineArgs {
     /// Do not store the result in the database.
     #[arg(long)]
     no_store: bool,
+    /// Also write the dashboard's views (overview, candidates, routines with variants, task graph,
+    /// durations, bot drafts, privacy with k) as one self-contained HTML file.
+    #[arg(long)]
+    report: Option<PathBuf>,
     #[command(flatten)]
     opts: MineOpts,
 }
@@ -141,7 +145,15 @@ pub fn run(args: MineArgs, ui: &Ui) -> anyhow::Result<()> {
     let opts = args.opts.options()?;
     let mut out = std::io::stdout().lock();
     let store = open_existing(&args.db)?;
-    let (_, m) = miner::mine(&store, &opts, &mut Bars::new(ui))?;
+    let (log, m) = miner::mine(&store, &opts, &mut Bars::new(ui))?;
+    if let Some(path) = &args.report {
+        let privacy = server::Privacy::k_only(opts.min_users, "taskmine mine --min-users");
+        let a = server::Analysis::from_mining(&store, store.stats()?, log, m.clone(), privacy);
+        let html = server::report::render(&a)?;
+        std::fs::write(path, html)
+            .with_context(|| format!("cannot write the report to {}", path.display()))?;
+        eprintln!("report written to {}", path.display());
+    }
     if !args.no_store {
         miner::results::save(store.connection(), store.path(), &m).with_context(|| {
             format!("cannot store the mining result in {}", args.db.db.display())
