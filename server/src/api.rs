@@ -30,6 +30,7 @@ pub(crate) fn routes() -> Vec<(&'static str, &'static str, MethodRouter<Arc<AppS
         ("get", "/api/v1/graph", get(graph)),
         ("get", "/api/v1/bots", get(bots)),
         ("get", "/api/v1/bots/{id}", get(bot_yaml)),
+        ("get", "/api/v1/replays", get(replays)),
         ("get", "/api/v1/openapi.json", get(openapi_json)),
     ]
 }
@@ -155,6 +156,10 @@ async fn bot_yaml(State(st): St, Path(id): Path<u32>) -> Result<Response, ApiErr
         .into_response())
 }
 
+async fn replays(State(st): St) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "replays": st.replays().await? })))
+}
+
 async fn openapi_json() -> Json<Value> {
     Json(openapi())
 }
@@ -263,6 +268,14 @@ pub fn openapi() -> Value {
                     "200": { "description": "The bot file.", "content": { "application/yaml": { "schema": { "type": "string" } } } },
                     "404": error_response("No bot for that routine.")
                 }
+            } },
+            "/api/v1/replays": { "get": {
+                "summary": "Replay reports (`taskmine replay`) found under the server's bots directory.",
+                "responses": { "200": ok("The reports.", obj(json!({ "replays": { "type": "array", "items": obj(json!({
+                    "file": { "type": "string" }, "bot": { "type": "string" }, "routine": { "type": "integer" },
+                    "passed": { "type": "boolean" }, "runs": { "type": "integer" }, "runs_passed": { "type": "integer" },
+                    "error": { "type": ["string", "null"] }, "report": { "type": "object" }
+                })) } }))) }
             } },
             "/api/v1/openapi.json": { "get": {
                 "summary": "This document.",

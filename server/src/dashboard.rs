@@ -59,8 +59,15 @@ async fn routine(
     State(st): State<Arc<AppState>>,
     Path(id): Path<u32>,
 ) -> Result<Html<String>, ApiError> {
+    let replays: Vec<_> = st
+        .replays()
+        .await?
+        .into_iter()
+        .filter(|r| r.routine == u64::from(id))
+        .collect();
     page(&st, "dashboard/routine.html", move |a, ctx| {
         ctx.insert("routine", &crate::api::routine_view(a, id)?);
+        ctx.insert("replays", &replays);
         Ok(())
     })
     .await

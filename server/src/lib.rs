@@ -17,6 +17,7 @@ mod error;
 pub mod ingest;
 pub mod pages;
 pub mod privacy;
+pub mod replays;
 pub mod report;
 pub mod svg;
 pub mod views;
@@ -75,6 +76,8 @@ pub struct Config {
     pub remine_after: Duration,
     /// A copy of `templates/` to render pages from instead of the compiled-in templates.
     pub templates: Option<PathBuf>,
+    /// Where `taskmine bots` wrote its drafts; replay reports are read from its subdirectories.
+    pub bots_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -86,6 +89,7 @@ impl Config {
             mining: miner::Options::default(),
             remine_after: Duration::from_secs(30),
             templates: None,
+            bots_dir: None,
         }
     }
 }
@@ -132,6 +136,17 @@ impl AppState {
             pages,
             analysis: tokio::sync::Mutex::new(None),
         }))
+    }
+
+    /// The replay reports under the bots directory, read afresh (they are small and change when a
+    /// replay runs, not when batches arrive).
+    pub async fn replays(&self) -> Result<Vec<replays::ReplayEntry>, ApiError> {
+        let Some(dir) = self.config.bots_dir.clone() else {
+            return Ok(Vec::new());
+        };
+        tokio::task::spawn_blocking(move || replays::load(&dir))
+            .await
+            .map_err(ApiError::internal)
     }
 
     /// The mining result of the store as it is now, mined again when batches arrived since (at

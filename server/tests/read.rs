@@ -248,3 +248,41 @@ fn the_report_is_one_self_contained_file_with_every_routine() {
         "no policy figures without a policy"
     );
 }
+
+#[test]
+fn replay_reports_under_the_bots_directory_are_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("log.db");
+    simulated_store(&db, 4, 1);
+    let bots = dir.path().join("bots");
+    for d in ["a", "b", "c"] {
+        std::fs::create_dir_all(bots.join(d)).unwrap();
+    }
+    std::fs::write(
+        bots.join("a/replay-report.json"),
+        r#"{"bot": "a", "routine": 1, "passed": false, "runs": [{"passed": true}, {"passed": false}]}"#,
+    )
+    .unwrap();
+    std::fs::write(bots.join("b/replay-report.json"), "{\n  \"bot\": ").unwrap();
+    let mut config = fresh_config(&db);
+    config.bots_dir = Some(bots);
+    let srv = TestServer::start_with(config, "127.0.0.1:0".parse().unwrap());
+    let list = json(&srv.url("/api/v1/replays"));
+    let list = list["replays"].as_array().unwrap();
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert_eq!(list[0]["bot"], "a");
+    assert_eq!(
+        (list[0]["runs"].as_u64(), list[0]["runs_passed"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(list[0]["passed"], false);
+    let err = list[1]["error"].as_str().unwrap();
+    assert!(
+        err.contains("b/replay-report.json") && err.contains("line 2"),
+        "{err}"
+    );
+    let (status, page) = get(&srv.url("/routines/1"));
+    assert_eq!(status, 200);
+    assert_eq!(page.matches(r#"<tr class="replay">"#).count(), 1);
+    assert!(page.contains("1 of 2") && page.contains("failed"));
+}

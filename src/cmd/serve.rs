@@ -23,6 +23,9 @@ pub struct ServeArgs {
     /// A copy of the `templates/` directory to render the dashboard from instead of the built-in pages.
     #[arg(long)]
     templates: Option<PathBuf>,
+    /// Where `taskmine bots` wrote its drafts: the replay reports in its subfolders are shown.
+    #[arg(long, default_value = "bots")]
+    bots: PathBuf,
     /// Seconds a mining result is reused before the store is checked for new batches.
     #[arg(long, default_value_t = 30)]
     remine_after_secs: u64,
@@ -44,6 +47,7 @@ pub fn run(args: ServeArgs, _ui: &Ui) -> anyhow::Result<()> {
         config.privacy = server::Privacy::from_file(policy)?;
     }
     config.templates = args.templates;
+    config.bots_dir = Some(args.bots);
     config.remine_after = std::time::Duration::from_secs(args.remine_after_secs);
     let db = args.db.db.display().to_string();
     server::run(args.addr, config, |addr| {
