@@ -34,6 +34,70 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    /// Checks that the options can work together; the error names the option.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |option: &str, message: String| {
+            Err(crate::Error::Option {
+                option: option.to_owned(),
+                message,
+            })
+        };
+        let d = &self.discovery;
+        if d.min_support == Some(0) {
+            return bad("discovery.min_support", "must be at least 1".into());
+        }
+        if d.min_len == 0 || d.max_len < d.min_len {
+            return bad(
+                "discovery.min_len",
+                format!(
+                    "{}..{} must satisfy 1 <= min_len <= max_len",
+                    d.min_len, d.max_len
+                ),
+            );
+        }
+        if !(d.merge_similarity > 0.0 && d.merge_similarity <= 1.0) {
+            return bad(
+                "discovery.merge_similarity",
+                format!("is {}; it must be in (0, 1]", d.merge_similarity),
+            );
+        }
+        if !(0.0..=1.0).contains(&d.variant_min_share) {
+            return bad(
+                "discovery.variant_min_share",
+                format!("is {}; it must be in [0, 1]", d.variant_min_share),
+            );
+        }
+        if d.max_mined_segments == 0 {
+            return bad("discovery.max_mined_segments", "must be at least 1".into());
+        }
+        if let Some(g) = self.segment.idle_gap_secs {
+            if !(g.is_finite() && g > 0.0) {
+                return bad(
+                    "segment.idle_gap_secs",
+                    format!("is {g}; it must be a positive number of seconds"),
+                );
+            }
+        }
+        for (name, v) in [
+            ("segment.min_edge_share", self.segment.min_edge_share),
+            ("segment.min_start_share", self.segment.min_start_share),
+            ("segment.min_pause_share", self.segment.min_pause_share),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return bad(name, format!("is {v}; it must be in [0, 1]"));
+            }
+        }
+        if self.abstraction.min_distinct < 2 {
+            return bad(
+                "abstraction.min_distinct",
+                "must be at least 2 (one value does not vary)".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
 /// The result of a mining run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Mining {
@@ -112,6 +176,7 @@ pub struct InstanceRef {
 
 /// Loads the log from the store and mines it.
 pub fn mine(store: &Store, opts: &Options, progress: &mut dyn Progress) -> Result<(Log, Mining)> {
+    opts.validate()?;
     let t = Instant::now();
     let log = Log::load(store, &opts.abstraction, progress)?;
     let load_ms = t.elapsed().as_secs_f64() * 1e3;

@@ -526,3 +526,23 @@ fn the_task_graph_has_actions_and_transitions_with_counts_and_mean_times() {
     let rg = miner::graph::of_routine(&log, inv);
     assert_eq!((rg.node_count(), rg.edge_count()), (6, 6));
 }
+
+#[test]
+fn an_empty_log_gives_no_routine_and_bad_options_are_named() {
+    let st = Store::open_in_memory().unwrap();
+    let (log, m) = mine(&st, &options(), &mut NoProgress).unwrap();
+    assert!(log.events.is_empty());
+    assert_eq!(
+        (m.summary.events, m.summary.segments, m.routines.len()),
+        (0, 0, 0)
+    );
+
+    let mut o = options();
+    o.discovery.min_support = Some(0);
+    let err = mine(&st, &o, &mut NoProgress).unwrap_err().to_string();
+    assert!(err.contains("discovery.min_support"), "{err}");
+    let mut o = options();
+    o.segment.idle_gap_secs = Some(-1.0);
+    let err = mine(&st, &o, &mut NoProgress).unwrap_err().to_string();
+    assert!(err.contains("segment.idle_gap_secs"), "{err}");
+}
