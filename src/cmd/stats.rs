@@ -1,3 +1,6 @@
+use std::fmt::Write as _;
+use std::io::Write as _;
+
 use clap::Args;
 use serde_json::json;
 
@@ -22,32 +25,37 @@ pub fn run(args: StatsArgs, _ui: &Ui) -> anyhow::Result<()> {
     }
     let store = args.db.open()?;
     let s = store.stats()?;
+    // Written in one piece, so that a closed pipe (`taskmine stats | head`) is an error the binary
+    // treats as the normal end it is, not a panic.
+    let mut out = String::new();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&json!(s))?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&json!(s))?)?;
+        std::io::stdout().lock().write_all(out.as_bytes())?;
         return Ok(());
     }
-    println!("database   {}", args.db.db.display());
-    println!("events     {}", s.events);
-    println!("users      {}", s.users);
-    println!("hosts      {}", s.hosts);
-    println!("sessions   {}", s.sessions);
-    println!("apps       {}", s.apps);
-    println!("windows    {}", s.windows);
+    writeln!(out, "database   {}", args.db.db.display())?;
+    writeln!(out, "events     {}", s.events)?;
+    writeln!(out, "users      {}", s.users)?;
+    writeln!(out, "hosts      {}", s.hosts)?;
+    writeln!(out, "sessions   {}", s.sessions)?;
+    writeln!(out, "apps       {}", s.apps)?;
+    writeln!(out, "windows    {}", s.windows)?;
     match (s.first_ts, s.last_ts) {
         (Some(first), Some(last)) => {
             let days = (last - first) as f64 / 86_400e6;
-            println!("from       {}", uilog::format_ts(first));
-            println!("to         {}", uilog::format_ts(last));
-            println!("span       {days:.1} days");
+            writeln!(out, "from       {}", uilog::format_ts(first))?;
+            writeln!(out, "to         {}", uilog::format_ts(last))?;
+            writeln!(out, "span       {days:.1} days")?;
         }
-        _ => println!("span       (empty log)"),
+        _ => writeln!(out, "span       (empty log)")?,
     }
-    println!("by kind");
+    writeln!(out, "by kind")?;
     let mut kinds: Vec<_> = s.by_kind.iter().collect();
     kinds.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     for (kind, n) in kinds {
         let share = 100.0 * *n as f64 / s.events.max(1) as f64;
-        println!("  {kind:<12} {n:>10} events  {share:5.1} %");
+        writeln!(out, "  {kind:<12} {n:>10} events  {share:5.1} %")?;
     }
+    std::io::stdout().lock().write_all(out.as_bytes())?;
     Ok(())
 }

@@ -226,10 +226,10 @@ impl Store {
         // and re-writing the same index pages; both are upper bounds, not allocations.
         self.conn
             .execute_batch(
-                "PRAGMA journal_mode = WAL;
+                "PRAGMA busy_timeout = 5000;
+                 PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = NORMAL;
                  PRAGMA foreign_keys = ON;
-                 PRAGMA busy_timeout = 5000;
                  PRAGMA cache_size = -65536;
                  PRAGMA wal_autocheckpoint = 10000;",
             )
@@ -256,10 +256,37 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<()> {
-        let current = self.schema_version()? as usize;
+        if self.schema_version()? as usize == MIGRATIONS.len() {
+            return Ok(());
+        }
+        // Two processes opening a new file at once (a recorder and its upload thread, say) must not
+        // both create the schema: the write lock is taken first and the version read again under it.
+        let path = self.path.clone();
+        let sql = |source| Error::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::NotADatabase =>
+                {
+                    Error::Schema {
+                        path: path.clone(),
+                        message: "not a SQLite database".into(),
+                    }
+                }
+                e => sql(e),
+            })?;
+        let current: u32 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sql)?;
+        let current = current as usize;
         if current > MIGRATIONS.len() {
             return Err(Error::Schema {
-                path: self.path.clone(),
+                path: path.clone(),
                 message: format!(
                     "schema version {current} is newer than this taskmine understands ({}); upgrade taskmine",
                     MIGRATIONS.len()
@@ -267,37 +294,30 @@ impl Store {
             });
         }
         if current == 0 {
-            let tables: i64 = self
-                .conn
+            let tables: i64 = tx
                 .query_row(
                     "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
                     [],
                     |r| r.get(0),
                 )
-                .map_err(|e| self.sql_err(e))?;
+                .map_err(sql)?;
             if tables > 0 {
                 return Err(Error::Schema {
-                    path: self.path.clone(),
+                    path: path.clone(),
                     message: "a SQLite database, but not a taskmine UI log".into(),
                 });
             }
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        for (i, migration) in MIGRATIONS.iter().enumerate().skip(current) {
             let version = i + 1;
-            let path = self.path.clone();
-            let tx = self.conn.transaction().map_err(|e| Error::Sqlite {
-                path: path.clone(),
-                source: e,
-            })?;
-            tx.execute_batch(sql)
+            tx.execute_batch(migration)
                 .and_then(|_| tx.pragma_update(None, "user_version", version as i64))
-                .and_then(|_| tx.commit())
                 .map_err(|source| Error::Schema {
-                    path,
+                    path: path.clone(),
                     message: format!("migration to schema version {version} failed: {source}"),
                 })?;
         }
-        Ok(())
+        tx.commit().map_err(sql)
     }
 
     /// Writes one batch of events in one transaction.
@@ -947,6 +967,21 @@ mod tests {
         let store = Store::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap() as usize, MIGRATIONS.len());
         assert_eq!(store.events().unwrap(), vec![sample(0)]);
+    }
+
+    #[test]
+    fn many_processes_opening_a_new_file_at_once_all_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || Store::open(&path).map(|s| s.schema_version().unwrap()))
+            })
+            .collect();
+        for t in threads {
+            assert_eq!(t.join().unwrap().unwrap() as usize, MIGRATIONS.len());
+        }
     }
 
     #[test]
