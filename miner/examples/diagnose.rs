@@ -57,6 +57,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
+    if let Ok(list) = std::env::var("SHOW") {
+        for a in list.split(',') {
+            let a: usize = a.parse()?;
+            println!(
+                "action {a}: {} ({} events)",
+                log.actions[a].label(),
+                log.actions[a].events
+            );
+        }
+    }
     let seg = segment(&log, &opts.segment);
     println!("starts: {:?}", seg.start_actions);
     for &a in &seg.start_actions {
@@ -125,7 +135,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     } else {
                         ""
                     };
-                    format!("{ds}{mark}{}{de}", log.events[i].action)
+                    let cut = if seg_starts.contains(&(i as u32)) {
+                        "|"
+                    } else {
+                        ""
+                    };
+                    let dt = if i > 0 {
+                        (log.events[i].ts - log.events[i - 1].ts) / 1_000_000
+                    } else {
+                        0
+                    };
+                    format!("{cut}{ds}{mark}{}{de}({dt})", log.events[i].action)
                 })
                 .collect();
             println!(

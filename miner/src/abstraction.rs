@@ -145,9 +145,15 @@ fn template_texts(
         );
         toks.push(v);
     }
+    // A word is a token with a letter or digit that is not a placeholder: a key needs one to stay
+    // fixed, or "<*> - Tryton" and "<*> - Mail" would make "<*> - <*>" of every title.
+    let is_word: Vec<bool> = words
+        .iter()
+        .map(|w| w.chars().any(char::is_alphanumeric) && !(w.starts_with('<') && w.ends_with('>')))
+        .collect();
     // Two rounds catch titles with two independent varying parts.
     for _ in 0..2 {
-        if !merge_varying_middles(&mut toks, star, min_distinct) {
+        if !merge_varying_middles(&mut toks, star, min_distinct, &is_word) {
             break;
         }
     }
@@ -182,11 +188,17 @@ fn template_texts(
 /// titles that take it show at least `min_distinct` different middles; keys that fall below are
 /// dropped and titles choose again, so a title is not merged into a broad key ("<*> - CRM") only
 /// because more specific groups ("Customer <*> - CRM") counted towards it.
-fn merge_varying_middles(toks: &mut [Vec<u32>], star: u32, min_distinct: usize) -> bool {
+fn merge_varying_middles(
+    toks: &mut [Vec<u32>],
+    star: u32,
+    min_distinct: usize,
+    is_word: &[bool],
+) -> bool {
     let mut unique: Vec<Vec<u32>> = toks.iter().filter(|t| !t.is_empty()).cloned().collect();
     unique.sort();
     unique.dedup();
-    let keys: Vec<Vec<(Vec<u32>, usize, usize)>> = unique.iter().map(|t| split_keys(t)).collect();
+    let keys: Vec<Vec<(Vec<u32>, usize, usize)>> =
+        unique.iter().map(|t| split_keys(t, is_word)).collect();
     let mut eligible: BTreeMap<&[u32], usize> = BTreeMap::new();
     let mut middles: HashMap<&[u32], Vec<&[u32]>> = HashMap::new();
     for (t, ks) in unique.iter().zip(&keys) {
@@ -278,15 +290,16 @@ fn merge_varying_middles(toks: &mut [Vec<u32>], star: u32, min_distinct: usize) 
 /// The keys a title's token sequence can be grouped by: a fixed prefix and suffix around a varying
 /// middle of one to three tokens, with the middle's start and length. The key starts with the prefix
 /// and suffix lengths so that keys of different shapes never collide.
-fn split_keys(t: &[u32]) -> Vec<(Vec<u32>, usize, usize)> {
+fn split_keys(t: &[u32], is_word: &[bool]) -> Vec<(Vec<u32>, usize, usize)> {
     let n = t.len();
     let protected = (u32::MAX - t[0]) as usize + 1;
     let mut out = Vec::new();
     for p in protected.min(n)..n {
         for m in 1..=3.min(n - p) {
             let s = n - p - m;
-            if p - 1 + s == 0 {
-                continue; // no fixed token left: everything would merge with everything
+            let word = |&w: &u32| is_word.get(w as usize).copied().unwrap_or(false);
+            if !t[1..p].iter().any(word) && !t[p + m..].iter().any(word) {
+                continue; // no fixed word left: everything would merge with everything
             }
             let mut key = Vec::with_capacity(n - m + 2);
             key.push(p as u32);
@@ -693,6 +706,20 @@ mod tests {
             ]
         );
         assert_eq!(t.of_window[0], 0, "the empty element is template 0");
+    }
+
+    #[test]
+    fn the_application_part_of_titles_is_not_generalized_across_applications() {
+        let mut ts = Vec::new();
+        for app in ["Tryton", "Mail", "Calc", "Editor"] {
+            for doc in ["Invoices", "Orders", "Parties", "Reports"] {
+                ts.push(format!("{doc} - {app}"));
+            }
+        }
+        let t = template_titles(&ts, &Rules::default(), 3);
+        let out: Vec<&str> = t.of_window.iter().map(|&i| t.templates[i as usize].as_str()).collect();
+        assert_eq!(&out[..4], ["<*> - Tryton"; 4]);
+        assert_eq!(&out[12..], ["<*> - Editor"; 4]);
     }
 
     #[test]
