@@ -1,4 +1,4 @@
-//! Replay overhead: the time each step takes beyond its declared wait, on a private Xvfb + openbox
+//! Replay overhead: the time each step takes beyond its declared wait and the pace, on a private Xvfb + openbox
 //! desktop with one xterm. Every step checks the focused window first, so the figure includes that
 //! check (an X round trip or three) and the input the step injects.
 //!

@@ -32,3 +32,7 @@ pub mod validate;
 pub use bot::{Bot, Params, API_VERSION};
 pub use error::{Error, Result};
 pub use generate::{draft_bots, Draft};
+
+/// The default least time between the starts of two replayed steps, in milliseconds: ten steps a
+/// second, still far faster than a person (see `replay::ReplayOptions::pace_ms`).
+pub const DEFAULT_PACE_MS: u64 = 100;

@@ -72,19 +72,26 @@ pub struct RunOutcome {
     /// UTC microseconds, to find the run in a recorded trace.
     pub start_ts: uilog::Micros,
     pub end_ts: uilog::Micros,
-    /// Per step done: wall time beyond its declared wait, in milliseconds.
+    /// Per step done: its own time, beyond its declared wait and the pace, in milliseconds.
     pub step_ms: Vec<f64>,
 }
 
 #[derive(Debug, Clone, Copy)]
 pub struct ReplayOptions {
-    /// Declared waits are divided by this.
+    /// Declared waits and the pace are divided by this.
     pub speed: f64,
+    /// The least time from the start of one step to the start of the next, in milliseconds. Apps
+    /// and the recorder that watches a replay read the desktop's state (pointer, focus) as events
+    /// arrive; a bot much faster than a person outruns them.
+    pub pace_ms: u64,
 }
 
 impl Default for ReplayOptions {
     fn default() -> Self {
-        ReplayOptions { speed: 1.0 }
+        ReplayOptions {
+            speed: 1.0,
+            pace_ms: crate::DEFAULT_PACE_MS,
+        }
     }
 }
 
@@ -94,6 +101,11 @@ struct Atoms {
     net_wm_name: Atom,
     utf8_string: Atom,
 }
+
+/// The delay the X server puts before each injected key or button event, in milliseconds (XTEST's
+/// `time`; enigo's default is 12). Short enough for a bot, long enough for apps that read their
+/// input in bursts.
+pub const INPUT_DELAY_MS: u32 = 3;
 
 /// The X display a replay drives.
 pub struct Desktop {
@@ -145,6 +157,7 @@ impl Desktop {
         let enigo = Enigo::new(&Settings {
             x11_display: display.map(str::to_owned),
             release_keys_when_dropped: true,
+            linux_delay: INPUT_DELAY_MS,
             ..Settings::default()
         })
         .map_err(|e| Error::Desktop(format!("cannot start input simulation (enigo): {e}")))?;
@@ -286,6 +299,14 @@ impl Desktop {
             self.held_buttons.pop();
         }
         Ok(())
+    }
+
+    /// Waits until the X server has delivered every event injected so far. XTEST delays each event
+    /// on the server, which holds the injecting client meanwhile, so a round trip on enigo's
+    /// connection (the pointer query) returns only after the last one; without it, a focus switch
+    /// sent on another connection could overtake keys still waiting there.
+    fn sync(&self) -> Result<()> {
+        self.enigo.location().map(|_| ()).map_err(x_err)
     }
 
     /// Releases every key and button a step may still hold.
@@ -459,20 +480,27 @@ pub fn run(
         end_ts: 0,
         step_ms: Vec::with_capacity(filled.len()),
     };
+    let speed = opts.speed.max(1e-3);
+    let pace = Duration::from_secs_f64(opts.pace_ms as f64 / 1000.0 / speed);
     for (k, f) in filled.iter().enumerate() {
-        let t = Instant::now();
-        let wait = Duration::from_secs_f64(f.step.wait_ms as f64 / 1000.0 / opts.speed.max(1e-3));
+        let wait = Duration::from_secs_f64(f.step.wait_ms as f64 / 1000.0 / speed);
         if !wait.is_zero() {
             std::thread::sleep(wait);
         }
+        let t = Instant::now();
         if let Err(failure) = run_step(desk, k, f) {
             desk.release_all();
             out.failure = Some(*failure);
             break;
         }
-        out.step_ms
-            .push((t.elapsed().saturating_sub(wait)).as_secs_f64() * 1e3);
+        // The step's own time (window checks, input and its delivery): what the replay costs
+        // beyond the bot's declared waits and the pace.
+        let active = t.elapsed();
+        out.step_ms.push(active.as_secs_f64() * 1e3);
         out.steps_done += 1;
+        if active < pace && k + 1 < filled.len() {
+            std::thread::sleep(pace - active);
+        }
     }
     desk.release_all();
     out.end_ts = now_micros();
@@ -535,7 +563,7 @@ fn run_step(desk: &mut Desktop, k: usize, f: &Filled) -> std::result::Result<(),
         focused,
     })?;
     let io = |desk: &Desktop, e: Error| fail(desk, e.to_string());
-    match s.action {
+    let result = match s.action {
         Action::FocusWindow | Action::WaitForWindow | Action::AssertWindow => Ok(()),
         Action::Click => {
             let (ox, oy) = desk.origin(active.id).map_err(|e| io(desk, e))?;
@@ -552,7 +580,9 @@ fn run_step(desk: &mut Desktop, k: usize, f: &Filled) -> std::result::Result<(),
             let combo = keys::parse(keys).map_err(|m| fail(desk, m))?;
             desk.combo(combo).map_err(|e| io(desk, e))
         }
-    }
+    };
+    result?;
+    desk.sync().map_err(|e| io(desk, e))
 }
 
 /// Runs `bot` once per row of `rows`, checks each run's post-conditions, and, when a recorder is

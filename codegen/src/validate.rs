@@ -206,7 +206,7 @@ pub struct RunReport {
     /// `None` when the replay was not recorded.
     pub trace: Option<TraceCheck>,
     pub postconditions: Vec<PostConditionCheck>,
-    /// Per step: wall time beyond its declared wait, in milliseconds.
+    /// Per step: its own time beyond its declared wait and the pace, in milliseconds.
     pub step_ms: Vec<f64>,
     pub passed: bool,
 }

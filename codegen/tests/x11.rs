@@ -281,9 +281,23 @@ fn record_mine_draft_replay_and_validate_end_to_end() {
             .unwrap_or_else(|e| panic!("out-{n}.txt: {e}\n{lines:#?}"));
         assert_eq!(got.trim(), n);
     }
+    let trace: Vec<String> = uilog::Store::open(dir.path().join("replay.db"))
+        .and_then(|s| s.events())
+        .unwrap_or_default()
+        .iter()
+        .map(|e| {
+            let keys = e.attrs.get("keys").map_or("", String::as_str);
+            let text = e.text.as_deref().unwrap_or("");
+            format!(
+                "{} {} {} {:?} {text:?} {keys}",
+                e.ts, e.kind, e.app, e.window
+            )
+        })
+        .collect();
     assert!(
         report.passed,
-        "{lines:#?}\n{}",
+        "{lines:#?}\nrecorded replay:\n{}\n{}",
+        trace.join("\n"),
         serde_json::to_string_pretty(&report).unwrap()
     );
     assert_eq!(report.runs.len(), 2);
@@ -295,12 +309,87 @@ fn record_mine_draft_replay_and_validate_end_to_end() {
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["passed"], true);
 
-    // The rendered Python keeps the bot's steps and parses.
-    let py = out.join(&bot.name).join("bot.py");
+    // The same bot rendered as scripts, run for real where their tools are installed (pyautogui
+    // and Robot Framework come from PyPI); each must write its own file.
+    let scripts = dir.path().join("scripts");
+    write_draft(
+        &codegen::Draft {
+            bot: bot.clone(),
+            rows: vec![],
+        },
+        &scripts,
+        &[Format::Robot, Format::Python],
+        &Renderer::new(None).unwrap(),
+    )
+    .unwrap();
+    let xauth = dir.path().join("xauthority");
+    std::fs::write(&xauth, "").unwrap();
+    let has = |program: &str, args: &[&str]| {
+        desk.cmd(program)
+            .args(args)
+            .env("XAUTHORITY", &xauth)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let py = scripts.join("bot.py");
     let ok = Command::new("python3")
         .args(["-c", "import ast,sys; ast.parse(open(sys.argv[1]).read())"])
         .arg(&py)
         .status()
         .unwrap();
     assert!(ok.success());
+    if has("python3", &["-c", "import pyautogui"]) {
+        let csv = dir.path().join("py.csv");
+        std::fs::write(&csv, "value_1\n4242\n").unwrap();
+        let out = desk
+            .cmd("python3")
+            .arg(&py)
+            .arg(&csv)
+            .env("XAUTHORITY", &xauth)
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && log.contains("run 1: pass"),
+            "bot.py: {log}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(work.join("out-4242.txt"))
+                .unwrap()
+                .trim(),
+            "4242"
+        );
+    } else {
+        eprintln!("pyautogui is not installed: bot.py was parsed, not run");
+    }
+    // `robot --version` exits with 251 (its code for "printed help or version").
+    let robot = Command::new("robot").arg("--version").output();
+    if robot.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("Robot Framework")) {
+        let out = desk
+            .cmd("robot")
+            .args([
+                "--variable",
+                "value_1:5353",
+                "--output",
+                "NONE",
+                "--report",
+                "NONE",
+                "--log",
+                "NONE",
+            ])
+            .arg(scripts.join("bot.robot"))
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "bot.robot: {log}");
+        assert_eq!(
+            std::fs::read_to_string(work.join("out-5353.txt"))
+                .unwrap()
+                .trim(),
+            "5353"
+        );
+    } else {
+        eprintln!("Robot Framework is not installed: bot.robot was not run");
+    }
 }

@@ -24,15 +24,13 @@ pub struct BotsArgs {
     /// A folder of templates (robot.tera, python.tera) that replace the built-in ones by name.
     #[arg(long)]
     templates: Option<PathBuf>,
+    /// Render this (edited) bot file instead of mining: its folder in --out gets the scripts and a
+    /// parameter file of its samples.
+    #[arg(long, value_name = "BOT.yaml")]
+    from: Option<PathBuf>,
 }
 
 pub fn run(args: BotsArgs, ui: &Ui) -> anyhow::Result<()> {
-    if !args.db.db.exists() {
-        anyhow::bail!(
-            "{}: no such database (record, import or simulate a log first)",
-            args.db.db.display()
-        );
-    }
     let formats = args
         .format
         .iter()
@@ -40,6 +38,21 @@ pub fn run(args: BotsArgs, ui: &Ui) -> anyhow::Result<()> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(anyhow::Error::msg)?;
     let renderer = Renderer::new(args.templates.as_deref())?;
+    if let Some(path) = &args.from {
+        let bot = codegen::Bot::load(path)?;
+        let rows = vec![bot.sample_params()];
+        let dir = args.out.join(&bot.name);
+        let draft = codegen::Draft { bot, rows };
+        let files = write_draft(&draft, &dir, &formats, &renderer)?;
+        println!("{}: {} files", dir.display(), files.len());
+        return Ok(());
+    }
+    if !args.db.db.exists() {
+        anyhow::bail!(
+            "{}: no such database (record, import or simulate a log first)",
+            args.db.db.display()
+        );
+    }
     let store = args.db.open()?;
     let spinner = ui.spinner("mining");
     let (log, mining) = miner::mine(&store, &miner::Options::default(), &mut miner::NoProgress)?;

@@ -17,9 +17,13 @@ pub struct ReplayArgs {
     /// Print the steps with parameters filled in; touch nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Divide the bot's declared waits by this.
+    /// Divide the bot's declared waits and the pace by this.
     #[arg(long, default_value_t = 1.0)]
     speed: f64,
+    /// The least time from one step's start to the next's, in milliseconds: apps (and the recorder
+    /// checking the replay) read pointer and focus as events arrive and must keep up.
+    #[arg(long, default_value_t = codegen::DEFAULT_PACE_MS)]
+    pace: u64,
     /// The JSON report. Default: replay-report.json beside the bot file.
     #[arg(long)]
     report: Option<PathBuf>,
@@ -92,7 +96,10 @@ fn replay(args: &ReplayArgs, bot: &Bot, rows: &[codegen::Params]) -> anyhow::Res
         &mut desk,
         bot,
         rows,
-        &ReplayOptions { speed: args.speed },
+        &ReplayOptions {
+            speed: args.speed,
+            pace_ms: args.pace,
+        },
         recorder,
     )?;
     for r in &report.runs {
