@@ -68,6 +68,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let seg = segment(&log, &opts.segment);
+    if let Ok(list) = std::env::var("PAIR") {
+        let v: Vec<u32> = list.split(',').map(|x| x.parse().unwrap()).collect();
+        let gap = (seg.idle_gap_secs * 1e6) as i64;
+        let (mut across, mut within, mut into_a, mut into_w) = (0, 0, 0, 0);
+        for w in log.events.windows(2) {
+            if w[0].session != w[1].session {
+                continue;
+            }
+            let split = w[1].ts - w[0].ts > gap || w[1].after_idle;
+            if w[1].action == v[1] {
+                if split {
+                    into_a += 1
+                } else {
+                    into_w += 1
+                }
+                if w[0].action == v[0] {
+                    if split {
+                        across += 1
+                    } else {
+                        within += 1
+                    }
+                }
+            }
+        }
+        println!(
+            "pair {v:?}: across {across} within {within}; into {}: across {into_a} within {into_w}",
+            v[1]
+        );
+    }
     println!("starts: {:?}", seg.start_actions);
     for &a in &seg.start_actions {
         println!("  {a}: {}", log.actions[a as usize].label());

@@ -717,7 +717,11 @@ mod tests {
             }
         }
         let t = template_titles(&ts, &Rules::default(), 3);
-        let out: Vec<&str> = t.of_window.iter().map(|&i| t.templates[i as usize].as_str()).collect();
+        let out: Vec<&str> = t
+            .of_window
+            .iter()
+            .map(|&i| t.templates[i as usize].as_str())
+            .collect();
         assert_eq!(&out[..4], ["<*> - Tryton"; 4]);
         assert_eq!(&out[12..], ["<*> - Editor"; 4]);
     }

@@ -11,6 +11,8 @@
 //!    taken (longest common subsequence ≥ `merge_similarity` of the longer one), or a fragment or rare
 //!    variant of it (at most a quarter of its support, and 80 % of the shorter one in common), adds its
 //!    segments to that routine instead of being listed again.
+//!    A segment that holds none of the chosen patterns but `near_match` of one routine's steps joins
+//!    that routine.
 //! 4. In each covered segment the routine's steps are aligned to the events (first embedding, or the
 //!    longest common subsequence when the segment holds only part of them); the instance spans the
 //!    aligned events, widened over neighbouring *extra steps* (actions that are not steps of the pattern
@@ -47,6 +49,9 @@ pub struct DiscoveryOptions {
     pub variant_min_share: f64,
     /// Above this many segments, patterns are mined on an evenly spread sample of this many.
     pub max_mined_segments: usize,
+    /// A segment holding none of the chosen patterns joins the routine of which it holds this share of
+    /// the steps (as a longest common subsequence), if any.
+    pub near_match: f64,
 }
 
 impl Default for DiscoveryOptions {
@@ -58,6 +63,7 @@ impl Default for DiscoveryOptions {
             merge_similarity: 0.7,
             variant_min_share: 0.05,
             max_mined_segments: 10_000,
+            near_match: 0.8,
         }
     }
 }
@@ -225,6 +231,28 @@ pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Dis
             for &q in seqs {
                 owner[q as usize] = r as u32;
             }
+        }
+    }
+    // A segment that holds no chosen pattern but most of one routine's steps (a variant that does a
+    // step differently, or skips one) is an instance of that routine too.
+    for (q, o) in owner.iter_mut().enumerate() {
+        let seq = db.seq(q);
+        if *o != u32::MAX || seq.len() > 4 * opts.max_len {
+            continue;
+        }
+        let mut best: Option<(usize, usize)> = None;
+        for (r, (p, _)) in chosen.iter().enumerate() {
+            let steps = &patterns[*p].items;
+            let common = lcs_len(steps, seq);
+            if common >= opts.min_len
+                && common as f64 >= opts.near_match * steps.len() as f64
+                && best.is_none_or(|(c, _)| common > c)
+            {
+                best = Some((common, r));
+            }
+        }
+        if let Some((_, r)) = best {
+            *o = r as u32;
         }
     }
     let mut segs_of: Vec<Vec<Segment>> = vec![Vec::new(); chosen.len()];
