@@ -79,7 +79,7 @@ fn main() {
     let id = desk.xterm("bench", "60x15+20+20", &[]);
     desk.activate(&id);
     let mut replay = ReplayDesktop::connect(Some(&desk.display)).expect("connect");
-    println!("replay overhead per step beyond declared waits ({runs} runs of 41 steps, Xvfb + openbox + xterm)");
+    println!("replay time per step beyond declared waits and the pace ({runs} runs of 41 steps, Xvfb + openbox + xterm)");
     for wait_ms in [0, 50] {
         let bot = bot(wait_ms);
         bot.check().expect("a valid bot");

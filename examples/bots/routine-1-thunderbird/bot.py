@@ -2,7 +2,7 @@
 #!/usr/bin/env python3
 """routine-1-thunderbird: drafted by taskmine from routine 1.
 
-Drafted from routine 1 (174 instances by 10 users, 17.18 hours/month to save).
+Drafted from routine 1 (166 instances by 10 users, 16.51 hours/month to save).
 
 Run: python3 bot.py [params.csv]  (needs pyautogui and xdotool; one run per row of the CSV)
 """
@@ -45,16 +45,24 @@ def wait_active(step, app, title, timeout):
         time.sleep(0.05)
 
 
+def find_window(app, title):
+    """The id of a visible window of `app` (WM_CLASS) whose title matches `title`, or None."""
+    for wid in _xdotool("search", "--onlyvisible", "--name", title).split():
+        cls = subprocess.run(["xprop", "-id", wid, "WM_CLASS"], capture_output=True, text=True).stdout
+        if '"%s"' % app.lower() in cls.lower():
+            return wid
+    return None
+
+
 def focus_window(step, app, title, timeout):
     deadline = time.monotonic() + timeout
-    ids = []
-    while not ids and time.monotonic() < deadline:
-        ids = _xdotool("search", "--onlyvisible", "--all", "--class", app, "--name", title).split()
-        if not ids:
-            time.sleep(0.1)
-    if not ids:
+    wid = find_window(app, title)
+    while wid is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        wid = find_window(app, title)
+    if wid is None:
         sys.exit("step %d: no %s window with a title matching %r" % (step, app, title))
-    _xdotool("windowactivate", "--sync", ids[0])
+    _xdotool("windowactivate", "--sync", wid)
     return wait_active(step, app, title, timeout)
 
 
@@ -138,9 +146,9 @@ def check(row):
     failed = []
     # postcondition 1: window
     deadline = time.monotonic() + 5
-    while not _xdotool("search", "--onlyvisible", "--all", "--class", "firefox", "--name", "^New employee \\- HR Portal — Mozilla Firefox$") and time.monotonic() < deadline:
+    while find_window("firefox", "^New employee \\- HR Portal — Mozilla Firefox$") is None and time.monotonic() < deadline:
         time.sleep(0.2)
-    if not _xdotool("search", "--onlyvisible", "--all", "--class", "firefox", "--name", "^New employee \\- HR Portal — Mozilla Firefox$"):
+    if find_window("firefox", "^New employee \\- HR Portal — Mozilla Firefox$") is None:
         failed.append("no window %s %r" % ("firefox", "^New employee \\- HR Portal — Mozilla Firefox$"))
     return failed
 

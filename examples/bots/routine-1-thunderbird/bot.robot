@@ -1,7 +1,7 @@
 
 *** Settings ***
 Documentation     routine-1-thunderbird: drafted by taskmine from routine 1.
-...               Drafted from routine 1 (174 instances by 10 users, 17.18 hours/month to save).
+...               Drafted from routine 1 (166 instances by 10 users, 16.51 hours/month to save).
 ...               Run: robot --variable NAME:VALUE ... bot.robot (needs xdotool and xprop).
 Library           Process
 Library           OperatingSystem
@@ -94,17 +94,26 @@ Active Window Should Match
     [Arguments]    ${app}    ${title}    ${timeout}
     Wait Until Keyword Succeeds    ${timeout}s    0.1s    Active Window Is    ${app}    ${title}
 
+Find Window
+    [Documentation]    The id of a visible window of ${app} (WM_CLASS) whose title matches ${title}, or empty.
+    [Arguments]    ${app}    ${title}
+    ${found}=    Run Process    xdotool    search    --onlyvisible    --name    ${title}
+    FOR    ${id}    IN    @{found.stdout.split()}
+        ${class}=    Run Process    xprop    -id    ${id}    WM_CLASS
+        IF    ('"' + $app.lower() + '"') in $class.stdout.lower()    RETURN    ${id}
+    END
+    RETURN    ${EMPTY}
+
 Window Should Exist
     [Arguments]    ${app}    ${title}
-    ${found}=    Run Process    xdotool    search    --onlyvisible    --all    --class    ${app}    --name    ${title}
-    Should Not Be Empty    ${found.stdout}    no ${app} window with a title matching ${title}
+    ${id}=    Find Window    ${app}    ${title}
+    Should Not Be Empty    ${id}    no ${app} window with a title matching ${title}
 
 Focus Window
     [Arguments]    ${app}    ${title}    ${timeout}
     Wait Until Keyword Succeeds    ${timeout}s    0.2s    Window Should Exist    ${app}    ${title}
-    ${found}=    Run Process    xdotool    search    --onlyvisible    --all    --class    ${app}    --name    ${title}
-    ${ids}=    Evaluate    $found.stdout.split()
-    Run Process    xdotool    windowactivate    --sync    ${ids}[0]
+    ${id}=    Find Window    ${app}    ${title}
+    Run Process    xdotool    windowactivate    --sync    ${id}
     Active Window Should Match    ${app}    ${title}    ${timeout}
 
 Click In Active Window

@@ -2,7 +2,7 @@
 #!/usr/bin/env python3
 """routine-2-libreoffice-calc: drafted by taskmine from routine 2.
 
-Drafted from routine 2 (184 instances by 10 users, 13.12 hours/month to save).
+Drafted from routine 2 (179 instances by 10 users, 12.90 hours/month to save).
 
 Run: python3 bot.py [params.csv]  (needs pyautogui and xdotool; one run per row of the CSV)
 """
@@ -45,16 +45,24 @@ def wait_active(step, app, title, timeout):
         time.sleep(0.05)
 
 
+def find_window(app, title):
+    """The id of a visible window of `app` (WM_CLASS) whose title matches `title`, or None."""
+    for wid in _xdotool("search", "--onlyvisible", "--name", title).split():
+        cls = subprocess.run(["xprop", "-id", wid, "WM_CLASS"], capture_output=True, text=True).stdout
+        if '"%s"' % app.lower() in cls.lower():
+            return wid
+    return None
+
+
 def focus_window(step, app, title, timeout):
     deadline = time.monotonic() + timeout
-    ids = []
-    while not ids and time.monotonic() < deadline:
-        ids = _xdotool("search", "--onlyvisible", "--all", "--class", app, "--name", title).split()
-        if not ids:
-            time.sleep(0.1)
-    if not ids:
+    wid = find_window(app, title)
+    while wid is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        wid = find_window(app, title)
+    if wid is None:
         sys.exit("step %d: no %s window with a title matching %r" % (step, app, title))
-    _xdotool("windowactivate", "--sync", ids[0])
+    _xdotool("windowactivate", "--sync", wid)
     return wait_active(step, app, title, timeout)
 
 
@@ -110,7 +118,7 @@ def run(row):
     focus_window(16, "libreoffice-calc", "^.* \\- LibreOffice Calc$", 5)
     # step 17: click
     wid = wait_active(17, "libreoffice-calc", "^.* \\- LibreOffice Calc$", 5)
-    click(wid, 400, 310, "left", 1)
+    click(wid, 401, 310, "left", 1)
     # step 18: type
     wid = wait_active(18, "libreoffice-calc", "^.* \\- LibreOffice Calc$", 5)
     pyautogui.write(row["c147"], interval=0.02)
@@ -121,9 +129,9 @@ def check(row):
     failed = []
     # postcondition 1: window
     deadline = time.monotonic() + 5
-    while not _xdotool("search", "--onlyvisible", "--all", "--class", "libreoffice-calc", "--name", "^.* \\- LibreOffice Calc$") and time.monotonic() < deadline:
+    while find_window("libreoffice-calc", "^.* \\- LibreOffice Calc$") is None and time.monotonic() < deadline:
         time.sleep(0.2)
-    if not _xdotool("search", "--onlyvisible", "--all", "--class", "libreoffice-calc", "--name", "^.* \\- LibreOffice Calc$"):
+    if find_window("libreoffice-calc", "^.* \\- LibreOffice Calc$") is None:
         failed.append("no window %s %r" % ("libreoffice-calc", "^.* \\- LibreOffice Calc$"))
     return failed
 

@@ -2,7 +2,7 @@
 #!/usr/bin/env python3
 """routine-3-thunderbird: drafted by taskmine from routine 3.
 
-Drafted from routine 3 (230 instances by 10 users, 13.01 hours/month to save).
+Drafted from routine 3 (228 instances by 10 users, 12.86 hours/month to save).
 
 Run: python3 bot.py [params.csv]  (needs pyautogui and xdotool; one run per row of the CSV)
 """
@@ -45,16 +45,24 @@ def wait_active(step, app, title, timeout):
         time.sleep(0.05)
 
 
+def find_window(app, title):
+    """The id of a visible window of `app` (WM_CLASS) whose title matches `title`, or None."""
+    for wid in _xdotool("search", "--onlyvisible", "--name", title).split():
+        cls = subprocess.run(["xprop", "-id", wid, "WM_CLASS"], capture_output=True, text=True).stdout
+        if '"%s"' % app.lower() in cls.lower():
+            return wid
+    return None
+
+
 def focus_window(step, app, title, timeout):
     deadline = time.monotonic() + timeout
-    ids = []
-    while not ids and time.monotonic() < deadline:
-        ids = _xdotool("search", "--onlyvisible", "--all", "--class", app, "--name", title).split()
-        if not ids:
-            time.sleep(0.1)
-    if not ids:
+    wid = find_window(app, title)
+    while wid is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        wid = find_window(app, title)
+    if wid is None:
         sys.exit("step %d: no %s window with a title matching %r" % (step, app, title))
-    _xdotool("windowactivate", "--sync", ids[0])
+    _xdotool("windowactivate", "--sync", wid)
     return wait_active(step, app, title, timeout)
 
 
@@ -79,36 +87,36 @@ def run(row):
     wid = wait_active(5, "thunderbird", "^Invoice .* from .* \\- Mozilla Thunderbird$", 5)
     pyautogui.hotkey("ctrl", "c")
     # step 6: focus_window
-    focus_window(6, "tryton", "^.* \\- .*$", 5)
+    focus_window(6, "tryton", "^.* \\- Tryton$", 5)
     # step 7: click
-    wid = wait_active(7, "tryton", "^.* \\- .*$", 5)
+    wid = wait_active(7, "tryton", "^.* \\- Tryton$", 5)
     click(wid, 34, 62, "left", 1)
     # step 8: click
-    wid = wait_active(8, "tryton", "^.* \\- .*$", 5)
+    wid = wait_active(8, "tryton", "^.* \\- Tryton$", 5)
     click(wid, 260, 148, "left", 1)
     # step 9: paste
-    wid = wait_active(9, "tryton", "^.* \\- .*$", 5)
+    wid = wait_active(9, "tryton", "^.* \\- Tryton$", 5)
     pyautogui.hotkey("ctrl", "v")
     # step 10: click
-    wid = wait_active(10, "tryton", "^.* \\- .*$", 5)
+    wid = wait_active(10, "tryton", "^.* \\- Tryton$", 5)
     click(wid, 261, 182, "left", 1)
     # step 11: type
-    wid = wait_active(11, "tryton", "^.* \\- .*$", 5)
+    wid = wait_active(11, "tryton", "^.* \\- Tryton$", 5)
     pyautogui.write(row["supplier"], interval=0.02)
     # step 12: click
-    wid = wait_active(12, "tryton", "^.* \\- .*$", 5)
+    wid = wait_active(12, "tryton", "^.* \\- Tryton$", 5)
     click(wid, 260, 216, "left", 1)
     # step 13: type
-    wid = wait_active(13, "tryton", "^.* \\- .*$", 5)
+    wid = wait_active(13, "tryton", "^.* \\- Tryton$", 5)
     pyautogui.write(row["amount"], interval=0.02)
     # step 14: click
-    wid = wait_active(14, "tryton", "^.* \\- .*$", 5)
+    wid = wait_active(14, "tryton", "^.* \\- Tryton$", 5)
     click(wid, 620, 216, "left", 1)
     # step 15: type
-    wid = wait_active(15, "tryton", "^.* \\- .*$", 5)
+    wid = wait_active(15, "tryton", "^.* \\- Tryton$", 5)
     pyautogui.write(row["due_date"], interval=0.02)
     # step 16: key
-    wid = wait_active(16, "tryton", "^.* \\- .*$", 5)
+    wid = wait_active(16, "tryton", "^.* \\- Tryton$", 5)
     pyautogui.hotkey("ctrl", "s")
 
 
@@ -117,10 +125,10 @@ def check(row):
     failed = []
     # postcondition 1: window
     deadline = time.monotonic() + 5
-    while not _xdotool("search", "--onlyvisible", "--all", "--class", "tryton", "--name", "^.* \\- .*$") and time.monotonic() < deadline:
+    while find_window("tryton", "^.* \\- Tryton$") is None and time.monotonic() < deadline:
         time.sleep(0.2)
-    if not _xdotool("search", "--onlyvisible", "--all", "--class", "tryton", "--name", "^.* \\- .*$"):
-        failed.append("no window %s %r" % ("tryton", "^.* \\- .*$"))
+    if find_window("tryton", "^.* \\- Tryton$") is None:
+        failed.append("no window %s %r" % ("tryton", "^.* \\- Tryton$"))
     return failed
 
 
