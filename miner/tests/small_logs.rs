@@ -73,11 +73,16 @@ fn report(note: u64) -> Vec<Step> {
 /// Writes the instances of each (session, user) as events 2 s apart, with `gap` seconds between
 /// instances.
 fn store(plan: &[(&str, &str, Vec<Vec<Step>>)], gap: i64) -> Store {
+    store_at(plan, gap, &vec![0; plan.len()])
+}
+
+/// Like `store`, with the sessions starting `offsets[i]` seconds after T0.
+fn store_at(plan: &[(&str, &str, Vec<Vec<Step>>)], gap: i64, offsets: &[i64]) -> Store {
     let mut store = Store::open_in_memory().unwrap();
     store
         .write_batch(None, "test", |sink| -> uilog::Result<()> {
-            for (session, user, instances) in plan {
-                let mut ts = T0;
+            for ((session, user, instances), offset) in plan.iter().zip(offsets) {
+                let mut ts = T0 + offset * S;
                 for inst in instances {
                     for (kind, app, title, el, value) in inst {
                         let mut e = Event::new(session, user, ts, *kind);
@@ -545,4 +550,50 @@ fn an_empty_log_gives_no_routine_and_bad_options_are_named() {
     o.segment.idle_gap_secs = Some(-1.0);
     let err = mine(&st, &o, &mut NoProgress).unwrap_err().to_string();
     assert!(err.contains("segment.idle_gap_secs"), "{err}");
+}
+
+#[test]
+fn a_users_interleaved_sessions_are_mined_as_one_stream() {
+    // One user on two hosts: the sessions take turns, one instance at a time, 600 s apart.
+    let plan = vec![
+        (
+            "host-a",
+            "u1",
+            vec![
+                invoice(1001, false),
+                invoice(1002, true),
+                invoice(1003, false),
+            ],
+        ),
+        (
+            "host-b",
+            "u1",
+            vec![invoice(1004, true), invoice(1005, false), report(1)],
+        ),
+        ("s2", "u2", vec![report(2), report(3)]),
+    ];
+    let st = store_at(&plan, 1200, &[0, 600, 0]);
+    let (log, m) = mine(&st, &options(), &mut NoProgress).unwrap();
+    // The user's events are in time order across both sessions.
+    let u1: Vec<&miner::log::Ev> = log
+        .events
+        .iter()
+        .filter(|e| log.user_name(log.user_of(e)) == "u1")
+        .collect();
+    assert!(u1.windows(2).all(|w| w[0].ts <= w[1].ts));
+    let sessions: Vec<&str> = u1.iter().map(|e| log.session_name(e.session)).collect();
+    assert_eq!(
+        sessions.iter().filter(|s| **s == "host-b").count(),
+        6 + 5 + 3
+    );
+    assert_eq!(m.routines.len(), 2);
+    let inv = &m.routines[0];
+    assert_eq!(inv.score.instances, 5);
+    let per_session: Vec<&str> = inv.instances.iter().map(|i| i.session.as_str()).collect();
+    assert_eq!(
+        per_session,
+        ["host-a", "host-b", "host-a", "host-b", "host-a"]
+    );
+    assert_eq!(inv.users.len(), 1);
+    assert_eq!(inv.users[0].instances, 5);
 }
