@@ -238,6 +238,14 @@ fn record_mine_draft_replay_and_validate_end_to_end() {
     )
     .unwrap();
     assert_eq!(files.len(), 4, "{files:?}");
+    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/bot.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let yaml: serde_json::Value = serde_norway::from_str(&draft.bot.to_yaml().unwrap()).unwrap();
+    assert!(
+        jsonschema::validator_for(&schema).unwrap().is_valid(&yaml),
+        "the drafted bot fits the schema"
+    );
     let bot_path = out.join(&draft.bot.name).join("bot.yaml");
     let mut bot = Bot::load(&bot_path).unwrap();
     let type_step = bot.steps.iter().find(|s| s.action == Action::Type).unwrap();
