@@ -64,8 +64,13 @@ impl Log {
         progress: &mut dyn Progress,
     ) -> Result<Log> {
         let dict = store.dictionary()?;
-        let titles = template_titles(&dict.windows, &opts.rules, opts.min_distinct);
-        let elements = template_elements(&dict.elements, opts.min_distinct);
+        // Titles and elements are templated independently: one core each.
+        let (titles, elements) = std::thread::scope(|scope| {
+            let titles =
+                scope.spawn(|| template_titles(&dict.windows, &opts.rules, opts.min_distinct));
+            let elements = template_elements(&dict.elements, opts.min_distinct);
+            (titles.join().expect("templating titles panicked"), elements)
+        });
         let total: i64 = store
             .connection()
             .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
