@@ -5,6 +5,12 @@
 //! to activate the window first. On a mismatch or a timeout the run stops at once, every key and
 //! button the bot holds is released, and the failure names the step and the window that had focus
 //! instead. Nothing is typed or clicked before the check of its step passed.
+//!
+//! After each input step the replay waits until the X server has delivered the injected events,
+//! and steps start at least `pace_ms` apart, so that neither the apps nor a recorder watching the
+//! replay see a focus switch overtake the keys before it. Clicks go to the step's window-relative
+//! position: X11 exposes no accessibility tree, so a step's `element` documents the target but
+//! cannot locate it.
 
 use std::time::{Duration, Instant};
 
