@@ -314,7 +314,12 @@ impl Bot {
         let bot: Bot = serde_norway::from_str(text).map_err(|e| Error::BotFile {
             path: path.to_path_buf(),
             message: match e.location() {
-                Some(l) => format!("line {}, column {}: {e}", l.line(), l.column()),
+                Some(l) => {
+                    let msg = e.to_string();
+                    let suffix = format!(" at line {} column {}", l.line(), l.column());
+                    let msg = msg.strip_suffix(&suffix).unwrap_or(&msg);
+                    format!("line {}, column {}: {msg}", l.line(), l.column())
+                }
                 None => e.to_string(),
             },
         })?;
@@ -511,6 +516,7 @@ pub(crate) mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("b.yaml: line "), "{e}");
+        assert_eq!(e.matches("line").count(), 1, "the line is named once: {e}");
         assert!(
             e.contains("timeout_ms") || e.contains("invalid type"),
             "{e}"
