@@ -1,16 +1,23 @@
 //! Segmentation: cutting each user's stream of events into task instances (segments).
 //!
-//! A segment ends where the user was idle for longer than `idle_gap`, where an idle marker was
-//! recorded, where the recording session changes (a user's interleaved sessions on two hosts are two
-//! contexts), and before every *start action* learned from the data.
+//! A segment always ends where the user was idle for longer than the idle gap (given, or ten times
+//! the median pause between events), where an idle marker was recorded, and where the recording
+//! session changes (a user's interleaved sessions on two hosts are two contexts).
 //!
-//! Start actions come from the directly-follows graph (DFG) of actions: a routine performed again and
-//! again shows as a cycle, and the edge that closes the cycle (a back-edge of a depth-first search that
-//! begins at the action that most often opens a segment) points at the routine's first step. Edges seen
-//! less than `min_edge_share` of their source's strongest edge are dropped first, so noise events do not
-//! make back-edges of their own. An action is a start action when at least half of its occurrences
-//! come in over a back-edge or open a segment anyway; that keeps a step reached once over a noise edge
-//! from counting as a start.
+//! Inside the runs those leave, boundaries are learned from the data in one of two ways:
+//! - **From pauses**, when the log has at least `min_pauses` of them: a directly-follows pair of
+//!   actions that a pause splits in at least `min_pause_share` of its occurrences is a boundary
+//!   wherever it occurs, provided the action after it follows a pause at least `min_opening_share` of
+//!   the time (a stray click that often comes after a routine's last step is no boundary inside an
+//!   instance). A pair seen fewer than 3 times is judged by how often its second action follows a
+//!   pause.
+//! - **From the directly-follows graph (DFG)**, for logs recorded without pauses: a routine performed
+//!   again and again shows as a cycle, and the edge that closes the cycle (a back-edge of a depth-first
+//!   search that begins at the action that most often opens a segment) points at the routine's first
+//!   step. Edges weaker than `min_edge_share` of their source's strongest edge are dropped first, so
+//!   noise events do not make back-edges of their own. An action is a *start action* when more than
+//!   `min_start_share` of its occurrences come in over a back-edge or open a segment anyway, and every
+//!   start action begins a segment.
 
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +39,8 @@ pub struct SegmentOptions {
     pub min_pauses: u64,
     /// The share of its occurrences a directly-follows pair must be split by a pause to be a boundary.
     pub min_pause_share: f64,
+    /// The share of its occurrences an action must follow a pause to begin a segment after a pair.
+    pub min_opening_share: f64,
 }
 
 impl Default for SegmentOptions {
@@ -43,6 +52,7 @@ impl Default for SegmentOptions {
             min_start_share: 0.5,
             min_pauses: 30,
             min_pause_share: 0.5,
+            min_opening_share: 0.15,
         }
     }
 }
@@ -168,7 +178,11 @@ pub fn segment(log: &Log, opts: &SegmentOptions) -> Segmentation {
                 return is_start[c.action as usize];
             }
         }
+        // The action after the cut must itself open segments now and then: a stray click that often
+        // follows a routine's last step before a pause is no boundary inside an instance.
+        let (a_in, w_in) = into[c.action as usize];
         across as f64 >= opts.min_pause_share * (across + within) as f64
+            && a_in as f64 >= opts.min_opening_share * (a_in + w_in) as f64
     };
     let mut segments = Vec::with_capacity(coarse.len() * 2);
     for c in &coarse {
