@@ -1,5 +1,11 @@
 //! Shows, for one simulator log, how segmentation and discovery line up with the truth:
 //! `cargo run --release -p miner --example diagnose -- SEED NOISE VARIANTS`.
+//!
+//! A tool for tuning, with switches in the environment: `LABELS=1` prints the action labels of the
+//! true routines, `SHOW=3,17` the labels of those actions, `PAIR=93,15` how often a pause splits that
+//! directly-follows pair, and `BOUNDS=1` the first true instances whose boundaries were missed, as
+//! action ids with `~` for noise, `|` for segment starts, `[` `]` for found instances and the pause
+//! before each event in seconds.
 
 use std::collections::HashMap;
 
