@@ -16,12 +16,23 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
+sudo_cmd=""
+[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The bot tests run the rendered Robot Framework and Python (pyautogui) scripts with the real tools.
+if ! command -v python3 >/dev/null 2>&1; then
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends python3 python3-pip python3-tk >/dev/null
+fi
+if ! python3 -m pip show -q robotframework pyautogui >/dev/null 2>&1; then
+  echo "setup: installing robotframework and pyautogui from PyPI" >&2
+  python3 -m pip install -q robotframework pyautogui 2>/dev/null ||
+    python3 -m pip install -q --break-system-packages robotframework pyautogui
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
