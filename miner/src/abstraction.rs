@@ -197,40 +197,53 @@ fn merge_varying_middles(
     let mut unique: Vec<Vec<u32>> = toks.iter().filter(|t| !t.is_empty()).cloned().collect();
     unique.sort();
     unique.dedup();
-    let keys: Vec<Vec<(Vec<u32>, usize, usize)>> =
+    // Titles are distinct, so within one key (fixed prefix and suffix) their middles are distinct
+    // too: counting titles counts middles, and keys are kept as 64-bit hashes, so that a log with a
+    // million different titles costs counters, not copies.
+    let keys: Vec<Vec<(u64, usize, usize)>> =
         unique.iter().map(|t| split_keys(t, is_word)).collect();
-    let mut eligible: BTreeMap<&[u32], usize> = BTreeMap::new();
-    let mut middles: HashMap<&[u32], Vec<&[u32]>> = HashMap::new();
-    for (t, ks) in unique.iter().zip(&keys) {
-        for (k, p, m) in ks {
-            middles.entry(k.as_slice()).or_default().push(&t[*p..p + m]);
+    let counts_of = |pick: &mut dyn FnMut(usize) -> Option<usize>| -> HashMap<u64, usize> {
+        let mut counts: HashMap<u64, usize> = HashMap::new();
+        for (i, ks) in keys.iter().enumerate() {
+            let Some(j) = pick(i) else { continue };
+            let (k, p, m) = ks[j];
+            // A middle holding a placeholder already is not data varying again: generalizing it
+            // would swallow the fixed words around the first placeholder.
+            if !unique[i][p..p + m].contains(&star) {
+                *counts.entry(k).or_insert(0) += 1;
+            }
+        }
+        counts
+    };
+    let mut eligible: HashMap<u64, usize> = HashMap::new();
+    for (i, ks) in keys.iter().enumerate() {
+        for &(k, p, m) in ks {
+            if !unique[i][p..p + m].contains(&star) {
+                *eligible.entry(k).or_insert(0) += 1;
+            }
         }
     }
-    for (k, mids) in &mut middles {
-        mids.sort();
-        mids.dedup();
-        // A middle holding a placeholder already is not data varying again: generalizing it would
-        // swallow the fixed words around the first placeholder.
-        mids.retain(|m| !m.contains(&star));
-        if mids.len() >= min_distinct {
-            eligible.insert(k, mids.len());
-        }
-    }
+    eligible.retain(|_, c| *c >= min_distinct);
     let mut choice: Vec<Option<usize>> = vec![None; unique.len()];
     loop {
         for (i, (t, ks)) in unique.iter().zip(&keys).enumerate() {
             // The most specific key (most fixed tokens) wins, unless a broader one varies far more:
             // in "New hire: Ann Lee" the key "New hire: <*> Lee" is more specific than
             // "New hire: <*>", but only the few Ann, Bob, … with the last name Lee vary in it.
-            let mut cands: Vec<(usize, usize, &Vec<u32>, usize)> = ks
+            // Ties go to the key whose varying part comes first: titles put the document before
+            // the application ("Invoices - Tryton"), and the application is no data.
+            let mut cands: Vec<(usize, usize, usize, u64, usize)> = ks
                 .iter()
                 .enumerate()
-                .filter_map(|(j, (k, _, m))| {
-                    eligible.get(k.as_slice()).map(|&c| (t.len() - m, c, k, j))
-                })
+                .filter_map(|(j, &(k, p, m))| eligible.get(&k).map(|&c| (t.len() - m, c, p, k, j)))
                 .collect();
-            cands.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(b.2)));
-            let mut best: Option<(usize, usize, &Vec<u32>, usize)> = None;
+            cands.sort_by(|a, b| {
+                b.0.cmp(&a.0)
+                    .then(b.1.cmp(&a.1))
+                    .then(a.2.cmp(&b.2))
+                    .then(a.3.cmp(&b.3))
+            });
+            let mut best: Option<(usize, usize, usize, u64, usize)> = None;
             for c in cands {
                 match best {
                     None => best = Some(c),
@@ -238,26 +251,18 @@ fn merge_varying_middles(
                     _ => {}
                 }
             }
-            choice[i] = best.map(|b| b.3);
+            choice[i] = best.map(|b| b.4);
         }
-        let mut taken: BTreeMap<&[u32], Vec<&[u32]>> = BTreeMap::new();
+        let taken = counts_of(&mut |i| choice[i]);
+        let mut dropped = false;
         for (i, c) in choice.iter().enumerate() {
             if let Some(j) = *c {
-                let (k, p, m) = &keys[i][j];
-                taken
-                    .entry(k.as_slice())
-                    .or_default()
-                    .push(&unique[i][*p..p + m]);
-            }
-        }
-        let mut dropped = false;
-        for (k, mut mids) in taken {
-            mids.sort();
-            mids.dedup();
-            mids.retain(|m| !m.contains(&star));
-            if mids.len() < min_distinct {
-                eligible.remove(k);
-                dropped = true;
+                let k = keys[i][j].0;
+                if taken.get(&k).copied().unwrap_or(0) < min_distinct
+                    && eligible.remove(&k).is_some()
+                {
+                    dropped = true;
+                }
             }
         }
         if !dropped {
@@ -288,9 +293,11 @@ fn merge_varying_middles(
 }
 
 /// The keys a title's token sequence can be grouped by: a fixed prefix and suffix around a varying
-/// middle of one to three tokens, with the middle's start and length. The key starts with the prefix
-/// and suffix lengths so that keys of different shapes never collide.
-fn split_keys(t: &[u32], is_word: &[bool]) -> Vec<(Vec<u32>, usize, usize)> {
+/// middle of one to three tokens, as (hash of the key, middle start, middle length). The key holds the
+/// prefix and suffix lengths so that keys of different shapes never collide. The hash is SipHash with
+/// fixed keys, so the same titles give the same keys on every run.
+fn split_keys(t: &[u32], is_word: &[bool]) -> Vec<(u64, usize, usize)> {
+    use std::hash::{Hash, Hasher};
     let n = t.len();
     let protected = (u32::MAX - t[0]) as usize + 1;
     let mut out = Vec::new();
@@ -301,12 +308,11 @@ fn split_keys(t: &[u32], is_word: &[bool]) -> Vec<(Vec<u32>, usize, usize)> {
             if !t[1..p].iter().any(word) && !t[p + m..].iter().any(word) {
                 continue; // no fixed word left: everything would merge with everything
             }
-            let mut key = Vec::with_capacity(n - m + 2);
-            key.push(p as u32);
-            key.push(s as u32);
-            key.extend_from_slice(&t[..p]);
-            key.extend_from_slice(&t[p + m..]);
-            out.push((key, p, m));
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (p, s).hash(&mut h);
+            t[..p].hash(&mut h);
+            t[p + m..].hash(&mut h);
+            out.push((h.finish(), p, m));
         }
     }
     out
