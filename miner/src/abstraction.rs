@@ -12,7 +12,7 @@
 //!
 //! Labels are interned: the rest of the miner works on `u32` action ids.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
