@@ -15,11 +15,14 @@
 //!    that routine.
 //! 4. In each covered segment the routine's steps are aligned to the events (first embedding, or the
 //!    longest common subsequence when the segment holds only part of them); the instance spans the
-//!    aligned events, widened over neighbouring *extra steps* (actions that are not steps of the pattern
-//!    but occur in at least `variant_min_share` of the routine's instances, and in two of them at least).
-//!    A segment holding the whole pattern several times gives several instances.
-//! 5. An instance's variant is its sequence of steps and extra steps; noise events (other actions)
-//!    inside an instance are part of its span but not of its variant.
+//!    aligned events, widened over at most 3 events that lead or trail the pattern: actions found
+//!    there in at least `variant_min_share` of the instances (two at least) and inside instances less
+//!    than half as often (noise around instances is as common inside them). A segment holding the whole
+//!    pattern several times gives several instances.
+//! 5. An instance's variant is its sequence of steps: the pattern's, the leading and trailing ones,
+//!    and *extra steps*, actions that come at one place of the routine (after the same aligned step) in
+//!    at least `variant_min_share` of the instances and there for at least 70 % of their occurrences.
+//!    Noise comes anywhere; it is part of an instance's span but not of its variant.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
