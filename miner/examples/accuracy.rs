@@ -1,5 +1,6 @@
 //! Prints routine and segment-boundary accuracy of the miner on simulator logs, one row per seed,
-//! for the README: `cargo run --release -p miner --example accuracy -- [SEEDS] [USERS] [DAYS]`.
+//! for the README: `cargo run --release -p miner --example accuracy -- [SEEDS] [USERS] [DAYS]`
+//! (`ROUTINES=10` in the environment takes that many routines of the simulator's catalogue).
 
 use miner::eval::evaluate;
 use miner::{mine, NoProgress, Options};
@@ -14,6 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seeds = args.first().copied().unwrap_or(10);
     let users = args.get(1).copied().unwrap_or(10) as u32;
     let days = args.get(2).copied().unwrap_or(5) as u32;
+    let routines: usize = std::env::var("ROUTINES").map_or(Ok(6), |r| r.parse())?;
     println!("| setting | seed | events | routines found/true | routine P | routine R | routine F1 | boundary P | boundary R | boundary F1 |");
     println!("|---|---|---|---|---|---|---|---|---|---|");
     for (name, noise, variants) in [("clean", 0.0, 0.0), ("10% noise, 10% variants", 0.1, 0.1)] {
@@ -25,6 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 days,
                 noise,
                 variant_steps: variants,
+                routines,
                 ..Config::default()
             };
             let mut store = Store::open_in_memory()?;
