@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use clap::Args;
 use codegen::render::{write_draft, Format, Renderer};
 
+use super::mine::{Bars, MineOpts};
 use super::DbArg;
 use crate::Ui;
 
@@ -12,6 +13,9 @@ use crate::Ui;
 pub struct BotsArgs {
     #[command(flatten)]
     db: DbArg,
+    /// The same mining options as `taskmine mine`, so that both rank the same candidates.
+    #[command(flatten)]
+    opts: MineOpts,
     /// How many candidates (best first) get a bot.
     #[arg(long, default_value_t = 3)]
     top: usize,
@@ -47,16 +51,9 @@ pub fn run(args: BotsArgs, ui: &Ui) -> anyhow::Result<()> {
         println!("{}: {} files", dir.display(), files.len());
         return Ok(());
     }
-    if !args.db.db.exists() {
-        anyhow::bail!(
-            "{}: no such database (record, import or simulate a log first)",
-            args.db.db.display()
-        );
-    }
-    let store = args.db.open()?;
-    let spinner = ui.spinner("mining");
-    let (log, mining) = miner::mine(&store, &miner::Options::default(), &mut miner::NoProgress)?;
-    spinner.finish_and_clear();
+    let opts = args.opts.options()?;
+    let store = args.db.open_existing()?;
+    let (log, mining) = miner::mine(&store, &opts, &mut Bars::new(ui))?;
     let drafts = codegen::draft_bots(&store, &log, &mining, args.top)?;
     if drafts.is_empty() {
         println!(

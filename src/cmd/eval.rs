@@ -6,7 +6,7 @@ use std::io::Write;
 
 use clap::Args;
 
-use super::mine::{open_existing, Bars, MineOpts};
+use super::mine::{Bars, MineOpts};
 use super::DbArg;
 use crate::Ui;
 
@@ -28,7 +28,7 @@ pub fn run(args: EvalArgs, ui: &Ui) -> anyhow::Result<()> {
     let truth = uilog::GroundTruth::read(&args.truth)?;
     let opts = args.opts.options()?;
     let mut out = std::io::stdout().lock();
-    let store = open_existing(&args.db)?;
+    let store = args.db.open_existing()?;
     let (log, m) = miner::mine(&store, &opts, &mut Bars::new(ui))?;
     let e = miner::eval::evaluate(&log, &m, &truth);
     if args.json {

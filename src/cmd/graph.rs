@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use super::mine::{open_existing, Bars, MineOpts};
+use super::mine::{Bars, MineOpts};
 use super::DbArg;
 use crate::Ui;
 
@@ -34,7 +34,7 @@ pub struct GraphArgs {
 
 pub fn run(args: GraphArgs, ui: &Ui) -> anyhow::Result<()> {
     let opts = args.opts.options()?;
-    let store = open_existing(&args.db)?;
+    let store = args.db.open_existing()?;
     let (log, m) = miner::mine(&store, &opts, &mut Bars::new(ui))?;
     let g = match args.routine {
         None => miner::graph::whole_log(&log, m.summary.idle_gap_secs),

@@ -110,17 +110,6 @@ impl miner::Progress for Bars<'_> {
     }
 }
 
-/// Opens the database, refusing a path that does not exist (opening would create an empty log).
-pub fn open_existing(db: &DbArg) -> anyhow::Result<uilog::Store> {
-    if !db.db.exists() {
-        anyhow::bail!(
-            "{}: no such database (create one with `taskmine simulate` or `taskmine import`)",
-            db.db.display()
-        );
-    }
-    db.open()
-}
-
 /// A short name for a routine: the apps it goes through, in order.
 pub fn routine_name(m: &miner::Mining, r: &miner::Routine) -> String {
     let mut apps: Vec<&str> = Vec::new();
@@ -144,7 +133,7 @@ fn minutes(s: f64) -> String {
 pub fn run(args: MineArgs, ui: &Ui) -> anyhow::Result<()> {
     let opts = args.opts.options()?;
     let mut out = std::io::stdout().lock();
-    let store = open_existing(&args.db)?;
+    let store = args.db.open_existing()?;
     let (log, m) = miner::mine(&store, &opts, &mut Bars::new(ui))?;
     if let Some(path) = &args.report {
         let privacy = server::Privacy::k_only(opts.min_users, "taskmine mine --min-users");

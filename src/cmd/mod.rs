@@ -31,4 +31,16 @@ impl DbArg {
     pub fn open(&self) -> anyhow::Result<uilog::Store> {
         Ok(uilog::Store::open(&self.db)?)
     }
+
+    /// Opens a database that must already exist: for commands that read a log, opening a missing
+    /// path would create an empty one and report nothing instead of the mistake.
+    pub fn open_existing(&self) -> anyhow::Result<uilog::Store> {
+        if !self.db.exists() {
+            anyhow::bail!(
+                "{}: no such database (record, import or simulate a log first)",
+                self.db.display()
+            );
+        }
+        self.open()
+    }
 }

@@ -17,13 +17,7 @@ pub struct StatsArgs {
 }
 
 pub fn run(args: StatsArgs, _ui: &Ui) -> anyhow::Result<()> {
-    if !args.db.db.exists() {
-        anyhow::bail!(
-            "{}: no such database (create one with `taskmine simulate` or `taskmine import`)",
-            args.db.db.display()
-        );
-    }
-    let store = args.db.open()?;
+    let store = args.db.open_existing()?;
     let s = store.stats()?;
     // Written in one piece, so that a closed pipe (`taskmine stats | head`) is an error the binary
     // treats as the normal end it is, not a panic.
