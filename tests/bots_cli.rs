@@ -36,25 +36,6 @@ fn ok(cmd: &mut Command) -> String {
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
-/// Starts an xterm running a shell in `dir`.
-fn shell(desk: &mut Desktop, title: &str, geometry: &str, dir: &Path) -> String {
-    let script = format!("cd '{}' && PS1='$ ' exec sh", dir.display());
-    desk.spawn(
-        "xterm",
-        &[
-            "-T",
-            title,
-            "-geometry",
-            geometry,
-            "-e",
-            "sh",
-            "-c",
-            &script,
-        ],
-    );
-    desk.window(title)
-}
-
 /// The one folder `taskmine bots --top 1` wrote into `out`.
 fn only_bot_dir(out: &Path) -> PathBuf {
     let dirs: Vec<PathBuf> = std::fs::read_dir(out)
@@ -80,7 +61,7 @@ fn record_mine_bots_and_replay_through_the_cli() {
     let mut desk = Desktop::start();
     desk.xterm("ledger", "60x10+20+20", &[]);
     desk.xterm("notes", "40x8+700+20", &[]);
-    let sh = shell(&mut desk, "shell", "80x15+20+300", &work);
+    let sh = desk.shell("shell", "80x15+20+300", &work);
     desk.activate(&sh);
 
     // Plain text keeps the typed numbers as samples of the bot's input. `taskmine bots` mines with

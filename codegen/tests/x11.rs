@@ -57,26 +57,6 @@ fn start_recorder(desk: &Desktop, dir: &Path, name: &str) -> TraceRecorder {
     TraceRecorder::start(cmd, &db).expect("the recorder starts")
 }
 
-/// An xterm whose typed input goes to `file` as it is typed (raw mode, no echo): a witness of
-/// every key that reaches it.
-fn witness(desk: &mut Desktop, title: &str, geometry: &str, file: &Path) -> String {
-    let script = format!("stty raw -echo; exec cat > '{}'", file.display());
-    desk.spawn(
-        "xterm",
-        &[
-            "-T",
-            title,
-            "-geometry",
-            geometry,
-            "-e",
-            "sh",
-            "-c",
-            &script,
-        ],
-    );
-    desk.window(title)
-}
-
 fn window(app: &str, title: &str) -> WindowMatch {
     WindowMatch {
         app: app.into(),
@@ -89,7 +69,7 @@ fn a_bot_whose_window_is_missing_fails_at_the_first_step_and_types_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut desk = Desktop::start();
     let typed = dir.path().join("typed.txt");
-    let id = witness(&mut desk, "witness", "60x10+20+20", &typed);
+    let id = desk.witness("witness", "60x10+20+20", &typed);
     desk.activate(&id);
 
     let mut focus = Step::new(Action::FocusWindow, window("xterm", "^no such window$"));
@@ -151,25 +131,6 @@ fn a_bot_whose_window_is_missing_fails_at_the_first_step_and_types_nothing() {
     assert_eq!(std::fs::read_to_string(&typed).unwrap(), "ok");
 }
 
-/// Starts an xterm running a shell in `dir`.
-fn shell(desk: &mut Desktop, title: &str, geometry: &str, dir: &Path) -> String {
-    let script = format!("cd '{}' && PS1='$ ' exec sh", dir.display());
-    desk.spawn(
-        "xterm",
-        &[
-            "-T",
-            title,
-            "-geometry",
-            geometry,
-            "-e",
-            "sh",
-            "-c",
-            &script,
-        ],
-    );
-    desk.window(title)
-}
-
 #[test]
 fn record_mine_draft_replay_and_validate_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
@@ -178,7 +139,7 @@ fn record_mine_draft_replay_and_validate_end_to_end() {
     let mut desk = Desktop::start();
     desk.xterm("ledger", "60x10+20+20", &[]);
     desk.xterm("notes", "40x8+700+20", &[]);
-    let sh = shell(&mut desk, "shell", "80x15+20+300", &work);
+    let sh = desk.shell("shell", "80x15+20+300", &work);
     desk.activate(&sh);
 
     // The scripted user: look the number up in the ledger, then write it to a file from the

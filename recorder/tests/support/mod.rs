@@ -166,9 +166,34 @@ impl Desktop {
     /// keys off, so that ctrl+c and ctrl+s are just keys) and waits until its window is mapped.
     /// Returns the window id.
     pub fn xterm(&mut self, title: &str, geometry: &str, extra: &[&str]) -> String {
+        self.xterm_running(title, geometry, extra, "stty -isig -ixon; exec cat")
+    }
+
+    /// Starts an xterm whose typed input goes to `file` as it is typed (raw mode, no echo): a
+    /// witness of every key that reaches it. Returns the window id once it is mapped.
+    pub fn witness(&mut self, title: &str, geometry: &str, file: &Path) -> String {
+        let script = format!("stty raw -echo; exec cat > '{}'", file.display());
+        self.xterm_running(title, geometry, &[], &script)
+    }
+
+    /// Starts an xterm running a shell in `dir` and returns its window id once it is mapped.
+    pub fn shell(&mut self, title: &str, geometry: &str, dir: &Path) -> String {
+        let script = format!("cd '{}' && PS1='$ ' exec sh", dir.display());
+        self.xterm_running(title, geometry, &[], &script)
+    }
+
+    /// Every xterm here runs its program through `sh -c`, so that the tests' scripts can set the tty
+    /// up (`stty`) before the program takes over.
+    fn xterm_running(
+        &mut self,
+        title: &str,
+        geometry: &str,
+        extra: &[&str],
+        script: &str,
+    ) -> String {
         let mut args = vec!["-T", title, "-geometry", geometry];
         args.extend_from_slice(extra);
-        args.extend_from_slice(&["-e", "sh", "-c", "stty -isig -ixon; exec cat"]);
+        args.extend_from_slice(&["-e", "sh", "-c", script]);
         self.spawn("xterm", &args);
         self.window(title)
     }
