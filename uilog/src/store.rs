@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OptionalExtension, Statement, Transaction};
 use serde::Serialize;
@@ -179,11 +180,22 @@ impl Store {
     /// Opens (or creates) the database at `path` and brings its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
-        let conn = Connection::open(&path).map_err(|source| Error::Sqlite {
-            path: path.clone(),
-            source,
-        })?;
-        Store::init(conn, path)
+        // When several processes open a new file at once, switching it to WAL or upgrading a read
+        // lock can meet SQLITE_BUSY that SQLite returns without waiting (to avoid a deadlock), so
+        // the busy timeout does not cover it. Such an open is tried again for a while.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let conn = Connection::open(&path).map_err(|source| Error::Sqlite {
+                path: path.clone(),
+                source,
+            })?;
+            match Store::init(conn, path.clone()) {
+                Err(e) if is_busy(&e) && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                result => return result,
+            }
+        }
     }
 
     /// A store that lives in memory only, for tests and one-off conversions.
@@ -572,6 +584,16 @@ impl Store {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+}
+
+fn is_busy(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Sqlite {
+            source: rusqlite::Error::SqliteFailure(f, _),
+            ..
+        } if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 fn read_row<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<EventRow<'r>> {
