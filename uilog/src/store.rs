@@ -185,10 +185,7 @@ impl Store {
         // the busy timeout does not cover it. Such an open is tried again for a while.
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let conn = Connection::open(&path).map_err(|source| Error::Sqlite {
-                path: path.clone(),
-                source,
-            })?;
+            let conn = Connection::open(&path).map_err(sqlite_err(&path))?;
             match Store::init(conn, path.clone()) {
                 Err(e) if is_busy(&e) && Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(10));
@@ -201,10 +198,7 @@ impl Store {
     /// A store that lives in memory only, for tests and one-off conversions.
     pub fn open_in_memory() -> Result<Store> {
         let path = PathBuf::from(":memory:");
-        let conn = Connection::open_in_memory().map_err(|source| Error::Sqlite {
-            path: path.clone(),
-            source,
-        })?;
+        let conn = Connection::open_in_memory().map_err(sqlite_err(&path))?;
         Store::init(conn, path)
     }
 
@@ -220,10 +214,7 @@ impl Store {
     }
 
     fn sql_err(&self, source: rusqlite::Error) -> Error {
-        Error::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
+        sqlite_err(&self.path)(source)
     }
 
     /// The file this store lives in (`:memory:` for an in-memory store).
@@ -249,15 +240,7 @@ impl Store {
     }
 
     fn not_a_database(&self, e: rusqlite::Error) -> Error {
-        match e {
-            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
-                Error::Schema {
-                    path: self.path.clone(),
-                    message: "not a SQLite database".into(),
-                }
-            }
-            e => self.sql_err(e),
-        }
+        not_a_database(&self.path, e)
     }
 
     /// The schema version of the open database.
@@ -274,24 +257,11 @@ impl Store {
         // Two processes opening a new file at once (a recorder and its upload thread, say) must not
         // both create the schema: the write lock is taken first and the version read again under it.
         let path = self.path.clone();
-        let sql = |source| Error::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let sql = sqlite_err(&path);
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _)
-                    if f.code == rusqlite::ErrorCode::NotADatabase =>
-                {
-                    Error::Schema {
-                        path: path.clone(),
-                        message: "not a SQLite database".into(),
-                    }
-                }
-                e => sql(e),
-            })?;
+            .map_err(|e| not_a_database(&path, e))?;
         let current: u32 = tx
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(sql)?;
@@ -348,10 +318,7 @@ impl Store {
         F: FnOnce(&mut EventSink<'_>) -> Result<(), E>,
     {
         let path = self.path.clone();
-        let sql = |source| Error::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let sql = sqlite_err(&path);
         if let Some(key) = key {
             let seen: Option<i64> = self
                 .conn
@@ -394,10 +361,7 @@ impl Store {
     /// Returns how many events were deleted.
     pub fn delete_before(&mut self, cutoff: Micros) -> Result<u64> {
         let path = self.path.clone();
-        let sql = |source| Error::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let sql = sqlite_err(&path);
         self.conn
             .pragma_update(None, "secure_delete", true)
             .map_err(sql)?;
@@ -586,6 +550,28 @@ impl Store {
     }
 }
 
+/// Names the database file in a SQLite error. Returned as a closure for `map_err`, where `self` is
+/// often borrowed by a transaction.
+fn sqlite_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + Copy + '_ {
+    move |source| Error::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Like [`sqlite_err`], but a file that is not SQLite at all gets a plain message.
+fn not_a_database(path: &Path, e: rusqlite::Error) -> Error {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
+            Error::Schema {
+                path: path.to_path_buf(),
+                message: "not a SQLite database".into(),
+            }
+        }
+        e => sqlite_err(path)(e),
+    }
+}
+
 fn is_busy(e: &Error) -> bool {
     matches!(
         e,
@@ -683,10 +669,7 @@ impl<'t> EventSink<'t> {
                                      text, value_hash, case_id, attrs)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )
-            .map_err(|source| Error::Sqlite {
-                path: path.to_path_buf(),
-                source,
-            })?;
+            .map_err(sqlite_err(path))?;
         Ok(EventSink {
             tx,
             cache,
@@ -698,10 +681,7 @@ impl<'t> EventSink<'t> {
     }
 
     fn sql_err(&self, source: rusqlite::Error) -> Error {
-        Error::Sqlite {
-            path: self.path.to_path_buf(),
-            source,
-        }
+        sqlite_err(self.path)(source)
     }
 
     /// How many events this batch has received so far.
