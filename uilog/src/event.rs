@@ -116,11 +116,15 @@ pub struct Element {
     /// A stable identifier: an automation id, an HTML id, a cell reference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// Where the element sits, from the window down: one `role 'name'[index]` step per level,
+    /// joined by ` / ` (AT-SPI capture), or the source's own XPath/CSS path (imported web logs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 impl Element {
     pub fn is_empty(&self) -> bool {
-        self.role.is_none() && self.name.is_none() && self.id.is_none()
+        self.role.is_none() && self.name.is_none() && self.id.is_none() && self.path.is_none()
     }
 }
 
@@ -247,6 +251,29 @@ impl Event {
     }
 }
 
+/// The earliest time the log holds: 1970-01-01T00:00:00Z. Every entry point (import of every
+/// format, ingest, the recorder, the simulator) refuses events outside [`TS_MIN`]..=[`TS_MAX`], so
+/// that spans, rates and round trips through the text formats stay meaningful.
+pub const TS_MIN: Micros = 0;
+/// The latest time the log holds: 9999-12-31T23:59:59.999999Z, the last instant RFC 3339 can write.
+pub const TS_MAX: Micros = 253_402_300_799_999_999;
+
+/// Checks that a timestamp lies in the log's range ([`TS_MIN`]..=[`TS_MAX`]); the error says which
+/// end it passed, for a message naming the file, line and field.
+pub fn check_ts(ts: Micros) -> Result<Micros, String> {
+    if ts < TS_MIN {
+        Err(format!(
+            "{ts} µs is before 1970-01-01T00:00:00Z, the earliest time the log holds"
+        ))
+    } else if ts > TS_MAX {
+        Err(format!(
+            "{ts} µs is after 9999-12-31T23:59:59.999999Z, the latest time the log holds"
+        ))
+    } else {
+        Ok(ts)
+    }
+}
+
 /// Formats UTC microseconds as RFC 3339 with microsecond precision (`2026-11-25T17:09:08.000001Z`).
 pub fn format_ts(ts: Micros) -> String {
     match jiff::Timestamp::from_microsecond(ts) {
@@ -293,6 +320,16 @@ mod tests {
         assert_eq!(parse_ts("2019-10-21T00:10:08.994").unwrap(), ts);
         assert_eq!(parse_ts("2019-10-21T02:10:08.994+02:00").unwrap(), ts);
         assert!(parse_ts("21/10/2019").is_err());
+    }
+
+    #[test]
+    fn the_range_ends_are_the_first_and_last_rfc_3339_instants() {
+        assert_eq!(parse_ts("1970-01-01T00:00:00Z").unwrap(), TS_MIN);
+        assert_eq!(parse_ts("9999-12-31T23:59:59.999999Z").unwrap(), TS_MAX);
+        assert!(check_ts(TS_MIN).is_ok() && check_ts(TS_MAX).is_ok());
+        assert!(check_ts(TS_MIN - 1).unwrap_err().contains("before 1970"));
+        assert!(check_ts(TS_MAX + 1).unwrap_err().contains("after 9999"));
+        assert!(check_ts(i64::MAX).is_err() && check_ts(i64::MIN).is_err());
     }
 
     #[test]

@@ -29,7 +29,9 @@ pub mod store;
 pub mod truth;
 
 pub use error::{Error, Result};
-pub use event::{format_ts, parse_ts, Element, Event, EventKind, Micros, ValueHash};
+pub use event::{
+    check_ts, format_ts, parse_ts, Element, Event, EventKind, Micros, ValueHash, TS_MAX, TS_MIN,
+};
 pub use import::{import_file, Format, ImportOptions, ImportSummary};
 pub use simulate::{simulate, simulate_to_vec, Config as SimConfig};
 pub use store::{BatchOutcome, Dictionary, EventRow, EventSink, Stats, Store};

@@ -73,6 +73,22 @@ pub const MIGRATIONS: &[&str] = &[
     -- The miner reads each session in time order; this index is that scan.
     CREATE INDEX events_by_session_time ON events (session_id, ts);
     ",
+    // 2: an element's path from its window down (AT-SPI capture, web XPaths). The UNIQUE constraint
+    // grows a column, which SQLite can only do by rebuilding the table; ids are kept, so events'
+    // element_id still points at the same rows.
+    "
+    CREATE TABLE elements_v2 (
+        id INTEGER PRIMARY KEY,
+        role TEXT NOT NULL,
+        name TEXT NOT NULL,
+        ident TEXT NOT NULL,
+        path TEXT NOT NULL DEFAULT '',
+        UNIQUE (role, name, ident, path)
+    );
+    INSERT INTO elements_v2 (id, role, name, ident) SELECT id, role, name, ident FROM elements;
+    DROP TABLE elements;
+    ALTER TABLE elements_v2 RENAME TO elements;
+    ",
 ];
 
 /// The SQLite store.
@@ -184,6 +200,9 @@ impl Store {
         // lock can meet SQLITE_BUSY that SQLite returns without waiting (to avoid a deadlock), so
         // the busy timeout does not cover it. Such an open is tried again for a while.
         let deadline = Instant::now() + Duration::from_secs(10);
+        if path.as_os_str() != ":memory:" {
+            create_private(&path);
+        }
         loop {
             let conn = Connection::open(&path).map_err(sqlite_err(&path))?;
             match Store::init(conn, path.clone()) {
@@ -257,6 +276,22 @@ impl Store {
         // Two processes opening a new file at once (a recorder and its upload thread, say) must not
         // both create the schema: the write lock is taken first and the version read again under it.
         let path = self.path.clone();
+        let sql = sqlite_err(&path);
+        // A migration that rebuilds a table drops the old one, which with foreign keys on would
+        // delete (and refuse) every row pointing at it; ids are kept, so the links stay true. The
+        // pragma is a no-op inside a transaction, hence here.
+        self.conn
+            .execute_batch("PRAGMA foreign_keys = OFF")
+            .map_err(|e| not_a_database(&path, e))?;
+        let result = self.migrate_under_lock(&path);
+        self.conn
+            .execute_batch("PRAGMA foreign_keys = ON")
+            .map_err(sql)?;
+        result
+    }
+
+    fn migrate_under_lock(&mut self, path: &Path) -> Result<()> {
+        let path = path.to_path_buf();
         let sql = sqlite_err(&path);
         let tx = self
             .conn
@@ -461,7 +496,7 @@ impl Store {
         }
         let mut stmt = self
             .conn
-            .prepare("SELECT id, role, name, ident FROM elements ORDER BY id")
+            .prepare("SELECT id, role, name, ident, path FROM elements ORDER BY id")
             .map_err(err)?;
         let mut rows = stmt.query([]).map_err(err)?;
         d.elements.push(None);
@@ -478,6 +513,7 @@ impl Store {
                 role: part(1).map_err(err)?,
                 name: part(2).map_err(err)?,
                 id: part(3).map_err(err)?,
+                path: part(4).map_err(err)?,
             });
         }
         Ok(d)
@@ -552,6 +588,19 @@ impl Store {
 
 /// Names the database file in a SQLite error. Returned as a closure for `map_err`, where `self` is
 /// often borrowed by a transaction.
+/// Creates a missing database file readable by its owner only: it holds people's work activity.
+/// SQLite gives the `-wal` and `-shm` files it creates the database file's permissions, so they
+/// follow. An existing file keeps the permissions its owner chose.
+fn create_private(path: &Path) {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    // An existing file (AlreadyExists) is the usual case; a missing directory or a read-only
+    // place SQLite reports next, in its own words, so this error is not the one to show.
+    let _ = options.open(path);
+}
+
 fn sqlite_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + Copy + '_ {
     move |source| Error::Sqlite {
         path: path.to_path_buf(),
@@ -791,9 +840,14 @@ impl<'t> EventSink<'t> {
         let part = |p: &Option<String>| p.clone().unwrap_or_default();
         let id = lookup_or_insert(
             self.tx,
-            "SELECT id FROM elements WHERE role = ?1 AND name = ?2 AND ident = ?3",
-            "INSERT INTO elements (role, name, ident) VALUES (?1, ?2, ?3)",
-            params![part(&el.role), part(&el.name), part(&el.id)],
+            "SELECT id FROM elements WHERE role = ?1 AND name = ?2 AND ident = ?3 AND path = ?4",
+            "INSERT INTO elements (role, name, ident, path) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                part(&el.role),
+                part(&el.name),
+                part(&el.id),
+                part(&el.path)
+            ],
         )
         .map_err(|s| self.sql_err(s))?;
         self.cache.elements.insert(el.clone(), id);
@@ -863,6 +917,22 @@ fn lookup_or_insert(
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
+    #[test]
+    fn a_new_database_and_its_wal_are_readable_by_their_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("work.db");
+        let mut store = Store::open(&path).unwrap();
+        store
+            .write_batch(None, "test", |sink| -> Result<()> { sink.push(&sample(1)) })
+            .unwrap();
+        for p in [path.clone(), dir.path().join("work.db-wal")] {
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{} has mode {mode:o}", p.display());
+        }
+    }
+
     fn sample(i: i64) -> Event {
         let mut e = Event::new(
             "s1",
@@ -877,6 +947,7 @@ mod tests {
             role: Some("button".into()),
             name: Some("OK".into()),
             id: None,
+            path: Some("frame 'Invoice' / push button 'OK'[0]".into()),
         });
         e.x = Some(10);
         e.y = Some(20);

@@ -42,6 +42,7 @@ pub fn write_csv(store: &Store, out: &mut dyn Write) -> Result<u64> {
         rec.push_field(part(element.and_then(|e| e.role.as_ref())).as_bytes());
         rec.push_field(part(element.and_then(|e| e.name.as_ref())).as_bytes());
         rec.push_field(part(element.and_then(|e| e.id.as_ref())).as_bytes());
+        rec.push_field(part(element.and_then(|e| e.path.as_ref())).as_bytes());
         for v in [row.x, row.y, row.wx, row.wy] {
             num.clear();
             if let Some(v) = v {
