@@ -74,10 +74,16 @@ pub struct Uploader {
 impl Uploader {
     /// Opens (creating) the spool directory.
     pub fn open(cfg: UploaderConfig) -> Result<Uploader> {
-        fs::create_dir_all(cfg.spool.join("rejected")).map_err(|source| Error::Io {
-            path: cfg.spool.clone(),
-            source,
-        })?;
+        // The spool holds events as they are on their way: the owner's eyes only, like the database.
+        let mut dirs = fs::DirBuilder::new();
+        dirs.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut dirs, 0o700);
+        dirs.create(cfg.spool.join("rejected"))
+            .map_err(|source| Error::Io {
+                path: cfg.spool.clone(),
+                source,
+            })?;
         let http: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(cfg.timeout))
@@ -105,7 +111,7 @@ impl Uploader {
         };
         let body = serde_json::to_vec(&BatchRef { batch_id, events })
             .map_err(|e| Error::Server(format!("cannot encode batch {batch_id}: {e}")))?;
-        let mut f = fs::File::create(&tmp).map_err(io)?;
+        let mut f = create_private(&tmp).map_err(io)?;
         f.write_all(&body).map_err(io)?;
         f.sync_all().map_err(io)?;
         drop(f);
@@ -379,13 +385,22 @@ impl Forwarder {
     }
 }
 
+/// Creates (truncating) a file only its owner may read: spooled batches hold work activity.
+fn create_private(path: &Path) -> std::io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
     };
-    let mut f = fs::File::create(&tmp).map_err(io)?;
+    let mut f = create_private(&tmp).map_err(io)?;
     f.write_all(bytes).map_err(io)?;
     f.sync_all().map_err(io)?;
     fs::rename(&tmp, path).map_err(io)

@@ -126,6 +126,9 @@ pub fn parse_batch(bytes: &[u8], limits: &Limits) -> Result<Batch, ApiError> {
                 "an event needs a session".into(),
             ));
         }
+        // One event from the year 292,277 would turn every rate and span of the dashboard into
+        // nonsense and break the export → import round trip.
+        uilog::check_ts(e.ts).map_err(|m| bad(&format!("events[{i}].ts"), m))?;
     }
     Ok(batch)
 }
@@ -167,6 +170,24 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme
         .eq_ignore_ascii_case("bearer")
         .then_some(token.trim())
+}
+
+/// tower-http's body limit answers an over-long `Content-Length` itself, in plain text; the API
+/// documents JSON errors, so such answers are rewritten into the same body as every other error.
+pub(crate) async fn json_limit_errors(resp: Response) -> Response {
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request body is larger than the server accepts",
+        )
+        .into_response();
+    }
+    resp
 }
 
 fn body_error(e: axum::Error) -> ApiError {

@@ -229,7 +229,10 @@ pub fn router(state: Arc<AppState>) -> Router {
                     .layer::<_, std::convert::Infallible>(RequestBodyLimitLayer::new(
                         limits.max_body_bytes,
                     ))
-                    .layer::<_, std::convert::Infallible>(RequestDecompressionLayer::new()),
+                    .layer::<_, std::convert::Infallible>(RequestDecompressionLayer::new())
+                    .layer::<_, std::convert::Infallible>(axum::middleware::map_response(
+                        ingest::json_limit_errors,
+                    )),
             )
         } else {
             app.route(path, handler)

@@ -29,6 +29,7 @@ fn recorded(i: i64) -> Event {
             role: Some("button".into()),
             name: Some(format!("b{}", i % 7)),
             id: None,
+            path: None,
         });
         e.x = Some(i as i32);
         e.y = Some(2 * i as i32);
@@ -201,6 +202,16 @@ fn a_bad_token_keeps_the_batch_and_a_malformed_one_is_set_aside() {
     let mut up =
         Uploader::open(UploaderConfig::new(&base, "tm_wrong", dir.path().join("a"))).unwrap();
     up.spool_batch("b1", &[recorded(1)]).unwrap();
+    #[cfg(unix)]
+    {
+        // Spooled batches hold work activity: the owner's eyes only.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: std::path::PathBuf| {
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777
+        };
+        assert_eq!(mode(dir.path().join("a")), 0o700);
+        assert_eq!(mode(dir.path().join("a/b1.batch.json")), 0o600);
+    }
     let err = up.flush().unwrap_err().to_string();
     assert!(err.contains("401") && err.contains("b1"), "{err}");
     assert_eq!(up.pending().unwrap(), vec!["b1".to_owned()]);
