@@ -7,8 +7,10 @@ use crate::Ui;
 
 #[derive(Args)]
 pub struct AgentArgs {
-    #[command(flatten)]
-    db: DbArg,
+    /// The UI log database (SQLite). Accepted before or after the subcommand
+    /// (`taskmine agent add desk-1 --db D` as well as `taskmine agent --db D add desk-1`).
+    #[arg(long, default_value = super::DEFAULT_DB, env = "TASKMINE_DB", global = true)]
+    db: std::path::PathBuf,
     #[command(subcommand)]
     what: AgentWhat,
 }
@@ -31,7 +33,8 @@ pub struct PushArgs {
     /// The server's base URL, e.g. http://10.0.0.5:8080.
     #[arg(long, env = "TASKMINE_SERVER")]
     server: String,
-    /// The agent's token (from `taskmine agent add` on the server).
+    /// The agent's token (from `taskmine agent add` on the server). Prefer the environment
+    /// variable TASKMINE_TOKEN: a value on the command line is visible to every user through `ps`.
     #[arg(long, env = "TASKMINE_TOKEN", hide_env_values = true)]
     token: String,
     /// The spool directory. Default: the database's path with `.spool` appended.
@@ -51,9 +54,9 @@ pub fn default_spool(db: &std::path::Path) -> std::path::PathBuf {
 
 pub fn run(args: AgentArgs, ui: &Ui) -> anyhow::Result<()> {
     if let AgentWhat::Push(push) = args.what {
-        return run_push(&args.db.db, push, ui);
+        return run_push(&args.db, push, ui);
     }
-    let store = args.db.open()?;
+    let store = DbArg { db: args.db }.open()?;
     match args.what {
         AgentWhat::Add { name } => {
             let token = server::agents::add(&store, &name)?;
@@ -74,7 +77,17 @@ pub fn run(args: AgentArgs, ui: &Ui) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Warns when a secret came on the command line, where `ps` shows it to every user of the machine.
+pub fn warn_if_token_on_command_line() {
+    if std::env::args_os().any(|a| a == "--token" || a.to_string_lossy().starts_with("--token=")) {
+        eprintln!(
+            "warning: --token on the command line is visible to other users (ps); set TASKMINE_TOKEN instead"
+        );
+    }
+}
+
 fn run_push(db: &std::path::Path, args: PushArgs, ui: &Ui) -> anyhow::Result<()> {
+    warn_if_token_on_command_line();
     use std::time::{Duration, Instant};
 
     anyhow::ensure!(db.is_file(), "{}: no such database", db.display());

@@ -1,0 +1,70 @@
+//! Rough edges of the command line found by probing it: options where a user puts them, secrets
+//! kept off the command line.
+
+use std::process::{Command, Output};
+
+fn taskmine(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_taskmine"));
+    cmd.args(args)
+        .env_remove("TASKMINE_DB")
+        .env_remove("TASKMINE_TOKEN")
+        .env_remove("TASKMINE_SERVER");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("taskmine runs")
+}
+
+#[test]
+fn agent_commands_take_db_before_or_after_the_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("fleet.db");
+    let db = db.to_str().unwrap();
+    // The form the README shows.
+    let out = taskmine(&["agent", "add", "desk-anna", "--db", db], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap();
+    assert!(token.trim().starts_with("tm_"), "{token}");
+    let out = taskmine(&["agent", "--db", db, "add", "desk-ben"], &[]);
+    assert!(out.status.success());
+    let out = taskmine(&["agent", "list", "--db", db], &[]);
+    let list = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        list.contains("desk-anna") && list.contains("desk-ben"),
+        "{list}"
+    );
+    assert!(
+        !dir.path().join("taskmine.db").exists(),
+        "--db after the subcommand must not fall back to the default database"
+    );
+}
+
+#[test]
+fn a_token_on_the_command_line_is_warned_about_and_one_from_the_environment_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("local.db");
+    let db = db.to_str().unwrap();
+    taskmine(&["agent", "add", "x", "--db", db], &[]);
+    // Port 9 on loopback: nothing listens, so the push gives up quickly either way.
+    let args = [
+        "agent",
+        "push",
+        "--db",
+        db,
+        "--server",
+        "http://127.0.0.1:9",
+        "--wait-secs",
+        "0",
+    ];
+    let with_flag: Vec<&str> = args.iter().copied().chain(["--token", "tm_x"]).collect();
+    let out = taskmine(&with_flag, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("TASKMINE_TOKEN"), "{err}");
+    let out = taskmine(&args, &[("TASKMINE_TOKEN", "tm_x")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("visible to other users"), "{err}");
+}
