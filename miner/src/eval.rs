@@ -14,6 +14,15 @@
 //! last event (an end). A discovered boundary is correct when the truth has a boundary of the same
 //! kind at the same event. Precision = correct / discovered boundaries, recall = correct / true
 //! boundaries.
+//!
+//! **Event-level task labels** (Rebmann and van der Aa's measure). Each discovered routine is labelled
+//! with the true routine (task) that most of its events belong to (ties to the lower true id; a routine
+//! none of whose events belongs to a true instance gets no label). Every event then gets the label of
+//! the discovered routine whose instance covers it, and none when no instance covers it. An event is
+//! *found* when it has a label, *true* when the truth puts it in an instance, and *correct* when both
+//! labels are the same task. Uncovered events of true instances are misses; noise events inside a
+//! discovered instance count against precision. The figures are micro-averaged over all events, so a
+//! frequent task weighs as much as its events.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -76,6 +85,8 @@ pub struct RoutineMatch {
 pub struct Evaluation {
     pub routines: Prf,
     pub boundaries: Prf,
+    /// Event-level task labels (see the module documentation).
+    pub event_tasks: Prf,
     pub matches: Vec<RoutineMatch>,
     /// Events of the truth that the log does not have (a truth for another log, or a log cut short).
     pub unknown_truth_events: u64,
@@ -83,6 +94,51 @@ pub struct Evaluation {
 
 /// The threshold of Jaccard overlap for a discovered routine to match a true one.
 pub const MATCH_JACCARD: f64 = 0.5;
+
+/// The event-level task measure, from each event's true routine (`t_of`, 0 = none) and the events
+/// each (discovered, true) pair of routines shares (`both`).
+fn event_tasks(mining: &Mining, t_of: &[u32], both: &BTreeMap<(u32, u32), u64>) -> Prf {
+    // The label of each discovered routine: the true routine most of its events belong to. `both`
+    // iterates by (discovered, true) ascending, so on a tie the lower true id stays.
+    let mut label: BTreeMap<u32, (u64, u32)> = BTreeMap::new();
+    for (&(d, t), &c) in both {
+        let best = label.entry(d).or_insert((0, 0));
+        if c > best.0 {
+            *best = (c, t);
+        }
+    }
+    // Each event's predicted task; an event inside instances of two routines (overlapping spans are
+    // possible when one segment holds two routines' patterns) keeps the first routine's label.
+    let mut predicted = vec![0u32; t_of.len()];
+    for r in &mining.routines {
+        let Some(&(_, task)) = label.get(&r.id) else {
+            // A routine of noise only: its events are found with a label no true event has.
+            for inst in &r.instances {
+                for p in &mut predicted[inst.span.0 as usize..=inst.span.1 as usize] {
+                    if *p == 0 {
+                        *p = u32::MAX;
+                    }
+                }
+            }
+            continue;
+        };
+        for inst in &r.instances {
+            for p in &mut predicted[inst.span.0 as usize..=inst.span.1 as usize] {
+                if *p == 0 {
+                    *p = task;
+                }
+            }
+        }
+    }
+    let found = predicted.iter().filter(|&&p| p != 0).count() as u64;
+    let truth = t_of.iter().filter(|&&t| t != 0).count() as u64;
+    let correct = predicted
+        .iter()
+        .zip(t_of)
+        .filter(|&(&p, &t)| t != 0 && p == t)
+        .count() as u64;
+    Prf::new(found, truth, correct)
+}
 
 /// Scores a mining result against ground truth. `log` must be the log `mining` was mined from.
 pub fn evaluate(log: &Log, mining: &Mining, truth: &GroundTruth) -> Evaluation {
@@ -184,9 +240,11 @@ pub fn evaluate(log: &Log, mining: &Mining, truth: &GroundTruth) -> Evaluation {
         .filter(|b| t_bounds.binary_search(b).is_ok())
         .count() as u64;
     let boundaries = Prf::new(d_bounds.len() as u64, t_bounds.len() as u64, correct);
+    let event_tasks = event_tasks(mining, &t_of, &both);
     Evaluation {
         routines,
         boundaries,
+        event_tasks,
         matches,
         unknown_truth_events: unknown,
     }

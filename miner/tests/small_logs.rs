@@ -91,7 +91,7 @@ fn store_at(plan: &[(&str, &str, Vec<Vec<Step>>)], gap: i64, offsets: &[i64]) ->
                         e.element = el.map(|n| Element {
                             role: Some("field".into()),
                             name: Some(n.into()),
-                            id: None,
+                            ..Element::default()
                         });
                         e.value_hash = value.map(ValueHash);
                         sink.push(&e)?;
@@ -412,6 +412,15 @@ fn evaluation_of_an_exact_result_is_perfect() {
         (16, 16, 16)
     );
     assert_eq!(e.routines.f1, 1.0);
+    // 27 invoice and 9 report events, each labelled with its own task.
+    assert_eq!(
+        (
+            e.event_tasks.found,
+            e.event_tasks.truth,
+            e.event_tasks.correct
+        ),
+        (36, 36, 36)
+    );
     let pairs: Vec<(u32, u32, f64)> = e
         .matches
         .iter()
@@ -457,6 +466,33 @@ fn evaluation_matches_by_jaccard_and_counts_boundaries_by_event() {
         (16, 18, 16)
     );
     assert_eq!(e.boundaries.precision, 1.0);
+    // The invoice routine is labelled with its majority task (25 of its 27 events), so the 2 events
+    // of the third routine inside its first instance get the wrong task.
+    assert_eq!(
+        (
+            e.event_tasks.found,
+            e.event_tasks.truth,
+            e.event_tasks.correct
+        ),
+        (36, 36, 34)
+    );
+}
+
+#[test]
+fn event_level_task_labels_count_uncovered_events_as_misses() {
+    let st = store(&plan(), 600);
+    let (log, mut m) = mine(&st, &options(), &mut NoProgress).unwrap();
+    // Drop every instance but the first of the invoice routine: the other invoice events are
+    // uncovered, which costs recall and not precision.
+    let r = m.routines.iter_mut().find(|r| r.id == 1).unwrap();
+    let kept = r.instances[0].events as u64;
+    r.instances.truncate(1);
+    let e = miner::eval::evaluate(&log, &m, &truth_of(&plan(), 600));
+    assert_eq!(e.event_tasks.truth, 36);
+    assert_eq!(e.event_tasks.found, kept + 9);
+    assert_eq!(e.event_tasks.correct, kept + 9);
+    assert_eq!(e.event_tasks.precision, 1.0);
+    assert!(e.event_tasks.recall < 1.0);
 }
 
 #[test]

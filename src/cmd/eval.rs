@@ -50,6 +50,7 @@ pub fn run(args: EvalArgs, ui: &Ui) -> anyhow::Result<()> {
     for (name, p) in [
         ("routines", &e.routines),
         ("segment boundaries", &e.boundaries),
+        ("event task labels", &e.event_tasks),
     ] {
         writeln!(
             out,
@@ -57,6 +58,10 @@ pub fn run(args: EvalArgs, ui: &Ui) -> anyhow::Result<()> {
             p.found, p.truth, p.correct, p.precision, p.recall, p.f1
         )?;
     }
+    writeln!(
+        out,
+        "event task labels: each event gets the true task most events of the routine covering it belong to"
+    )?;
     writeln!(out)?;
     writeln!(
         out,
