@@ -12,9 +12,10 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::analysis::routine_name;
-use crate::ingest::{self, ApiError};
+use crate::ingest;
+use crate::state::AppState;
 use crate::views;
-use crate::AppState;
+use crate::wire::ApiError;
 
 type St = State<Arc<AppState>>;
 
@@ -76,13 +77,9 @@ async fn routines(State(st): St) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "routines": list })))
 }
 
-fn not_found(id: u32) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, format!("no routine {id}"))
-}
-
 async fn routine(State(st): St, Path(id): Path<u32>) -> Result<Json<Value>, ApiError> {
     let a = st.analysis().await?;
-    let r = a.routine(id).ok_or_else(|| not_found(id))?;
+    let r = a.routine(id).ok_or_else(|| views::not_found(id))?;
     let label = |s: u32| a.mining.actions.get(s as usize).map(|x| x.label());
     let variants: Vec<Value> = r
         .variants
@@ -105,7 +102,7 @@ async fn routine(State(st): St, Path(id): Path<u32>) -> Result<Json<Value>, ApiE
 
 async fn routine_graph(State(st): St, Path(id): Path<u32>) -> Result<Json<Value>, ApiError> {
     let a = st.analysis().await?;
-    let r = a.routine(id).ok_or_else(|| not_found(id))?;
+    let r = a.routine(id).ok_or_else(|| views::not_found(id))?;
     Ok(Json(miner::graph::to_json(&a.routine_graph(r))))
 }
 
@@ -283,13 +280,4 @@ pub fn openapi() -> Value {
             } }
         }
     })
-}
-
-/// The dashboard's page for a routine, with the same 404 as the API.
-pub(crate) fn routine_view(
-    st: &crate::analysis::Analysis,
-    id: u32,
-) -> Result<views::RoutineView, ApiError> {
-    let r = st.routine(id).ok_or_else(|| not_found(id))?;
-    Ok(views::routine(st, r))
 }

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use uilog::Store;
 
+use crate::agents;
 use crate::error::{Error, Result};
-use crate::{agents, Config};
+use crate::state::Config;
 
 #[derive(Debug, Clone)]
 pub struct IngestBench {

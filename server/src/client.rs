@@ -17,7 +17,7 @@ use rusqlite::OptionalExtension;
 use uilog::{Event, EventKind, EventRow, Store, ValueHash};
 
 use crate::error::{Error, Result};
-use crate::ingest::{Accepted, ApiError, Batch};
+use crate::wire::{Accepted, ApiError, Batch};
 
 /// Where and how an uploader sends.
 #[derive(Debug, Clone)]

@@ -8,8 +8,9 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::analysis::Analysis;
-use crate::ingest::ApiError;
-use crate::{views, AppState};
+use crate::state::AppState;
+use crate::views;
+use crate::wire::ApiError;
 
 pub(crate) fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -66,7 +67,7 @@ async fn routine(
         .filter(|r| r.routine == u64::from(id))
         .collect();
     page(&st, "dashboard/routine.html", move |a, ctx| {
-        ctx.insert("routine", &crate::api::routine_view(a, id)?);
+        ctx.insert("routine", &views::routine_view(a, id)?);
         ctx.insert("replays", &replays);
         Ok(())
     })

@@ -11,78 +11,13 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc, oneshot};
-use uilog::{BatchOutcome, Event, Store};
+use tokio::sync::oneshot;
+use uilog::BatchOutcome;
 
 use crate::agents::Agent;
-use crate::error::Error;
-use crate::{AppState, Limits};
-
-/// What a recorder sends: an id it chose (unique per agent) and the events.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Batch {
-    pub batch_id: String,
-    pub events: Vec<Event>,
-}
-
-/// The answer to an accepted batch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Accepted {
-    pub batch_id: String,
-    /// `written`, or `duplicate` when a batch with this id was written before.
-    pub status: String,
-    /// Events written now (0 for a duplicate).
-    pub events: u64,
-}
-
-/// An error answer: `{"error": "...", "field": "events[3].ts"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApiError {
-    #[serde(skip)]
-    pub status: u16,
-    pub error: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-}
-
-impl ApiError {
-    pub fn new(status: StatusCode, error: impl Into<String>) -> ApiError {
-        ApiError {
-            status: status.as_u16(),
-            error: error.into(),
-            field: None,
-        }
-    }
-
-    fn field(status: StatusCode, field: impl Into<String>, error: impl Into<String>) -> ApiError {
-        ApiError {
-            status: status.as_u16(),
-            error: error.into(),
-            field: Some(field.into()),
-        }
-    }
-
-    pub fn internal(e: impl std::fmt::Display) -> ApiError {
-        tracing::error!("{e}");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut resp = (status, Json(&self)).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer"),
-            );
-        }
-        resp
-    }
-}
+use crate::state::{AppState, Limits};
+use crate::wire::{Accepted, ApiError, Batch};
+use crate::writer::Job;
 
 /// Parses and checks a batch. Errors name the wrong field the way a reader would write it
 /// (`events[3].ts`).
@@ -131,37 +66,6 @@ pub fn parse_batch(bytes: &[u8], limits: &Limits) -> Result<Batch, ApiError> {
         uilog::check_ts(e.ts).map_err(|m| bad(&format!("events[{i}].ts"), m))?;
     }
     Ok(batch)
-}
-
-/// A batch for the writer thread.
-pub(crate) struct Job {
-    pub key: String,
-    pub origin: String,
-    pub events: Vec<Event>,
-    pub reply: oneshot::Sender<Result<BatchOutcome, Error>>,
-}
-
-/// Starts the thread that owns the one writing connection. It ends when every sender is dropped.
-pub(crate) fn spawn_writer(mut store: Store) -> mpsc::Sender<Job> {
-    let (tx, mut rx) = mpsc::channel::<Job>(64);
-    std::thread::Builder::new()
-        .name("taskmine-writer".into())
-        .spawn(move || {
-            while let Some(job) = rx.blocking_recv() {
-                let result = store
-                    .write_batch(Some(&job.key), &job.origin, |sink| -> uilog::Result<()> {
-                        for e in &job.events {
-                            sink.push(e)?;
-                        }
-                        Ok(())
-                    })
-                    .map_err(Error::from);
-                // The handler may have gone (client hung up); the batch is written either way.
-                let _ = job.reply.send(result);
-            }
-        })
-        .expect("spawn the writer thread");
-    tx
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -226,7 +130,7 @@ pub(crate) async fn post_events(
     let bytes = axum::body::to_bytes(body, usize::MAX)
         .await
         .map_err(body_error)?;
-    let limits = st.config.limits.clone();
+    let limits = st.config().limits.clone();
     let batch = tokio::task::spawn_blocking(move || parse_batch(&bytes, &limits))
         .await
         .map_err(ApiError::internal)??;

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::analysis::{durations_s, routine_name, Analysis, Overview};
 use crate::svg;
+use crate::wire::ApiError;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CandidateRow {
@@ -233,4 +234,18 @@ pub fn context(a: &Analysis, routine_href: &str) -> tera::Context {
     ctx.insert("routine_href", routine_href);
     ctx.insert("computed_at", &uilog::format_ts(a.computed_at));
     ctx
+}
+
+/// A routine that is not in the result (or was withheld): the same 404 for pages and the API.
+pub(crate) fn not_found(id: u32) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        format!("no routine {id}"),
+    )
+}
+
+/// The dashboard's page for a routine, with the same 404 as the API.
+pub(crate) fn routine_view(a: &Analysis, id: u32) -> Result<RoutineView, ApiError> {
+    let r = a.routine(id).ok_or_else(|| not_found(id))?;
+    Ok(routine(a, r))
 }
