@@ -11,7 +11,7 @@ use crate::log::{AbstractionOptions, Log};
 use crate::progress::Progress;
 use crate::routine::{discover, DataFlow, DiscoveryOptions, Variant};
 use crate::score::{score, Score};
-use crate::segment::{segment, SegmentOptions};
+use crate::segment::{join_fragments, segment, SegmentOptions};
 
 /// Every option of a mining run. The defaults suit a desktop log of one or more users.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -191,14 +191,25 @@ pub fn mine_log(log: &Log, opts: &Options, progress: &mut dyn Progress) -> Minin
     let ev = &log.events;
     let t = Instant::now();
     progress.stage("segment", ev.len() as u64);
-    let seg = segment(log, &opts.segment);
+    let mut seg = segment(log, &opts.segment);
     progress.advance(ev.len() as u64);
     progress.finish();
     timings.push(("segment".to_owned(), t.elapsed().as_secs_f64() * 1e3));
 
     let t = Instant::now();
     progress.stage("discover", seg.segments.len() as u64);
-    let disc = discover(log, &seg.segments, &opts.discovery);
+    let mut disc = discover(log, &seg.segments, &opts.discovery);
+    // Fragments of one routine that always follow each other are joined and the log mined again; a
+    // chain of fragments joins in one round, a round more catches what the first joining revealed.
+    for _ in 0..3 {
+        match join_fragments(log, &seg, &disc.routines, disc.min_support) {
+            Some(joined) => {
+                seg.segments = joined;
+                disc = discover(log, &seg.segments, &opts.discovery);
+            }
+            None => break,
+        }
+    }
     progress.advance(seg.segments.len() as u64);
     progress.finish();
     timings.push(("discover".to_owned(), t.elapsed().as_secs_f64() * 1e3));

@@ -280,3 +280,108 @@ pub fn learn_starts(log: &Log, coarse: &[Segment], opts: &SegmentOptions) -> Vec
     starts.sort_unstable();
     starts
 }
+
+/// Joins segments that are fragments of one routine, given the routines discovered on them.
+///
+/// Start actions and pause-learned pairs sometimes cut inside instances: an action that opens a
+/// routine also recurs inside it (a form with two fields of one kind), or a long routine's inner
+/// blocks look like cycles of their own. The fragments then come out as routines (or uncovered runs)
+/// that follow each other in a fixed order. The log is read as a sequence of *units*: routine
+/// instances, and runs of events no instance covers (typed by their first action). When units of type
+/// A are directly followed by units of type B (no pause longer than the idle gap, no session change)
+/// in at least `JOIN_SHARE` of A's occurrences *and* B is directly preceded by A in at least
+/// `JOIN_SHARE` of B's, and this happens at least `min_support` times, A and B are one routine cut in
+/// two: the segment boundaries between them are removed. Two task types that merely alternate fail
+/// one of the two shares as soon as either type also occurs elsewhere.
+///
+/// Returns the joined segments, or `None` when nothing is joined.
+pub fn join_fragments(
+    log: &Log,
+    seg: &Segmentation,
+    routines: &[crate::routine::Discovered],
+    min_support: u64,
+) -> Option<Vec<Segment>> {
+    const JOIN_SHARE: f64 = 0.8;
+    let ev = &log.events;
+    if ev.is_empty() || seg.segments.len() < 2 {
+        return None;
+    }
+    let gap_us = (seg.idle_gap_secs * 1e6) as i64;
+    let n_routines = routines.len() as u64;
+    let mut spans: Vec<(u32, u32, u64)> = routines
+        .iter()
+        .enumerate()
+        .flat_map(|(r, d)| d.instances.iter().map(move |i| (i.first, i.last, r as u64)))
+        .collect();
+    spans.sort_unstable();
+    let mut seg_start = vec![false; ev.len()];
+    for s in &seg.segments {
+        seg_start[s.start as usize] = true;
+    }
+    // Units as (first, last, type), in log order.
+    let mut units: Vec<(u32, u32, u64)> = Vec::with_capacity(spans.len() * 2);
+    let uncovered = |from: usize, to: usize, units: &mut Vec<(u32, u32, u64)>| {
+        let mut s = from;
+        for k in from + 1..=to {
+            if k == to || seg_start[k] {
+                units.push((s as u32, k as u32 - 1, n_routines + ev[s].action as u64));
+                s = k;
+            }
+        }
+    };
+    let mut pos = 0usize;
+    for &(a, b, t) in &spans {
+        if (a as usize) < pos {
+            continue; // overlapping spans do not happen; a defensive skip keeps units in order
+        }
+        if (a as usize) > pos {
+            uncovered(pos, a as usize, &mut units);
+        }
+        units.push((a, b, t));
+        pos = b as usize + 1;
+    }
+    if pos < ev.len() {
+        uncovered(pos, ev.len(), &mut units);
+    }
+    let mut occ: FxHashMap<u64, u64> = FxHashMap::default();
+    for u in &units {
+        *occ.entry(u.2).or_insert(0) += 1;
+    }
+    let mut pairs: FxHashMap<(u64, u64), u64> = FxHashMap::default();
+    for w in units.windows(2) {
+        let (p, c) = (&ev[w[0].1 as usize], &ev[w[1].0 as usize]);
+        if w[0].2 != w[1].2 && !hard_cut(log, p, c, gap_us) {
+            *pairs.entry((w[0].2, w[1].2)).or_insert(0) += 1;
+        }
+    }
+    let joined = |a: u64, b: u64| -> bool {
+        let c = pairs.get(&(a, b)).copied().unwrap_or(0);
+        (a < n_routines || b < n_routines)
+            && c >= min_support.max(2)
+            && c as f64 >= JOIN_SHARE * occ[&a] as f64
+            && c as f64 >= JOIN_SHARE * occ[&b] as f64
+    };
+    let mut remove = vec![false; ev.len()];
+    let mut any = false;
+    for w in units.windows(2) {
+        let c = w[1].0 as usize;
+        if seg_start[c] && w[0].2 != w[1].2 && joined(w[0].2, w[1].2) {
+            let (p, e) = (&ev[w[0].1 as usize], &ev[c]);
+            if !hard_cut(log, p, e, gap_us) {
+                remove[c] = true;
+                any = true;
+            }
+        }
+    }
+    if !any {
+        return None;
+    }
+    let mut out: Vec<Segment> = Vec::with_capacity(seg.segments.len());
+    for s in &seg.segments {
+        match out.last_mut() {
+            Some(last) if last.end == s.start && remove[s.start as usize] => last.end = s.end,
+            _ => out.push(*s),
+        }
+    }
+    Some(out)
+}
