@@ -76,6 +76,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let state = AppState::new(config)?;
+    // The first result is ready sooner when mining starts with the server, not with the first page.
+    state.start_mining();
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await

@@ -45,7 +45,8 @@ pub struct Config {
     /// The policy in force; its k withholds routines seen across fewer users.
     pub privacy: Privacy,
     pub mining: miner::Options,
-    /// Pages reuse a mining result this long before checking whether the store changed.
+    /// The background mining job runs at most once per this long; pages show the previous
+    /// result meanwhile.
     pub remine_after: Duration,
     /// A copy of `templates/` to render pages from instead of the compiled-in templates.
     pub templates: Option<PathBuf>,
@@ -80,9 +81,63 @@ pub struct AppState {
     pub(crate) writer: mpsc::Sender<Job>,
     auth: Mutex<AuthCache>,
     pub(crate) pages: Pages,
-    /// The last mining result and when the store was last checked for changes. Behind an async lock
-    /// so that page loads arriving together wait for one mining run instead of starting several.
-    analysis: tokio::sync::Mutex<Option<(Arc<Analysis>, Instant)>>,
+    /// The latest result of the background mining job (`None` until its first run ends).
+    results: tokio::sync::watch::Sender<Published>,
+    mining_started: std::sync::atomic::AtomicBool,
+    /// Signalled by the writer thread after each written batch, so the job mines again soon.
+    written: Arc<tokio::sync::Notify>,
+}
+
+/// A mining result as the job publishes it; an error is kept as its message.
+type Published = Option<std::result::Result<Arc<Analysis>, String>>;
+
+/// How often the job looks at the store even when no batch arrived through this server (another
+/// server, a local recorder or retention may have changed it).
+const RECHECK: Duration = Duration::from_secs(60);
+
+/// Mines the store at start, then again after batches were written (at most once per
+/// `remine_after`) or when [`RECHECK`] finds the store changed. One run at a time, since this is
+/// the only place that mines; it ends with the server.
+async fn mining_job(state: std::sync::Weak<AppState>) {
+    let mut mined_version = None;
+    loop {
+        let Some(st) = state.upgrade() else { return };
+        let started = Instant::now();
+        let db = st.config.db.clone();
+        let version = tokio::task::spawn_blocking(move || analysis::version(&Store::open(&db)?))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|v| v.map_err(|e| e.to_string()));
+        let changed = match &version {
+            Ok(v) => mined_version != Some(*v),
+            Err(_) => true,
+        };
+        if changed {
+            let db = st.config.db.clone();
+            let opts = st.config.mining.clone();
+            let privacy = st.config.privacy.clone();
+            let result = tokio::task::spawn_blocking(move || {
+                Analysis::compute(&Store::open(&db)?, &opts, privacy)
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
+            match &result {
+                Ok(a) => mined_version = Some(a.version),
+                Err(e) => tracing::error!("mining failed: {e}"),
+            }
+            st.results.send_replace(Some(result.map(Arc::new)));
+        }
+        let (written, pause) = (Arc::clone(&st.written), st.config.remine_after);
+        drop(st);
+        tokio::select! {
+            _ = written.notified() => {}
+            _ = tokio::time::sleep(RECHECK) => {}
+        }
+        if let Some(rest) = pause.checked_sub(started.elapsed()) {
+            tokio::time::sleep(rest).await;
+        }
+    }
 }
 
 impl AppState {
@@ -101,13 +156,16 @@ impl AppState {
             Some(dir) => Pages::from_dir(dir)?,
             None => Pages::builtin()?,
         };
-        let writer = writer::spawn_writer(store);
+        let written = Arc::new(tokio::sync::Notify::new());
+        let writer = writer::spawn_writer(store, Arc::clone(&written));
         Ok(Arc::new(AppState {
             config,
             writer,
             auth: Mutex::new((conn, HashMap::new())),
             pages,
-            analysis: tokio::sync::Mutex::new(None),
+            results: tokio::sync::watch::channel(None).0,
+            mining_started: std::sync::atomic::AtomicBool::new(false),
+            written,
         }))
     }
 
@@ -122,36 +180,30 @@ impl AppState {
             .map_err(ApiError::internal)
     }
 
-    /// The mining result of the store as it is now, mined again when batches arrived since (at
-    /// most once per `remine_after`).
-    pub async fn analysis(&self) -> Result<Arc<Analysis>, ApiError> {
-        let mut guard = self.analysis.lock().await;
-        if let Some((a, checked)) = guard.as_mut() {
-            if checked.elapsed() < self.config.remine_after {
-                return Ok(Arc::clone(a));
-            }
-            let db = self.config.db.clone();
-            let now = tokio::task::spawn_blocking(move || analysis::version(&Store::open(&db)?))
-                .await
-                .map_err(ApiError::internal)?
-                .map_err(ApiError::internal)?;
-            if now == a.version {
-                *checked = Instant::now();
-                return Ok(Arc::clone(a));
-            }
+    /// The latest mining result. Pages never mine: the background job (started here if it is not
+    /// running yet) does, and until its first result exists this waits for it; afterwards the
+    /// previous result is served while the next one is being computed.
+    pub async fn analysis(self: &Arc<Self>) -> Result<Arc<Analysis>, ApiError> {
+        self.start_mining();
+        let mut rx = self.results.subscribe();
+        let published = rx
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| ApiError::internal("the mining job has stopped"))?;
+        match published.as_ref().expect("waited for a result") {
+            Ok(a) => Ok(Arc::clone(a)),
+            Err(e) => Err(ApiError::internal(format!("mining failed: {e}"))),
         }
-        let db = self.config.db.clone();
-        let opts = self.config.mining.clone();
-        let privacy = self.config.privacy.clone();
-        let fresh = tokio::task::spawn_blocking(move || {
-            Analysis::compute(&Store::open(&db)?, &opts, privacy)
-        })
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
-        let fresh = Arc::new(fresh);
-        *guard = Some((Arc::clone(&fresh), Instant::now()));
-        Ok(fresh)
+    }
+
+    /// Starts the background mining job once per server.
+    pub fn start_mining(self: &Arc<Self>) {
+        if !self
+            .mining_started
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            tokio::spawn(mining_job(Arc::downgrade(self)));
+        }
     }
 
     pub fn config(&self) -> &Config {

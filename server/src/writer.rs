@@ -1,7 +1,9 @@
 //! The one thread that owns the writing connection: handlers queue batches to it, so concurrent
 //! agents never wait on SQLite's write lock.
 
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot, Notify};
 use uilog::{BatchOutcome, Event, Store};
 
 use crate::error::Error;
@@ -15,7 +17,8 @@ pub(crate) struct Job {
 }
 
 /// Starts the thread that owns the one writing connection. It ends when every sender is dropped.
-pub(crate) fn spawn_writer(mut store: Store) -> mpsc::Sender<Job> {
+/// `written` is signalled after every batch that wrote events, for the mining job.
+pub(crate) fn spawn_writer(mut store: Store, written: Arc<Notify>) -> mpsc::Sender<Job> {
     let (tx, mut rx) = mpsc::channel::<Job>(64);
     std::thread::Builder::new()
         .name("taskmine-writer".into())
@@ -29,6 +32,9 @@ pub(crate) fn spawn_writer(mut store: Store) -> mpsc::Sender<Job> {
                         Ok(())
                     })
                     .map_err(Error::from);
+                if let Ok(BatchOutcome::Written { .. }) = result {
+                    written.notify_one();
+                }
                 // The handler may have gone (client hung up); the batch is written either way.
                 let _ = job.reply.send(result);
             }
