@@ -386,17 +386,136 @@ fn is_date(s: &str) -> bool {
     )
 }
 
+/// How many trailing steps of an element path identify the element (see [`stable_path`]).
+pub const PATH_STEPS: usize = 3;
+
+/// The stable part of an element's path: what identifies the element across instances.
+///
+/// Paths come in three shapes, told apart by their separators:
+/// - **AT-SPI** (`frame 'Customer form' / panel[0] / entry 'First name'[2]`, steps joined by ` / `):
+///   the first step is the window, which the action's title names already, and is dropped;
+/// - **XPath** (`/html/body/div[2]/form/input[@id='email']`): steps joined by `/`;
+/// - **CSS** (`body > div:nth-child(2) > form > input#email`): steps joined by `>` or spaces.
+///
+/// Positional parts change from one instance to the next (a row added above, a banner shown, a list
+/// grown) and are removed: `[k]` indices, `[last()]`, `:nth-child(k)`, `:nth-of-type(k)`, `:eq(k)`.
+/// Attribute predicates (`[@id='email']`, `[@name='q']`) and CSS ids and classes stay. Of what is
+/// left, the last [`PATH_STEPS`] steps are the element's place: the element's own tag or role and
+/// name, and its nearest containers; the levels above them are layout that pages and windows
+/// rearrange. Steps are joined by `/` and spaces become `_`, so the result is one token. Numbers
+/// inside the steps (generated ids such as `__input3-inner`) become `<n>` later, like every element
+/// token's digits.
+pub fn stable_path(path: &str) -> String {
+    let path = path.trim();
+    let steps: Vec<String> = if path.contains(" / ") {
+        path.split(" / ")
+            .skip(1)
+            .map(|s| strip_positions(s.trim()))
+            .collect()
+    } else if path.contains('>') || path.contains(":nth-") || path.contains(":eq(") {
+        path.split(|c: char| c == '>' || c.is_whitespace())
+            .map(|s| strip_positions(s.trim()))
+            .collect()
+    } else {
+        split_xpath(path)
+            .into_iter()
+            .map(|s| strip_positions(s.trim()))
+            .collect()
+    };
+    let steps: Vec<String> = steps
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.split_whitespace().collect::<Vec<_>>().join("_"))
+        .collect();
+    let from = steps.len().saturating_sub(PATH_STEPS);
+    steps[from..].join("/")
+}
+
+/// Whether an element id is a path rather than an identifier (older imports of web logs put the
+/// XPath or CSS path there).
+fn id_is_path(id: &str) -> bool {
+    let id = id.trim();
+    (id.starts_with('/') && id.len() > 1)
+        || id.contains(" / ")
+        || (id.contains('/') && id.contains('['))
+        || id.contains(" > ")
+        || id.contains(":nth-")
+}
+
+/// XPath steps: `/` outside predicates and quotes separates them.
+fn split_xpath(path: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut quote, mut start) = (0i32, None::<char>, 0usize);
+    for (i, c) in path.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '[') => depth += 1,
+            (None, ']') => depth -= 1,
+            (None, '/') if depth <= 0 => {
+                out.push(&path[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&path[start..]);
+    out
+}
+
+/// Removes positional parts from one path step: `[3]`, `[last()]`, `:nth-child(2)`, `:eq(0)`, … and
+/// the trailing `[k]` of AT-SPI steps.
+fn strip_positions(step: &str) -> String {
+    let mut out = String::with_capacity(step.len());
+    let mut rest = step;
+    while let Some(c) = rest.chars().next() {
+        if c == '[' {
+            if let Some(end) = rest.find(']') {
+                let inner = rest[1..end].trim();
+                let positional = inner.chars().all(|c| c.is_ascii_digit())
+                    || inner == "last()"
+                    || inner.starts_with("position()");
+                if positional {
+                    rest = &rest[end + 1..];
+                    continue;
+                }
+                out.push_str(&rest[..=end]);
+                rest = &rest[end + 1..];
+                continue;
+            }
+        }
+        if c == ':' {
+            let positional = [":nth-child(", ":nth-of-type(", ":nth-last-child(", ":eq("]
+                .iter()
+                .find(|p| rest.starts_with(**p));
+            if let Some(p) = positional {
+                match rest[p.len()..].find(')') {
+                    Some(end) => {
+                        rest = &rest[p.len() + end + 1..];
+                        continue;
+                    }
+                    None => break,
+                }
+            }
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
 /// Templates of the elements of a log: the name and the id of an element are templated like titles
 /// (a tree item named "Invoice 4711 from ACME" or a cell "B17" carry data too); the role is kept.
+/// An element's path contributes its [`stable_path`] (an id that is a path is read as the path).
 /// Template 0 is the empty element.
 pub fn template_elements(elements: &[Option<Element>], min_distinct: usize) -> TitleTemplates {
-    // An element reads `role #id name…`. Its role and id are the context its name varies in: the name
-    // of a text span in the message pane may be templated ("text #messagepane <*>"), but the labels of
-    // differently named fields never merge. Without an id, a name token must stay fixed too, so that
-    // buttons named Save, Cancel and OK stay apart.
-    let clean = |s: &Option<String>| {
-        s.as_deref()
-            .unwrap_or("")
+    // An element reads `role #id @path name…`. Its role, id and path are the context its name varies
+    // in: the name of a text span in the message pane may be templated ("text #messagepane <*>"), but
+    // the labels of differently named fields never merge. Without an id or a path, a name token must
+    // stay fixed too, so that buttons named Save, Cancel and OK stay apart.
+    let clean = |s: Option<&str>| {
+        s.unwrap_or("")
             .split_whitespace()
             .collect::<Vec<_>>()
             .join("_")
@@ -410,26 +529,36 @@ pub fn template_elements(elements: &[Option<Element>], min_distinct: usize) -> T
                 protected.push(0);
             }
             Some(e) => {
-                let role = clean(&e.role);
-                let id = clean(&e.id);
+                let role = clean(e.role.as_deref());
+                let (id, path) = match (e.id.as_deref(), e.path.as_deref()) {
+                    (Some(id), None) if id_is_path(id) => (String::new(), stable_path(id)),
+                    (id, Some(p)) => (clean(id.filter(|i| !id_is_path(i))), stable_path(p)),
+                    (id, None) => (clean(id), String::new()),
+                };
                 let name = e.name.as_deref().unwrap_or("");
                 texts.push(format!(
-                    "{} #{} {}",
+                    "{} #{} @{} {}",
                     if role.is_empty() { "-" } else { &role },
                     id,
+                    path,
                     name
                 ));
-                protected.push(if id.is_empty() { 3 } else { 2 });
+                protected.push(if id.is_empty() && path.is_empty() {
+                    4
+                } else {
+                    3
+                });
             }
         }
     }
     let t = template_texts(&texts, &protected, &Rules::default(), min_distinct, true);
-    // Show `role "name" #id`; the empty element is template 0.
+    // Show `role "name" #id @path`; the empty element is template 0.
     let pretty = |s: &str| -> String {
-        let mut it = s.splitn(3, ' ');
-        let (role, id, name) = (
+        let mut it = s.splitn(4, ' ');
+        let (role, id, path, name) = (
             it.next().unwrap_or(""),
             it.next().unwrap_or("#"),
+            it.next().unwrap_or("@"),
             it.next().unwrap_or(""),
         );
         let mut parts = Vec::new();
@@ -441,6 +570,9 @@ pub fn template_elements(elements: &[Option<Element>], min_distinct: usize) -> T
         }
         if id != "#" {
             parts.push(id.to_owned());
+        }
+        if path != "@" {
+            parts.push(path.to_owned());
         }
         parts.join(" ")
     };
@@ -482,7 +614,7 @@ pub struct Action {
     pub kind: EventKind,
     pub app: String,
     pub title: String,
-    /// `role "name" #id`, as far as known; empty when the event had no element.
+    /// `role "name" #id @path`, as far as known; empty when the event had no element.
     pub element: String,
     /// How many events of the log have this action.
     pub events: u64,
@@ -670,6 +802,7 @@ mod tests {
                 role: part(role),
                 name: part(name),
                 id: part(id),
+                path: None,
             })
         };
         let els = vec![
@@ -712,6 +845,90 @@ mod tests {
             ]
         );
         assert_eq!(t.of_window[0], 0, "the empty element is template 0");
+    }
+
+    #[test]
+    fn positional_indices_of_xpaths_css_paths_and_atspi_paths_are_not_part_of_an_element() {
+        // The same field in three instances, its XPath indices shifted by rows added above it.
+        let xpaths = [
+            "/html/body/div[2]/div[1]/form/div[3]/input[1]",
+            "/html/body/div[2]/div[2]/form/div[4]/input[1]",
+            "/html/body/div[3]/div[1]/form/div[7]/input[2]",
+        ];
+        let stable: Vec<String> = xpaths.iter().map(|p| stable_path(p)).collect();
+        assert!(stable.iter().all(|s| s == "form/div/input"), "{stable:?}");
+        // Attribute predicates identify and stay; `/` inside them does not split a step.
+        assert_eq!(
+            stable_path("//*[@id='main']/div[2]/a[@href='/x/y'][1]"),
+            "*[@id='main']/div/a[@href='/x/y']"
+        );
+        assert_eq!(
+            stable_path("body > div:nth-child(2) > form.customer > input#email:nth-of-type(1)"),
+            "div/form.customer/input#email"
+        );
+        // AT-SPI: the window step goes (the title names the window), the trailing index too.
+        assert_eq!(
+            stable_path("frame 'Customer 4711' / filler[0] / panel[1] / entry 'First name'[2]"),
+            "filler/panel/entry_'First_name'"
+        );
+        assert_eq!(
+            stable_path("frame 'Customer 4712' / filler[0] / panel[3] / entry 'First name'[5]"),
+            "filler/panel/entry_'First_name'"
+        );
+    }
+
+    #[test]
+    fn elements_differing_only_in_path_indices_are_one_element_and_other_fields_stay_apart() {
+        let web = |id: Option<&str>, path: Option<&str>| {
+            Some(Element {
+                role: Some("INPUT".into()),
+                name: None,
+                id: id.map(str::to_owned),
+                path: path.map(str::to_owned),
+            })
+        };
+        let els = vec![
+            None,
+            // An older import: the XPath is the id.
+            web(Some("/html/body/div[2]/form/div[3]/input[1]"), None),
+            web(Some("/html/body/div[5]/form/div[1]/input[1]"), None),
+            web(Some("/html/body/div[2]/form/div[3]/textarea[1]"), None),
+            // A newer one: the path is the path, the id identifies.
+            web(
+                Some("email"),
+                Some("/html/body/div[2]/form/div[9]/input[1]"),
+            ),
+            web(
+                Some("email"),
+                Some("/html/body/div[4]/form/div[2]/input[1]"),
+            ),
+            web(
+                Some("phone"),
+                Some("/html/body/div[4]/form/div[2]/input[1]"),
+            ),
+            // Generated ids with numbers that change per page load.
+            web(
+                None,
+                Some("/html/body/div[1]/div[@id='__xmlview3--name-inner']/input[1]"),
+            ),
+            web(
+                None,
+                Some("/html/body/div[2]/div[@id='__xmlview7--name-inner']/input[2]"),
+            ),
+        ];
+        let t = template_elements(&els, 3);
+        let out: Vec<&str> = t
+            .of_window
+            .iter()
+            .map(|&i| t.templates[i as usize].as_str())
+            .collect();
+        assert_eq!(out[1], out[2], "{out:?}");
+        assert_ne!(out[1], out[3], "{out:?}");
+        assert_eq!(out[4], out[5], "{out:?}");
+        assert_ne!(out[4], out[6], "{out:?}");
+        assert_eq!(out[7], out[8], "{out:?}");
+        assert_eq!(out[1], "INPUT @form/div/input");
+        assert_eq!(out[4], "INPUT #email @form/div/input");
     }
 
     #[test]
