@@ -278,8 +278,30 @@ pub fn check_ts(ts: Micros) -> Result<Micros, String> {
 pub fn format_ts(ts: Micros) -> String {
     match jiff::Timestamp::from_microsecond(ts) {
         Ok(t) => format!("{t:.6}"),
-        Err(_) => ts.to_string(),
+        // `jiff::Timestamp` ends on 9999-12-30T22:00Z (so that any offset applies to it); civil
+        // arithmetic writes the log's last day too.
+        Err(_) => match EPOCH.checked_add(jiff::SignedDuration::from_micros(ts)) {
+            Ok(dt) => format!("{}Z", dt.strftime("%Y-%m-%dT%H:%M:%S%.6f")),
+            Err(_) => ts.to_string(),
+        },
     }
+}
+
+const EPOCH: jiff::civil::DateTime = jiff::civil::DateTime::constant(1970, 1, 1, 0, 0, 0, 0);
+
+/// Reads an RFC 3339 timestamp by civil date-time arithmetic, for the instants of the log's last
+/// day that `jiff::Timestamp` cannot hold.
+fn parse_full_range(s: &str) -> Option<Micros> {
+    use jiff::fmt::temporal::{Pieces, PiecesOffset};
+    let pieces = Pieces::parse(s).ok()?;
+    let local = pieces.date().to_datetime(pieces.time().unwrap_or_default());
+    let offset_s = match pieces.offset() {
+        None | Some(PiecesOffset::Zulu) => 0,
+        Some(PiecesOffset::Numeric(n)) => i64::from(n.offset().seconds()),
+        Some(_) => return None,
+    };
+    let us = local.duration_since(EPOCH).as_micros() - i128::from(offset_s) * 1_000_000;
+    Micros::try_from(us).ok()
 }
 
 /// Parses an RFC 3339 / ISO 8601 timestamp. A timestamp without an offset is taken as UTC, as the
@@ -294,7 +316,7 @@ pub fn parse_ts(s: &str) -> Result<Micros, String> {
             return Ok(z.timestamp().as_microsecond());
         }
     }
-    Err(format!("{s:?} is not an RFC 3339 timestamp"))
+    parse_full_range(s).ok_or_else(|| format!("{s:?} is not an RFC 3339 timestamp"))
 }
 
 #[cfg(test)]

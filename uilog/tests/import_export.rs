@@ -53,11 +53,13 @@ fn varied_events(n: usize) -> Vec<Event> {
                     role: Some("button".into()),
                     name: Some("OK".into()),
                     id: None,
+                    path: Some("frame 'x' / push button 'OK'[2]".into()),
                 }),
                 _ => Some(Element {
                     role: None,
                     name: None,
                     id: Some(format!("cell-{i}")),
+                    path: None,
                 }),
             };
             if i % 2 == 0 {
@@ -965,7 +967,7 @@ mod arbitrary {
                 text(),
                 text(),
                 prop::option::of(text()),
-                -1_000_000_000_000_000i64..4_000_000_000_000_000i64,
+                uilog::TS_MIN..=uilog::TS_MAX,
             ),
             (0..EventKind::ALL.len(), text(), prop::option::of(text())),
             (
@@ -994,7 +996,12 @@ mod arbitrary {
                     e.host = host.unwrap_or_default();
                     e.app = app;
                     e.window = window.unwrap_or_default();
-                    let el = Element { role, name, id };
+                    let el = Element {
+                        role,
+                        name,
+                        id,
+                        path: None,
+                    };
                     e.element = (!el.is_empty()).then_some(el);
                     [e.x, e.y, e.wx, e.wy] = xy;
                     e.text = t;

@@ -4,10 +4,9 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use crate::error::{Error, Result};
-use crate::event::format_ts;
 use crate::store::Store;
 
-use super::{out_err, CSV_COLUMNS};
+use super::{out_err, ts_text, CSV_COLUMNS};
 
 /// Writes every event as one CSV row under a header of [`CSV_COLUMNS`]. Absent values are empty
 /// cells (so an empty `text` or `case` is written as absent); `attrs` is the JSON object the store
@@ -35,7 +34,7 @@ pub fn write_csv(store: &Store, out: &mut dyn Write) -> Result<u64> {
         rec.push_field(session.name.as_bytes());
         rec.push_field(name(&d.users, session.user)?.as_bytes());
         rec.push_field(name(&d.hosts, session.host)?.as_bytes());
-        rec.push_field(format_ts(row.ts).as_bytes());
+        rec.push_field(ts_text(row.ts)?.as_bytes());
         rec.push_field(row.kind.as_str().as_bytes());
         rec.push_field(name(&d.apps, row.app)?.as_bytes());
         rec.push_field(name(&d.windows, row.window)?.as_bytes());

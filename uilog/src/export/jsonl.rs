@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use crate::error::{Error, Result};
+use crate::event::check_ts;
 use crate::store::Store;
 
 use super::{buffered, finish, out_err};
@@ -12,6 +13,12 @@ pub fn write_jsonl(store: &Store, out: &mut dyn Write) -> Result<u64> {
     let mut w = buffered(out);
     let mut n = 0u64;
     store.for_each_event(|e| -> Result<()> {
+        // The JSONL importer refuses a time outside the log's range; so must its exporter.
+        check_ts(e.ts).map_err(|m| {
+            Error::Invalid(format!(
+                "an event's time cannot be exported: {m}; an import would refuse it"
+            ))
+        })?;
         serde_json::to_writer(&mut w, e).map_err(|x| {
             if x.is_io() {
                 out_err(x.into())

@@ -15,6 +15,8 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
+use crate::event::Micros;
+use crate::import::time::format_log_ts;
 
 mod csv;
 mod jsonl;
@@ -30,6 +32,17 @@ pub use crate::import::taskmine::COLUMNS as CSV_COLUMNS;
 /// An error writing to the output, which the exporters do not know the name of.
 fn out_err(e: io::Error) -> Error {
     Error::io(PathBuf::from("<export output>"), e)
+}
+
+/// The RFC 3339 text of an event's time. A time outside the log's range (years 1970–9999, which
+/// only a database written before the range was enforced can hold) is refused rather than
+/// written in a form no importer reads back.
+fn ts_text(ts: Micros) -> Result<String> {
+    format_log_ts(ts).map_err(|m| {
+        Error::Invalid(format!(
+            "an event's time cannot be exported: {m}; an import would refuse it"
+        ))
+    })
 }
 
 /// Writes through `out` with a buffer, reporting the first error.

@@ -10,11 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use crate::error::Result;
-use crate::event::format_ts;
 use crate::store::{Dictionary, EventRow, Store};
 
 use super::xes::{event_label, RESERVED};
-use super::{buffered, finish, out_err};
+use super::{buffered, finish, out_err, ts_text};
 
 /// Writes the log as OCEL 2.0 JSON. Returns the number of events written.
 pub fn write_ocel(store: &Store, out: &mut dyn Write) -> Result<u64> {
@@ -87,6 +86,7 @@ pub fn write_ocel(store: &Store, out: &mut dyn Write) -> Result<u64> {
     // Pass 2: the events.
     store.scan(|row| -> Result<()> {
         let (label, attrs) = attributes(&d, &row);
+        let time = ts_text(row.ts)?;
         let user = d.sessions.get(row.session as usize).map(|s| s.user).unwrap_or(0);
         (|| -> std::io::Result<()> {
             if n > 0 {
@@ -94,7 +94,7 @@ pub fn write_ocel(store: &Store, out: &mut dyn Write) -> Result<u64> {
             }
             write!(w, "{{\"id\": \"e{}\", \"type\": ", row.id)?;
             json_str(&mut w, &label)?;
-            write!(w, ", \"time\": \"{}\", \"attributes\": [", format_ts(row.ts))?;
+            write!(w, ", \"time\": \"{}\", \"attributes\": [", time)?;
             for (i, a) in attrs.iter().enumerate() {
                 w.write_all(if i > 0 { b", {\"name\": " } else { b"{\"name\": " })?;
                 json_str(&mut w, &a.name)?;
@@ -159,6 +159,7 @@ fn attributes(d: &Dictionary, row: &EventRow<'_>) -> (String, Vec<Attr>) {
         text("element_role", el.role.clone().unwrap_or_default());
         text("element_name", el.name.clone().unwrap_or_default());
         text("element_id", el.id.clone().unwrap_or_default());
+        text("element_path", el.path.clone().unwrap_or_default());
     }
     text("text", row.text.unwrap_or("").to_owned());
     text(

@@ -12,11 +12,11 @@ use std::io::Write;
 use std::str::FromStr;
 
 use crate::error::Result;
-use crate::event::{format_ts, EventKind};
+use crate::event::EventKind;
 use crate::import::xes::TRACE_KIND_KEY;
 use crate::store::{Dictionary, EventRow, Store};
 
-use super::{buffered, finish, out_err};
+use super::{buffered, finish, out_err, ts_text};
 
 /// What one XES trace holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,7 +63,7 @@ pub fn event_label(kind: EventKind, app: &str, attrs: &BTreeMap<String, String>)
 }
 
 /// Attribute keys the exporter writes itself; an `attrs` key equal to one is written as `attr:<key>`.
-pub(super) const RESERVED: [&str; 20] = [
+pub(super) const RESERVED: [&str; 21] = [
     "concept:name",
     "time:timestamp",
     "org:resource",
@@ -73,6 +73,7 @@ pub(super) const RESERVED: [&str; 20] = [
     "element_role",
     "element_name",
     "element_id",
+    "element_path",
     "x",
     "y",
     "wx",
@@ -123,7 +124,7 @@ pub fn write_xes(store: &Store, out: &mut dyn Write, by: TraceBy) -> Result<u64>
             }
         }
         ev.clear();
-        render_event(&mut ev, &d, &row, by == TraceBy::Session);
+        render_event(&mut ev, &d, &row, by == TraceBy::Session, &ts_text(row.ts)?);
         match by {
             TraceBy::Session => w.write_all(&ev).map_err(out_err)?,
             TraceBy::Case => {
@@ -264,7 +265,7 @@ fn flush_cases(
     Ok(())
 }
 
-fn render_event(out: &mut Vec<u8>, d: &Dictionary, row: &EventRow<'_>, with_case: bool) {
+fn render_event(out: &mut Vec<u8>, d: &Dictionary, row: &EventRow<'_>, with_case: bool, ts: &str) {
     let attrs: BTreeMap<String, String> = row
         .attrs
         .and_then(|a| serde_json::from_str(a).ok())
@@ -279,11 +280,10 @@ fn render_event(out: &mut Vec<u8>, d: &Dictionary, row: &EventRow<'_>, with_case
         "concept:name",
         &event_label(row.kind, app, &attrs),
     );
-    let ts = format_ts(row.ts);
     let ts = ts
         .strip_suffix('Z')
         .map(|t| format!("{t}+00:00"))
-        .unwrap_or(ts);
+        .unwrap_or_else(|| ts.to_owned());
     attr(out, 3, "date", "time:timestamp", &ts);
     if let Some(s) = session {
         attr(out, 3, "string", "org:resource", name(&d.users, s.user));
@@ -300,6 +300,7 @@ fn render_event(out: &mut Vec<u8>, d: &Dictionary, row: &EventRow<'_>, with_case
         opt("element_role", el.role.as_deref().unwrap_or(""));
         opt("element_name", el.name.as_deref().unwrap_or(""));
         opt("element_id", el.id.as_deref().unwrap_or(""));
+        opt("element_path", el.path.as_deref().unwrap_or(""));
     }
     opt("text", row.text.unwrap_or(""));
     if let Some(h) = row.value_hash {

@@ -1,16 +1,16 @@
 //! JSONL of taskmine's own [`Event`] model: one JSON object per line, as serde writes an `Event`
 //! (`ts` in microseconds, `kind` a kind name, absent optional fields left out). Blank lines are
-//! skipped. A bad line is reported with the field that made it bad.
+//! skipped. A bad line is reported with the field that made it bad; `ts` must lie in the log's range
+//! (years 1970–9999), as everywhere.
 
 use std::io::{BufRead, BufReader, Read};
 
 use crate::error::{Error, Result};
-use crate::event::Event;
-use crate::store::EventSink;
+use crate::event::{check_ts, Event};
 
-use super::Ctx;
+use super::{Ctx, Push};
 
-pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Result<()> {
+pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<()> {
     let file = ctx.file.as_path();
     let mut reader = BufReader::with_capacity(256 * 1024, input);
     let mut raw = Vec::new();
@@ -45,6 +45,7 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Res
             let (field, message) = diagnose(text, x);
             Error::parse(file, line, field, message)
         })?;
+        check_ts(e.ts).map_err(|m| Error::parse(file, line, "ts", m))?;
         if e.session.is_empty() && !ctx.session_override {
             return Err(Error::parse(file, line, "session", "empty session"));
         }

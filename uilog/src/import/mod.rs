@@ -30,12 +30,17 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
+use crate::event::Event;
 use crate::store::{BatchOutcome, EventSink, Store};
 
 mod jsonl;
 mod rpa;
 pub(crate) mod taskmine;
+pub(crate) mod time;
+mod truth;
 pub(crate) mod xes;
+
+pub use truth::{import_with_truth, TruthLabels};
 
 /// The file formats the importers read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -148,10 +153,27 @@ pub fn import_file(
     opts: &ImportOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportSummary> {
+    let (format, ctx) = prepare(path, opts)?;
+    let key = batch_key(path, format, &ctx, b"")?;
+    let origin = format!("import:{format}:{}", path.display());
+    let outcome = store.write_batch(Some(&key), &origin, |sink| -> Result<()> {
+        read_file(format, &ctx, sink, progress)
+    })?;
+    Ok(ImportSummary {
+        path: path.to_path_buf(),
+        format,
+        outcome,
+    })
+}
+
+/// What [`import_file`] and [`import_with_truth`] settle before reading: the format, the mapping
+/// and the session.
+fn prepare(path: &Path, opts: &ImportOptions) -> Result<(Format, Ctx)> {
     let mapping = match &opts.mapping {
         Some(p) => Some(Mapping::load(p)?),
         None => None,
     };
+    check_text(path)?;
     let format = match opts.format {
         Format::Auto => detect(path, mapping.as_ref())?,
         f => f,
@@ -165,27 +187,41 @@ pub fn import_file(
         session: opts.session.clone().unwrap_or(stem),
         session_override: opts.session.is_some(),
         mapping,
+        labels: Vec::new(),
     };
-    let key = batch_key(path, format, &ctx)?;
-    let origin = format!("import:{format}:{}", path.display());
-    let outcome = store.write_batch(Some(&key), &origin, |sink| -> Result<()> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let input = Progress {
-            inner: file,
-            read: 0,
-            report: &mut *progress,
-        };
-        read_into(format, input, &ctx, sink)
-    })?;
-    Ok(ImportSummary {
-        path: path.to_path_buf(),
-        format,
-        outcome,
-    })
+    Ok((format, ctx))
 }
 
-/// Reads `input` in `format` into `sink`; used by [`import_file`] inside its batch.
-fn read_into(format: Format, input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Result<()> {
+/// Opens the file of `ctx` and reads it in `format` into `sink`, reporting progress.
+fn read_file(
+    format: Format,
+    ctx: &Ctx,
+    sink: &mut dyn Push,
+    progress: &mut dyn FnMut(u64),
+) -> Result<()> {
+    let path = ctx.file.as_path();
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let input = Progress {
+        inner: file,
+        read: 0,
+        report: progress,
+    };
+    read_into(format, input, ctx, sink)
+}
+
+/// Where a reader puts the events it reads: the store's batch, or a collector (the truth import).
+pub(crate) trait Push {
+    fn push(&mut self, e: &Event) -> Result<()>;
+}
+
+impl Push for EventSink<'_> {
+    fn push(&mut self, e: &Event) -> Result<()> {
+        EventSink::push(self, e)
+    }
+}
+
+/// Reads `input` in `format` into `sink`.
+fn read_into(format: Format, input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<()> {
     match format {
         Format::Taskmine => taskmine::read(input, ctx, sink),
         Format::Rpa | Format::ProcessMining => rpa::read(input, ctx, sink),
@@ -203,6 +239,10 @@ pub(crate) struct Ctx {
     /// Whether `session` replaces the sessions a taskmine CSV or JSONL file names itself.
     pub session_override: bool,
     pub mapping: Option<Mapping>,
+    /// Columns (or keys) that label the log for a ground truth ([`import_with_truth`]): read as
+    /// plain attributes under their own name whatever the column table says they mean, so that the
+    /// truth import can take them out of every event before it is stored.
+    pub labels: Vec<String>,
 }
 
 impl Ctx {
@@ -212,6 +252,11 @@ impl Ctx {
             Some(m) => m.0.get(name).map(String::as_str).unwrap_or(name),
             None => name,
         }
+    }
+
+    /// Whether a source column or key is a truth label.
+    pub fn is_label(&self, name: &str) -> bool {
+        self.labels.iter().any(|l| l == name)
     }
 }
 
@@ -251,9 +296,12 @@ impl Mapping {
 
 /// Hashes the file and every option that changes what is written, so that a re-import is a no-op
 /// but the same file imported under another session name or mapping is not.
-fn batch_key(path: &Path, format: Format, ctx: &Ctx) -> Result<String> {
+fn batch_key(path: &Path, format: Format, ctx: &Ctx, extra: &[u8]) -> Result<String> {
     let mut h = blake3::Hasher::new();
     h.update(b"taskmine/import/v1\0");
+    // Options only some imports have (the truth labels), empty for a plain import so that its
+    // key stays what it was.
+    h.update(extra);
     h.update(format.as_str().as_bytes());
     h.update(b"\0");
     h.update(ctx.session.as_bytes());
@@ -440,6 +488,184 @@ pub(crate) fn csv_reader<R: Read>(input: R, flexible: bool, delimiter: u8) -> cs
         .delimiter(delimiter)
         .buffer_capacity(256 * 1024)
         .from_reader(input)
+}
+
+/// Refuses a file that is not text, before any reader echoes its bytes back in an error: UTF-16,
+/// compressed or archived files, databases, and anything with NUL bytes (which no text log has).
+/// Looks at the first 8 KiB only, so it costs nothing on a large log.
+fn check_text(path: &Path) -> Result<()> {
+    let mut head = Vec::with_capacity(8192);
+    File::open(path)
+        .and_then(|f| f.take(8192).read_to_end(&mut head))
+        .map_err(|e| Error::io(path, e))?;
+    let why = if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
+        "UTF-16 with a byte-order mark; save it as UTF-8"
+    } else if head.starts_with(b"\x1F\x8B") {
+        "gzip-compressed; decompress it first"
+    } else if head.starts_with(b"PK\x03\x04") {
+        "a zip archive, perhaps an .xlsx workbook; export it as CSV"
+    } else if head.starts_with(b"SQLite format 3\0") {
+        "an SQLite database; import reads text logs, `--db` names the database"
+    } else if !head.contains(&0) {
+        return Ok(());
+    } else if head.iter().all(|&b| b == 0) {
+        "it holds only NUL bytes"
+    } else if head.len() >= 4 && looks_like_utf16(&head) {
+        "UTF-16 without a byte-order mark; save it as UTF-8"
+    } else {
+        "binary: it has NUL bytes"
+    };
+    Err(Error::input(path, format!("not a text log ({why})")))
+}
+
+/// ASCII text in UTF-16 has a NUL in every other byte.
+fn looks_like_utf16(head: &[u8]) -> bool {
+    let even = head.iter().step_by(2).filter(|&&b| b == 0).count();
+    let odd = head.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+    let half = head.len() / 2;
+    even.max(odd) * 10 >= half * 9 && even.min(odd) * 10 <= half
+}
+
+/// Reads a screen coordinate: an integer, or a number with a fraction (web recorders write CSS
+/// pixels such as `812.5`), rounded half away from zero. The error says what was wrong.
+pub(crate) fn parse_coord(s: &str) -> std::result::Result<i32, String> {
+    let t = s.trim();
+    if let Ok(v) = t.parse::<i32>() {
+        return Ok(v);
+    }
+    match t.parse::<f64>() {
+        Ok(f) if f.is_finite() && (i32::MIN as f64..=i32::MAX as f64).contains(&f.round()) => {
+            Ok(f.round() as i32)
+        }
+        Ok(_) => Err(format!(
+            "{s:?} is not a screen coordinate (a number within ±2,147,483,647)"
+        )),
+        Err(_) => Err(format!("{s:?} is not a number")),
+    }
+}
+
+/// Whether an element identifier from a source log is a path to the element rather than its own
+/// id: an XPath (`/html/body/div[2]/form/input[3]`, `//input[@name='q']`, `(//a)[2]`) or a CSS
+/// selector path (`div.form > input:nth-child(2)`, `#form .name input`). Such a value goes to
+/// [`Element::path`](crate::Element::path); a plain id (`PhoneNumber`, a cell reference `A51`)
+/// stays in `id`.
+pub(crate) fn is_element_path(id: &str) -> bool {
+    let t = id.trim();
+    if t.starts_with('/') || t.starts_with("(/") || t.starts_with("./") {
+        return true;
+    }
+    if t.contains('>') || t.contains(":nth-") || t.contains(":first-") || t.contains(":last-") {
+        return true;
+    }
+    // Descendant selectors: several whitespace-separated steps, one of them with a class, an id
+    // or an attribute test, so that a plain id with a space ("First name") is not taken for one.
+    let mut steps = t.split_whitespace();
+    let first = steps.next();
+    let more: Vec<&str> = steps.collect();
+    !more.is_empty()
+        && first
+            .into_iter()
+            .chain(more.iter().copied())
+            .any(|s| s.len() > 1 && (s.contains('.') || s.starts_with('#') || s.contains('[')))
+}
+
+/// Watches the bytes a CSV reader reads for the two defects the csv crate reads past silently:
+/// text after the closing quote of a field (`"copy",x` or a stray `"` that swallowed the next
+/// rows), and a file that ends inside a quoted field (a truncated file, or a stray opening quote).
+/// The same state machine as the csv crate's (RFC 4180; a quote inside an unquoted field is a
+/// literal character), one pass over the bytes.
+pub(crate) struct QuoteCheck<R> {
+    inner: R,
+    delimiter: u8,
+    state: QuoteState,
+    /// The current 1-based physical line.
+    line: u64,
+    /// Where the quoted field being read began.
+    opened: u64,
+    /// The first defect seen: its line and what it is.
+    problem: Option<(u64, String)>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum QuoteState {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted field: the closing one, or the first of a `""` pair.
+    QuoteInQuoted,
+}
+
+impl<R> QuoteCheck<R> {
+    pub(crate) fn new(inner: R, delimiter: u8) -> QuoteCheck<R> {
+        QuoteCheck {
+            inner,
+            delimiter,
+            state: QuoteState::FieldStart,
+            line: 1,
+            opened: 1,
+            problem: None,
+        }
+    }
+
+    /// The first defect seen so far, as an error naming the file and line.
+    pub(crate) fn problem(&self, file: &Path) -> Option<Error> {
+        self.problem
+            .as_ref()
+            .map(|(line, message)| Error::parse(file, *line, "row", message.clone()))
+    }
+
+    fn scan(&mut self, bytes: &[u8]) {
+        use QuoteState::*;
+        for &b in bytes {
+            self.state = match (self.state, b) {
+                (Quoted, b'"') => QuoteInQuoted,
+                (Quoted, _) => Quoted,
+                (QuoteInQuoted, b'"') => Quoted,
+                (FieldStart, b'"') => {
+                    self.opened = self.line;
+                    Quoted
+                }
+                (_, b'\n' | b'\r') => FieldStart,
+                (_, d) if d == self.delimiter => FieldStart,
+                (QuoteInQuoted, _) => {
+                    if self.problem.is_none() {
+                        self.problem = Some((
+                            self.line,
+                            format!(
+                                "text after the closing quote of a field opened on line {} \
+                                 (a stray quote merges fields)",
+                                self.opened
+                            ),
+                        ));
+                    }
+                    Unquoted
+                }
+                (FieldStart | Unquoted, _) => Unquoted,
+            };
+            if b == b'\n' {
+                self.line += 1;
+            }
+        }
+    }
+}
+
+impl<R: Read> Read for QuoteCheck<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            if self.state == QuoteState::Quoted && self.problem.is_none() {
+                self.problem = Some((
+                    self.opened,
+                    "the file ends inside a quoted field that starts here \
+                     (a truncated file, or a stray quote)"
+                        .to_owned(),
+                ));
+            }
+        } else {
+            self.scan(&buf[..n]);
+        }
+        Ok(n)
+    }
 }
 
 #[cfg(test)]

@@ -23,10 +23,13 @@
 use std::io::{BufRead, BufReader, Read};
 
 use crate::error::{Error, Result};
-use crate::event::{parse_ts, Element, Event, EventKind, ValueHash};
-use crate::store::EventSink;
+use crate::event::{Element, Event, EventKind, ValueHash};
 
-use super::{csv_error, csv_header, csv_reader, field_line, sniff_delimiter, Ctx};
+use super::time::parse_log_ts;
+use super::{
+    csv_error, csv_header, csv_reader, field_line, is_element_path, parse_coord, sniff_delimiter,
+    Ctx, Push, QuoteCheck,
+};
 
 /// What a source column (or XES key) means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +63,8 @@ pub(super) enum Role {
     Wx,
     Wy,
     ValueHashHex,
+    /// Where the element sits: an XPath or CSS selector path, or an AT-SPI path.
+    Path,
     /// Kept in `attrs` under its key.
     Attr,
 }
@@ -96,6 +101,8 @@ pub(super) fn role_of(name: &str) -> (Role, String) {
         "wx" => Role::Wx,
         "wy" => Role::Wy,
         "value_hash" => Role::ValueHashHex,
+        "element_path" | "target.xpath" | "xpath" | "target.path" | "target.selector"
+        | "selector" | "css_selector" => Role::Path,
         _ => Role::Attr,
     };
     let key = match lower.as_str() {
@@ -147,14 +154,19 @@ pub fn kind_for(event_type: &str) -> EventKind {
     }
 }
 
-/// Parses a timestamp as the RPA tools write it: RFC 3339 / ISO 8601 ([`parse_ts`]), or SmartRPA's
-/// `2020-02-12 17:11:14:465` with a colon before the milliseconds.
+/// Parses a timestamp as the RPA tools write it: RFC 3339 / ISO 8601, or SmartRPA's
+/// `2020-02-12 17:11:14:465` with a colon before the milliseconds; either must lie in the log's
+/// range (years 1970–9999).
 fn parse_source_ts(s: &str) -> Result<crate::event::Micros, String> {
-    parse_ts(s).or_else(|err| {
+    parse_log_ts(s).or_else(|err| {
         let t = s.trim();
         let b = t.as_bytes();
-        if b.len() > 20 && b[19] == b':' && b[20..].iter().all(u8::is_ascii_digit) {
-            parse_ts(&format!("{}.{}", &t[..19], &t[20..])).map_err(|_| err)
+        if b.len() > 20
+            && t.is_char_boundary(19)
+            && b[19] == b':'
+            && b[20..].iter().all(u8::is_ascii_digit)
+        {
+            parse_log_ts(&format!("{}.{}", &t[..19], &t[20..])).map_err(|_| err)
         } else {
             Err(err)
         }
@@ -278,7 +290,13 @@ pub(super) fn build(
         (None, None, None) => e.window.push_str(url.unwrap_or("")),
     }
 
-    let id = slots.str(Role::TargetId);
+    // A recorder that identifies web elements by their XPath or CSS path writes it where others
+    // write an id; it is a path, and the element has no id of its own.
+    let target = slots.str(Role::TargetId);
+    let (id, id_path) = match target {
+        Some(t) if is_element_path(t) => (None, Some(t)),
+        other => (other, None),
+    };
     let element = Element {
         role: slots
             .str(Role::Tag)
@@ -294,18 +312,14 @@ pub(super) fn build(
                 .filter(|s| !s.is_empty()))
             .map(str::to_owned),
         id: id.map(str::to_owned),
+        path: slots.str(Role::Path).or(id_path).map(str::to_owned),
     };
     e.element = (!element.is_empty()).then_some(element);
 
     let int = |role: Role| -> Result<Option<i32>, RowError> {
         match slots.get(role) {
             None => Ok(None),
-            Some(c) => c
-                .value
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| bad(c, format!("{:?} is not a 32-bit integer", c.value))),
+            Some(c) => parse_coord(c.value).map(Some).map_err(|m| bad(c, m)),
         }
     };
     e.x = int(Role::X)?;
@@ -361,13 +375,30 @@ pub(super) fn build(
     Ok(())
 }
 
-pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Result<()> {
+pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<()> {
     let file = ctx.file.as_path();
     let mut input = BufReader::with_capacity(64 * 1024, input);
     let delimiter = sniff_delimiter(input.fill_buf().map_err(|e| Error::io(file, e))?);
-    let mut reader = csv_reader(input, true, delimiter);
+    let mut reader = csv_reader(QuoteCheck::new(input, delimiter), true, delimiter);
     let header = csv_header(&mut reader, file)?;
-    let roles: Vec<(Role, String)> = header.iter().map(|h| role_of(ctx.canonical(h))).collect();
+    // Two columns of one name would leave it to chance which one a row's value comes from.
+    let mut seen = std::collections::HashSet::new();
+    for name in &header {
+        if !name.is_empty() && !seen.insert(name.to_ascii_lowercase()) {
+            return Err(Error::parse(file, 1, name.as_str(), "column appears twice"));
+        }
+    }
+    let roles: Vec<(Role, String)> = header
+        .iter()
+        .map(|h| {
+            let canonical = ctx.canonical(h);
+            if ctx.is_label(h) || ctx.is_label(canonical) {
+                (Role::Attr, h.clone())
+            } else {
+                role_of(canonical)
+            }
+        })
+        .collect();
     let has = |want: &[Role]| roles.iter().any(|(r, _)| want.contains(r));
     if !has(&[Role::Timestamp]) {
         return Err(Error::parse(
@@ -395,10 +426,21 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Res
     let mut record = csv::ByteRecord::new();
     let mut e = Event::new("", "", 0, EventKind::Other);
     let mut state = State::default();
-    while reader
-        .read_byte_record(&mut record)
-        .map_err(|x| csv_error(file, x))?
-    {
+    // The line and length of the last record, to tell a truncated last row.
+    let mut last: Option<(u64, usize)> = None;
+    loop {
+        let more = reader.read_byte_record(&mut record).map_err(|x| {
+            reader
+                .get_ref()
+                .problem(file)
+                .unwrap_or_else(|| csv_error(file, x))
+        })?;
+        if let Some(problem) = reader.get_ref().problem(file) {
+            return Err(problem);
+        }
+        if !more {
+            break;
+        }
         let line = record.position().map(|p| p.line()).unwrap_or(0);
         if record.len() > header.len() {
             return Err(Error::parse(
@@ -416,6 +458,7 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Res
         if record.iter().all(|f| f.is_empty()) {
             continue;
         }
+        last = Some((line, record.len()));
         let mut slots = Slots::default();
         for (i, raw) in record.iter().enumerate() {
             let value = std::str::from_utf8(raw).map_err(|x| {
@@ -448,6 +491,21 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Res
             Error::parse(file, at, x.field, x.message)
         })?;
         sink.push(&e)?;
+    }
+    // Short rows are accepted inside the file (some tools leave trailing empty cells out), but a
+    // short last row is what a file cut off mid-row looks like.
+    if let Some((line, len)) = last {
+        if len < header.len() {
+            return Err(Error::parse(
+                file,
+                line,
+                "row",
+                format!(
+                    "the last row has {len} fields where the header has {}: the file looks truncated",
+                    header.len()
+                ),
+            ));
+        }
     }
     Ok(())
 }
@@ -490,7 +548,7 @@ mod tests {
     fn smartrpa_timestamps_have_a_colon_before_the_milliseconds() {
         assert_eq!(
             parse_source_ts("2020-02-12 17:11:14:465").unwrap(),
-            parse_ts("2020-02-12T17:11:14.465Z").unwrap()
+            crate::event::parse_ts("2020-02-12T17:11:14.465Z").unwrap()
         );
         assert!(parse_source_ts("2020-02-12 17:11:14:4x5").is_err());
         assert!(parse_source_ts("yesterday")

@@ -7,13 +7,13 @@
 use std::io::Read;
 
 use crate::error::{Error, Result};
-use crate::event::{parse_ts, Element, Event, EventKind, ValueHash};
-use crate::store::EventSink;
+use crate::event::{Element, Event, EventKind, ValueHash};
 
-use super::{csv_error, csv_header, csv_reader, field_line, Ctx};
+use super::time::parse_log_ts;
+use super::{csv_error, csv_header, csv_reader, field_line, parse_coord, Ctx, Push, QuoteCheck};
 
 /// The columns of the taskmine CSV, in the order the exporter writes them.
-pub const COLUMNS: [&str; 18] = [
+pub const COLUMNS: [&str; 19] = [
     "session",
     "user",
     "host",
@@ -24,6 +24,7 @@ pub const COLUMNS: [&str; 18] = [
     "element_role",
     "element_name",
     "element_id",
+    "element_path",
     "x",
     "y",
     "wx",
@@ -36,16 +37,24 @@ pub const COLUMNS: [&str; 18] = [
 
 const REQUIRED: [usize; 4] = [0, 1, 3, 4];
 
-pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Result<()> {
+pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<()> {
     let file = ctx.file.as_path();
-    let mut reader = csv_reader(input, false, b',');
+    let mut reader = csv_reader(QuoteCheck::new(input, b','), false, b',');
     let header = csv_header(&mut reader, file)?;
     // Where each of COLUMNS sits in this file.
     let mut at: [Option<usize>; COLUMNS.len()] = [None; COLUMNS.len()];
+    // Truth label columns (only in a truth import): read into `attrs` for the import to take out.
+    let mut labels: Vec<(usize, &str)> = Vec::new();
     for (i, name) in header.iter().enumerate() {
         match COLUMNS.iter().position(|c| c == name) {
             Some(c) if at[c].is_none() => at[c] = Some(i),
             Some(_) => return Err(Error::parse(file, 1, name.as_str(), "column appears twice")),
+            None if ctx.is_label(name) => {
+                if labels.iter().any(|(_, n)| n == name) {
+                    return Err(Error::parse(file, 1, name.as_str(), "column appears twice"));
+                }
+                labels.push((i, name));
+            }
             None => {
                 return Err(Error::parse(
                     file,
@@ -72,10 +81,19 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Res
 
     let mut record = csv::ByteRecord::new();
     let mut e = Event::new("", "", 0, EventKind::Other);
-    while reader
-        .read_byte_record(&mut record)
-        .map_err(|x| csv_error(file, x))?
-    {
+    loop {
+        let more = reader.read_byte_record(&mut record).map_err(|x| {
+            reader
+                .get_ref()
+                .problem(file)
+                .unwrap_or_else(|| csv_error(file, x))
+        })?;
+        if let Some(problem) = reader.get_ref().problem(file) {
+            return Err(problem);
+        }
+        if !more {
+            break;
+        }
         let row = Row {
             record: &record,
             line: record.position().map(|p| p.line()).unwrap_or(0),
@@ -89,9 +107,7 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Res
             if s.is_empty() {
                 return Ok(None);
             }
-            s.parse()
-                .map(Some)
-                .map_err(|_| fail(c, format!("{s:?} is not a 32-bit integer")))
+            parse_coord(s).map(Some).map_err(|m| fail(c, m))
         };
 
         e.session.clear();
@@ -107,7 +123,7 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Res
         e.user.push_str(cell(1)?);
         e.host.clear();
         e.host.push_str(cell(2)?);
-        e.ts = parse_ts(cell(3)?).map_err(|m| fail(3, m))?;
+        e.ts = parse_log_ts(cell(3)?).map_err(|m| fail(3, m))?;
         e.kind = cell(4)?.parse().map_err(|m| fail(4, m))?;
         e.app.clear();
         e.app.push_str(cell(5)?);
@@ -117,27 +133,39 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Res
             role: opt(cell(7)?),
             name: opt(cell(8)?),
             id: opt(cell(9)?),
+            path: opt(cell(10)?),
         };
         e.element = (!element.is_empty()).then_some(element);
-        e.x = int(10, cell(10)?)?;
-        e.y = int(11, cell(11)?)?;
-        e.wx = int(12, cell(12)?)?;
-        e.wy = int(13, cell(13)?)?;
-        e.text = opt(cell(14)?);
-        let hash = cell(15)?;
+        e.x = int(11, cell(11)?)?;
+        e.y = int(12, cell(12)?)?;
+        e.wx = int(13, cell(13)?)?;
+        e.wy = int(14, cell(14)?)?;
+        e.text = opt(cell(15)?);
+        let hash = cell(16)?;
         e.value_hash = if hash.is_empty() {
             None
         } else {
-            Some(hash.parse::<ValueHash>().map_err(|m| fail(15, m))?)
+            Some(hash.parse::<ValueHash>().map_err(|m| fail(16, m))?)
         };
-        e.case = opt(cell(16)?);
-        let attrs = cell(17)?;
+        e.case = opt(cell(17)?);
+        let attrs = cell(18)?;
         e.attrs = if attrs.is_empty() {
             Default::default()
         } else {
             serde_json::from_str(attrs)
-                .map_err(|x| fail(17, format!("not a JSON object of strings: {x}")))?
+                .map_err(|x| fail(18, format!("not a JSON object of strings: {x}")))?
         };
+        for &(i, name) in &labels {
+            let value = std::str::from_utf8(&record[i]).map_err(|_| {
+                Error::parse(
+                    file,
+                    field_line(&record, row.line, i),
+                    name,
+                    "not valid UTF-8",
+                )
+            })?;
+            e.attrs.insert(name.to_owned(), value.to_owned());
+        }
         sink.push(&e)?;
     }
     Ok(())

@@ -9,7 +9,11 @@
 //! its file line, which the crate's errors do not give.
 //!
 //! Nested attributes are flattened to `parent/child` keys; `<global>`, `<extension>`, `<classifier>`
-//! and log-level attributes are read past.
+//! and log-level attributes are read past. The key of a nested attribute is kept as one running
+//! string that grows by a step when an attribute element opens and is cut back when it closes, so
+//! reading is linear in the file; nesting deeper than [`MAX_NESTING`] levels or a key longer than
+//! [`MAX_KEY_LEN`] bytes is refused (real logs nest a few levels; a hostile file could otherwise
+//! make each of 40,000 levels store a 40,000-step key).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -20,24 +24,67 @@ use quick_xml::Reader;
 
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
-use crate::store::EventSink;
 
 use super::rpa::{build, role_of, Cell, Role, Slots, State};
-use super::Ctx;
+use super::{Ctx, Push};
 
 /// What an open element is, as far as this reader cares.
 enum Open {
     Log,
     Trace,
     Event,
-    /// An attribute element inside an event, with its key (children of it are nested attributes).
-    Attr(String),
+    /// An attribute element; `prefix_len` is the length the running key prefix had before this
+    /// element's key was appended (children of it are nested attributes).
+    Attr {
+        prefix_len: usize,
+    },
     Other,
 }
 
 /// The trace-level attribute with which taskmine's XES export says what its traces are
 /// (`session`, `uncased` or `case`); only `case` traces name the events' case.
 pub(crate) const TRACE_KIND_KEY: &str = "taskmine:trace";
+
+/// The deepest nesting of attribute elements inside an event that is read.
+pub(crate) const MAX_NESTING: usize = 64;
+/// The longest flattened attribute key (`parent/child/…`), in bytes.
+pub(crate) const MAX_KEY_LEN: usize = 4096;
+
+/// Where the reader is: the open elements and what the stack would otherwise be searched for.
+#[derive(Default)]
+struct Nesting {
+    stack: Vec<Open>,
+    /// Open `<event>` elements (at most one in a well-formed file).
+    events: usize,
+    /// Open attribute elements.
+    attrs: usize,
+    /// The keys of the open attribute elements of the event, each followed by `/`.
+    prefix: String,
+}
+
+impl Nesting {
+    fn push(&mut self, open: Open) {
+        match open {
+            Open::Event => self.events += 1,
+            Open::Attr { .. } => self.attrs += 1,
+            _ => {}
+        }
+        self.stack.push(open);
+    }
+
+    fn pop(&mut self) -> Option<Open> {
+        let open = self.stack.pop()?;
+        match open {
+            Open::Event => self.events -= 1,
+            Open::Attr { prefix_len } => {
+                self.attrs -= 1;
+                self.prefix.truncate(prefix_len);
+            }
+            _ => {}
+        }
+        Some(open)
+    }
+}
 
 /// What the open trace says about its events.
 struct Trace {
@@ -60,11 +107,11 @@ struct Pending {
     attrs: Vec<(String, String, u64)>,
 }
 
-pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Result<()> {
+pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<()> {
     let mut reader = Reader::from_reader(BufReader::with_capacity(256 * 1024, input));
     reader.config_mut().trim_text(false);
     let mut buf = Vec::new();
-    let mut stack: Vec<Open> = Vec::new();
+    let mut nest = Nesting::default();
     let mut trace = Trace::default();
     let mut pending: Option<Pending> = None;
     let mut seen_log = false;
@@ -93,7 +140,7 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Res
                     el,
                     pos,
                     ctx,
-                    &stack,
+                    &mut nest,
                     empty,
                     &mut seen_log,
                     &mut trace,
@@ -112,10 +159,10 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Res
                         )?;
                     }
                 } else {
-                    stack.push(open);
+                    nest.push(open);
                 }
             }
-            Xml::End(_) => match stack.pop() {
+            Xml::End(_) => match nest.pop() {
                 Some(Open::Event) => finish(
                     pending.take(),
                     ctx,
@@ -152,7 +199,7 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut EventSink<'_>) -> Res
             "no <log> element: not an XES file",
         ));
     }
-    if let Some(open) = stack.last() {
+    if let Some(open) = nest.stack.last() {
         let what = match open {
             Open::Log => "log",
             Open::Trace => "trace",
@@ -177,7 +224,7 @@ fn element<R: BufRead>(
     el: &BytesStart<'_>,
     pos: u64,
     ctx: &Ctx,
-    stack: &[Open],
+    nest: &mut Nesting,
     empty: bool,
     seen_log: &mut bool,
     trace: &mut Trace,
@@ -185,15 +232,15 @@ fn element<R: BufRead>(
 ) -> Result<Open> {
     let name = el.local_name();
     let open = match name.as_ref() {
-        b"log" if stack.is_empty() => {
+        b"log" if nest.stack.is_empty() => {
             *seen_log = true;
             Open::Log
         }
-        b"trace" if matches!(stack.last(), Some(Open::Log)) => {
+        b"trace" if matches!(nest.stack.last(), Some(Open::Log)) => {
             *trace = Trace::default();
             Open::Trace
         }
-        b"event" if matches!(stack.last(), Some(Open::Log | Open::Trace)) => {
+        b"event" if matches!(nest.stack.last(), Some(Open::Log | Open::Trace)) => {
             *pending = Some(Pending {
                 pos,
                 attrs: Vec::new(),
@@ -201,13 +248,13 @@ fn element<R: BufRead>(
             Open::Event
         }
         b"string" | b"date" | b"int" | b"float" | b"boolean" | b"id" | b"list" | b"container" => {
-            let in_event = stack.iter().any(|o| matches!(o, Open::Event));
-            let under_trace = matches!(stack.last(), Some(Open::Trace));
+            let in_event = nest.events > 0;
+            let under_trace = matches!(nest.stack.last(), Some(Open::Trace));
             if !in_event && !under_trace {
                 return Ok(Open::Other);
             }
             let (key, value) = key_value(reader, el, pos, ctx)?;
-            let Some(mut key) = key else {
+            let Some(key) = key else {
                 return Err(Error::parse(
                     &ctx.file,
                     line_at(ctx, pos),
@@ -225,30 +272,48 @@ fn element<R: BufRead>(
                     }
                     _ => {}
                 }
-                return Ok(Open::Attr(key));
+                // Its children are not read (they are not under a trace), so it adds no key step.
+                return Ok(Open::Attr {
+                    prefix_len: nest.prefix.len(),
+                });
             }
-            // Nested attributes: the keys of enclosing attribute elements prefix this one.
-            let nested = stack.iter().any(|o| matches!(o, Open::Attr(_)));
-            let path = if nested {
-                let mut path = String::new();
-                for o in stack {
-                    if let Open::Attr(k) = o {
-                        path.push_str(k);
-                        path.push('/');
-                    }
-                }
+            if nest.attrs >= MAX_NESTING {
+                return Err(Error::parse(
+                    &ctx.file,
+                    line_at(ctx, pos),
+                    key,
+                    format!(
+                        "attributes nested more than {MAX_NESTING} levels deep; \
+                         an XES log nests a few"
+                    ),
+                ));
+            }
+            // Nested attributes: the keys of the enclosing attribute elements prefix this one.
+            if nest.prefix.len() + key.len() > MAX_KEY_LEN {
+                return Err(Error::parse(
+                    &ctx.file,
+                    line_at(ctx, pos),
+                    key,
+                    format!("attribute key longer than {MAX_KEY_LEN} bytes with its parents' keys"),
+                ));
+            }
+            let prefix_len = nest.prefix.len();
+            let path = if prefix_len == 0 {
+                key.clone()
+            } else {
+                let mut path = String::with_capacity(prefix_len + key.len());
+                path.push_str(&nest.prefix);
                 path.push_str(&key);
                 path
-            } else if empty {
-                // Most attributes: an empty element at the top of the event, whose key is not needed again.
-                std::mem::take(&mut key)
-            } else {
-                key.clone()
             };
             if let (Some(p), Some(v)) = (pending.as_mut(), value) {
                 p.attrs.push((path, v, pos));
             }
-            Open::Attr(key)
+            if !empty {
+                nest.prefix.push_str(&key);
+                nest.prefix.push('/');
+            }
+            Open::Attr { prefix_len }
         }
         _ => Open::Other,
     };
@@ -300,12 +365,18 @@ fn finish(
     case: Option<&str>,
     state: &mut State,
     e: &mut Event,
-    sink: &mut EventSink<'_>,
+    sink: &mut dyn Push,
 ) -> Result<()> {
     let Some(p) = pending else { return Ok(()) };
     for (k, _, _) in &p.attrs {
         if !roles.contains_key(k) {
-            roles.insert(k.clone(), role_of(ctx.canonical(k)));
+            let canonical = ctx.canonical(k);
+            let role = if ctx.is_label(k) || ctx.is_label(canonical) {
+                (Role::Attr, k.clone())
+            } else {
+                role_of(canonical)
+            };
+            roles.insert(k.clone(), role);
         }
     }
     let mut slots = Slots::default();
