@@ -596,6 +596,80 @@ pub fn template_elements(elements: &[Option<Element>], min_distinct: usize) -> T
     }
 }
 
+/// Two clicks without an element at most this many pixels apart (window-relative) hit the same spot.
+pub const SPOT_RADIUS: i32 = 16;
+/// A spot needs this many clicks; rarer positions stay the window's generic click.
+pub const MIN_SPOT_CLICKS: usize = 3;
+
+/// Spots of a window that clicks without an element hit, from their window-relative positions.
+///
+/// Where an application exposes no UI elements, the place of a click in its window is what tells
+/// its buttons apart. Positions are clustered by single linkage: two clicks at most [`SPOT_RADIUS`]
+/// pixels apart (in x and in y) are on one spot, and so are clicks linked through others. A person's
+/// repeated clicks on one control land within a few pixels of each other, while the centres of two
+/// controls are rarely closer than twice that; a window that moves or resizes keeps window-relative
+/// positions. A cluster of fewer than [`MIN_SPOT_CLICKS`] clicks is no spot: a stray click stays the
+/// window's generic click action.
+///
+/// Returns, per point, its cluster (0-based, numbered in order of first appearance) or `None`.
+/// Identical positions are clustered once, and a grid of cells of the radius limits comparisons to
+/// neighbouring cells, so the cost is linear in the points for any realistic spread.
+pub fn click_spots(points: &[(i32, i32)]) -> Vec<Option<u32>> {
+    let mut distinct: Vec<(i32, i32)> = points.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let index: FxHashMap<(i32, i32), usize> =
+        distinct.iter().enumerate().map(|(i, &p)| (p, i)).collect();
+    let cell = |(x, y): (i32, i32)| (x.div_euclid(SPOT_RADIUS), y.div_euclid(SPOT_RADIUS));
+    let mut grid: FxHashMap<(i32, i32), Vec<usize>> = FxHashMap::default();
+    for (i, &p) in distinct.iter().enumerate() {
+        grid.entry(cell(p)).or_default().push(i);
+    }
+    let mut parent: Vec<usize> = (0..distinct.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    for (i, &(x, y)) in distinct.iter().enumerate() {
+        let (cx, cy) = cell((x, y));
+        for dx in -1..=1 {
+            for dy in -1..=1 {
+                let Some(near) = grid.get(&(cx + dx, cy + dy)) else {
+                    continue;
+                };
+                for &j in near {
+                    let (qx, qy) = distinct[j];
+                    if j > i && (qx - x).abs() <= SPOT_RADIUS && (qy - y).abs() <= SPOT_RADIUS {
+                        let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+                        if a != b {
+                            parent[a.max(b)] = a.min(b);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let of_point: Vec<usize> = points.iter().map(|p| root(&mut parent, index[p])).collect();
+    let mut size: FxHashMap<usize, usize> = FxHashMap::default();
+    for &r in &of_point {
+        *size.entry(r).or_insert(0) += 1;
+    }
+    let mut number: FxHashMap<usize, u32> = FxHashMap::default();
+    of_point
+        .iter()
+        .map(|&r| {
+            if size[&r] < MIN_SPOT_CLICKS {
+                return None;
+            }
+            let next = number.len() as u32;
+            Some(*number.entry(r).or_insert(next))
+        })
+        .collect()
+}
+
 /// What an action label is made of, as interned ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LabelKey {
@@ -605,6 +679,9 @@ pub struct LabelKey {
     pub title: u32,
     /// Element template id (see [`template_elements`]); 0 for none.
     pub element: u32,
+    /// For clicks without an element: the spot of the window clicked (see [`click_spots`]), 1-based;
+    /// 0 for every other event.
+    pub spot: u32,
 }
 
 /// An action, as the miner's results name it.
@@ -679,6 +756,7 @@ impl Labeler {
         dict: &Dictionary,
         titles: &TitleTemplates,
         elements: &TitleTemplates,
+        spots: &[(i32, i32)],
     ) -> Vec<Action> {
         self.keys
             .iter()
@@ -693,11 +771,17 @@ impl Labeler {
                     .get(k.title as usize)
                     .cloned()
                     .unwrap_or_default(),
-                element: elements
-                    .templates
-                    .get(k.element as usize)
-                    .cloned()
-                    .unwrap_or_default(),
+                element: match k.spot {
+                    0 => elements
+                        .templates
+                        .get(k.element as usize)
+                        .cloned()
+                        .unwrap_or_default(),
+                    s => spots
+                        .get(s as usize - 1)
+                        .map(|(x, y)| format!("near ({x}, {y})"))
+                        .unwrap_or_default(),
+                },
                 events: n,
             })
             .collect()
@@ -932,6 +1016,27 @@ mod tests {
     }
 
     #[test]
+    fn clicks_without_elements_are_told_apart_by_the_spot_of_the_window_they_hit() {
+        // Twelve clicks each on two buttons 40 px apart, a few pixels of scatter, and one stray click.
+        let mut points = Vec::new();
+        for k in 0..12 {
+            let d = (k % 5) - 2;
+            points.push((100 + d, 200 - d));
+            points.push((140 - d, 200 + d));
+        }
+        points.push((400, 30));
+        let spots = click_spots(&points);
+        let first: Vec<Option<u32>> = spots.iter().step_by(2).take(12).copied().collect();
+        let second: Vec<Option<u32>> = spots.iter().skip(1).step_by(2).take(12).copied().collect();
+        assert!(first.iter().all(|&s| s == Some(0)), "{spots:?}");
+        assert!(second.iter().all(|&s| s == Some(1)), "{spots:?}");
+        assert_eq!(spots[24], None, "a stray click is no spot");
+        // Clicks chained within the radius are one spot, however far its ends are apart.
+        let row: Vec<(i32, i32)> = (0..10).map(|k| (10 * k, 50)).collect();
+        assert!(click_spots(&row).iter().all(|&s| s == Some(0)));
+    }
+
+    #[test]
     fn the_application_part_of_titles_is_not_generalized_across_applications() {
         let mut ts = Vec::new();
         for app in ["Tryton", "Mail", "Calc", "Editor"] {
@@ -990,6 +1095,7 @@ mod tests {
             app,
             title: 0,
             element: 0,
+            spot: 0,
         };
         assert_eq!(l.intern(k(5)), 0);
         assert_eq!(l.intern(k(2)), 1);

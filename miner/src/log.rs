@@ -3,7 +3,8 @@
 use uilog::{Dictionary, EventKind, Micros, Store};
 
 use crate::abstraction::{
-    template_elements, template_titles, Action, LabelKey, Labeler, Rules, TitleTemplates,
+    click_spots, template_elements, template_titles, Action, LabelKey, Labeler, Rules,
+    TitleTemplates,
 };
 use crate::error::Result;
 use crate::progress::Progress;
@@ -50,10 +51,48 @@ pub struct Log {
     /// Element templates, indexed like the dictionary's elements.
     pub elements: TitleTemplates,
     pub actions: Vec<Action>,
+    /// The centre of each click spot (window-relative), indexed by `LabelKey::spot - 1`.
+    pub spots: Vec<(i32, i32)>,
     /// Events ordered by (user, ts, session, id). Idle markers are not here.
     pub events: Vec<Ev>,
     /// The user of each session id.
     pub session_user: Vec<u32>,
+}
+
+/// Gives each click without an element its spot action (see [`click_spots`]); returns the spots'
+/// centres. Clicks are clustered per window (kind, app, title template).
+fn place_clicks(
+    labeler: &mut Labeler,
+    events: &mut [Ev],
+    unplaced: &mut [(u32, LabelKey, i32, i32)],
+) -> Vec<(i32, i32)> {
+    unplaced.sort_unstable_by_key(|&(i, k, _, _)| (k, i));
+    let mut centres: Vec<(i32, i32)> = Vec::new();
+    let mut points: Vec<(i32, i32)> = Vec::new();
+    for group in unplaced.chunk_by(|a, b| a.1 == b.1) {
+        points.clear();
+        points.extend(group.iter().map(|&(_, _, x, y)| (x, y)));
+        let clusters = click_spots(&points);
+        let first_spot = centres.len() as u32;
+        let mut sums: Vec<(i64, i64, i64)> = Vec::new();
+        for (&(i, key, x, y), c) in group.iter().zip(&clusters) {
+            let mut key = key;
+            if let Some(c) = *c {
+                if c as usize >= sums.len() {
+                    sums.resize(c as usize + 1, (0, 0, 0));
+                }
+                let s = &mut sums[c as usize];
+                *s = (s.0 + x as i64, s.1 + y as i64, s.2 + 1);
+                key.spot = first_spot + c + 1;
+            }
+            events[i as usize].action = labeler.intern(key);
+        }
+        centres.extend(
+            sums.iter()
+                .map(|&(x, y, n)| ((x / n.max(1)) as i32, (y / n.max(1)) as i32)),
+        );
+    }
+    centres
 }
 
 impl Log {
@@ -86,6 +125,8 @@ impl Log {
         let mut n = 0u64;
         let of_window = &titles.of_window;
         let of_element = &elements.of_window;
+        // Clicks without an element wait for their spot: (event index, key, wx, wy).
+        let mut unplaced: Vec<(u32, LabelKey, i32, i32)> = Vec::new();
         store.scan(|row| -> Result<()> {
             n += 1;
             if n % 65_536 == 0 {
@@ -104,13 +145,27 @@ impl Log {
                 app: row.app,
                 title: of_window.get(row.window as usize).copied().unwrap_or(0),
                 element: of_element.get(row.element as usize).copied().unwrap_or(0),
+                spot: 0,
+            };
+            let action = match (row.wx, row.wy) {
+                (Some(wx), Some(wy))
+                    if key.element == 0
+                        && matches!(
+                            row.kind,
+                            EventKind::Click | EventKind::DoubleClick | EventKind::RightClick
+                        ) =>
+                {
+                    unplaced.push((events.len() as u32, key, wx, wy));
+                    u32::MAX
+                }
+                _ => labeler.intern(key),
             };
             events.push(Ev {
                 id: row.id,
                 ts: row.ts,
                 value: row.value_hash.map_or(0, |v| v.0),
                 session: row.session,
-                action: labeler.intern(key),
+                action,
                 kind: row.kind,
                 after_idle: std::mem::take(&mut idle_pending),
             });
@@ -118,6 +173,7 @@ impl Log {
         })?;
         progress.advance(n % 65_536);
         progress.finish();
+        let spots = place_clicks(&mut labeler, &mut events, &mut unplaced);
         let session_user: Vec<u32> = dict.sessions.iter().map(|s| s.user).collect();
         Ok(Log::assemble(
             dict,
@@ -126,6 +182,7 @@ impl Log {
             labeler,
             events,
             session_user,
+            spots,
         ))
     }
 
@@ -137,6 +194,7 @@ impl Log {
         mut labeler: Labeler,
         mut events: Vec<Ev>,
         session_user: Vec<u32>,
+        spots: Vec<(i32, i32)>,
     ) -> Log {
         let remap = labeler.canonical_order();
         for e in &mut events {
@@ -149,12 +207,13 @@ impl Log {
         if !events.is_sorted_by_key(key) {
             events.sort_by_key(key);
         }
-        let actions = labeler.actions(&dict, &titles, &elements);
+        let actions = labeler.actions(&dict, &titles, &elements, &spots);
         Log {
             dict,
             titles,
             elements,
             actions,
+            spots,
             events,
             session_user,
         }
