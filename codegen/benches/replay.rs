@@ -34,6 +34,7 @@ fn bot(wait_ms: u64) -> Bot {
             2 => {
                 let mut s = Step::new(Action::Click, w.clone());
                 (s.x, s.y) = (Some(40), Some(40));
+                s.fallback = Some(codegen::bot::Fallback::Position);
                 s
             }
             _ => Step::new(Action::AssertWindow, w.clone()),

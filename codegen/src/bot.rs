@@ -67,6 +67,10 @@ pub struct ExpectedAction {
     pub title: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub element: String,
+    /// The element the action targeted, learned from the instances like a step's selector: a
+    /// replay's trace matches the routine at element level only if its event's element fits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<Selector>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,12 +88,13 @@ pub struct Input {
     pub name: String,
     #[serde(rename = "type")]
     pub kind: InputType,
-    /// Values seen in the log, where the privacy policy kept them.
+    /// Values seen in the log, where the privacy policy kept them. A value the policy masked
+    /// (`*****`, `<email>`) or hashed is never a sample.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub samples: Vec<String>,
-    /// Shown when no sample was kept (text hashed or masked): a developer fills it in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placeholder: Option<String>,
+    /// No sample was kept, so no run has a default: every parameter row must give a value.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
 }
 
 /// What a step does.
@@ -162,10 +167,14 @@ pub struct Step {
     pub action: Action,
     /// The window that must have focus before the step runs.
     pub window: WindowMatch,
-    /// The element clicked, when the log knew it.
+    /// The element a click or type step acts on, found again in the step's window at replay.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub element: Option<Element>,
-    /// Window-relative position of a click.
+    pub selector: Option<Selector>,
+    /// What a click may use when the step has no selector. Never implied: a bot clicks by
+    /// position only where its file says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<Fallback>,
+    /// Window-relative position of a click, as recorded (used only with `fallback: position`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -198,7 +207,8 @@ impl Step {
         Step {
             action,
             window,
-            element: None,
+            selector: None,
+            fallback: None,
             x: None,
             y: None,
             button: None,
@@ -219,6 +229,154 @@ impl Step {
             _ => None,
         }
     }
+}
+
+/// How a click without a selector finds its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fallback {
+    /// The step's window-relative `x`, `y`: blind to layout changes, so never the default.
+    Position,
+}
+
+/// Which element a step acts on. Each part is a regular expression the element's part must match
+/// (write `^…$` for a whole match); a missing part matches anything. `path` is matched against the
+/// element's path with its `[index]` parts removed: indices shift when a field is added above, so
+/// they are not identity.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Selector {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+/// A [`Selector`] with its patterns compiled.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    parts: [Option<Regex>; 4],
+}
+
+/// The separator of an element path's levels.
+pub const PATH_SEP: &str = " / ";
+
+static PATH_INDEX: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\[[0-9]+\]$").expect("index regex"));
+
+/// An element path without the `[index]` at the end of each level: what a selector's `path` matches.
+pub fn path_without_indices(path: &str) -> String {
+    path.split(PATH_SEP)
+        .map(|level| PATH_INDEX.replace(level, ""))
+        .collect::<Vec<_>>()
+        .join(PATH_SEP)
+}
+
+impl Selector {
+    pub fn is_empty(&self) -> bool {
+        self.role.is_none() && self.name.is_none() && self.id.is_none() && self.path.is_none()
+    }
+
+    /// Compiles the patterns; an error names the part (`selector.name`).
+    pub fn matcher(&self) -> std::result::Result<Matcher, String> {
+        let compile = |field: &str, p: &Option<String>| {
+            p.as_deref()
+                .map(Regex::new)
+                .transpose()
+                .map_err(|e| format!("selector.{field}: not a valid pattern: {e}"))
+        };
+        Ok(Matcher {
+            parts: [
+                compile("role", &self.role)?,
+                compile("name", &self.name)?,
+                compile("id", &self.id)?,
+                compile("path", &self.path)?,
+            ],
+        })
+    }
+}
+
+impl Matcher {
+    /// Whether `e` is an element this selector names (an absent part of `e` reads as empty).
+    pub fn matches(&self, e: &Element) -> bool {
+        let path = e.path.as_deref().map(path_without_indices);
+        let values = [
+            e.role.as_deref(),
+            e.name.as_deref(),
+            e.id.as_deref(),
+            path.as_deref(),
+        ];
+        let ok = self
+            .parts
+            .iter()
+            .zip(values)
+            .all(|(re, v)| re.as_ref().is_none_or(|re| re.is_match(v.unwrap_or(""))));
+        ok
+    }
+}
+
+impl std::fmt::Display for Selector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts = [
+            ("role", &self.role),
+            ("name", &self.name),
+            ("id", &self.id),
+            ("path", &self.path),
+        ];
+        let mut first = true;
+        f.write_str("{")?;
+        for (k, v) in parts {
+            if let Some(v) = v {
+                if !first {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{k}: {v:?}")?;
+                first = false;
+            }
+        }
+        f.write_str("}")
+    }
+}
+
+/// How an element reads in messages and reports: `entry "First name" #fn at frame 'Form' / …`.
+pub fn describe_element(e: &Element) -> String {
+    let mut parts = Vec::new();
+    if let Some(r) = &e.role {
+        parts.push(r.clone());
+    }
+    if let Some(n) = &e.name {
+        parts.push(format!("{n:?}"));
+    }
+    if let Some(i) = e.id.as_deref().filter(|i| !i.is_empty()) {
+        parts.push(format!("#{i}"));
+    }
+    if let Some(p) = &e.path {
+        parts.push(format!("at {p}"));
+    }
+    if parts.is_empty() {
+        "an element without role, name or id".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// `s` as a pattern that matches exactly `s`, escaping only what a regular expression reads
+/// specially outside a character class, so that `^E-mail$` stays readable in a bot file.
+pub fn exact(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('^');
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('$');
+    out
 }
 
 /// What must hold after a run.
@@ -392,9 +550,31 @@ impl Bot {
             if let Err(e) = s.window.regex() {
                 return Err(self.invalid(at("window.title"), format!("not a valid pattern: {e}")));
             }
+            if let Some(sel) = &s.selector {
+                if sel.is_empty() {
+                    return Err(self.invalid(
+                        at("selector"),
+                        "an empty selector matches every element: give role, name, id or path",
+                    ));
+                }
+                sel.matcher().map_err(|m| {
+                    let (field, msg) = m.split_once(": ").unwrap_or(("selector", &m));
+                    self.invalid(at(field), msg)
+                })?;
+            }
+            let by_position = s.fallback == Some(Fallback::Position);
+            if by_position && (s.x.is_none() || s.y.is_none()) {
+                return Err(self.invalid(
+                    at("x"),
+                    "fallback: position needs x and y (window-relative)",
+                ));
+            }
             match s.action {
-                Action::Click if s.x.is_none() || s.y.is_none() => {
-                    return Err(self.invalid(at("x"), "a click needs x and y (window-relative)"));
+                Action::Click if s.selector.is_none() && !by_position => {
+                    return Err(self.invalid(
+                        at("selector"),
+                        "a click needs a selector, or x, y and `fallback: position` to click by position",
+                    ));
                 }
                 Action::Type => match &s.text {
                     None => return Err(self.invalid(at("text"), "a type step needs text")),
@@ -435,21 +615,32 @@ impl Bot {
         self.inputs.iter().map(|i| i.name.as_str()).collect()
     }
 
-    /// One row of sample values (the first sample of each input, else its placeholder), for a
-    /// dry run without a parameter file.
+    /// One row of sample values (the first sample of each input; empty for a required input,
+    /// which has none), for a dry run without a parameter file.
     pub fn sample_params(&self) -> Params {
         self.inputs
             .iter()
             .map(|i| {
-                let v = i
-                    .samples
-                    .first()
-                    .cloned()
-                    .or_else(|| i.placeholder.clone())
-                    .unwrap_or_default();
-                (i.name.clone(), v)
+                (
+                    i.name.clone(),
+                    i.samples.first().cloned().unwrap_or_default(),
+                )
             })
             .collect()
+    }
+
+    /// The required inputs that `row` leaves empty or out, in declaration order.
+    pub fn missing_required<'a>(&'a self, row: &Params) -> Vec<&'a str> {
+        self.inputs
+            .iter()
+            .filter(|i| i.required && row.get(&i.name).is_none_or(String::is_empty))
+            .map(|i| i.name.as_str())
+            .collect()
+    }
+
+    /// Whether any step finds its element by selector (and so needs the accessibility tree).
+    pub fn uses_selectors(&self) -> bool {
+        self.steps.iter().any(|s| s.selector.is_some())
     }
 }
 
@@ -487,7 +678,7 @@ pub(crate) mod tests {
                 name: "value".into(),
                 kind: InputType::Text,
                 samples: vec!["a1".into()],
-                placeholder: None,
+                required: false,
             }],
             steps: vec![focus, ty, key],
             postconditions: vec![PostCondition::File {
@@ -551,6 +742,105 @@ pub(crate) mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("teleport"), "{e}");
+    }
+
+    fn element(role: &str, name: &str, path: &str) -> Element {
+        Element {
+            role: Some(role.into()),
+            name: Some(name.into()),
+            id: None,
+            path: Some(path.into()),
+        }
+    }
+
+    #[test]
+    fn selectors_ignore_path_indices_and_match_whole_parts() {
+        let sel = Selector {
+            role: Some(exact("entry")),
+            name: Some(exact("E-mail")),
+            id: None,
+            path: Some(exact("frame 'Form' / panel / entry 'E-mail'")),
+        };
+        assert_eq!(sel.name.as_deref(), Some("^E-mail$"), "stays readable");
+        let m = sel.matcher().unwrap();
+        assert!(m.matches(&element(
+            "entry",
+            "E-mail",
+            "frame 'Form'[0] / panel[0] / entry 'E-mail'[5]"
+        )));
+        // A field added above shifts the index: still the same element.
+        assert!(m.matches(&element(
+            "entry",
+            "E-mail",
+            "frame 'Form'[0] / panel[0] / entry 'E-mail'[7]"
+        )));
+        assert!(!m.matches(&element(
+            "entry",
+            "E-mail 2",
+            "frame 'Form'[0] / panel[0] / entry 'E-mail'[5]"
+        )));
+        assert!(!m.matches(&element(
+            "entry",
+            "E-mail",
+            "frame 'Other'[0] / panel[0] / entry 'E-mail'[5]"
+        )));
+        assert!(
+            !m.matches(&Element::default()),
+            "an empty element is no match"
+        );
+        assert_eq!(
+            path_without_indices("frame 'A [1]'[0] / x[12]"),
+            "frame 'A [1]' / x"
+        );
+        assert_eq!(exact("a.b(1)"), r"^a\.b\(1\)$");
+        let re = Regex::new(&exact("a.b(1)+[x]{2}$^|?*\\")).unwrap();
+        assert!(re.is_match("a.b(1)+[x]{2}$^|?*\\"));
+    }
+
+    #[test]
+    fn a_click_needs_a_selector_or_an_explicit_position_fallback() {
+        let mut bot = small_bot();
+        let mut click = Step::new(Action::Click, bot.steps[0].window.clone());
+        (click.x, click.y) = (Some(10), Some(20));
+        bot.steps.push(click);
+        let e = bot.check().unwrap_err().to_string();
+        assert!(
+            e.contains("steps[3] (click).selector") && e.contains("fallback: position"),
+            "{e}"
+        );
+        bot.steps[3].fallback = Some(Fallback::Position);
+        bot.check().unwrap();
+        bot.steps[3].fallback = None;
+        bot.steps[3].selector = Some(Selector {
+            name: Some("^Save(".into()),
+            ..Selector::default()
+        });
+        let e = bot.check().unwrap_err().to_string();
+        assert!(e.contains("steps[3] (click).selector.name"), "{e}");
+        bot.steps[3].selector = Some(Selector::default());
+        let e = bot.check().unwrap_err().to_string();
+        assert!(e.contains("empty selector"), "{e}");
+        bot.steps[3].selector = Some(Selector {
+            role: Some("^push button$".into()),
+            ..Selector::default()
+        });
+        bot.check().unwrap();
+        let yaml = bot.to_yaml().unwrap();
+        assert_eq!(Bot::parse(&yaml, Path::new("b.yaml")).unwrap(), bot);
+    }
+
+    #[test]
+    fn required_inputs_have_no_default() {
+        let mut bot = small_bot();
+        bot.inputs[0].samples.clear();
+        bot.inputs[0].required = true;
+        let row = bot.sample_params();
+        assert_eq!(row["value"], "");
+        assert_eq!(bot.missing_required(&row), vec!["value"]);
+        let mut given = row.clone();
+        given.insert("value".into(), "x".into());
+        assert!(bot.missing_required(&given).is_empty());
+        assert!(bot.to_yaml().unwrap().contains("required: true"));
     }
 
     #[test]

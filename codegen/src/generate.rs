@@ -4,11 +4,11 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use miner::{Log, Mining, Routine};
-use uilog::{Event, EventKind, Store};
+use uilog::{Element, Event, EventKind, Store};
 
 use crate::bot::{
-    Action, Bot, Evidence, ExpectedAction, Input, InputType, MouseButton, Params, PostCondition,
-    Source, Step, WindowMatch, API_VERSION,
+    exact, path_without_indices, Action, Bot, Evidence, ExpectedAction, Fallback, Input, InputType,
+    MouseButton, Params, PostCondition, Selector, Source, Step, WindowMatch, API_VERSION, PATH_SEP,
 };
 use crate::error::Result;
 
@@ -324,8 +324,8 @@ fn bot_name(r: &Routine, mining: &Mining) -> String {
         .steps
         .first()
         .and_then(|&a| mining.actions.get(a as usize))
-        .map_or("", |a| a.app.as_str());
-    let app: String = app
+        .map_or("", |a| app_word(&a.app));
+    let mut app: String = app
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
@@ -335,10 +335,118 @@ fn bot_name(r: &Routine, mining: &Mining) -> String {
             }
         })
         .collect();
+    // Folder names stay short and free of runs of dashes.
+    while app.contains("--") {
+        app = app.replace("--", "-");
+    }
+    let app: String = app.trim_matches('-').chars().take(24).collect();
+    let app = app.trim_end_matches('-');
     if app.is_empty() {
         format!("routine-{}", r.id)
     } else {
         format!("routine-{}-{app}", r.id)
+    }
+}
+
+/// The app's own name from a WM_CLASS-like string: Chromium's instance reads `chromium (<profile
+/// directory>)` and may hold a path, which belongs in no folder name.
+fn app_word(app: &str) -> &str {
+    let app = app.split(['(', ' ']).next().unwrap_or("");
+    app.rsplit('/').next().unwrap_or(app)
+}
+
+/// A selector learned from the elements a step's instances acted on: parts that agree in every
+/// instance stay exact, a name or id that varies keeps its common prefix and suffix around `.*`
+/// (or is dropped), and the path is compared without indices, level by level. `None` when fewer
+/// than half of the instances knew their element, or nothing is left to tell it apart.
+pub fn learn_selector(elements: &[Option<&Element>]) -> Option<Selector> {
+    let known: Vec<&Element> = elements.iter().flatten().copied().collect();
+    if known.is_empty() || known.len() * 2 < elements.len() {
+        return None;
+    }
+    let part = |get: fn(&Element) -> Option<&str>| -> Option<String> {
+        let vals: Vec<&str> = known.iter().map(|e| get(e).unwrap_or("")).collect();
+        vary(&vals)
+    };
+    let role = part(|e| e.role.as_deref());
+    let name = part(|e| e.name.as_deref());
+    let id = part(|e| e.id.as_deref().filter(|i| !i.is_empty()));
+    let paths: Vec<String> = known
+        .iter()
+        .map(|e| {
+            e.path
+                .as_deref()
+                .map(path_without_indices)
+                .unwrap_or_default()
+        })
+        .collect();
+    let path = if paths.iter().any(String::is_empty) {
+        None
+    } else {
+        let levels: Vec<Vec<&str>> = paths.iter().map(|p| p.split(PATH_SEP).collect()).collect();
+        let depth = levels[0].len();
+        if levels.iter().all(|l| l.len() == depth) {
+            let mut out: Vec<String> = Vec::with_capacity(depth);
+            for k in 0..depth {
+                let col: Vec<&str> = levels.iter().map(|l| l[k]).collect();
+                let lit = exact(col[0]);
+                out.push(if col.iter().all(|c| *c == col[0]) {
+                    lit[1..lit.len() - 1].to_owned()
+                } else {
+                    ".*".to_owned()
+                });
+            }
+            Some(format!("^{}$", out.join(PATH_SEP)))
+        } else {
+            None
+        }
+    };
+    let sel = Selector {
+        role: role.filter(|r| r != "^$"),
+        // An empty name or id in every instance says nothing that tells elements apart.
+        name: name.filter(|n| n != "^$"),
+        id: id.filter(|i| i != "^$"),
+        path,
+    };
+    // A role alone names every element of its kind: not a selector worth trusting.
+    (sel.name.is_some() || sel.id.is_some() || sel.path.is_some()).then_some(sel)
+}
+
+/// A pattern for a part seen as `vals`: exact when it never varies, prefix `.*` suffix when it
+/// does and they keep something, `None` otherwise.
+fn vary(vals: &[&str]) -> Option<String> {
+    let first = vals[0];
+    if vals.iter().all(|v| *v == first) {
+        return Some(exact(first));
+    }
+    let mut pre = first.len();
+    let mut suf = first.len();
+    for v in &vals[1..] {
+        pre = pre.min(common_prefix(first, v));
+        suf = suf.min(common_suffix(first, v));
+    }
+    let min_len = vals.iter().map(|v| v.len()).min().unwrap_or(0);
+    if pre + suf > min_len {
+        suf = min_len - pre;
+    }
+    if pre + suf == 0 {
+        return None;
+    }
+    let head = exact(&first[..pre]);
+    let tail = exact(&first[first.len() - suf..]);
+    Some(format!("{}.*{}", &head[..head.len() - 1], &tail[1..]))
+}
+
+/// The window a step is in: a title that is the same in every instance stays literal (the miner
+/// may have templated it by its shape, `customers.txt` → `<file>`), else the miner's template.
+fn window_of(app: &str, template: &str, evs: &[&Event]) -> WindowMatch {
+    let title = match evs.first() {
+        Some(e0) if evs.iter().all(|e| e.window == e0.window) => exact(&e0.window),
+        _ => title_pattern(template),
+    };
+    WindowMatch {
+        app: app.to_owned(),
+        title,
     }
 }
 
@@ -361,20 +469,28 @@ fn draft(
         let Some(action) = mining.actions.get(a as usize) else {
             continue;
         };
+        let evs: Vec<&Event> = instances
+            .iter()
+            .filter_map(|i| i[k].and_then(|id| events.get(&id)))
+            .collect();
+        let elements: Vec<Option<&Element>> = evs
+            .iter()
+            .map(|e| e.element.as_ref().filter(|el| !el.is_empty()))
+            .collect();
+        let selector = matches!(
+            action.kind,
+            EventKind::Click | EventKind::DoubleClick | EventKind::RightClick | EventKind::Type
+        )
+        .then(|| learn_selector(&elements))
+        .flatten();
         expected.push(ExpectedAction {
             kind: action.kind,
             app: action.app.clone(),
             title: action.title.clone(),
             element: action.element.clone(),
+            selector: selector.clone(),
         });
-        let evs: Vec<&Event> = instances
-            .iter()
-            .filter_map(|i| i[k].and_then(|id| events.get(&id)))
-            .collect();
-        let window = WindowMatch {
-            app: action.app.clone(),
-            title: title_pattern(&action.title),
-        };
+        let window = window_of(&action.app, &action.title, &evs);
         let keys = || most_common(evs.iter().filter_map(|e| e.attrs.get("keys").cloned()));
         let step = match action.kind {
             EventKind::Focus => Step::new(Action::FocusWindow, window.clone()),
@@ -382,15 +498,22 @@ fn draft(
                 let mut s = Step::new(Action::Click, window.clone());
                 s.x = median_i32(evs.iter().filter_map(|e| e.wx).collect());
                 s.y = median_i32(evs.iter().filter_map(|e| e.wy).collect());
-                s.element = most_common(evs.iter().filter_map(|e| e.element.clone()));
+                s.selector = selector;
+                if s.selector.is_none() {
+                    // No element in the log: the position is all there is, and the file says so.
+                    s.fallback = Some(Fallback::Position);
+                }
                 if action.kind == EventKind::RightClick {
                     s.button = Some(MouseButton::Right);
                 }
                 if action.kind == EventKind::DoubleClick {
                     s.clicks = Some(2);
                 }
-                if s.x.is_none() || s.y.is_none() {
-                    skipped.push(format!("{} (no position in the log)", action.label()));
+                if s.selector.is_none() && (s.x.is_none() || s.y.is_none()) {
+                    skipped.push(format!(
+                        "{} (no element and no position in the log)",
+                        action.label()
+                    ));
                     continue;
                 }
                 s
@@ -403,6 +526,7 @@ fn draft(
                     el.name.clone().or_else(|| el.id.clone())
                 }));
                 let mut s = Step::new(Action::Type, window.clone());
+                s.selector = selector;
                 s.text = Some(if texts.is_empty() {
                     let vals = vec![None];
                     format!("{{{{ {} }}}}", inputs.get_or_add(vals))
@@ -475,7 +599,7 @@ fn draft(
                 } else {
                     InputType::Text
                 },
-                placeholder: samples.is_empty().then(|| format!("<{name}>")),
+                required: samples.is_empty(),
                 samples,
             }
         })
@@ -500,11 +624,14 @@ fn draft(
     rows.retain(|r| seen.insert(r.clone()));
     rows.truncate(MAX_ROWS);
     if rows.is_empty() || inputs.names.is_empty() {
+        // A required input's cell stays empty: a masked sample is never a value to type.
         rows = vec![bot_inputs
             .iter()
             .map(|i| {
-                let v = i.samples.first().cloned().or_else(|| i.placeholder.clone());
-                (i.name.clone(), v.unwrap_or_default())
+                (
+                    i.name.clone(),
+                    i.samples.first().cloned().unwrap_or_default(),
+                )
             })
             .collect()];
     }

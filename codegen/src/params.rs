@@ -24,6 +24,9 @@ pub fn read(path: &Path, bot: &Bot) -> Result<Vec<Params>> {
         .map(str::to_owned)
         .collect();
     let names = bot.input_names();
+    // A bot without inputs has a parameter file of one empty column (`""`): its rows only count
+    // the runs.
+    let no_inputs = names.is_empty() && header.iter().all(String::is_empty);
     for n in &names {
         if !header.iter().any(|h| h == n) {
             return Err(err(
@@ -32,7 +35,10 @@ pub fn read(path: &Path, bot: &Bot) -> Result<Vec<Params>> {
             ));
         }
     }
-    if let Some(extra) = header.iter().find(|h| !names.contains(&h.as_str())) {
+    if let Some(extra) = header
+        .iter()
+        .find(|h| !no_inputs && !names.contains(&h.as_str()))
+    {
         return Err(err(
             1,
             format!(
@@ -47,13 +53,15 @@ pub fn read(path: &Path, bot: &Bot) -> Result<Vec<Params>> {
             let line = e.position().map_or(0, |p| p.line());
             err(line, e.to_string())
         })?;
-        rows.push(
+        rows.push(if no_inputs {
+            Params::new()
+        } else {
             header
                 .iter()
                 .cloned()
                 .zip(rec.iter().map(str::to_owned))
-                .collect(),
-        );
+                .collect()
+        });
     }
     if rows.is_empty() {
         return Err(err(
@@ -62,6 +70,31 @@ pub fn read(path: &Path, bot: &Bot) -> Result<Vec<Params>> {
         ));
     }
     Ok(rows)
+}
+
+/// Fails on the first row that leaves a required input (one whose samples the policy removed)
+/// empty, naming the row's line in `path` (rows from a file: header on line 1).
+pub fn check_required(bot: &Bot, rows: &[Params], path: Option<&Path>) -> Result<()> {
+    for (i, row) in rows.iter().enumerate() {
+        if let Some(name) = bot.missing_required(row).first() {
+            let message = format!(
+                "column {name:?}: input {name:?} is required (the log kept no sample of it) and has no value"
+            );
+            return Err(match path {
+                Some(p) => Error::Params {
+                    path: p.to_path_buf(),
+                    line: i as u64 + 2,
+                    message,
+                },
+                None => Error::Invalid {
+                    bot: bot.name.clone(),
+                    location: format!("inputs ({name})"),
+                    message: format!("{message}: give the values with --params FILE.csv"),
+                },
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The parameter file as text, columns in input order.
@@ -114,5 +147,45 @@ mod tests {
 
         std::fs::write(&p, "value\n").unwrap();
         assert!(read(&p, &bot).unwrap_err().to_string().contains("no rows"));
+    }
+
+    #[test]
+    fn a_bot_without_inputs_reads_its_own_parameter_file() {
+        let mut bot = small_bot();
+        bot.inputs.clear();
+        bot.steps[1].text = Some("ls".into());
+        bot.postconditions.clear();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("params.csv");
+        std::fs::write(&p, to_csv(&bot, &[Params::new(), Params::new()]).unwrap()).unwrap();
+        assert_eq!(read(&p, &bot).unwrap(), vec![Params::new(), Params::new()]);
+        std::fs::write(&p, "extra\n1\n").unwrap();
+        assert!(read(&p, &bot)
+            .unwrap_err()
+            .to_string()
+            .contains("\"extra\""));
+    }
+
+    #[test]
+    fn a_required_input_left_empty_names_the_line_and_column() {
+        let mut bot = small_bot();
+        bot.inputs[0].samples.clear();
+        bot.inputs[0].required = true;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("params.csv");
+        std::fs::write(&p, "value\nx\n\"\"\n").unwrap();
+        let rows = read(&p, &bot).unwrap();
+        let e = check_required(&bot, &rows, Some(&p))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("params.csv, line 3") && e.contains("\"value\" is required"),
+            "{e}"
+        );
+        check_required(&bot, &rows[..1], Some(&p)).unwrap();
+        let e = check_required(&bot, &[bot.sample_params()], None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--params"), "{e}");
     }
 }

@@ -8,9 +8,18 @@
 //!
 //! After each input step the replay waits until the X server has delivered the injected events,
 //! and steps start at least `pace_ms` apart, so that neither the apps nor a recorder watching the
-//! replay see a focus switch overtake the keys before it. Clicks go to the step's window-relative
-//! position: X11 exposes no accessibility tree, so a step's `element` documents the target but
-//! cannot locate it.
+//! replay see a focus switch overtake the keys before it.
+//!
+//! A click or type step with a selector finds its element through the accessibility tree
+//! (AT-SPI, [`desktop::A11y`]) in the window that has focus, and acts at the centre of the
+//! element's current extents, so that a moved, resized or rearranged window does not matter. No
+//! match, or more than one, stops the run before the step's input; before the first input of a
+//! window, the selectors of all the steps that follow in that window are resolved, so that a bot
+//! whose selector names nothing types nothing at all. Each step is then proven: after a click
+//! the element under the pointer or the focused one must be the element found, and a typed value
+//! must read back from it (AT-SPI text) before the next step starts. A click without a selector
+//! goes to the step's window-relative position only where the bot says `fallback: position`;
+//! such a step, and text typed without a selector, is reported as unverified.
 
 use std::time::{Duration, Instant};
 
@@ -22,9 +31,15 @@ use x11rb::protocol::xproto::{
 };
 use x11rb::rust_connection::RustConnection;
 
-use crate::bot::{fill, Action, Bot, MouseButton, Params, Step, WindowMatch};
+use desktop::{A11y, Found};
+
+use crate::bot::{
+    describe_element, fill, Action, Bot, Fallback, Matcher, MouseButton, Params, Selector, Step,
+    WindowMatch,
+};
 use crate::error::{Error, Result};
 use crate::keys::{self, Combo, KeyName, Named};
+use crate::validate::StepCheck;
 
 /// A window as the replay sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -34,6 +49,8 @@ pub struct WindowInfo {
     pub instance: String,
     pub class: String,
     pub title: String,
+    /// `_NET_WM_PID`: the process whose accessibility tree holds the window's elements.
+    pub pid: Option<u32>,
 }
 
 impl std::fmt::Display for WindowInfo {
@@ -80,6 +97,8 @@ pub struct RunOutcome {
     pub end_ts: uilog::Micros,
     /// Per step done: its own time, beyond its declared wait and the pace, in milliseconds.
     pub step_ms: Vec<f64>,
+    /// Per step run, the failed one included: what it acted on and how that was proven.
+    pub checks: Vec<StepCheck>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -103,6 +122,7 @@ impl Default for ReplayOptions {
 
 struct Atoms {
     net_active_window: Atom,
+    net_wm_pid: Atom,
     net_client_list: Atom,
     net_wm_name: Atom,
     utf8_string: Atom,
@@ -121,6 +141,8 @@ pub struct Desktop {
     enigo: Enigo,
     held_keys: Vec<Key>,
     held_buttons: Vec<Button>,
+    /// The accessibility bus, connected at the first step with a selector.
+    a11y: Option<A11y>,
 }
 
 fn x_err(e: impl std::fmt::Display) -> Error {
@@ -156,6 +178,7 @@ impl Desktop {
         };
         let atoms = Atoms {
             net_active_window: intern(b"_NET_ACTIVE_WINDOW")?,
+            net_wm_pid: intern(b"_NET_WM_PID")?,
             net_client_list: intern(b"_NET_CLIENT_LIST")?,
             net_wm_name: intern(b"_NET_WM_NAME")?,
             utf8_string: intern(b"UTF8_STRING")?,
@@ -174,7 +197,21 @@ impl Desktop {
             enigo,
             held_keys: Vec::new(),
             held_buttons: Vec::new(),
+            a11y: None,
         })
+    }
+
+    /// The accessibility bus, connecting on first use.
+    pub fn a11y(&mut self) -> std::result::Result<&A11y, String> {
+        if self.a11y.is_none() {
+            let a = A11y::connect().map_err(|e| {
+                format!(
+                    "steps with a selector need the accessibility bus (AT-SPI), which is not reachable: {e}"
+                )
+            })?;
+            self.a11y = Some(a);
+        }
+        Ok(self.a11y.as_ref().expect("connected above"))
     }
 
     fn property(&self, window: Window, property: Atom, kind: Atom) -> Option<Vec<u8>> {
@@ -214,11 +251,16 @@ impl Desktop {
             .or_else(|| self.property(id, AtomEnum::WM_NAME.into(), AtomEnum::ANY.into()))
             .map(|t| String::from_utf8_lossy(&t).into_owned())
             .unwrap_or_default();
+        let pid = self
+            .property(id, self.atoms.net_wm_pid, AtomEnum::CARDINAL.into())
+            .filter(|v| v.len() >= 4)
+            .map(|v| u32::from_ne_bytes([v[0], v[1], v[2], v[3]]));
         WindowInfo {
             id,
             instance,
             class,
             title,
+            pid,
         }
     }
 
@@ -419,11 +461,14 @@ pub fn describe(filled: &[Filled]) -> Vec<String> {
             );
             match s.action {
                 Action::Click => {
-                    line.push_str(&format!(
-                        " at ({}, {})",
-                        s.x.unwrap_or_default(),
-                        s.y.unwrap_or_default()
-                    ));
+                    match &s.selector {
+                        Some(sel) => line.push_str(&format!(" on {sel}")),
+                        None => line.push_str(&format!(
+                            " at ({}, {}) by position",
+                            s.x.unwrap_or_default(),
+                            s.y.unwrap_or_default()
+                        )),
+                    }
                     if let Some(b) = s.button.filter(|b| *b != MouseButton::Left) {
                         line.push_str(&format!(" {b:?} button").to_lowercase());
                     }
@@ -431,7 +476,13 @@ pub fn describe(filled: &[Filled]) -> Vec<String> {
                         line.push_str(&format!(" x{n}"));
                     }
                 }
-                Action::Type => line.push_str(&format!(" {:?}", f.text.as_deref().unwrap_or(""))),
+                Action::Type => {
+                    line.push_str(&format!(" {:?}", f.text.as_deref().unwrap_or("")));
+                    match &s.selector {
+                        Some(sel) => line.push_str(&format!(" into {sel}")),
+                        None => line.push_str(" into the focused element"),
+                    }
+                }
                 _ => {}
             }
             if let Some(k) = s.effective_keys() {
@@ -444,6 +495,104 @@ pub fn describe(filled: &[Filled]) -> Vec<String> {
             line
         })
         .collect()
+}
+
+/// What a dry run says about `row` before its steps: each required input it leaves empty.
+pub fn required_notes(bot: &Bot, row: &Params) -> Vec<String> {
+    bot.missing_required(row)
+        .into_iter()
+        .map(|n| {
+            format!(
+                "input {n:?} is required: the log kept no sample of it (the policy masked or hashed it); \
+                 give its values with --params FILE.csv, a real run refuses to start without them"
+            )
+        })
+        .collect()
+}
+
+/// How long one accessibility lookup may take at most.
+pub const LOOKUP_BUDGET: Duration = Duration::from_millis(2_000);
+/// How long a step waits for its click to land or its text to read back.
+pub const PROOF_TIMEOUT: Duration = Duration::from_millis(1_500);
+
+/// The centre of an element on screen.
+pub fn centre(f: &Found) -> (i32, i32) {
+    let r = &f.extents;
+    (r.x + r.width / 2, r.y + r.height / 2)
+}
+
+/// An element found, as reports show it: `entry "First name" at … @(590,756 168x34)`.
+pub fn describe_found(f: &Found) -> String {
+    let r = &f.extents;
+    format!(
+        "{} @({},{} {}x{})",
+        describe_element(&f.element),
+        r.x,
+        r.y,
+        r.width,
+        r.height
+    )
+}
+
+/// Whether two lookups returned the same element: the same path from the window down where both
+/// know one (indices included: it is the same tree, a moment apart), else the same role, name and id.
+pub fn same_element(a: &uilog::Element, b: &uilog::Element) -> bool {
+    match (&a.path, &b.path) {
+        (Some(x), Some(y)) => x == y && a.role == b.role,
+        _ => a.role == b.role && a.name == b.name && a.id == b.id,
+    }
+}
+
+/// Whether a typed value reads back: the element holds exactly the text, or what it held before
+/// followed by the text. A password field shows bullets, so there the length is what is compared.
+pub fn reads_back(before: &str, typed: &str, after: &str, password: bool) -> bool {
+    if password {
+        let n = after.chars().count();
+        return n == typed.chars().count() || n == before.chars().count() + typed.chars().count();
+    }
+    after == typed
+        || (after.len() == before.len() + typed.len() && after == format!("{before}{typed}"))
+}
+
+/// The selector's one element in the window, polling until `deadline` while there are none or
+/// several (a page still loading); the error names the selector and what was found.
+fn resolve(
+    a11y: &A11y,
+    window: &WindowInfo,
+    sel: &Selector,
+    m: &Matcher,
+    deadline: Instant,
+) -> std::result::Result<Found, String> {
+    let query = desktop::WindowQuery {
+        pid: window.pid,
+        title: Some(window.title.clone()),
+    };
+    loop {
+        let budget = deadline
+            .saturating_duration_since(Instant::now())
+            .clamp(Duration::from_millis(200), LOOKUP_BUDGET);
+        let mut found = a11y
+            .find(&query, &|e| m.matches(e), budget)
+            .map_err(|e| format!("selector {sel}: accessibility lookup failed: {e}"))?;
+        if found.len() == 1 {
+            return Ok(found.remove(0));
+        }
+        if Instant::now() >= deadline {
+            return Err(match found.len() {
+                0 => format!("selector {sel} matches no element in {window}"),
+                n => format!(
+                    "selector {sel} matches {n} elements in {window}, so the target is ambiguous: {}",
+                    found
+                        .iter()
+                        .take(3)
+                        .map(describe_found)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Polls until the active window matches or the timeout passes.
@@ -477,6 +626,22 @@ pub fn run(
     opts: &ReplayOptions,
 ) -> Result<RunOutcome> {
     let filled = fill_steps(bot, params)?;
+    let matchers = bot
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(k, s)| {
+            s.selector
+                .as_ref()
+                .map(|sel| sel.matcher())
+                .transpose()
+                .map_err(|m| Error::Invalid {
+                    bot: bot.name.clone(),
+                    location: format!("steps[{k}] ({})", s.action.as_str()),
+                    message: m,
+                })
+        })
+        .collect::<Result<Vec<Option<Matcher>>>>()?;
     let mut out = RunOutcome {
         row,
         params: params.clone(),
@@ -485,22 +650,35 @@ pub fn run(
         start_ts: now_micros(),
         end_ts: 0,
         step_ms: Vec::with_capacity(filled.len()),
+        checks: Vec::with_capacity(filled.len()),
     };
     let speed = opts.speed.max(1e-3);
     let pace = Duration::from_secs_f64(opts.pace_ms as f64 / 1000.0 / speed);
+    // The last step whose selector was resolved ahead of the first input in its window.
+    let mut checked_ahead: Option<usize> = None;
     for (k, f) in filled.iter().enumerate() {
         let wait = Duration::from_secs_f64(f.step.wait_ms as f64 / 1000.0 / speed);
         if !wait.is_zero() {
             std::thread::sleep(wait);
         }
         let t = Instant::now();
-        if let Err(failure) = run_step(desk, k, f) {
-            desk.release_all();
-            out.failure = Some(*failure);
-            break;
+        let ctx = StepContext {
+            k,
+            filled: &filled,
+            matchers: &matchers,
+            checked_ahead: &mut checked_ahead,
+        };
+        match run_step(desk, ctx) {
+            Ok(check) => out.checks.push(check),
+            Err((failure, check)) => {
+                desk.release_all();
+                out.checks.push(check);
+                out.failure = Some(*failure);
+                break;
+            }
         }
-        // The step's own time (window checks, input and its delivery): what the replay costs
-        // beyond the bot's declared waits and the pace.
+        // The step's own time (window checks, lookups, input, its delivery and proof): what the
+        // replay costs beyond the bot's declared waits and the pace.
         let active = t.elapsed();
         out.step_ms.push(active.as_secs_f64() * 1e3);
         out.steps_done += 1;
@@ -513,22 +691,55 @@ pub fn run(
     Ok(out)
 }
 
-fn run_step(desk: &mut Desktop, k: usize, f: &Filled) -> std::result::Result<(), Box<StepFailure>> {
+struct StepContext<'a> {
+    k: usize,
+    filled: &'a [Filled],
+    matchers: &'a [Option<Matcher>],
+    checked_ahead: &'a mut Option<usize>,
+}
+
+fn is_input(a: Action) -> bool {
+    matches!(
+        a,
+        Action::Click | Action::Type | Action::Key | Action::Copy | Action::Paste
+    )
+}
+
+type StepError = (Box<StepFailure>, StepCheck);
+
+fn run_step(desk: &mut Desktop, ctx: StepContext<'_>) -> std::result::Result<StepCheck, StepError> {
+    let k = ctx.k;
+    let f = &ctx.filled[k];
     let s = &f.step;
-    let fail = |desk: &Desktop, message: String| {
-        Box::new(StepFailure {
-            step: k + 1,
-            action: s.action.as_str(),
-            message,
-            focused: desk.active(),
-        })
+    let mut check = StepCheck {
+        step: k + 1,
+        action: s.action.as_str(),
+        selector: s.selector.as_ref().map(ToString::to_string),
+        found: None,
+        read_back: None,
+        verified: false,
+        note: String::new(),
+    };
+    let fail = |desk: &Desktop, check: &StepCheck, message: String| -> StepError {
+        let mut check = check.clone();
+        check.verified = false;
+        check.note = message.clone();
+        (
+            Box::new(StepFailure {
+                step: k + 1,
+                action: s.action.as_str(),
+                message,
+                focused: desk.active(),
+            }),
+            check,
+        )
     };
     let re = s
         .window
         .regex()
-        .map_err(|e| fail(desk, format!("title pattern: {e}")))?;
+        .map_err(|e| fail(desk, &check, format!("title pattern: {e}")))?;
     let timeout = Duration::from_millis(s.timeout_ms);
-    // One timeout for the whole step: finding the window and its taking focus.
+    // One timeout for the whole step: finding the window, its taking focus, finding the element.
     let deadline = Instant::now() + timeout;
     let want = format!(
         "{} window with a title matching /{}/",
@@ -541,7 +752,11 @@ fn run_step(desk: &mut Desktop, k: usize, f: &Filled) -> std::result::Result<(),
                 break w;
             }
             if start.elapsed() >= timeout {
-                return Err(fail(desk, format!("no {want} within {} ms", s.timeout_ms)));
+                return Err(fail(
+                    desk,
+                    &check,
+                    format!("no {want} within {} ms", s.timeout_ms),
+                ));
             }
             std::thread::sleep(Duration::from_millis(20));
         };
@@ -550,7 +765,7 @@ fn run_step(desk: &mut Desktop, k: usize, f: &Filled) -> std::result::Result<(),
             .is_some_and(|a| s.window.matches(&re, &a.instance, &a.class, &a.title));
         if !active_ok {
             desk.activate(target.id)
-                .map_err(|e| fail(desk, e.to_string()))?;
+                .map_err(|e| fail(desk, &check, e.to_string()))?;
         }
     }
     let active = wait_active(
@@ -559,36 +774,253 @@ fn run_step(desk: &mut Desktop, k: usize, f: &Filled) -> std::result::Result<(),
         &re,
         deadline.saturating_duration_since(Instant::now()),
     )
-    .map_err(|focused| StepFailure {
-        step: k + 1,
-        action: s.action.as_str(),
-        message: format!(
+    .map_err(|focused| {
+        let message = format!(
             "expected the {want} to have focus within {} ms",
             s.timeout_ms
-        ),
-        focused,
+        );
+        let mut c = check.clone();
+        c.note = message.clone();
+        (
+            Box::new(StepFailure {
+                step: k + 1,
+                action: s.action.as_str(),
+                message,
+                focused,
+            }),
+            c,
+        )
     })?;
-    let io = |desk: &Desktop, e: Error| fail(desk, e.to_string());
-    let result = match s.action {
-        Action::FocusWindow | Action::WaitForWindow | Action::AssertWindow => Ok(()),
-        Action::Click => {
-            let (ox, oy) = desk.origin(active.id).map_err(|e| io(desk, e))?;
-            let (x, y) = (ox + s.x.unwrap_or_default(), oy + s.y.unwrap_or_default());
-            desk.click(x, y, s.button.unwrap_or_default(), s.clicks.unwrap_or(1))
-                .map_err(|e| io(desk, e))
+
+    // Before the first input in this window: every selector of the steps that follow in it must
+    // name exactly one element, or nothing is typed or clicked at all.
+    if is_input(s.action) && ctx.checked_ahead.is_none_or(|last| k > last) {
+        let mut ahead = Vec::new();
+        let mut last = k;
+        for (j, g) in ctx.filled.iter().enumerate().skip(k) {
+            if g.step.window != s.window
+                || (j > k && matches!(g.step.action, Action::FocusWindow | Action::WaitForWindow))
+            {
+                break;
+            }
+            last = j;
+            if let (Some(sel), Some(m)) = (&g.step.selector, &ctx.matchers[j]) {
+                ahead.push((j, sel, m));
+            }
         }
+        if !ahead.is_empty() {
+            let a11y = match desk.a11y() {
+                Ok(a) => a,
+                Err(m) => return Err(fail(desk, &check, m)),
+            };
+            for (j, sel, m) in ahead {
+                if let Err(message) = resolve(a11y, &active, sel, m, deadline) {
+                    let message = if j == k {
+                        message
+                    } else {
+                        format!(
+                            "step {} ({}) cannot run, so nothing was done: {message}",
+                            j + 1,
+                            ctx.filled[j].step.action.as_str()
+                        )
+                    };
+                    return Err(fail(desk, &check, message));
+                }
+            }
+        }
+        *ctx.checked_ahead = Some(last);
+    }
+
+    let io = |desk: &Desktop, check: &StepCheck, e: Error| fail(desk, check, e.to_string());
+    match s.action {
+        Action::FocusWindow | Action::WaitForWindow | Action::AssertWindow => {
+            check.verified = true;
+            check.found = Some(active.to_string());
+            check.note = "the window has focus".into();
+        }
+        Action::Click => match (&s.selector, &ctx.matchers[k]) {
+            (Some(sel), Some(m)) => {
+                let found = desk
+                    .a11y()
+                    .and_then(|a11y| resolve(a11y, &active, sel, m, deadline))
+                    .map_err(|m| fail(desk, &check, m))?;
+                check.found = Some(describe_found(&found));
+                click_element(desk, s, &found).map_err(|m| fail(desk, &check, m))?;
+                check.verified = true;
+            }
+            _ if s.fallback == Some(Fallback::Position) => {
+                let (ox, oy) = desk.origin(active.id).map_err(|e| io(desk, &check, e))?;
+                let (x, y) = (ox + s.x.unwrap_or_default(), oy + s.y.unwrap_or_default());
+                desk.click(x, y, s.button.unwrap_or_default(), s.clicks.unwrap_or(1))
+                    .map_err(|e| io(desk, &check, e))?;
+                desk.sync().map_err(|e| io(desk, &check, e))?;
+                check.note = format!("by position ({x}, {y}): the target is not proven");
+            }
+            _ => {
+                return Err(fail(
+                    desk,
+                    &check,
+                    "a click needs a selector or `fallback: position`".into(),
+                ))
+            }
+        },
         Action::Type => {
             let text = f.text.as_deref().unwrap_or_default();
-            desk.enigo.text(text).map_err(|e| io(desk, x_err(e)))
+            match (&s.selector, &ctx.matchers[k]) {
+                (Some(sel), Some(m)) => {
+                    let found = desk
+                        .a11y()
+                        .and_then(|a11y| resolve(a11y, &active, sel, m, deadline))
+                        .map_err(|m| fail(desk, &check, m))?;
+                    check.found = Some(describe_found(&found));
+                    let (read, ok) =
+                        type_into(desk, &found, text).map_err(|m| fail(desk, &check, m))?;
+                    check.read_back = read.clone();
+                    if !ok {
+                        let msg = format!(
+                            "typed {text:?} into {} but it reads back {}",
+                            describe_found(&found),
+                            read.map_or_else(
+                                || "nothing (no text interface)".into(),
+                                |r| format!("{r:?}")
+                            )
+                        );
+                        return Err(fail(desk, &check, msg));
+                    }
+                    check.verified = true;
+                }
+                _ => {
+                    desk.enigo
+                        .text(text)
+                        .map_err(|e| io(desk, &check, x_err(e)))?;
+                    desk.sync().map_err(|e| io(desk, &check, e))?;
+                    check.note =
+                        "typed into the focused element: no selector to read it back from".into();
+                }
+            }
         }
         Action::Key | Action::Copy | Action::Paste => {
             let keys = s.effective_keys().unwrap_or_default();
-            let combo = keys::parse(keys).map_err(|m| fail(desk, m))?;
-            desk.combo(combo).map_err(|e| io(desk, e))
+            let combo = keys::parse(keys).map_err(|m| fail(desk, &check, m))?;
+            desk.combo(combo).map_err(|e| io(desk, &check, e))?;
+            desk.sync().map_err(|e| io(desk, &check, e))?;
+            check.note = format!("keys {keys} sent to the focused window");
         }
+    }
+    Ok(check)
+}
+
+/// Clicks the centre of `found` and proves it landed: the element under the pointer or the one
+/// with focus must be `found`.
+fn click_element(desk: &mut Desktop, s: &Step, found: &Found) -> std::result::Result<(), String> {
+    let (x, y) = centre(found);
+    if found.extents.width <= 0 || found.extents.height <= 0 {
+        return Err(format!(
+            "{} has no extents on screen (hidden or not showing)",
+            describe_found(found)
+        ));
+    }
+    desk.click(x, y, s.button.unwrap_or_default(), s.clicks.unwrap_or(1))
+        .map_err(|e| e.to_string())?;
+    desk.sync().map_err(|e| e.to_string())?;
+    prove_click(desk, found, x, y)
+}
+
+fn prove_click(
+    desk: &mut Desktop,
+    found: &Found,
+    x: i32,
+    y: i32,
+) -> std::result::Result<(), String> {
+    let a11y = desk.a11y()?;
+    let start = Instant::now();
+    loop {
+        let under = a11y
+            .element_at(x, y, LOOKUP_BUDGET)
+            .map_err(|e| format!("accessibility lookup failed: {e}"))?;
+        let focused = a11y
+            .focused(LOOKUP_BUDGET)
+            .map_err(|e| format!("accessibility lookup failed: {e}"))?;
+        let hit = |o: &Option<Found>| {
+            o.as_ref()
+                .is_some_and(|g| same_element(&g.element, &found.element))
+        };
+        if hit(&under) || hit(&focused) {
+            return Ok(());
+        }
+        if start.elapsed() >= PROOF_TIMEOUT {
+            let show = |o: &Option<Found>| {
+                o.as_ref()
+                    .map_or_else(|| "no element".to_owned(), describe_found)
+            };
+            return Err(format!(
+                "clicked ({x}, {y}) for {} but the element there is {} and the focus is on {}",
+                describe_found(found),
+                show(&under),
+                show(&focused)
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Types `text` into `found` (clicking it first unless it has focus) and reads it back. Returns
+/// what the element holds and whether that is the typed value.
+fn type_into(
+    desk: &mut Desktop,
+    found: &Found,
+    text: &str,
+) -> std::result::Result<(Option<String>, bool), String> {
+    if !found.focused {
+        let (x, y) = centre(found);
+        desk.click(x, y, MouseButton::Left, 1)
+            .map_err(|e| e.to_string())?;
+        desk.sync().map_err(|e| e.to_string())?;
+        // The keys must go to this element: wait until it has the focus, else type nothing.
+        let a11y = desk.a11y()?;
+        let start = Instant::now();
+        loop {
+            let f = a11y
+                .focused(LOOKUP_BUDGET)
+                .map_err(|e| format!("accessibility lookup failed: {e}"))?;
+            if f.as_ref()
+                .is_some_and(|g| same_element(&g.element, &found.element))
+            {
+                break;
+            }
+            if start.elapsed() >= PROOF_TIMEOUT {
+                return Err(format!(
+                    "{} did not take the focus after a click; the focus is on {}; nothing typed",
+                    describe_found(found),
+                    f.as_ref()
+                        .map_or_else(|| "no element".to_owned(), describe_found)
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let before = {
+        let a11y = desk.a11y()?;
+        a11y.read_text(found)
+            .map_err(|e| format!("reading {}: {e}", describe_found(found)))?
+            .unwrap_or_default()
     };
-    result?;
-    desk.sync().map_err(|e| io(desk, e))
+    desk.enigo.text(text).map_err(|e| e.to_string())?;
+    desk.sync().map_err(|e| e.to_string())?;
+    let a11y = desk.a11y()?;
+    let start = Instant::now();
+    loop {
+        let after = a11y
+            .read_text(found)
+            .map_err(|e| format!("reading {}: {e}", describe_found(found)))?;
+        let ok = after
+            .as_deref()
+            .is_some_and(|a| reads_back(&before, text, a, found.password));
+        if ok || start.elapsed() >= PROOF_TIMEOUT {
+            return Ok((after, ok));
+        }
+        std::thread::sleep(Duration::from_millis(30));
+    }
 }
 
 /// Runs `bot` once per row of `rows`, checks each run's post-conditions, and, when a recorder is
@@ -649,6 +1081,7 @@ pub fn replay_all(
                 trace,
                 postconditions: post,
                 step_ms: o.step_ms,
+                step_checks: o.checks,
                 passed,
             }
         })

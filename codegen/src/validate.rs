@@ -4,7 +4,9 @@
 //! The trace is abstracted the way the miner labels events (kind, app, title template, element),
 //! and compared action by action with the variant the bot came from. Window switches are left out
 //! on both sides: a replay activates windows through the window manager, a person by clicking, and
-//! either is the same routine. The first action that differs is the divergence.
+//! either is the same routine. Where the routine's action has a selector, the trace's event must
+//! carry an element that fits it: the replay must have acted on the same element, not only in the
+//! same window. The first action that differs is the divergence.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -14,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use uilog::{Event, EventKind, Micros, Store};
 
-use crate::bot::{fill, Bot, ExpectedAction, Params, PostCondition, WindowMatch};
+use crate::bot::{describe_element, fill, Bot, ExpectedAction, Params, PostCondition, WindowMatch};
 use crate::error::{Error, Result};
 use crate::generate::title_pattern;
 
@@ -62,13 +64,33 @@ pub fn compare(variant: &[ExpectedAction], trace: &[Event]) -> TraceCheck {
         .iter()
         .map(|a| regex::Regex::new(&title_pattern(&a.title)).ok())
         .collect();
+    let matchers: Vec<Option<crate::bot::Matcher>> = expected
+        .iter()
+        .map(|a| a.selector.as_ref().and_then(|s| s.matcher().ok()))
+        .collect();
     let matches = |i: usize, e: &Event| {
         let a = expected[i];
         a.kind == e.kind
             && a.app.eq_ignore_ascii_case(&e.app)
             && patterns[i].as_ref().is_none_or(|re| re.is_match(&e.window))
+            && matchers[i]
+                .as_ref()
+                .is_none_or(|m| e.element.as_ref().is_some_and(|el| m.matches(el)))
     };
-    let describe = |e: &Event| label(e.kind, &e.app, &e.window, "");
+    let describe = |e: &Event| {
+        let element = match &e.element {
+            Some(el) if !el.is_empty() => describe_element(el),
+            _ => "(no element)".to_owned(),
+        };
+        label(e.kind, &e.app, &e.window, &element)
+    };
+    let expect = |a: &ExpectedAction| {
+        let element = match &a.selector {
+            Some(s) => format!("element {s}"),
+            None => a.element.clone(),
+        };
+        label(a.kind, &a.app, &a.title, &element)
+    };
     let n = expected.len().max(got.len());
     for i in 0..n {
         let (x, g) = (expected.get(i), got.get(i));
@@ -82,7 +104,7 @@ pub fn compare(variant: &[ExpectedAction], trace: &[Event]) -> TraceCheck {
                 compared: expected.len(),
                 divergence: Some(Divergence {
                     step: i + 1,
-                    expected: x.map(|a| label(a.kind, &a.app, &a.title, &a.element)),
+                    expected: x.map(|a| expect(a)),
                     got: g.map(|e| describe(e)),
                 }),
             };
@@ -193,6 +215,59 @@ fn poll(timeout_ms: u64, mut ok: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// What one step of a run acted on: the proof that it did what its selector said.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepCheck {
+    /// 1-based.
+    pub step: usize,
+    pub action: &'static str,
+    /// The step's selector as written in the bot, `None` for a step without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    /// The element the selector found, with its extents on screen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<String>,
+    /// What the element held after a type step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_back: Option<String>,
+    /// The step acted on the element its selector named (after a click the element under the
+    /// pointer or the focus agreed; a typed value read back). `false` for steps that cannot be
+    /// proven (no selector: by position, or typed into whatever had focus) and for a failed step.
+    pub verified: bool,
+    /// Why a step is not verified, or how it was.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub note: String,
+}
+
+impl StepCheck {
+    /// One line for the terminal.
+    pub fn line(&self) -> String {
+        let mut s = format!(
+            "  step {} ({}): {}",
+            self.step,
+            self.action,
+            if self.verified {
+                "verified"
+            } else {
+                "unverified"
+            }
+        );
+        if let Some(sel) = &self.selector {
+            s.push_str(&format!("; selector {sel}"));
+        }
+        if let Some(f) = &self.found {
+            s.push_str(&format!("; found {f}"));
+        }
+        if let Some(r) = &self.read_back {
+            s.push_str(&format!("; read back {r:?}"));
+        }
+        if !self.note.is_empty() {
+            s.push_str(&format!("; {}", self.note));
+        }
+        s
+    }
+}
+
 /// The verdict on one run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunReport {
@@ -208,6 +283,8 @@ pub struct RunReport {
     pub postconditions: Vec<PostConditionCheck>,
     /// Per step: its own time beyond its declared wait and the pace, in milliseconds.
     pub step_ms: Vec<f64>,
+    /// Per step run (the failed one included): selector, element found, value read back.
+    pub step_checks: Vec<StepCheck>,
     pub passed: bool,
 }
 
@@ -243,8 +320,22 @@ impl RunReport {
             ", {held}/{} post-conditions hold)",
             self.postconditions.len()
         ));
+        let unverified = self
+            .step_checks
+            .iter()
+            .filter(|c| !c.verified && c.selector.is_none() && c.note.starts_with("by position"))
+            .count();
+        if unverified > 0 {
+            s.push_str(&format!(
+                "\n  {unverified} clicks by position (fallback): their targets are not proven"
+            ));
+        }
         if let Some(f) = &self.failure {
             s.push_str(&format!("\n  stopped at {f}"));
+        }
+        for c in &self.step_checks {
+            s.push('\n');
+            s.push_str(&c.line());
         }
         for p in self.postconditions.iter().filter(|p| !p.ok) {
             s.push_str(&format!("\n  post-condition failed: {}", p.message));
@@ -413,6 +504,7 @@ mod tests {
             app: "xterm".into(),
             title: title.into(),
             element: String::new(),
+            selector: None,
         }
     }
 
@@ -449,6 +541,39 @@ mod tests {
         assert_eq!(compare(&variant, &short).divergence.unwrap().got, None);
         let long = [ok[1].clone(), ok[2].clone(), ev(EventKind::Type, "job 7")];
         assert_eq!(compare(&variant, &long).divergence.unwrap().expected, None);
+    }
+
+    #[test]
+    fn the_trace_matches_at_element_level_where_the_routine_has_a_selector() {
+        let mut click = exp(EventKind::Click, "form");
+        click.selector = Some(crate::bot::Selector {
+            role: Some("^entry$".into()),
+            name: Some("^First name$".into()),
+            ..crate::bot::Selector::default()
+        });
+        let variant = vec![click];
+        let on = |role: &str, name: &str| {
+            let mut e = ev(EventKind::Click, "form");
+            e.element = Some(uilog::Element {
+                role: Some(role.into()),
+                name: Some(name.into()),
+                ..uilog::Element::default()
+            });
+            e
+        };
+        assert!(compare(&variant, &[on("entry", "First name")]).matched);
+        let c = compare(&variant, &[on("entry", "Last name")]);
+        assert!(!c.matched, "another element is another action");
+        let d = c.divergence.unwrap();
+        assert!(
+            d.got.as_deref().unwrap().contains("Last name")
+                && d.expected.as_deref().unwrap().contains("First name"),
+            "{d:?}"
+        );
+        let bare = ev(EventKind::Click, "form");
+        let c = compare(&variant, &[bare]);
+        assert!(!c.matched, "a click on no element proves nothing");
+        assert!(c.divergence.unwrap().got.unwrap().contains("no element"));
     }
 
     #[test]

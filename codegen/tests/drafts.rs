@@ -122,11 +122,9 @@ fn the_routine_becomes_a_bot_with_the_number_as_input() {
         "median position"
     );
     assert_eq!(
-        bot.steps[1]
-            .element
-            .as_ref()
-            .and_then(|e| e.role.as_deref()),
-        Some("terminal")
+        (bot.steps[1].selector.as_ref(), bot.steps[1].fallback),
+        (None, Some(codegen::bot::Fallback::Position)),
+        "a role alone tells no element apart: the click is by position, and the file says so"
     );
     assert_eq!(bot.inputs.len(), 1);
     assert_eq!(bot.inputs[0].kind, InputType::Number);
@@ -150,9 +148,160 @@ fn hashed_text_gives_placeholders_not_values() {
     let bot = &d[0].bot;
     assert_eq!(bot.steps[2].text.as_deref(), Some("{{ value_1 }}"));
     assert!(bot.inputs[0].samples.is_empty());
-    assert_eq!(bot.inputs[0].placeholder.as_deref(), Some("<value_1>"));
-    assert_eq!(bot.sample_params()["value_1"], "<value_1>");
+    assert!(bot.inputs[0].required);
+    assert_eq!(
+        bot.sample_params()["value_1"],
+        "",
+        "no made-up value to type"
+    );
+    assert!(d[0].rows.iter().all(|r| r["value_1"].is_empty()));
     assert_valid(bot);
+}
+
+/// Twelve performances of a form: click First name, type, click E-mail, type, click Save. The
+/// elements are as the AT-SPI recorder captures them; the e-mail was replaced by the policy's PII
+/// tag, and the app is Chromium's WM_CLASS instance with a profile path in it.
+fn form_log(extra_field_from: usize) -> Store {
+    let mut store = Store::open_in_memory().unwrap();
+    let mut events = Vec::new();
+    let app = "chromium (/home/ann/.config/chromium-profile)";
+    let title = "Customer form - Chromium";
+    let el = |role: &str, name: &str, index: usize| {
+        Element {
+        role: Some(role.into()),
+        name: Some(name.into()),
+        id: None,
+        path: Some(format!(
+            "frame '{title}' / document web 'Customer form'[0] / section[1] / {role} '{name}'[{index}]"
+        )),
+    }
+    };
+    let names = [
+        "Ann", "Bo", "Cy", "Di", "Ed", "Flo", "Gus", "Hal", "Ida", "Jo", "Kai", "Lu",
+    ];
+    for (i, n) in names.iter().enumerate() {
+        // From some instance on, a field above First name shifts every index by one.
+        let shift = usize::from(i >= extra_field_from);
+        let t0 = i as i64 * 20 * MIN;
+        let step = 900_000;
+        let mut c1 = ev(t0, EventKind::Click, app, title);
+        (c1.wx, c1.wy) = (Some(100), Some(200 + 10 * i as i32));
+        c1.element = Some(el("entry", "First name", 1 + shift));
+        let mut t1 = ev(t0 + step, EventKind::Type, app, title);
+        t1.text = Some((*n).into());
+        t1.element = c1.element.clone();
+        let mut c2 = ev(t0 + 2 * step, EventKind::Click, app, title);
+        (c2.wx, c2.wy) = (Some(100), Some(260));
+        c2.element = Some(el("entry", "E-mail", 3 + shift));
+        let mut t2 = ev(t0 + 3 * step, EventKind::Type, app, title);
+        t2.text = Some("<email>".into());
+        t2.element = c2.element.clone();
+        let mut save = ev(t0 + 4 * step, EventKind::Click, app, title);
+        (save.wx, save.wy) = (Some(100), Some(300));
+        save.element = Some(el("push button", "Save", 4 + shift));
+        events.extend([c1, t1, c2, t2, save]);
+        let mut other = ev(
+            t0 + 8 * MIN,
+            EventKind::Click,
+            "xterm",
+            &format!("News {i}"),
+        );
+        (other.wx, other.wy) = (Some(5 * i as i32), Some(9));
+        events.push(other);
+    }
+    store
+        .write_batch(None, "form", |sink| -> uilog::Result<()> {
+            events.iter().try_for_each(|e| sink.push(e))
+        })
+        .unwrap();
+    store
+}
+
+#[test]
+fn form_steps_get_selectors_inputs_named_after_fields_and_masked_values_stay_required() {
+    let store = form_log(6);
+    let (log, mining) =
+        miner::mine(&store, &miner::Options::default(), &mut miner::NoProgress).unwrap();
+    let drafts = codegen::draft_bots(&store, &log, &mining, 1).unwrap();
+    let d = &drafts[0];
+    let bot = &d.bot;
+    let yaml = bot.to_yaml().unwrap();
+    assert_eq!(
+        bot.name,
+        format!("routine-{}-chromium", bot.source.routine),
+        "{yaml}"
+    );
+    let names = bot.input_names();
+    assert_eq!(names, ["first_name", "e_mail"], "{yaml}");
+    assert!(!bot.inputs[0].required && bot.inputs[0].samples.contains(&"Ann".to_owned()));
+    assert!(
+        bot.inputs[1].required && bot.inputs[1].samples.is_empty(),
+        "{yaml}"
+    );
+    assert!(
+        d.rows.iter().all(|r| r["e_mail"].is_empty()),
+        "the masked sample is no value: {:?}",
+        d.rows
+    );
+    let clicks: Vec<&codegen::bot::Step> = bot
+        .steps
+        .iter()
+        .filter(|s| s.action == Action::Click)
+        .collect();
+    assert_eq!(clicks.len(), 3, "{yaml}");
+    for c in &clicks {
+        assert!(
+            c.fallback.is_none(),
+            "no position fallback where elements are known: {yaml}"
+        );
+    }
+    let save = clicks[2].selector.as_ref().expect("a selector for Save");
+    assert_eq!(save.role.as_deref(), Some("^push button$"));
+    assert_eq!(save.name.as_deref(), Some("^Save$"));
+    // The selector keeps the path but not its indices, which changed halfway through the log.
+    let path = save.path.as_deref().unwrap();
+    assert!(!path.contains('['), "{path}");
+    let m = save.matcher().unwrap();
+    let moved = Element {
+        role: Some("push button".into()),
+        name: Some("Save".into()),
+        id: None,
+        path: Some("frame 'Customer form - Chromium' / document web 'Customer form'[0] / section[1] / push button 'Save'[9]".into()),
+    };
+    assert!(m.matches(&moved), "{path}");
+    let typed: Vec<&codegen::bot::Step> = bot
+        .steps
+        .iter()
+        .filter(|s| s.action == Action::Type)
+        .collect();
+    assert_eq!(typed[0].text.as_deref(), Some("{{ first_name }}"));
+    assert_eq!(
+        typed[1].selector.as_ref().and_then(|s| s.name.as_deref()),
+        Some("^E-mail$")
+    );
+    assert!(
+        bot.steps
+            .iter()
+            .all(|s| s.window.title == "^Customer form \\- Chromium$"
+                || s.window.title == "^Customer form - Chromium$"),
+        "a title that never varies stays literal: {yaml}"
+    );
+    assert!(
+        bot.source
+            .variant
+            .iter()
+            .filter(|a| a.selector.is_some())
+            .count()
+            >= 5,
+        "the routine's actions carry selectors for the trace check: {yaml}"
+    );
+    assert_valid(bot);
+    // The dry run's rendering in Python and Robot never types the masked sample.
+    let r = Renderer::new(None).unwrap();
+    for f in [Format::Python, Format::Robot] {
+        let text = r.render(bot, f).unwrap();
+        assert!(!text.contains("<email>"), "{text}");
+    }
 }
 
 #[test]
@@ -169,6 +318,23 @@ fn the_schema_rejects_what_the_model_rejects() {
     value["apiVersion"] = "taskmine/v1".into();
     value["steps"][0]["teleport"] = true.into();
     assert!(!v.is_valid(&value), "an unknown field");
+    value["steps"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("teleport");
+    assert!(v.is_valid(&value));
+    value["steps"][1]
+        .as_object_mut()
+        .unwrap()
+        .remove("fallback");
+    assert!(
+        !v.is_valid(&value),
+        "a click by position that the file does not allow"
+    );
+    value["steps"][1]["selector"] = serde_json::json!({});
+    assert!(!v.is_valid(&value), "an empty selector");
+    value["steps"][1]["selector"] = serde_json::json!({"name": "^OK$"});
+    assert!(v.is_valid(&value), "a click by selector");
 }
 
 fn step_markers(text: &str, comment: &str) -> Vec<String> {
