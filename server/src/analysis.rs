@@ -5,7 +5,7 @@ use miner::{Log, Mining, NoProgress, Routine};
 use serde::Serialize;
 use uilog::{Micros, Stats, Store};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::privacy::Privacy;
 
 /// The store's contents at one moment, mined.
@@ -61,17 +61,9 @@ fn draft_bots(store: &Store, log: &Log, mining: &Mining) -> Vec<BotDraft> {
         .collect()
 }
 
-/// A cheap fingerprint of the store's contents: the last batch and the last event id. It changes
-/// with every written batch and every retention delete of the newest events.
+/// What the store held when a result was computed: see [`Store::version`].
 pub fn version(store: &Store) -> Result<(i64, i64)> {
-    store
-        .connection()
-        .query_row(
-            "SELECT (SELECT coalesce(max(id), 0) FROM batches), (SELECT coalesce(max(id), 0) FROM events)",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .map_err(Error::sqlite(store.path()))
+    Ok(store.version()?)
 }
 
 impl Analysis {

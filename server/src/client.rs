@@ -13,8 +13,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::OptionalExtension;
-use uilog::{Event, EventKind, EventRow, Store, ValueHash};
+use uilog::{Event, Store};
 
 use crate::error::{Error, Result};
 use crate::wire::{Accepted, ApiError, Batch};
@@ -316,14 +315,7 @@ impl Forwarder {
     /// Spools the events the local log gained since the last call; returns how many.
     pub fn collect(&mut self) -> Result<u64> {
         let store = Store::open(&self.db)?;
-        let conn = store.connection();
-        let sql = Error::sqlite(&self.db);
-        let max: Option<i64> = conn
-            .query_row("SELECT max(id) FROM events", [], |r| r.get(0))
-            .optional()
-            .map_err(sql)?
-            .flatten();
-        let max = max.unwrap_or(0);
+        let max = store.last_event_id()?;
         if max < self.cursor {
             tracing::warn!(
                 "{} has fewer events than were already forwarded (was it replaced?); the spool's cursor is {}",
@@ -339,27 +331,17 @@ impl Forwarder {
         let dict = store.dictionary()?;
         let limit = self.uploader.cfg.max_batch_events.max(1);
         let mut total = 0u64;
-        let mut stmt = conn
-            .prepare(
-                "SELECT id, session_id, ts, kind, app_id, window_id, element_id, x, y, wx, wy,
-                        text, value_hash, case_id, attrs
-                 FROM events WHERE id > ?1 AND id <= ?3 ORDER BY id LIMIT ?2",
-            )
-            .map_err(Error::sqlite(&self.db))?;
         loop {
             let mut events = Vec::with_capacity(limit);
             let (mut first, mut last) = (0i64, 0i64);
-            let mut rows = stmt
-                .query(rusqlite::params![self.cursor, limit as i64, max])
-                .map_err(Error::sqlite(&self.db))?;
-            while let Some(r) = rows.next().map_err(Error::sqlite(&self.db))? {
-                let (id, e) = resolve_row(&dict, r).map_err(Error::sqlite(&self.db))?;
+            store.scan_after(self.cursor, max, limit, |row| -> uilog::Result<()> {
                 if first == 0 {
-                    first = id;
+                    first = row.id;
                 }
-                last = id;
-                events.push(e);
-            }
+                last = row.id;
+                events.push(dict.resolve(&row));
+                Ok(())
+            })?;
             if events.is_empty() {
                 break;
             }
@@ -404,30 +386,4 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     f.write_all(bytes).map_err(io)?;
     f.sync_all().map_err(io)?;
     fs::rename(&tmp, path).map_err(io)
-}
-
-fn resolve_row(dict: &uilog::Dictionary, r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Event)> {
-    let kind_code: i64 = r.get(3)?;
-    let kind = EventKind::from_code(kind_code)
-        .ok_or(rusqlite::Error::IntegralValueOutOfRange(3, kind_code))?;
-    let text: Option<String> = r.get(11)?;
-    let attrs: Option<String> = r.get(14)?;
-    let row = EventRow {
-        id: r.get(0)?,
-        session: r.get::<_, i64>(1)? as u32,
-        ts: r.get(2)?,
-        kind,
-        app: r.get::<_, i64>(4)? as u32,
-        window: r.get::<_, i64>(5)? as u32,
-        element: r.get::<_, Option<i64>>(6)?.unwrap_or(0) as u32,
-        x: r.get(7)?,
-        y: r.get(8)?,
-        wx: r.get(9)?,
-        wy: r.get(10)?,
-        text: text.as_deref(),
-        value_hash: r.get::<_, Option<i64>>(12)?.map(|v| ValueHash(v as u64)),
-        case: r.get::<_, Option<i64>>(13)?.unwrap_or(0) as u32,
-        attrs: attrs.as_deref(),
-    };
-    Ok((row.id, dict.resolve(&row)))
 }

@@ -579,6 +579,52 @@ impl Store {
         Ok(out)
     }
 
+    /// Visits up to `limit` events with ids in `after + 1 ..= upto`, in id order (the order they
+    /// were written): what an uploader sends next. Ids only grow, so a cursor of the last id
+    /// visited resumes exactly where it stopped.
+    pub fn scan_after<E, F>(&self, after: i64, upto: i64, limit: usize, mut visit: F) -> Result<(), E>
+    where
+        E: From<Error>,
+        F: FnMut(EventRow<'_>) -> Result<(), E>,
+    {
+        let err = |e| self.sql_err(e);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, session_id, ts, kind, app_id, window_id, element_id, x, y, wx, wy,
+                        text, value_hash, case_id, attrs
+                 FROM events WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3",
+            )
+            .map_err(err)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut rows = stmt.query(params![after, upto, limit]).map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            let row = read_row(r).map_err(err)?;
+            visit(row)?;
+        }
+        Ok(())
+    }
+
+    /// The id of the newest event (0 for an empty log).
+    pub fn last_event_id(&self) -> Result<i64> {
+        self.conn
+            .query_row("SELECT coalesce(max(id), 0) FROM events", [], |r| r.get(0))
+            .map_err(|e| self.sql_err(e))
+    }
+
+    /// A cheap fingerprint of the log's contents: the last batch id and the last event id. It
+    /// changes with every written batch and with every retention delete of the newest events.
+    pub fn version(&self) -> Result<(i64, i64)> {
+        self.conn
+            .query_row(
+                "SELECT (SELECT coalesce(max(id), 0) FROM batches),
+                        (SELECT coalesce(max(id), 0) FROM events)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| self.sql_err(e))
+    }
+
     /// The underlying connection, for crates downstream that keep their own tables in the same file
     /// (the miner's results). They must not write to the tables of this module.
     pub fn connection(&self) -> &Connection {
@@ -586,8 +632,6 @@ impl Store {
     }
 }
 
-/// Names the database file in a SQLite error. Returned as a closure for `map_err`, where `self` is
-/// often borrowed by a transaction.
 /// Creates a missing database file readable by its owner only: it holds people's work activity.
 /// SQLite gives the `-wal` and `-shm` files it creates the database file's permissions, so they
 /// follow. An existing file keeps the permissions its owner chose.
@@ -601,6 +645,8 @@ fn create_private(path: &Path) {
     let _ = options.open(path);
 }
 
+/// Names the database file in a SQLite error. Returned as a closure for `map_err`, where `self` is
+/// often borrowed by a transaction.
 fn sqlite_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + Copy + '_ {
     move |source| Error::Sqlite {
         path: path.to_path_buf(),
@@ -842,12 +888,7 @@ impl<'t> EventSink<'t> {
             self.tx,
             "SELECT id FROM elements WHERE role = ?1 AND name = ?2 AND ident = ?3 AND path = ?4",
             "INSERT INTO elements (role, name, ident, path) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                part(&el.role),
-                part(&el.name),
-                part(&el.id),
-                part(&el.path)
-            ],
+            params![part(&el.role), part(&el.name), part(&el.id), part(&el.path)],
         )
         .map_err(|s| self.sql_err(s))?;
         self.cache.elements.insert(el.clone(), id);
