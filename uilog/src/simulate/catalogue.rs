@@ -33,6 +33,7 @@ pub(super) fn routines() -> Vec<RoutineDef> {
         backup_report(),
         purchase_approval(),
         travel_expense(),
+        customer_record(),
     ]
 }
 
@@ -447,6 +448,85 @@ fn travel_expense() -> RoutineDef {
                 form(click(App::Browser, FORM, ("BUTTON", "Submit", "submit"), (320, 400))),
             ],
         )
+}
+
+/// The long one: ten fields copied one by one from a spreadsheet row into a web form, the same
+/// block of steps (cell → copy → form → field → paste → back) ten times with different fields, as
+/// data-entry work is recorded in the wild (a real one had 62 steps).
+#[rustfmt::skip]
+fn customer_record() -> RoutineDef {
+    const SHEET: &str = "new-customers.xlsx - LibreOffice Calc";
+    const FORM: &str = "New customer - CRM — Mozilla Firefox";
+    const URL: &str = "https://crm.example.com/customers/new";
+    // (label, HTML id, cell, value, x of the spreadsheet column)
+    const FIELDS: [(&str, &str, &str, &str, i32); 10] = [
+        ("First name", "first_name", "A{row}", "{first}", 60),
+        ("Last name", "last_name", "B{row}", "{last}", 150),
+        ("E-mail", "email", "C{row}", "{email}", 240),
+        ("Phone", "phone", "D{row}", "{phone}", 330),
+        ("Street", "street", "E{row}", "{street}", 420),
+        ("City", "city", "F{row}", "{city}", 510),
+        ("Country", "country", "G{row}", "{country}", 600),
+        ("Postcode", "postcode", "H{row}", "{postcode}", 690),
+        ("Company", "company", "I{row}", "{company}", 780),
+        ("Date of birth", "birth_date", "J{row}", "{birth}", 870),
+    ];
+    let sheet = |s: Step| s.attr("workbook", "new-customers.xlsx").attr("sheet", "Customers");
+    let form = |s: Step| s.attr("url", URL);
+    let field_y = |i: usize| 200 + 42 * i as i32;
+    let block = |i: usize| {
+        let (label, id, cell, value, x) = FIELDS[i];
+        let mut steps = vec![
+            sheet(click(App::Calc, SHEET, ("cell", "", cell), (x, 310))).attr("cell", cell),
+            sheet(copy(App::Calc, SHEET, ("cell", "", cell), value)).attr("cell", cell),
+            form(focus(App::Browser, FORM)),
+            form(click(App::Browser, FORM, ("INPUT", label, id), (340, field_y(i)))),
+            form(paste(App::Browser, FORM, ("INPUT", label, id), value)),
+        ];
+        if i + 1 < FIELDS.len() {
+            steps.push(sheet(focus(App::Calc, SHEET)));
+        }
+        steps
+    };
+    let mut def = RoutineDef::new("Enter a customer record from a spreadsheet row into the CRM web form", 0.5)
+        .slot("row", |g| v::number(g, 2, 600))
+        .slot("first", v::first_name)
+        .slot("last", v::last_name)
+        .slot("email", |g| v::email_of(&g.prev[1], &g.prev[2]))
+        .slot("phone", v::phone)
+        .slot("street", v::street)
+        .slot("city", v::city)
+        .slot("country", v::country_of_city)
+        .slot("postcode", v::postcode)
+        .slot("company", v::company)
+        .slot("birth", |g| v::date_before(g, 7_000, 22_000))
+        .step(sheet(focus(App::Calc, SHEET)));
+    for (i, &(label, id, _, value, _)) in FIELDS.iter().enumerate() {
+        def = match id {
+            "postcode" => def.alt(
+                "type-postcode",
+                "types the postcode instead of copying it",
+                block(i),
+                vec![
+                    form(focus(App::Browser, FORM)),
+                    form(click(App::Browser, FORM, ("INPUT", label, id), (340, field_y(i)))),
+                    form(typ(App::Browser, FORM, ("INPUT", label, id), value)),
+                    sheet(focus(App::Calc, SHEET)),
+                ],
+            ),
+            "company" => def.optional("no-company", "leaves the company empty for a private customer", block(i)),
+            _ => block(i).into_iter().fold(def, RoutineDef::step),
+        };
+    }
+    def.alt(
+        "enter-save",
+        "saves the form with Enter instead of the button",
+        vec![form(click(App::Browser, FORM, ("BUTTON", "Save", "save"), (340, 660)))],
+        vec![form(key(App::Browser, FORM, "enter"))],
+    )
+    .step(sheet(focus(App::Calc, SHEET)))
+    .step(sheet(click(App::Calc, SHEET, ("cell", "", "K{row}"), (960, 310))).attr("cell", "K{row}"))
+    .step(sheet(typ(App::Calc, SHEET, ("cell", "", "K{row}"), "entered")).attr("cell", "K{row}"))
 }
 
 // Step constructors. Element triples are (role, name, id); an empty string means the part is absent.

@@ -40,12 +40,14 @@
 mod catalogue;
 mod values;
 
+use std::collections::HashMap;
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::event::{Element, Event, EventKind, Micros, ValueHash};
+use crate::event::{check_ts, Element, Event, EventKind, Micros, ValueHash};
 use crate::store::Store;
 use crate::truth::{GroundTruth, TruthInstance, TruthRoutine, TruthVariant};
 
@@ -103,6 +105,46 @@ pub struct Config {
     /// When set, `users` is ignored and chosen so that the log holds about this many events
     /// (within a few percent for large targets).
     pub events_target: Option<u64>,
+    /// Which routines of the catalogue to perform, by id ([`catalogue`] numbers them from 1). When
+    /// not empty it replaces `routines`: `[11]` is the long form-filling routine alone.
+    pub routine_ids: Vec<u32>,
+    /// How UI elements look in the log. See [`ElementStyle`].
+    pub elements: ElementStyle,
+    /// The share of applications that expose no accessibility tree (an Electron or Java app, a
+    /// browser started without accessibility): their events carry no element at all, only the
+    /// window and, for pointer events, the position in it. Of the applications the routines use,
+    /// this share (rounded at random to a whole number) is picked per seed; each other application
+    /// lacks elements with this probability.
+    pub apps_without_elements: f64,
+    /// `false`: instances follow each other directly, as in a stream of tasks worked off a queue.
+    /// The gap before an instance is then drawn from `think_time` like the gap between two steps,
+    /// and there is no lunch break, so no pause marks where one instance ends.
+    pub pauses: bool,
+    /// Whether each day has a lunch break in its middle (logged with idle markers).
+    pub lunch_break: bool,
+}
+
+/// How the simulator writes an event's [`Element`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ElementStyle {
+    /// Role, name and id as the catalogue writes them (`textbox "Reference" #field-reference`, HTML
+    /// tags in upper case for web pages), no path. The default, which the miner's reference figures
+    /// were measured on.
+    #[default]
+    Catalogue,
+    /// As the recorder captures them through AT-SPI: role strings such as `push button`, `entry`,
+    /// `table cell`, `menu item`, `page tab`; the name from the label (a spreadsheet cell is named
+    /// by its reference, a paragraph has none); ids only where the toolkit exposes them (Gecko's
+    /// DOM ids in Firefox and Thunderbird), and a path from the window frame down,
+    /// `frame 'Title' / filler[0] / panel[1] / entry 'Reference'[0]`, whose last index grows by
+    /// one in a quarter of the instances (a notification bar pushes the form down).
+    Atspi,
+    /// Desktop applications as with `atspi`; web content as a browser-extension recorder logs it:
+    /// the tag in lower case, the label as name, no id (the page's generated ids differ per load)
+    /// and an absolute XPath whose `[k]` indices vary between instances (banners, a form that
+    /// grows), `/html/body/div[2]/div[2]/main/form/div[4]/input`.
+    Web,
 }
 
 /// An inclusive range of counts.
@@ -159,6 +201,11 @@ impl Default for Config {
                 max: 3_600.0,
             },
             events_target: None,
+            routine_ids: Vec::new(),
+            elements: ElementStyle::Catalogue,
+            apps_without_elements: 0.0,
+            pauses: true,
+            lunch_break: true,
         }
     }
 }
@@ -181,10 +228,27 @@ impl Config {
         if self.days == 0 {
             return bad("days", "must be at least 1".into());
         }
-        if self.routines == 0 || self.routines > n {
+        if self.routine_ids.is_empty() && (self.routines == 0 || self.routines > n) {
             return bad(
                 "routines",
                 format!("is {}; the catalogue holds 1 to {n}", self.routines),
+            );
+        }
+        for (i, &id) in self.routine_ids.iter().enumerate() {
+            if id == 0 || id as usize > n {
+                return bad(
+                    "routine_ids",
+                    format!("entry {i} is {id}; the catalogue numbers its routines 1 to {n}"),
+                );
+            }
+            if self.routine_ids[..i].contains(&id) {
+                return bad("routine_ids", format!("routine {id} is named twice"));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.apps_without_elements) {
+            return bad(
+                "apps_without_elements",
+                format!("is {}; it must be in [0, 1]", self.apps_without_elements),
             );
         }
         let c = self.instances_per_day;
@@ -230,18 +294,36 @@ impl Config {
                 ),
             );
         }
-        if jiff::Timestamp::from_microsecond(self.start).is_err()
-            || jiff::Timestamp::from_microsecond(
-                self.start.saturating_add(DAY * (self.days as i64 * 2 + 7)),
-            )
-            .is_err()
-        {
+        // The log holds 1970..=9999 (`check_ts`); a week per five working days plus a week of
+        // slack covers weekends and the longest day.
+        let end = self
+            .start
+            .saturating_add(DAY.saturating_mul(self.days as i64 * 2 + 7));
+        if let Err(why) = check_ts(self.start).and_then(|_| check_ts(end)) {
             return bad(
                 "start",
-                format!("{} is out of the supported time range", self.start),
+                format!(
+                    "{}: the simulated days must lie in the log's time range ({why})",
+                    self.start
+                ),
             );
         }
         Ok(())
+    }
+
+    /// The catalogue's routines this config performs: `routine_ids`, or the first `routines`.
+    fn select(&self, mut all: Vec<Routine>) -> Vec<Routine> {
+        if self.routine_ids.is_empty() {
+            all.truncate(self.routines);
+            return all;
+        }
+        self.routine_ids
+            .iter()
+            .filter_map(|&id| {
+                let at = all.iter().position(|r| r.id == id)?;
+                Some(all.swap_remove(at))
+            })
+            .collect()
     }
 
     /// The number of users the run will simulate: `users`, or the number that `events_target` needs.
@@ -249,9 +331,8 @@ impl Config {
         match self.events_target {
             None => self.users,
             Some(target) => {
-                let routines = compile_catalogue();
-                let per_day = self
-                    .expected_events_per_user_day(&routines[..self.routines.min(routines.len())]);
+                let routines = self.select(compile_catalogue());
+                let per_day = self.expected_events_per_user_day(&routines);
                 let users = (target as f64 / (per_day * self.days as f64)).round();
                 users.clamp(1.0, u32::MAX as f64) as u32
             }
@@ -296,8 +377,8 @@ pub fn simulate<E: From<Error>>(
     mut emit: impl FnMut(&Event) -> Result<(), E>,
 ) -> Result<GroundTruth, E> {
     cfg.validate()?;
-    let all = compile_catalogue();
-    let routines = &all[..cfg.routines];
+    let routines = &cfg.select(compile_catalogue())[..];
+    let no_elements = apps_without_elements(cfg, routines);
     let users = cfg.effective_users();
     let days = working_days(cfg.start, cfg.days);
     let mut truth = GroundTruth::new(format!("taskmine simulator, seed {}", cfg.seed));
@@ -309,6 +390,7 @@ pub fn simulate<E: From<Error>>(
         let profile = Profile::new(cfg, u, width, routines);
         for (d, &(day_start, ref date)) in days.iter().enumerate() {
             let mut s = SessionGen::new(cfg, &profile, routines, u, d as u32, date);
+            s.no_elements = no_elements;
             s.run(day_start, &mut next_instance, &mut truth, &mut emit)?;
             truth.noise_events += s.noise;
             truth.idle_events += s.idle;
@@ -358,6 +440,38 @@ fn working_days(start: Micros, days: u32) -> Vec<(Micros, String)> {
     out
 }
 
+/// Which applications expose no elements: of the apps the routines use, `share × count` rounded at
+/// random (so the share holds on average even for a routine of two apps); every other app with
+/// probability `share`. Drawn from its own generator, so that the rest of the log stays the same.
+fn apps_without_elements(cfg: &Config, routines: &[Routine]) -> [bool; App::COUNT] {
+    let mut out = [false; App::COUNT];
+    if cfg.apps_without_elements <= 0.0 {
+        return out;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(mix(&[cfg.seed, 0xA11_E1E5]));
+    let mut used: Vec<App> = Vec::new();
+    for r in routines {
+        for s in r.all_steps() {
+            if !used.contains(&s.app) {
+                used.push(s.app);
+            }
+        }
+    }
+    let exact = cfg.apps_without_elements * used.len() as f64;
+    let mut k = exact.floor() as usize + usize::from(rng.random_bool(exact.fract()));
+    while k > 0 {
+        let at = rng.random_range(0..used.len());
+        out[used.swap_remove(at) as usize] = true;
+        k -= 1;
+    }
+    for app in App::ALL {
+        if !routines.iter().any(|r| r.all_steps().any(|s| s.app == app)) {
+            out[app as usize] = rng.random_bool(cfg.apps_without_elements);
+        }
+    }
+    out
+}
+
 // ---- The catalogue's data model -------------------------------------------------------------------
 
 /// The applications of the simulated desktop.
@@ -376,6 +490,17 @@ pub(crate) enum App {
 
 impl App {
     const COUNT: usize = 9;
+    const ALL: [App; App::COUNT] = [
+        App::Mail,
+        App::Browser,
+        App::Calc,
+        App::Terminal,
+        App::Erp,
+        App::Editor,
+        App::Chat,
+        App::Files,
+        App::Calculator,
+    ];
 
     /// The name the recorder logs (the WM_CLASS instance).
     fn name(self) -> &'static str {
@@ -519,6 +644,13 @@ struct CStep {
     attrs: Vec<(&'static str, Tpl)>,
     /// Readable, with the placeholders left in.
     desc: String,
+    /// The catalogue's role, which [`ElementStyle`] translates.
+    role: &'static str,
+    /// The window template as written, to number the elements of a window.
+    window_src: &'static str,
+    /// The element's position among the elements of its window that the routine touches, in the
+    /// order it first touches them: the last index of its path.
+    index: u32,
 }
 
 enum CPart {
@@ -585,13 +717,54 @@ impl Routine {
                 } => var(name, why, Vec::new(), steps(s)),
             });
         }
-        Routine {
+        let mut routine = Routine {
             id,
             name: def.name,
             weight: def.weight,
             slots: def.slots.iter().map(|s| s.1).collect(),
             parts,
             variations,
+        };
+        routine.number_elements();
+        routine
+    }
+
+    /// Every step of every variant, in the order the routine declares them.
+    fn all_steps(&self) -> impl Iterator<Item = &CStep> {
+        self.parts.iter().flat_map(|part| match part {
+            CPart::Always(s) => std::slice::from_ref(s)
+                .iter()
+                .chain(std::slice::Iter::default()),
+            CPart::Var {
+                dominant, instead, ..
+            } => dominant.iter().chain(instead.iter()),
+        })
+    }
+
+    /// Sets [`CStep::index`]: siblings in one window get 0, 1, 2, … by first use; the same element
+    /// (role and name as written) keeps its number across steps and variants.
+    fn number_elements(&mut self) {
+        let mut seen: HashMap<(&'static str, &'static str, String), u32> = HashMap::new();
+        let mut per_window: HashMap<&'static str, u32> = HashMap::new();
+        let steps = self.parts.iter_mut().flat_map(|part| match part {
+            CPart::Always(s) => std::slice::from_mut(s)
+                .iter_mut()
+                .chain(std::slice::IterMut::default()),
+            CPart::Var {
+                dominant, instead, ..
+            } => dominant.iter_mut().chain(instead.iter_mut()),
+        });
+        for s in steps {
+            let Some(name) = &s.element else { continue };
+            let name = name[1]
+                .as_ref()
+                .map(|t| format!("{:?}", t.0))
+                .unwrap_or_default();
+            let next = per_window.entry(s.window_src).or_insert(0);
+            s.index = *seen.entry((s.window_src, s.role, name)).or_insert_with(|| {
+                *next += 1;
+                *next - 1
+            });
         }
     }
 
@@ -694,6 +867,9 @@ impl CStep {
             keys: s.keys,
             attrs: s.attrs.into_iter().map(|(k, v)| (k, tpl(v))).collect(),
             desc,
+            role: s.element.map_or("", |e| e.0),
+            window_src: s.window,
+            index: 0,
         }
     }
 }
@@ -788,6 +964,20 @@ struct SessionGen<'a> {
     noise: u64,
     idle: u64,
     total: u64,
+    /// The applications that expose no elements.
+    no_elements: [bool; App::COUNT],
+    /// How the current instance's screens are laid out, for element paths.
+    layout: Layout,
+}
+
+/// What shifts element paths between instances: a notification bar above a form, banners above a
+/// web page's content.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    /// Added to the last index of a path.
+    shift: u32,
+    /// The index of the web page's content `div`, 1-based.
+    banner: u32,
 }
 
 impl<'a> SessionGen<'a> {
@@ -819,6 +1009,11 @@ impl<'a> SessionGen<'a> {
             noise: 0,
             idle: 0,
             total: 0,
+            no_elements: [false; App::COUNT],
+            layout: Layout {
+                shift: 0,
+                banner: 1,
+            },
         }
     }
 
@@ -845,6 +1040,13 @@ impl<'a> SessionGen<'a> {
             .then(|| self.rng.random_range(0..routine.variations.len()));
             routine.expand(variation, &mut steps);
             self.fill_slots(routine);
+            if self.cfg.elements != ElementStyle::Catalogue {
+                // Drawn only here, so that the catalogue style keeps its log draw for draw.
+                self.layout = Layout {
+                    shift: u32::from(self.rng.random_bool(0.25)),
+                    banner: self.rng.random_range(1..=3),
+                };
+            }
 
             // Noise: on average `noise_ratio` noise events per routine event, 40% of them in the
             // pause before the instance, the rest between its steps.
@@ -877,9 +1079,10 @@ impl<'a> SessionGen<'a> {
             // the middle of the pause, or just before this one, a third of the time each.
             let mut start = match prev_end {
                 None => first,
-                Some(end) => end + self.cfg.gap.draw(&mut self.rng),
+                Some(end) if self.cfg.pauses => end + self.cfg.gap.draw(&mut self.rng),
+                Some(end) => end + self.think(),
             };
-            if k == lunch_before {
+            if k == lunch_before && self.cfg.pauses && self.cfg.lunch_break {
                 start += self.cfg.lunch.draw(&mut self.rng);
             }
             if noise_at[0] > 0 {
@@ -946,6 +1149,14 @@ impl<'a> SessionGen<'a> {
             return Ok(ts);
         };
         let ts = ts.max(last + 1);
+        if let Err(why) = check_ts(ts) {
+            // `validate` leaves a week of slack; only an extreme day (thousands of instances,
+            // hour-long pauses) started near the end of the range gets here.
+            return Err(Error::Invalid(format!(
+                "simulator config, field `start`: the simulated days run past the log's time range ({why})"
+            ))
+            .into());
+        }
         let idle_after = (self.cfg.idle_after_s * SECOND) as Micros;
         let active = self.ready.max(last);
         if ts - active > idle_after + 2_000 {
@@ -1032,11 +1243,32 @@ impl<'a> SessionGen<'a> {
         e.app.push_str(step.app.name());
         e.window.clear();
         step.window.render(&mut e.window, &ctx);
-        e.element = step.element.as_ref().map(|[r, n, i]| Element {
-            role: r.as_ref().map(|t| t.to_string(&ctx)),
-            name: n.as_ref().map(|t| t.to_string(&ctx)),
-            id: i.as_ref().map(|t| t.to_string(&ctx)),
-        });
+        e.element = match &step.element {
+            _ if self.no_elements[step.app as usize] => None,
+            None => None,
+            Some([r, n, i]) => {
+                let text = |t: &Option<Tpl>| t.as_ref().map(|t| t.to_string(&ctx));
+                let (name, id) = (text(n), text(i));
+                Some(match self.cfg.elements {
+                    ElementStyle::Catalogue => Element {
+                        role: text(r),
+                        name,
+                        id,
+                        path: None,
+                    },
+                    style => captured(
+                        style,
+                        step.app,
+                        step.role,
+                        name,
+                        id,
+                        &e.window,
+                        step.index,
+                        self.layout,
+                    ),
+                })
+            }
+        };
         e.attrs.clear();
         match &step.value {
             Some(v) => {
@@ -1203,8 +1435,24 @@ impl<'a> SessionGen<'a> {
                 } else {
                     self.reset_event(EventKind::Click, ts);
                 }
-                if self.ev.kind != EventKind::Scroll {
-                    self.ev.element = Some(element(role, name, id));
+                if self.ev.kind != EventKind::Scroll && !self.no_elements[place.app as usize] {
+                    let part = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+                    self.ev.element = Some(match self.cfg.elements {
+                        ElementStyle::Catalogue => element(role, name, id),
+                        style => {
+                            let index = place.elements.iter().position(|e| e.1 == name);
+                            captured(
+                                style,
+                                place.app,
+                                role,
+                                part(name),
+                                part(id),
+                                place.window,
+                                index.unwrap_or(0) as u32,
+                                self.layout,
+                            )
+                        }
+                    });
                 }
                 if self.ev.kind != EventKind::Type {
                     let pos = (
@@ -1227,6 +1475,103 @@ fn element(role: &str, name: &str, id: &str) -> Element {
         role: part(role),
         name: part(name),
         id: part(id),
+        path: None,
+    }
+}
+
+/// An element as the recorder (`Atspi`) or a web recorder (`Web`) captures it, from the catalogue's
+/// role, name and id. The catalogue's roles are its own shorthand (upper case for HTML tags); see
+/// [`ElementStyle`] for what each style keeps.
+#[allow(clippy::too_many_arguments)]
+fn captured(
+    style: ElementStyle,
+    app: App,
+    role: &str,
+    name: Option<String>,
+    id: Option<String>,
+    window: &str,
+    index: u32,
+    layout: Layout,
+) -> Element {
+    let html = role.chars().next().is_some_and(|c| c.is_ascii_uppercase());
+    if style == ElementStyle::Web && app == App::Browser && html {
+        let tag = role.to_ascii_lowercase();
+        let path = match tag.as_str() {
+            "input" | "select" | "option" | "button" | "textarea" => format!(
+                "/html/body/div[{}]/div[2]/main/form/div[{}]/{tag}",
+                layout.banner,
+                index + 1 + layout.shift
+            ),
+            _ => format!(
+                "/html/body/div[{}]/div[2]/main/{tag}[{}]",
+                layout.banner,
+                index + 1
+            ),
+        };
+        return Element {
+            role: Some(tag),
+            name,
+            id: None,
+            path: Some(path),
+        };
+    }
+    let atspi = match role {
+        "button" | "BUTTON" => "push button",
+        "textbox" | "INPUT" => "entry",
+        "combobox" | "SELECT" => "combo box",
+        "menuitem" | "OPTION" => "menu item",
+        "menu" => "menu",
+        "tab" => "page tab",
+        "cell" | "row" => "table cell",
+        "treeitem" => "tree item",
+        "listitem" => "list item",
+        "text" => "paragraph",
+        "document" => "document web",
+        "terminal" => "terminal",
+        "A" => "link",
+        "H1" => "heading",
+        "IMG" => "image",
+        _ => "unknown",
+    };
+    // A spreadsheet cell is named by its reference; a paragraph and a terminal have no name of
+    // their own (their text is content, not a label).
+    let name = match role {
+        "cell" => id.clone(),
+        "text" | "terminal" => None,
+        _ => name,
+    };
+    // Gecko (Firefox, Thunderbird) exposes DOM ids as the object attribute `id`; GTK 3, VCL and
+    // VTE give none.
+    let id = match (app, role) {
+        (_, "cell") => None,
+        (App::Browser | App::Mail, _) => id,
+        _ => None,
+    };
+    let title = |sep: &str| window.split(sep).next().unwrap_or(window).to_owned();
+    let container = match app {
+        App::Browser => format!(
+            "internal frame[0] / document web '{}'[0] / section[{}] / form[0]",
+            title(" — "),
+            layout.banner - 1
+        ),
+        App::Mail => "section[0]".to_owned(),
+        App::Calc => format!(
+            "panel[0] / document spreadsheet '{}'[0] / table[0]",
+            title(" - ")
+        ),
+        App::Erp => "filler[0] / panel[1]".to_owned(),
+        App::Editor => "filler[0] / scroll pane[0]".to_owned(),
+        App::Terminal | App::Chat | App::Files | App::Calculator => "filler[0]".to_owned(),
+    };
+    let leaf = match &name {
+        Some(n) => format!("{atspi} '{n}'[{}]", index + layout.shift),
+        None => format!("{atspi}[{}]", index + layout.shift),
+    };
+    Element {
+        role: Some(atspi.to_owned()),
+        name,
+        id,
+        path: Some(format!("frame '{window}' / {container} / {leaf}")),
     }
 }
 

@@ -229,6 +229,59 @@ pub(crate) fn email_of(first: &str, last: &str) -> String {
     format!("{}.{}@example.com", ascii(first), ascii(last))
 }
 
+pub(crate) fn phone(g: &mut Gen<'_>) -> String {
+    format!(
+        "+49 {} {}",
+        g.rng.random_range(30..=89u32),
+        g.rng.random_range(1_000_000..=9_999_999u32)
+    )
+}
+
+const STREETS: &[&str] = &[
+    "Lindenstraße",
+    "Hafenweg",
+    "Rue des Fleurs",
+    "Via Roma",
+    "Kungsgatan",
+    "Market Street",
+    "Bergstraße",
+    "Kanalkade",
+];
+
+pub(crate) fn street(g: &mut Gen<'_>) -> String {
+    format!("{} {}", pick(g, STREETS), g.rng.random_range(1..=180u32))
+}
+
+/// (city, country) pairs, so that a record's city and country agree.
+const CITIES: &[(&str, &str)] = &[
+    ("Hamburg", "Germany"),
+    ("Lyon", "France"),
+    ("Turin", "Italy"),
+    ("Gothenburg", "Sweden"),
+    ("Utrecht", "Netherlands"),
+    ("Graz", "Austria"),
+    ("Porto", "Portugal"),
+    ("Brno", "Czechia"),
+];
+
+pub(crate) fn city(g: &mut Gen<'_>) -> String {
+    CITIES[g.rng.random_range(0..CITIES.len())].0.to_owned()
+}
+
+/// The country of the city generated just before.
+pub(crate) fn country_of_city(g: &mut Gen<'_>) -> String {
+    let city = g.prev.last().map(String::as_str).unwrap_or("");
+    CITIES
+        .iter()
+        .find(|(c, _)| *c == city)
+        .map_or("Germany", |(_, country)| country)
+        .to_owned()
+}
+
+pub(crate) fn postcode(g: &mut Gen<'_>) -> String {
+    format!("{:05}", g.rng.random_range(1_000..=99_999u32))
+}
+
 /// The line `df -h /var` prints for the volume.
 pub(crate) fn df_line(g: &mut Gen<'_>) -> String {
     let size = [20u32, 40, 50, 100, 200, 500][g.rng.random_range(0..6)];
