@@ -386,8 +386,10 @@ fn is_date(s: &str) -> bool {
     )
 }
 
-/// How many trailing steps of an element path identify the element (see [`stable_path`]).
+/// How many trailing steps of an element path identify an element without a name or id (see
+/// [`stable_path`]); an element with one keeps [`NAMED_PATH_STEPS`], its own step and its container's.
 pub const PATH_STEPS: usize = 3;
+pub const NAMED_PATH_STEPS: usize = 2;
 
 /// The stable part of an element's path: what identifies the element across instances.
 ///
@@ -400,12 +402,14 @@ pub const PATH_STEPS: usize = 3;
 /// Positional parts change from one instance to the next (a row added above, a banner shown, a list
 /// grown) and are removed: `[k]` indices, `[last()]`, `:nth-child(k)`, `:nth-of-type(k)`, `:eq(k)`.
 /// Attribute predicates (`[@id='email']`, `[@name='q']`) and CSS ids and classes stay. Of what is
-/// left, the last [`PATH_STEPS`] steps are the element's place: the element's own tag or role and
-/// name, and its nearest containers; the levels above them are layout that pages and windows
-/// rearrange. Steps are joined by `/` and spaces become `_`, so the result is one token. Numbers
+/// left, the last `steps` steps are the element's place: the element's own tag or role and name, and
+/// its nearest containers; the levels above them are layout that pages and windows rearrange (an info
+/// bar shown above a form, a wrapper a new page version adds). [`template_elements`] keeps
+/// [`PATH_STEPS`] for an element known only by its path and [`NAMED_PATH_STEPS`] for one that also
+/// has a name or id, which identify it already. Steps are joined by `/` and spaces become `_`, so the result is one token. Numbers
 /// inside the steps (generated ids such as `__input3-inner`) become `<n>` later, like every element
 /// token's digits.
-pub fn stable_path(path: &str) -> String {
+pub fn stable_path(path: &str, steps_kept: usize) -> String {
     let path = path.trim();
     let steps: Vec<String> = if path.contains(" / ") {
         path.split(" / ")
@@ -427,7 +431,7 @@ pub fn stable_path(path: &str) -> String {
         .filter(|s| !s.is_empty())
         .map(|s| s.split_whitespace().collect::<Vec<_>>().join("_"))
         .collect();
-    let from = steps.len().saturating_sub(PATH_STEPS);
+    let from = steps.len().saturating_sub(steps_kept);
     steps[from..].join("/")
 }
 
@@ -530,10 +534,21 @@ pub fn template_elements(elements: &[Option<Element>], min_distinct: usize) -> T
             }
             Some(e) => {
                 let role = clean(e.role.as_deref());
+                let named = e.name.as_deref().is_some_and(|n| !n.trim().is_empty());
                 let (id, path) = match (e.id.as_deref(), e.path.as_deref()) {
-                    (Some(id), None) if id_is_path(id) => (String::new(), stable_path(id)),
-                    (id, Some(p)) => (clean(id.filter(|i| !id_is_path(i))), stable_path(p)),
-                    (id, None) => (clean(id), String::new()),
+                    (Some(id), None) if id_is_path(id) => (String::new(), id),
+                    (id, Some(p)) => (clean(id.filter(|i| !id_is_path(i))), p),
+                    (id, None) => (clean(id), ""),
+                };
+                let keep = if named || !id.is_empty() {
+                    NAMED_PATH_STEPS
+                } else {
+                    PATH_STEPS
+                };
+                let path = if path.is_empty() {
+                    String::new()
+                } else {
+                    stable_path(path, keep)
                 };
                 let name = e.name.as_deref().unwrap_or("");
                 texts.push(format!(
@@ -939,25 +954,34 @@ mod tests {
             "/html/body/div[2]/div[2]/form/div[4]/input[1]",
             "/html/body/div[3]/div[1]/form/div[7]/input[2]",
         ];
-        let stable: Vec<String> = xpaths.iter().map(|p| stable_path(p)).collect();
+        let stable: Vec<String> = xpaths.iter().map(|p| stable_path(p, 3)).collect();
         assert!(stable.iter().all(|s| s == "form/div/input"), "{stable:?}");
         // Attribute predicates identify and stay; `/` inside them does not split a step.
         assert_eq!(
-            stable_path("//*[@id='main']/div[2]/a[@href='/x/y'][1]"),
+            stable_path("//*[@id='main']/div[2]/a[@href='/x/y'][1]", 3),
             "*[@id='main']/div/a[@href='/x/y']"
         );
         assert_eq!(
-            stable_path("body > div:nth-child(2) > form.customer > input#email:nth-of-type(1)"),
+            stable_path(
+                "body > div:nth-child(2) > form.customer > input#email:nth-of-type(1)",
+                3
+            ),
             "div/form.customer/input#email"
         );
         // AT-SPI: the window step goes (the title names the window), the trailing index too.
         assert_eq!(
-            stable_path("frame 'Customer 4711' / filler[0] / panel[1] / entry 'First name'[2]"),
+            stable_path(
+                "frame 'Customer 4711' / filler[0] / panel[1] / entry 'First name'[2]",
+                3
+            ),
             "filler/panel/entry_'First_name'"
         );
         assert_eq!(
-            stable_path("frame 'Customer 4712' / filler[0] / panel[3] / entry 'First name'[5]"),
-            "filler/panel/entry_'First_name'"
+            stable_path(
+                "frame 'Customer 4712' / filler[0] / panel[3] / entry 'First name'[5]",
+                2
+            ),
+            "panel/entry_'First_name'"
         );
     }
 
@@ -1012,7 +1036,7 @@ mod tests {
         assert_ne!(out[4], out[6], "{out:?}");
         assert_eq!(out[7], out[8], "{out:?}");
         assert_eq!(out[1], "INPUT @form/div/input");
-        assert_eq!(out[4], "INPUT #email @form/div/input");
+        assert_eq!(out[4], "INPUT #email @div/input");
     }
 
     #[test]

@@ -130,6 +130,77 @@ pub struct Summary {
     pub weeks: f64,
     pub min_support: u64,
     pub closed_patterns: u64,
+    /// Pauses longer than the idle gap inside sessions: the evidence boundaries are learned from.
+    #[serde(default)]
+    pub pauses: u64,
+    /// Where the evidence for the result is thin, one sentence each (see [`thin_evidence`]). Empty
+    /// when the result stands on enough instances and boundaries.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// The instances a routine needs before its figures are more than a first impression.
+pub const MIN_CONFIDENT_INSTANCES: u64 = 10;
+
+/// Says where a result rests on little evidence, so that nobody automates a fragment with confidence:
+/// - a routine listed with fewer than [`MIN_CONFIDENT_INSTANCES`] instances;
+/// - boundaries that come from start actions because the log has fewer pauses than
+///   `min_pauses` (start actions mislead when a routine's first step recurs inside it);
+/// - segments that are short (median under 4 events) while routines are found: what is found may be
+///   a fragment of a longer routine;
+/// - routines that cover less than half of the events.
+pub fn thin_evidence(
+    routines: &[Routine],
+    seg: &crate::segment::Segmentation,
+    opts: &SegmentOptions,
+    events: u64,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if routines.is_empty() {
+        return out;
+    }
+    let few: Vec<String> = routines
+        .iter()
+        .filter(|r| r.score.instances < MIN_CONFIDENT_INSTANCES)
+        .map(|r| format!("{} ({} instances)", r.id, r.score.instances))
+        .collect();
+    if !few.is_empty() {
+        out.push(format!(
+            "routine {} rest{} on fewer than {MIN_CONFIDENT_INSTANCES} instances: record more before trusting {}",
+            few.join(", "),
+            if few.len() == 1 { "s" } else { "" },
+            if few.len() == 1 { "it" } else { "them" },
+        ));
+    }
+    if !seg.from_pauses && opts.learned_starts {
+        out.push(format!(
+            "the log has {} pauses longer than the idle gap of {:.0} s (at least {} are needed to learn boundaries from): instance boundaries come from start actions of the directly-follows graph",
+            seg.pauses, seg.idle_gap_secs, opts.min_pauses
+        ));
+    }
+    let mut lens: Vec<usize> = seg.segments.iter().map(|s| s.len()).collect();
+    if !lens.is_empty() {
+        let mid = lens.len() / 2;
+        let (_, &mut m, _) = lens.select_nth_unstable(mid);
+        if m < 4 {
+            out.push(format!(
+                "half of the segments have fewer than {} events: a routine found may be a fragment of a longer one",
+                m + 1
+            ));
+        }
+    }
+    let covered: u64 = routines
+        .iter()
+        .flat_map(|r| &r.instances)
+        .map(|i| i.events as u64)
+        .sum();
+    if events > 0 && (covered as f64) < 0.5 * events as f64 {
+        out.push(format!(
+            "routines cover {:.0} % of the events; the rest found no routine",
+            100.0 * covered as f64 / events as f64
+        ));
+    }
+    out
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -306,6 +377,7 @@ pub fn mine_log(log: &Log, opts: &Options, progress: &mut dyn Progress) -> Minin
     let sessions: Vec<usize> = (0..session_seen.len())
         .filter(|&s| session_seen[s])
         .collect();
+    let warnings = thin_evidence(&routines, &seg, &opts.segment, ev.len() as u64);
     Mining {
         summary: Summary {
             events: ev.len() as u64,
@@ -319,6 +391,8 @@ pub fn mine_log(log: &Log, opts: &Options, progress: &mut dyn Progress) -> Minin
             weeks,
             min_support: disc.min_support,
             closed_patterns: disc.closed_patterns as u64,
+            pauses: seg.pauses,
+            warnings,
         },
         options: opts.clone(),
         actions: log.actions.clone(),

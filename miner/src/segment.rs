@@ -80,6 +80,10 @@ pub struct Segmentation {
     pub start_actions: Vec<u32>,
     /// The idle gap used, in seconds.
     pub idle_gap_secs: f64,
+    /// Pauses longer than the idle gap (and idle markers) inside sessions.
+    pub pauses: u64,
+    /// Whether boundaries inside runs were learned from the pauses (else from start actions).
+    pub from_pauses: bool,
 }
 
 /// Ten times the median pause between consecutive events of a session, within 10 s to 300 s.
@@ -130,10 +134,16 @@ pub fn segment(log: &Log, opts: &SegmentOptions) -> Segmentation {
         });
     }
     if !opts.learned_starts {
+        let pauses = coarse
+            .windows(2)
+            .filter(|w| ev[w[0].start as usize].session == ev[w[1].start as usize].session)
+            .count() as u64;
         return Segmentation {
             segments: coarse,
             start_actions: Vec::new(),
             idle_gap_secs,
+            pauses,
+            from_pauses: true,
         };
     }
     let starts = learn_starts(log, &coarse, opts);
@@ -202,6 +212,8 @@ pub fn segment(log: &Log, opts: &SegmentOptions) -> Segmentation {
         segments,
         start_actions: starts,
         idle_gap_secs,
+        pauses,
+        from_pauses: learn_from_pauses,
     }
 }
 
@@ -284,15 +296,21 @@ pub fn learn_starts(log: &Log, coarse: &[Segment], opts: &SegmentOptions) -> Vec
 /// Joins segments that are fragments of one routine, given the routines discovered on them.
 ///
 /// Start actions and pause-learned pairs sometimes cut inside instances: an action that opens a
-/// routine also recurs inside it (a form with two fields of one kind), or a long routine's inner
-/// blocks look like cycles of their own. The fragments then come out as routines (or uncovered runs)
-/// that follow each other in a fixed order. The log is read as a sequence of *units*: routine
-/// instances, and runs of events no instance covers (typed by their first action). When units of type
+/// routine also recurs inside it (a form with two fields of one kind, a typed run after every
+/// click where typing has no element), or a long routine's inner blocks look like cycles of their
+/// own. The fragments then come out as routines (or uncovered runs) that follow each other in a
+/// fixed order. The log is read as a sequence of *units*: routine instances, and the pieces of
+/// segments no instance covers (typed by their sequence of actions). When units of type
 /// A are directly followed by units of type B (no pause longer than the idle gap, no session change)
 /// in at least `JOIN_SHARE` of A's occurrences *and* B is directly preceded by A in at least
 /// `JOIN_SHARE` of B's, and this happens at least `min_support` times, A and B are one routine cut in
 /// two: the segment boundaries between them are removed. Two task types that merely alternate fail
 /// one of the two shares as soon as either type also occurs elsewhere.
+///
+/// As both shares exceed one half, the joins form chains and cycles of types. A cycle is one routine
+/// performed over and over with no cut left at its start (every cut fell inside it); it is opened at
+/// the link with the longest median pause, because people pause longer between instances than between
+/// the steps of one, even when no pause is long enough to be an idle gap.
 ///
 /// Returns the joined segments, or `None` when nothing is joined.
 pub fn join_fragments(
@@ -307,7 +325,6 @@ pub fn join_fragments(
         return None;
     }
     let gap_us = (seg.idle_gap_secs * 1e6) as i64;
-    let n_routines = routines.len() as u64;
     let mut spans: Vec<(u32, u32, u64)> = routines
         .iter()
         .enumerate()
@@ -320,11 +337,17 @@ pub fn join_fragments(
     }
     // Units as (first, last, type), in log order.
     let mut units: Vec<(u32, u32, u64)> = Vec::with_capacity(spans.len() * 2);
+    // An uncovered piece's type is a hash of its actions with the top bit set, apart from routines.
     let uncovered = |from: usize, to: usize, units: &mut Vec<(u32, u32, u64)>| {
+        use std::hash::{Hash, Hasher};
         let mut s = from;
         for k in from + 1..=to {
             if k == to || seg_start[k] {
-                units.push((s as u32, k as u32 - 1, n_routines + ev[s].action as u64));
+                let mut h = crate::fxhash::FxHasher::default();
+                for e in &ev[s..k] {
+                    e.action.hash(&mut h);
+                }
+                units.push((s as u32, k as u32 - 1, h.finish() | 1 << 63));
                 s = k;
             }
         }
@@ -347,20 +370,72 @@ pub fn join_fragments(
     for u in &units {
         *occ.entry(u.2).or_insert(0) += 1;
     }
-    let mut pairs: FxHashMap<(u64, u64), u64> = FxHashMap::default();
+    // Per pair of unit types: how often, and the pauses between them.
+    let mut pairs: FxHashMap<(u64, u64), (u64, Vec<i64>)> = FxHashMap::default();
     for w in units.windows(2) {
         let (p, c) = (&ev[w[0].1 as usize], &ev[w[1].0 as usize]);
         if w[0].2 != w[1].2 && !hard_cut(log, p, c, gap_us) {
-            *pairs.entry((w[0].2, w[1].2)).or_insert(0) += 1;
+            let e = pairs.entry((w[0].2, w[1].2)).or_default();
+            e.0 += 1;
+            e.1.push(c.ts - p.ts);
         }
     }
-    let joined = |a: u64, b: u64| -> bool {
-        let c = pairs.get(&(a, b)).copied().unwrap_or(0);
-        (a < n_routines || b < n_routines)
+    let qualifies = |(a, b): (u64, u64), c: u64| -> bool {
+        a != b
             && c >= min_support.max(2)
             && c as f64 >= JOIN_SHARE * occ[&a] as f64
             && c as f64 >= JOIN_SHARE * occ[&b] as f64
     };
+    // With both shares above one half, a type joins at most one successor and one predecessor: the
+    // joins form paths and cycles. A cycle is a routine performed again and again whose start no cut
+    // marks; it is cut once, where the median pause is longest (people pause between instances more
+    // than between steps), ties going to the link into a routine's instance.
+    let mut next: FxHashMap<u64, (u64, i64)> = FxHashMap::default();
+    let mut links: Vec<((u64, u64), i64)> = Vec::new();
+    for (&k, (c, gaps)) in pairs.iter_mut() {
+        if qualifies(k, *c) {
+            let mid = gaps.len() / 2;
+            let (_, &mut m, _) = gaps.select_nth_unstable(mid);
+            links.push((k, m));
+        }
+    }
+    links.sort_unstable();
+    for &((a, b), m) in &links {
+        next.insert(a, (b, m));
+    }
+    let mut state: FxHashMap<u64, u8> = FxHashMap::default();
+    for &((start, _), _) in &links {
+        if state.contains_key(&start) {
+            continue;
+        }
+        let mut path = Vec::new();
+        let mut at = start;
+        while let Some(&(b, _)) = next.get(&at) {
+            if state.contains_key(&at) {
+                break;
+            }
+            state.insert(at, 1);
+            path.push(at);
+            at = b;
+        }
+        if state.get(&at) == Some(&1) {
+            // `at` closes a cycle: the part of the path from `at` on.
+            let from = path.iter().position(|&x| x == at).unwrap_or(0);
+            let cut = path[from..]
+                .iter()
+                .copied()
+                .max_by_key(|&x| {
+                    let (b, m) = next[&x];
+                    (m, b >> 63 == 0, std::cmp::Reverse(x))
+                })
+                .expect("a cycle has links");
+            next.remove(&cut);
+        }
+        for x in path {
+            state.insert(x, 2);
+        }
+    }
+    let joined = |a: u64, b: u64| -> bool { next.get(&a).is_some_and(|&(n, _)| n == b) };
     let mut remove = vec![false; ev.len()];
     let mut any = false;
     for w in units.windows(2) {

@@ -173,6 +173,9 @@ pub fn run(args: MineArgs, ui: &Ui) -> anyhow::Result<()> {
             String::new()
         }
     )?;
+    for w in &s.warnings {
+        writeln!(out, "warning: thin evidence: {w}")?;
+    }
     if m.routines.is_empty() {
         writeln!(
             out,
