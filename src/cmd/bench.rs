@@ -1,4 +1,5 @@
-//! `taskmine bench store`: the figures the foundation promises, measured on this machine.
+//! `taskmine bench store|ingest|dashboard`: the figures the README promises, measured on this
+//! machine.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -45,10 +46,28 @@ enum BenchWhat {
         #[arg(long)]
         gzip: bool,
     },
+    /// A fleet-sized log behind `taskmine serve`: time to the first mining result, latency of
+    /// every dashboard page and read-API route (p50/p95), and the server's peak memory.
+    Dashboard {
+        /// Simulated events (about; the simulator rounds to whole users).
+        #[arg(long, default_value_t = 10_000_000)]
+        events: u64,
+        /// Requests per route.
+        #[arg(long, default_value_t = 20)]
+        requests: usize,
+        /// Use this existing database instead of simulating one.
+        #[arg(long)]
+        db: Option<std::path::PathBuf>,
+    },
 }
 
 pub fn run(args: BenchArgs, ui: &Ui) -> anyhow::Result<()> {
     match args.what {
+        BenchWhat::Dashboard {
+            events,
+            requests,
+            db,
+        } => bench_dashboard(events, requests.max(1), db, ui),
         BenchWhat::Store { events, batch } => bench_store(events, batch.max(1), ui),
         BenchWhat::Ingest {
             agents,
@@ -177,4 +196,186 @@ fn checkpointed_size(store: &Store, db: &Path) -> anyhow::Result<u64> {
     let wal = db.with_extension("db-wal");
     let wal_len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
     Ok(std::fs::metadata(db)?.len() + wal_len)
+}
+
+/// Simulates a log of about `target` events straight into a store (streamed, one batch).
+fn simulate_into(db: &Path, target: u64) -> anyhow::Result<u64> {
+    let cfg = Config {
+        events_target: Some(target),
+        noise: 0.05,
+        ..Config::default()
+    };
+    let mut store = Store::open(db)?;
+    let mut n = 0u64;
+    store.write_batch(None, "bench", |sink| -> uilog::Result<()> {
+        simulate::simulate(&cfg, |e: &uilog::Event| {
+            n += 1;
+            sink.push(e)
+        })?;
+        Ok(())
+    })?;
+    Ok(n)
+}
+
+fn bench_dashboard(
+    target: u64,
+    requests: usize,
+    db: Option<std::path::PathBuf>,
+    ui: &Ui,
+) -> anyhow::Result<()> {
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let db = match db {
+        Some(db) => db,
+        None => {
+            let db = dir.path().join("fleet.db");
+            let spinner = ui.spinner("simulating");
+            let start = Instant::now();
+            let n = simulate_into(&db, target)?;
+            spinner.finish_and_clear();
+            println!(
+                "simulated {n} events in {:.1} s",
+                start.elapsed().as_secs_f64()
+            );
+            db
+        }
+    };
+    let events = Store::open(&db)?.stats()?.events;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    // The server runs as its own process, so its peak memory is its own and not this one's.
+    let exe = std::env::current_exe().context("cannot find the taskmine binary")?;
+    let start = Instant::now();
+    let child = Command::new(exe)
+        .args([
+            "serve",
+            "--quiet",
+            "--remine-after-secs",
+            "3600",
+            "--addr",
+            &addr,
+        ])
+        .arg("--db")
+        .arg(&db)
+        .arg("--bots")
+        .arg(dir.path().join("bots"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot start taskmine serve")?;
+    let server = ChildGuard(child);
+    let spinner = ui.spinner("waiting for the first mining result");
+    let deadline = start + Duration::from_secs(1800);
+    let first = loop {
+        match http_get(&addr, "/api/v1/summary") {
+            Ok((200, _)) => break start.elapsed(),
+            _ if Instant::now() > deadline => anyhow::bail!("no mining result after 30 min"),
+            _ => std::thread::sleep(Duration::from_millis(200)),
+        }
+    };
+    spinner.finish_and_clear();
+    println!(
+        "{events} events: first mining result after {:.1} s (target < 30 s at 10M)",
+        first.as_secs_f64()
+    );
+
+    let (_, list) = http_get(&addr, "/api/v1/routines")?;
+    let id = list
+        .split("\"id\":")
+        .nth(1)
+        .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
+        .unwrap_or("1")
+        .to_owned();
+    let mut paths: Vec<String> = server::api::api_routes()
+        .into_iter()
+        .filter(|(method, _)| method.eq_ignore_ascii_case("get"))
+        .map(|(_, p)| p.to_owned())
+        .chain(
+            [
+                "/",
+                "/candidates",
+                "/routines/{id}",
+                "/privacy",
+                "/report.html",
+            ]
+            .iter()
+            .map(|p| p.to_string()),
+        )
+        .map(|p| p.replace("{id}", &id))
+        .collect();
+    paths.dedup();
+    println!(
+        "{:<32} {:>9} {:>9} {:>7}",
+        "route", "p50 ms", "p95 ms", "status"
+    );
+    let mut worst = 0f64;
+    for path in &paths {
+        let mut times = Vec::with_capacity(requests);
+        let mut status = 0;
+        for _ in 0..requests {
+            let t = Instant::now();
+            status = http_get(&addr, path)?.0;
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        times.sort_by(f64::total_cmp);
+        let pick = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+        worst = worst.max(pick(0.95));
+        println!(
+            "{path:<32} {:>9.1} {:>9.1} {status:>7}",
+            pick(0.5),
+            pick(0.95)
+        );
+    }
+    let peak = peak_rss_kib(server.0.id()).unwrap_or(0);
+    println!(
+        "slowest route p95 {worst:.1} ms (target < 1000 ms); server peak memory {:.0} MiB (target < 2048)",
+        peak as f64 / 1024.0
+    );
+    Ok(())
+}
+
+/// Kills the server by PID when the benchmark ends, also on an error.
+struct ChildGuard(std::process::Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A minimal HTTP/1.1 GET on loopback: the status and the body. The benchmark measures the
+/// server, so the client is as plain as can be.
+fn http_get(addr: &str, path: &str) -> anyhow::Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr)?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    Ok((status, body.to_owned()))
+}
+
+/// The peak resident memory of a process (VmHWM), in KiB.
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
 }
