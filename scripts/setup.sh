@@ -9,6 +9,7 @@ packages=(
   libx11-dev libxtst-dev libxi-dev
   xvfb x11-utils xdotool openbox xterm
   chromium
+  at-spi2-core dbus-x11 libatk-adaptor libatk-bridge2.0-0 python3-gi gir1.2-gtk-3.0 gir1.2-atspi-2.0 python3-pyatspi
 )
 
 missing=()

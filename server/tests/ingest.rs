@@ -118,7 +118,11 @@ fn timestamps_outside_the_logs_range_are_refused_by_field() {
     let token = add_agent(&db, "desk-1");
     let srv = TestServer::start(&db);
     let url = srv.url("/api/v1/events");
-    for (ts, end) in [(i64::MAX, "after 9999"), (i64::MIN, "before 1970"), (-1, "before 1970")] {
+    for (ts, end) in [
+        (i64::MAX, "after 9999"),
+        (i64::MIN, "before 1970"),
+        (-1, "before 1970"),
+    ] {
         let body = batch_json("range", &[event("s", "u1", T0), event("s", "u1", ts)]);
         let (status, text) = post(&url, Some(&token), &body, false);
         assert_eq!(status, 400, "{text}");
@@ -128,7 +132,10 @@ fn timestamps_outside_the_logs_range_are_refused_by_field() {
     assert_eq!(count_events(&db), 0, "a refused batch stores nothing");
     let edge = batch_json("edge", &[event("s", "u1", uilog::TS_MAX)]);
     let (status, text) = post(&url, Some(&token), &edge, false);
-    assert_eq!(status, 200, "the last instant of year 9999 is in range: {text}");
+    assert_eq!(
+        status, 200,
+        "the last instant of year 9999 is in range: {text}"
+    );
     assert_eq!(count_events(&db), 1);
 }
 
@@ -157,7 +164,10 @@ fn oversized_bodies_and_batches_get_413() {
     let json_error = |text: &str| {
         let v: serde_json::Value = serde_json::from_str(text)
             .unwrap_or_else(|e| panic!("413 body is not JSON ({e}): {text}"));
-        assert!(v["error"].as_str().is_some_and(|m| m.contains("larger")), "{text}");
+        assert!(
+            v["error"].as_str().is_some_and(|m| m.contains("larger")),
+            "{text}"
+        );
     };
     let (status, text) = post(&url, Some(&token), &body, false);
     assert_eq!(status, 413, "{text}");

@@ -206,9 +206,8 @@ fn a_bad_token_keeps_the_batch_and_a_malformed_one_is_set_aside() {
     {
         // Spooled batches hold work activity: the owner's eyes only.
         use std::os::unix::fs::PermissionsExt;
-        let mode = |p: std::path::PathBuf| {
-            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777
-        };
+        let mode =
+            |p: std::path::PathBuf| std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(dir.path().join("a")), 0o700);
         assert_eq!(mode(dir.path().join("a/b1.batch.json")), 0o600);
     }

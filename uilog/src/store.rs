@@ -582,7 +582,13 @@ impl Store {
     /// Visits up to `limit` events with ids in `after + 1 ..= upto`, in id order (the order they
     /// were written): what an uploader sends next. Ids only grow, so a cursor of the last id
     /// visited resumes exactly where it stopped.
-    pub fn scan_after<E, F>(&self, after: i64, upto: i64, limit: usize, mut visit: F) -> Result<(), E>
+    pub fn scan_after<E, F>(
+        &self,
+        after: i64,
+        upto: i64,
+        limit: usize,
+        mut visit: F,
+    ) -> Result<(), E>
     where
         E: From<Error>,
         F: FnMut(EventRow<'_>) -> Result<(), E>,
