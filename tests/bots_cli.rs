@@ -253,3 +253,84 @@ fn record_mine_bots_and_replay_through_the_cli() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// A bot file written by hand: one required input (its samples were masked) and no other.
+fn masked_bot_yaml(required: bool) -> String {
+    let inputs = if required {
+        "inputs:\n- name: e_mail\n  type: text\n  required: true\n"
+    } else {
+        ""
+    };
+    let text = if required { "'{{ e_mail }}'" } else { "'ls'" };
+    format!(
+        "apiVersion: taskmine/v1\nname: form\nsource:\n  routine: 1\n  evidence:\n    instances: 12\n    users: 1\n    standardization: 1.0\n    hours_per_month: 0.1\n    median_duration_s: 5.0\n  variant: []\n{inputs}steps:\n- action: focus_window\n  window:\n    app: xterm\n    title: ^form$\n  timeout_ms: 500\n- action: type\n  window:\n    app: xterm\n    title: ^form$\n  selector:\n    role: ^entry$\n    name: ^E-mail$\n  text: {text}\n  timeout_ms: 500\n"
+    )
+}
+
+#[test]
+fn a_bot_without_inputs_replays_its_own_params_file_and_a_masked_input_is_required() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bots");
+
+    // No inputs: the params.csv that `bots` writes is accepted by `replay --params`.
+    let plain = dir.path().join("plain.yaml");
+    std::fs::write(&plain, masked_bot_yaml(false)).unwrap();
+    ok(taskmine()
+        .arg("bots")
+        .arg("--from")
+        .arg(&plain)
+        .arg("--out")
+        .arg(&out));
+    let params = out.join("form/params.csv");
+    let said = ok(taskmine()
+        .arg("replay")
+        .arg(out.join("form/bot.yaml"))
+        .arg("--params")
+        .arg(&params)
+        .arg("--dry-run"));
+    assert!(said.contains("run 1 of 1"), "{said}");
+    assert!(
+        said.contains("into {role: \"^entry$\", name: \"^E-mail$\"}"),
+        "{said}"
+    );
+
+    // A required input: the dry run says so, params.csv leaves it empty, a real run refuses to
+    // start and names the file, the line and the column.
+    let masked = dir.path().join("masked.yaml");
+    std::fs::write(&masked, masked_bot_yaml(true)).unwrap();
+    ok(taskmine()
+        .arg("bots")
+        .arg("--from")
+        .arg(&masked)
+        .arg("--out")
+        .arg(&out));
+    let written = std::fs::read_to_string(&params).unwrap();
+    assert_eq!(
+        written.lines().collect::<Vec<_>>(),
+        ["e_mail", "\"\""],
+        "{written}"
+    );
+    let said = ok(taskmine()
+        .arg("replay")
+        .arg(out.join("form/bot.yaml"))
+        .arg("--dry-run"));
+    assert!(
+        said.contains("input \"e_mail\" is required") && said.contains("--params"),
+        "{said}"
+    );
+    let run = taskmine()
+        .arg("replay")
+        .arg(out.join("form/bot.yaml"))
+        .arg("--params")
+        .arg(&params)
+        .arg("--no-record")
+        .env("DISPLAY", ":9999")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(
+        err.contains("params.csv, line 2") && err.contains("\"e_mail\" is required"),
+        "{err}"
+    );
+}

@@ -5,8 +5,10 @@ use codegen::{params, Bot};
 
 use crate::Ui;
 
-/// Runs a bot once per parameter row, checking before every step that its window has focus;
-/// records the replay and reports per run whether it did what the routine does.
+/// Runs a bot once per parameter row, checking before every step that its window has focus and
+/// finding each step's element by its selector (AT-SPI); proves every step (the click landed on the
+/// element, the typed value reads back), records the replay and reports per run and step whether
+/// it did what the routine does.
 #[derive(Args)]
 pub struct ReplayArgs {
     /// The bot file (bot.yaml from `taskmine bots`).
@@ -39,18 +41,7 @@ pub fn run(args: ReplayArgs, _ui: &Ui) -> anyhow::Result<()> {
     let bot = Bot::load(&args.bot)?;
     let rows = match &args.params {
         Some(p) => params::read(p, &bot)?,
-        None => {
-            if !args.dry_run {
-                if let Some(i) = bot.inputs.iter().find(|i| i.samples.is_empty()) {
-                    anyhow::bail!(
-                        "{}: input {:?} has no sample value; give the values with --params FILE.csv",
-                        args.bot.display(),
-                        i.name
-                    );
-                }
-            }
-            vec![bot.sample_params()]
-        }
+        None => vec![bot.sample_params()],
     };
     if args.dry_run {
         use std::io::Write;
@@ -59,12 +50,18 @@ pub fn run(args: ReplayArgs, _ui: &Ui) -> anyhow::Result<()> {
         for (i, row) in rows.iter().enumerate() {
             let filled = codegen::replay::fill_steps(&bot, row)?;
             writeln!(out, "run {} of {} ({}):", i + 1, rows.len(), bot.name)?;
+            for note in codegen::replay::required_notes(&bot, row) {
+                writeln!(out, "  note: {note}")?;
+            }
             for line in codegen::replay::describe(&filled) {
                 writeln!(out, "{line}")?;
             }
         }
         return Ok(());
     }
+    // A required input (its samples masked by the policy) must come from the parameter file:
+    // refused before anything is typed.
+    params::check_required(&bot, &rows, args.params.as_deref())?;
     replay(&args, &bot, &rows)
 }
 
