@@ -401,20 +401,64 @@ impl<R: Read> Read for Progress<'_, R> {
     }
 }
 
-/// The 1-based physical line of field `index` of a CSV record that starts on `record_line`:
-/// newlines inside earlier quoted fields push it down.
-pub(crate) fn field_line(record: &csv::ByteRecord, record_line: u64, index: usize) -> u64 {
-    let newlines: usize = record
+/// Line breaks in `bytes`: `\n`, `\r\n` and a lone `\r` each count once, as editors show lines.
+/// `prev_cr` carries a `\r` at the end of one chunk into the next.
+fn count_breaks(bytes: &[u8], prev_cr: &mut bool) -> u64 {
+    let mut n = 0;
+    for &b in bytes {
+        if b == b'\n' || *prev_cr {
+            n += 1;
+        }
+        *prev_cr = b == b'\r';
+    }
+    n
+}
+
+/// The 1-based line of byte `offset` of `file`. Only called for an error, so it re-reads the file
+/// rather than counting lines on the fast path. Why not the csv crate's own line numbers: with
+/// `\r\n` line ends (every Windows recorder) they stay on line 1.
+pub(crate) fn line_at(file: &Path, offset: u64) -> u64 {
+    let Ok(f) = File::open(file) else {
+        return 0;
+    };
+    let mut reader = io::BufReader::new(f.take(offset));
+    let mut breaks = 0u64;
+    let mut prev_cr = false;
+    loop {
+        let chunk = match io::BufRead::fill_buf(&mut reader) {
+            Ok([]) | Err(_) => break,
+            Ok(c) => c,
+        };
+        breaks += count_breaks(chunk, &mut prev_cr);
+        let n = chunk.len();
+        io::BufRead::consume(&mut reader, n);
+    }
+    // A `\r` just before `offset` ends a line whether or not a `\n` follows it.
+    breaks + u64::from(prev_cr) + 1
+}
+
+/// The 1-based physical line of field `index` of a CSV record of `file`: the line the record starts
+/// on, pushed down by line breaks inside earlier quoted fields. Error path only.
+pub(crate) fn field_line(file: &Path, record: &csv::ByteRecord, index: usize) -> u64 {
+    let start = record
+        .position()
+        .map(|p| line_at(file, p.byte()))
+        .unwrap_or(0);
+    let mut prev_cr = false;
+    let inside: u64 = record
         .iter()
         .take(index)
-        .map(|f| f.iter().filter(|&&b| b == b'\n').count())
+        .map(|f| {
+            prev_cr = false;
+            count_breaks(f, &mut prev_cr) + u64::from(prev_cr)
+        })
         .sum();
-    record_line + newlines as u64
+    start + inside
 }
 
 /// Turns an error of the csv crate into one naming the file and line.
 pub(crate) fn csv_error(file: &Path, e: csv::Error) -> Error {
-    let line = e.position().map(|p| p.line()).unwrap_or(0);
+    let line = e.position().map(|p| line_at(file, p.byte())).unwrap_or(0);
     match e.into_kind() {
         csv::ErrorKind::Io(e) => Error::io(file, e),
         csv::ErrorKind::UnequalLengths {
@@ -584,6 +628,9 @@ pub(crate) struct QuoteCheck<R> {
     opened: u64,
     /// The first defect seen: its line and what it is.
     problem: Option<(u64, String)>,
+    prev_cr: bool,
+    /// The last byte read, to tell a file that stops right after a field separator.
+    last: u8,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -604,6 +651,8 @@ impl<R> QuoteCheck<R> {
             line: 1,
             opened: 1,
             problem: None,
+            prev_cr: false,
+            last: b'\n',
         }
     }
 
@@ -617,6 +666,12 @@ impl<R> QuoteCheck<R> {
     fn scan(&mut self, bytes: &[u8]) {
         use QuoteState::*;
         for &b in bytes {
+            // A lone `\r` ends a line too (old Mac line ends), counted once the next byte shows it
+            // is not the first half of `\r\n`.
+            if self.prev_cr && b != b'\n' {
+                self.line += 1;
+            }
+            self.prev_cr = b == b'\r';
             self.state = match (self.state, b) {
                 (Quoted, b'"') => QuoteInQuoted,
                 (Quoted, _) => Quoted,
@@ -660,9 +715,19 @@ impl<R: Read> Read for QuoteCheck<R> {
                      (a truncated file, or a stray quote)"
                         .to_owned(),
                 ));
+            } else if self.last == self.delimiter && self.problem.is_none() {
+                // A writer ends a row with a line break right after its last field; a file that
+                // stops after a separator was cut off in the middle of a row.
+                self.problem = Some((
+                    self.line,
+                    "the file ends right after a field separator, in the middle of a row: \
+                     it looks truncated"
+                        .to_owned(),
+                ));
             }
         } else {
             self.scan(&buf[..n]);
+            self.last = buf[n - 1];
         }
         Ok(n)
     }

@@ -384,7 +384,7 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<(
     // Two columns of one name would leave it to chance which one a row's value comes from.
     let mut seen = std::collections::HashSet::new();
     for name in &header {
-        if !name.is_empty() && !seen.insert(name.to_ascii_lowercase()) {
+        if !name.is_empty() && !seen.insert(name.as_str()) {
             return Err(Error::parse(file, 1, name.as_str(), "column appears twice"));
         }
     }
@@ -426,7 +426,7 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<(
     let mut record = csv::ByteRecord::new();
     let mut e = Event::new("", "", 0, EventKind::Other);
     let mut state = State::default();
-    // The line and length of the last record, to tell a truncated last row.
+    // Where the last record starts and its length, to tell a truncated last row.
     let mut last: Option<(u64, usize)> = None;
     loop {
         let more = reader.read_byte_record(&mut record).map_err(|x| {
@@ -441,11 +441,10 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<(
         if !more {
             break;
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
         if record.len() > header.len() {
             return Err(Error::parse(
                 file,
-                line,
+                field_line(file, &record, 0),
                 "row",
                 format!(
                     "{} fields where the header has {}",
@@ -458,13 +457,13 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<(
         if record.iter().all(|f| f.is_empty()) {
             continue;
         }
-        last = Some((line, record.len()));
+        last = Some((record.position().map_or(0, |p| p.byte()), record.len()));
         let mut slots = Slots::default();
         for (i, raw) in record.iter().enumerate() {
             let value = std::str::from_utf8(raw).map_err(|x| {
                 Error::parse(
                     file,
-                    field_line(&record, line, i),
+                    field_line(file, &record, i),
                     header[i].as_str(),
                     format!(
                         "not valid UTF-8 (after byte {} of the field)",
@@ -484,21 +483,27 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<(
             );
         }
         build(&slots, ctx, None, &mut state, &mut e).map_err(|x| {
-            let at = match x.loc {
-                Some(i) => field_line(&record, line, i as usize),
-                None => line,
-            };
-            Error::parse(file, at, x.field, x.message)
+            let at = field_line(file, &record, x.loc.unwrap_or(0) as usize);
+            let mut message = x.message;
+            if record.len() < header.len() {
+                // A row cut short is most often why a value is missing or malformed.
+                message = format!(
+                    "{message} (the row has {} of the header's {} fields: a truncated file?)",
+                    record.len(),
+                    header.len()
+                );
+            }
+            Error::parse(file, at, x.field, message)
         })?;
         sink.push(&e)?;
     }
     // Short rows are accepted inside the file (some tools leave trailing empty cells out), but a
     // short last row is what a file cut off mid-row looks like.
-    if let Some((line, len)) = last {
+    if let Some((byte, len)) = last {
         if len < header.len() {
             return Err(Error::parse(
                 file,
-                line,
+                super::line_at(file, byte),
                 "row",
                 format!(
                     "the last row has {len} fields where the header has {}: the file looks truncated",

@@ -96,7 +96,6 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<(
         }
         let row = Row {
             record: &record,
-            line: record.position().map(|p| p.line()).unwrap_or(0),
             at: &at,
             file,
         };
@@ -157,12 +156,7 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<(
         };
         for &(i, name) in &labels {
             let value = std::str::from_utf8(&record[i]).map_err(|_| {
-                Error::parse(
-                    file,
-                    field_line(&record, row.line, i),
-                    name,
-                    "not valid UTF-8",
-                )
+                Error::parse(file, field_line(file, &record, i), name, "not valid UTF-8")
             })?;
             e.attrs.insert(name.to_owned(), value.to_owned());
         }
@@ -174,7 +168,6 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<(
 /// One record with what is needed to read its cells and to name where a bad one is.
 struct Row<'r> {
     record: &'r csv::ByteRecord,
-    line: u64,
     at: &'r [Option<usize>; COLUMNS.len()],
     file: &'r std::path::Path,
 }
@@ -196,7 +189,7 @@ impl<'r> Row<'r> {
     }
 
     fn fail(&self, c: usize, message: String) -> Error {
-        let line = field_line(self.record, self.line, self.at[c].unwrap_or(0));
+        let line = field_line(self.file, self.record, self.at[c].unwrap_or(0));
         Error::parse(self.file, line, COLUMNS[c], message)
     }
 }

@@ -408,22 +408,7 @@ fn finish(
     sink.push(e)
 }
 
-/// The 1-based line of a byte offset of the file. Only called for an error, so it re-reads the
-/// file rather than counting newlines on the fast path.
+/// The 1-based line of a byte offset of the file (error path only).
 fn line_at(ctx: &Ctx, offset: u64) -> u64 {
-    let Ok(file) = std::fs::File::open(&ctx.file) else {
-        return 0;
-    };
-    let mut reader = BufReader::new(file.take(offset));
-    let mut newlines = 0u64;
-    loop {
-        let chunk = match reader.fill_buf() {
-            Ok([]) | Err(_) => break,
-            Ok(c) => c,
-        };
-        newlines += chunk.iter().filter(|&&b| b == b'\n').count() as u64;
-        let n = chunk.len();
-        reader.consume(n);
-    }
-    newlines + 1
+    super::line_at(&ctx.file, offset)
 }
