@@ -1,27 +1,110 @@
-//! Prints routine and segment-boundary accuracy of the miner on simulator logs, one row per seed,
-//! for the README: `cargo run --release -p miner --example accuracy -- [SEEDS] [USERS] [DAYS]`
-//! (`ROUTINES=10` in the environment takes that many routines of the simulator's catalogue).
+//! Prints the miner's accuracy on logs with known routines, one row per seed, and a summary with the
+//! targets of issues 10 and 11: `cargo run --release -p miner --example accuracy`.
+//!
+//! Settings (each with `SEEDS` seeds, default 10):
+//! - `default`: the simulator's default team week (10 users × 5 days, 6 routines), clean and with
+//!   10 % noise and 10 % variants. `-- [SEEDS] [USERS] [DAYS]` and `ROUTINES=10` change its size.
+//! - `captured`: `examples/sim-short-recording.yaml`: one user, one day, 12 instances of one routine
+//!   (seed *s* takes catalogue routine *s*), 3–8 s between instances, elements as the AT-SPI recorder
+//!   captures them and 30 % of the apps without any.
+//! - `long`: `examples/sim-long-form.yaml`: the 64-step form-filling routine, no pauses between
+//!   instances, 10 % noise.
+//! - `stream`: `examples/sim-task-stream.yaml`: 4 task types in one stream without pauses.
+//! - `web`: `examples/sim-web-paths.yaml`: web forms whose elements are XPaths with varying indices.
+//! - `leno`: `uilog/tests/data/leno-rpm/merged2.csv` (StudentRecord + log1 merged as in the published
+//!   benchmark), imported with its `task` and `instance` columns held out as the truth. One run.
+//!
+//! `ONLY=captured,long` runs only those settings; `VERBOSE=1` lists each run's routines.
 
-use miner::eval::evaluate;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use miner::eval::{evaluate, Evaluation};
 use miner::{mine, NoProgress, Options};
-use uilog::simulate::{simulate_into_store, Config};
-use uilog::Store;
+use uilog::import::{import_with_truth, TruthLabels};
+use uilog::simulate::{catalogue_len, simulate_into_store, Config};
+use uilog::truth::GroundTruth;
+use uilog::{ImportOptions, Store};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// The figures one setting collected, for the summary.
+struct Setting {
+    name: String,
+    target: &'static str,
+    routine_f1: Vec<f64>,
+    boundary_f1: Vec<f64>,
+    event_f1: Vec<f64>,
+    secs: f64,
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A simulator configuration bundled in `examples/`.
+fn bundled(file: &str) -> Res<Config> {
+    let path = root().join("examples").join(file);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let cfg: Config =
+        serde_norway::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(cfg)
+}
+
+fn main() -> Res<()> {
     let args: Vec<u64> = std::env::args()
         .skip(1)
         .map(|a| a.parse())
         .collect::<Result<_, _>>()?;
-    let seeds = args.first().copied().unwrap_or(10);
+    let seeds = match std::env::var("SEEDS") {
+        Ok(s) => s.parse()?,
+        Err(_) => args.first().copied().unwrap_or(10),
+    };
     let users = args.get(1).copied().unwrap_or(10) as u32;
     let days = args.get(2).copied().unwrap_or(5) as u32;
     let routines: usize = std::env::var("ROUTINES").map_or(Ok(6), |r| r.parse())?;
-    println!("| setting | seed | events | routines found/true | routine P | routine R | routine F1 | boundary P | boundary R | boundary F1 |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
-    for (name, noise, variants) in [("clean", 0.0, 0.0), ("10% noise, 10% variants", 0.1, 0.1)] {
-        let (mut rf, mut bf) = (Vec::new(), Vec::new());
-        for seed in 1..=seeds {
-            let cfg = Config {
+    let only = std::env::var("ONLY").ok();
+    let want = |name: &str| {
+        only.as_deref()
+            .is_none_or(|o| o.split(',').any(|x| x == name))
+    };
+    let verbose = std::env::var_os("VERBOSE").is_some();
+
+    println!("| setting | seed | events | routines found/true | routine P | routine R | routine F1 | boundary P | boundary R | boundary F1 | event-level F1 |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut done: Vec<Setting> = Vec::new();
+    let mut run_seeds =
+        |name: &str, target: &'static str, cfg_of: &dyn Fn(u64) -> Config| -> Res<()> {
+            let start = Instant::now();
+            let mut s = Setting {
+                name: name.to_owned(),
+                target,
+                routine_f1: Vec::new(),
+                boundary_f1: Vec::new(),
+                event_f1: Vec::new(),
+                secs: 0.0,
+            };
+            for seed in 1..=seeds {
+                let cfg = cfg_of(seed);
+                let mut store = Store::open_in_memory()?;
+                let truth = simulate_into_store(&cfg, &mut store)?;
+                let e = mine_and_score(&store, &truth, name, &seed.to_string(), verbose)?;
+                s.routine_f1.push(e.routines.f1);
+                s.boundary_f1.push(e.boundaries.f1);
+                s.event_f1.push(e.event_tasks.f1);
+            }
+            s.secs = start.elapsed().as_secs_f64();
+            summary_row(&s);
+            done.push(s);
+            Ok(())
+        };
+
+    if want("default") {
+        for (name, noise, variants) in [
+            ("default, clean", 0.0, 0.0),
+            ("default, 10% noise, 10% variants", 0.1, 0.1),
+        ] {
+            let cfg_of = |seed| Config {
                 seed,
                 users,
                 days,
@@ -30,47 +113,180 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 routines,
                 ..Config::default()
             };
-            let mut store = Store::open_in_memory()?;
-            let truth = simulate_into_store(&cfg, &mut store)?;
-            let (log, m) = mine(&store, &Options::default(), &mut NoProgress)?;
-            let e = evaluate(&log, &m, &truth);
-            println!(
-                "| {name} | {seed} | {} | {}/{} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
-                m.summary.events,
-                e.routines.found,
-                e.routines.truth,
-                e.routines.precision,
-                e.routines.recall,
-                e.routines.f1,
-                e.boundaries.precision,
-                e.boundaries.recall,
-                e.boundaries.f1
-            );
-            if std::env::var_os("VERBOSE").is_some() {
-                for r in &m.routines {
-                    let matched = e.matches.iter().find(|x| x.discovered == r.id);
-                    println!(
-                        "    #{} steps {} inst {} var {} -> {:?}",
-                        r.id,
-                        r.steps.len(),
-                        r.instances.len(),
-                        r.variants.len(),
-                        matched.map(|x| (x.truth, x.jaccard))
-                    );
+            let target = if noise == 0.0 {
+                "routine 1.000, boundary ≥ 0.96"
+            } else {
+                "—"
+            };
+            run_seeds(name, target, &cfg_of)?;
+        }
+    }
+    if want("captured") {
+        let base = bundled("sim-short-recording.yaml")?;
+        let n = catalogue_len() as u64;
+        let cfg_of = |seed: u64| Config {
+            seed,
+            // One routine per log, a different one per seed.
+            routine_ids: vec![((seed - 1) % n + 1) as u32],
+            ..base.clone()
+        };
+        run_seeds(
+            "captured: 12 instances, 1 user, AT-SPI elements, 30% apps without",
+            "routine ≥ 0.95, boundary ≥ 0.90",
+            &cfg_of,
+        )?;
+    }
+    if want("long") {
+        let base = bundled("sim-long-form.yaml")?;
+        let cfg_of = |seed| Config {
+            seed,
+            ..base.clone()
+        };
+        run_seeds(
+            "long: 64-step routine, no pauses, 10% noise",
+            "routine ≥ 0.95, boundary ≥ 0.90",
+            &cfg_of,
+        )?;
+    }
+    if want("stream") {
+        let base = bundled("sim-task-stream.yaml")?;
+        let cfg_of = |seed| Config {
+            seed,
+            ..base.clone()
+        };
+        run_seeds(
+            "stream: 4 task types, no pauses",
+            "event-level ≥ 0.98",
+            &cfg_of,
+        )?;
+    }
+    if want("web") {
+        let base = bundled("sim-web-paths.yaml")?;
+        let cfg_of = |seed| Config {
+            seed,
+            ..base.clone()
+        };
+        run_seeds("web: XPaths with varying indices", "—", &cfg_of)?;
+    }
+    if want("leno") {
+        let start = Instant::now();
+        let path = root().join("uilog/tests/data/leno-rpm/merged2.csv");
+        let mut store = Store::open_in_memory()?;
+        let labels = TruthLabels {
+            case: "instance".into(),
+            routine: Some("task".into()),
+            stream: true,
+        };
+        let imported = import_with_truth(
+            &mut store,
+            &path,
+            &ImportOptions::default(),
+            &labels,
+            &mut |_| {},
+        );
+        let name = "leno: merged2.csv (StudentRecord + log1)";
+        let target = "event-level ≥ 0.99, boundary ≥ 0.95, routine 1.0";
+        let s = match imported {
+            Ok((_, truth)) => {
+                let e = mine_and_score(&store, &truth, "leno merged2.csv", "—", verbose)?;
+                Setting {
+                    name: name.into(),
+                    target,
+                    routine_f1: vec![e.routines.f1],
+                    boundary_f1: vec![e.boundaries.f1],
+                    event_f1: vec![e.event_tasks.f1],
+                    secs: start.elapsed().as_secs_f64(),
                 }
             }
-            rf.push(e.routines.f1);
-            bf.push(e.boundaries.f1);
-        }
-        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-        let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+            Err(err) => {
+                // The other settings' figures are still worth printing.
+                println!("| leno merged2.csv | — | import failed: {err} | | | | | | | | |");
+                Setting {
+                    name: format!("{name}: import failed"),
+                    target,
+                    routine_f1: Vec::new(),
+                    boundary_f1: Vec::new(),
+                    event_f1: Vec::new(),
+                    secs: start.elapsed().as_secs_f64(),
+                }
+            }
+        };
+        summary_row(&s);
+        done.push(s);
+    }
+
+    println!();
+    println!("| setting | runs | routine F1 mean (min) | boundary F1 mean (min) | event-level F1 mean (min) | target | time |");
+    println!("|---|---|---|---|---|---|---|");
+    for s in &done {
         println!(
-            "| **{name}: mean (min)** | | | | | | **{:.3}** ({:.3}) | | | **{:.3}** ({:.3}) |",
-            mean(&rf),
-            min(&rf),
-            mean(&bf),
-            min(&bf)
+            "| {} | {} | {} | {} | {} | {} | {:.1} s |",
+            s.name,
+            s.routine_f1.len(),
+            mean_min(&s.routine_f1),
+            mean_min(&s.boundary_f1),
+            mean_min(&s.event_f1),
+            s.target,
+            s.secs
         );
     }
     Ok(())
+}
+
+/// Mines the store, scores it against the truth and prints the row.
+fn mine_and_score(
+    store: &Store,
+    truth: &GroundTruth,
+    name: &str,
+    seed: &str,
+    verbose: bool,
+) -> Res<Evaluation> {
+    let (log, m) = mine(store, &Options::default(), &mut NoProgress)?;
+    let e = evaluate(&log, &m, truth);
+    println!(
+        "| {name} | {seed} | {} | {}/{} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
+        m.summary.events,
+        e.routines.found,
+        e.routines.truth,
+        e.routines.precision,
+        e.routines.recall,
+        e.routines.f1,
+        e.boundaries.precision,
+        e.boundaries.recall,
+        e.boundaries.f1,
+        e.event_tasks.f1,
+    );
+    if verbose {
+        for r in &m.routines {
+            let matched = e.matches.iter().find(|x| x.discovered == r.id);
+            println!(
+                "    #{} steps {} inst {} var {} -> {:?}",
+                r.id,
+                r.steps.len(),
+                r.instances.len(),
+                r.variants.len(),
+                matched.map(|x| (x.truth, x.jaccard))
+            );
+        }
+    }
+    Ok(e)
+}
+
+fn summary_row(s: &Setting) {
+    println!(
+        "| **{}: mean (min)** | | | | | | **{}** | | | **{}** | **{}** |",
+        s.name,
+        mean_min(&s.routine_f1),
+        mean_min(&s.boundary_f1),
+        mean_min(&s.event_f1)
+    );
+}
+
+fn mean_min(v: &[f64]) -> String {
+    if v.is_empty() {
+        return "—".into();
+    }
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    format!("{mean:.3} ({min:.3})")
 }
