@@ -138,7 +138,8 @@ pub enum ElementStyle {
     /// by its reference, a paragraph has none); ids only where the toolkit exposes them (Gecko's
     /// DOM ids in Firefox and Thunderbird), and a path from the window frame down,
     /// `frame 'Title' / filler[0] / panel[1] / entry 'Reference'[0]`, whose last index grows by
-    /// one in a quarter of the instances (a notification bar pushes the form down).
+    /// one in a quarter of the instances (a notification bar pushes the form down); in a web page
+    /// the index of the `section` that holds the form varies too (0–2 banners above it).
     Atspi,
     /// Desktop applications as with `atspi`; web content as a browser-extension recorder logs it:
     /// the tag in lower case, the label as name, no id (the page's generated ids differ per load)
