@@ -3,10 +3,17 @@
 //!
 //! The pipeline is pure: the capture layer (X11 or a test) feeds it [`Input`]s with timestamps and
 //! drains [`Event`]s. It never sees an X connection, so it is tested without a display.
+//!
+//! UI elements: with [`Pipeline::set_elements`] on, every press asks for the element under the
+//! pointer and every typed run for the focused element ([`Pipeline::take_lookups`]); the capture
+//! layer answers with [`Input::Element`] from another thread. The event waits for its answer at
+//! most [`ELEMENT_WAIT_US`] and is then released without an element: input is never dropped and
+//! never held longer than that. A typed run's text is filtered only when its element is known, so
+//! that a password field keeps nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
-use uilog::{Event, EventKind, Micros};
+use uilog::{Element, Event, EventKind, Micros};
 
 use crate::keys::{normalize_shortcut, Key, KeyAggregator, KeyOutput};
 use crate::privacy::{AppIdent, Privacy, OTHER_APP};
@@ -24,6 +31,8 @@ pub struct WindowInfo {
     pub title: String,
     /// The process name from `_NET_WM_PID` (`/proc/PID/comm`).
     pub process: String,
+    /// `_NET_WM_PID`: which app on the accessibility bus the window belongs to. Never stored.
+    pub pid: Option<u32>,
 }
 
 impl WindowInfo {
@@ -35,14 +44,24 @@ impl WindowInfo {
         }
     }
 
-    /// The app name events carry: the WM_CLASS instance, else the process, else the class.
-    fn app(&self) -> &str {
-        [&self.instance, &self.process, &self.class]
+    /// The app name events carry: the WM_CLASS class, normalized, else the instance, else the
+    /// process. The class names the program (`Chromium`); the instance may hold a profile
+    /// directory (`chromium (/home/ann/.config/x)`), which differs per user and must not leak.
+    pub fn app(&self) -> String {
+        [&self.class, &self.instance, &self.process]
             .into_iter()
+            .map(|s| normalize_app(s))
             .find(|s| !s.is_empty())
-            .map(String::as_str)
-            .unwrap_or("")
+            .unwrap_or_default()
     }
+}
+
+/// Lowercase, without a parenthesized suffix (`chromium (/path)` → `chromium`) and without a
+/// directory (`/usr/bin/foo` → `foo`).
+pub fn normalize_app(name: &str) -> String {
+    let base = name.split(" (").next().unwrap_or("").trim();
+    let base = base.rsplit('/').next().unwrap_or("");
+    base.trim().to_lowercase()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +79,47 @@ pub struct Point {
     pub y: i32,
     pub wx: Option<i32>,
     pub wy: Option<i32>,
+}
+
+/// What the pipeline asks the accessibility bus for: an element for the event it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    pub id: u64,
+    pub ts: Micros,
+    pub target: Target,
+    /// The process of the window the input went to, when known: only its frames are searched.
+    pub pid: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The element under a screen point (a press).
+    At { x: i32, y: i32 },
+    /// The element with the keyboard focus (a typed run).
+    Focused,
+}
+
+/// The answer to a [`Lookup`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// The element, and whether it is a password field.
+    Found { element: Element, password: bool },
+    /// The app exposes no element there (no accessibility tree, or none at that point).
+    Nothing,
+    /// The lookup failed or ran out of time.
+    Failed,
+}
+
+/// How long an event waits for its element before it is released without one.
+pub const ELEMENT_WAIT_US: Micros = 200_000;
+
+/// How many clicks and typed runs carried an element.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ElementStats {
+    pub clicks: u64,
+    pub clicks_with_element: u64,
+    pub runs: u64,
+    pub runs_with_element: u64,
 }
 
 /// What the capture layer reports.
@@ -99,6 +159,8 @@ pub enum Input {
         text: Option<String>,
         source: Option<WindowInfo>,
     },
+    /// The answer to the [`Lookup`] with this id.
+    Element { id: u64, answer: Answer },
 }
 
 /// Copy or paste: a clipboard shortcut was pressed and the capture layer should read the clipboard
@@ -119,6 +181,16 @@ struct Press {
     ts: Micros,
     button: Button,
     at: Point,
+    lookup: Option<u64>,
+}
+
+/// An event on its way out, waiting for its element (when it asked for one).
+struct Held {
+    event: Event,
+    lookup: Option<u64>,
+    deadline: Micros,
+    /// A typed run's raw text and the window it was typed in: filtered when the element is known.
+    raw: Option<(String, WindowInfo)>,
 }
 
 struct Scroll {
@@ -157,8 +229,21 @@ pub struct Pipeline {
     idle_after: Micros,
     last_activity: Option<Micros>,
     idle: bool,
-    out: Vec<Event>,
+    out: VecDeque<Held>,
     emitted: u64,
+    /// Whether elements are looked up at all (an accessibility bus is there).
+    elements: bool,
+    next_lookup: u64,
+    lookups: Vec<Lookup>,
+    /// Answers that came before their event was complete (a press answered before its release).
+    answers: HashMap<u64, Answer>,
+    /// The lookup of the typed run in progress.
+    run_lookup: Option<u64>,
+    /// The latest time seen, for releasing held events.
+    now: Micros,
+    notices: Vec<String>,
+    silent_apps: HashSet<String>,
+    stats: ElementStats,
 }
 
 impl Pipeline {
@@ -186,9 +271,62 @@ impl Pipeline {
             idle_after,
             last_activity: None,
             idle: false,
-            out: Vec::new(),
+            out: VecDeque::new(),
             emitted: 0,
+            elements: false,
+            next_lookup: 0,
+            lookups: Vec::new(),
+            answers: HashMap::new(),
+            run_lookup: None,
+            now: 0,
+            notices: Vec::new(),
+            silent_apps: HashSet::new(),
+            stats: ElementStats::default(),
         }
+    }
+
+    /// Turns element lookups on or off (off: no accessibility bus).
+    pub fn set_elements(&mut self, on: bool) {
+        self.elements = on;
+    }
+
+    /// The lookups the capture layer should run, oldest first.
+    pub fn take_lookups(&mut self) -> Vec<Lookup> {
+        std::mem::take(&mut self.lookups)
+    }
+
+    /// Things the user should hear once (an app that exposes no elements).
+    pub fn take_notices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notices)
+    }
+
+    /// When the oldest held event is released even without its element.
+    pub fn next_deadline(&self) -> Option<Micros> {
+        self.out
+            .iter()
+            .filter(|h| h.lookup.is_some())
+            .map(|h| h.deadline)
+            .min()
+    }
+
+    pub fn element_stats(&self) -> ElementStats {
+        self.stats
+    }
+
+    fn lookup(&mut self, ts: Micros, target: Target) -> Option<u64> {
+        if !self.elements || self.paused || !self.recorded {
+            return None;
+        }
+        let id = self.next_lookup;
+        self.next_lookup += 1;
+        let pid = self.window.as_ref().and_then(|w| w.pid);
+        self.lookups.push(Lookup {
+            id,
+            ts,
+            target,
+            pid,
+        });
+        Some(id)
     }
 
     pub fn privacy(&self) -> &Privacy {
@@ -197,6 +335,14 @@ impl Pipeline {
 
     /// Feeds one input. Returns a clipboard request when the input was a copy or paste shortcut.
     pub fn handle(&mut self, input: Input) -> Option<ClipboardRequest> {
+        if let Input::Focus { ts, .. }
+        | Input::Key { ts, .. }
+        | Input::Button { ts, .. }
+        | Input::Wheel { ts, .. }
+        | Input::Move { ts } = input
+        {
+            self.now = self.now.max(ts);
+        }
         match input {
             Input::Focus { ts, window } => {
                 self.focus(ts, window);
@@ -228,7 +374,13 @@ impl Pipeline {
                 if down {
                     self.flush_scroll();
                     self.end_run();
-                    self.press = Some(Press { ts, button, at });
+                    let lookup = self.lookup(ts, Target::At { x: at.x, y: at.y });
+                    self.press = Some(Press {
+                        ts,
+                        button,
+                        at,
+                        lookup,
+                    });
                 } else if let Some(p) = self.press.take() {
                     self.click(p, at);
                 }
@@ -266,11 +418,16 @@ impl Pipeline {
                 self.clipboard(text.as_deref(), source.as_ref());
                 None
             }
+            Input::Element { id, answer } => {
+                self.answers.insert(id, answer);
+                None
+            }
         }
     }
 
     /// Called regularly: ends scroll gestures and starts idle periods that are due by `now`.
     pub fn tick(&mut self, now: Micros) {
+        self.now = self.now.max(now);
         if self
             .scroll
             .as_ref()
@@ -318,15 +475,83 @@ impl Pipeline {
         self.paused
     }
 
-    /// Ends what is in progress (typed run, scroll) so that it can be written before exit.
+    /// Ends what is in progress (typed run, scroll) so that it can be written before exit; held
+    /// events are released with what is known now.
     pub fn finish(&mut self) {
         self.flush_scroll();
         self.end_run();
+        self.now = Micros::MAX;
     }
 
-    /// Takes the events produced so far, in the order they happened.
+    /// Takes the events that are ready, in the order they happened: an event waiting for its
+    /// element (and every event after it) stays until the answer comes or its wait is over.
     pub fn drain(&mut self) -> Vec<Event> {
-        std::mem::take(&mut self.out)
+        let mut ready = Vec::new();
+        while let Some(front) = self.out.front() {
+            let answer = match front.lookup {
+                None => None,
+                Some(id) => match self.answers.remove(&id) {
+                    Some(a) => Some(a),
+                    None if self.now >= front.deadline => Some(Answer::Failed),
+                    None => break,
+                },
+            };
+            let held = self.out.pop_front().expect("front exists");
+            ready.push(self.release(held, answer));
+        }
+        if self.out.is_empty() && self.press.is_none() && self.run_lookup.is_none() {
+            // Answers to lookups whose events were never made (a press in a window then left).
+            self.answers.clear();
+        }
+        ready
+    }
+
+    /// Attaches the element and filters a typed run's text.
+    fn release(&mut self, held: Held, answer: Option<Answer>) -> Event {
+        let Held { mut event, raw, .. } = held;
+        let (element, password) = match answer {
+            Some(Answer::Found { element, password }) => {
+                // Element names and paths may hold data (a table cell, a mail subject): they get
+                // the same redaction as titles.
+                let element = Element {
+                    name: element.name.map(|n| self.privacy.title(&n)),
+                    path: element.path.map(|p| self.privacy.title(&p)),
+                    ..element
+                };
+                (Some(element).filter(|e| !e.is_empty()), password)
+            }
+            Some(Answer::Nothing) => {
+                if self.silent_apps.insert(event.app.clone()) {
+                    self.notices.push(format!(
+                        "no UI elements from {}: it exposes none on the accessibility bus \
+                         (`taskmine doctor` says how to turn them on); its events keep positions only",
+                        event.app
+                    ));
+                }
+                (None, false)
+            }
+            Some(Answer::Failed) | None => (None, false),
+        };
+        if let Some((text, w)) = raw {
+            let filtered =
+                self.privacy
+                    .field_text(&w.ident(), &w.title, element.as_ref(), password, &text);
+            event.text = filtered.text;
+            event.value_hash = filtered.value_hash;
+        }
+        let counted = matches!(
+            event.kind,
+            EventKind::Click | EventKind::DoubleClick | EventKind::RightClick | EventKind::Drag
+        );
+        if counted {
+            self.stats.clicks += 1;
+            self.stats.clicks_with_element += u64::from(element.is_some());
+        } else if event.kind == EventKind::Type {
+            self.stats.runs += 1;
+            self.stats.runs_with_element += u64::from(element.is_some());
+        }
+        event.element = element;
+        event
     }
 
     /// Events produced since the start.
@@ -335,11 +560,11 @@ impl Pipeline {
     }
 
     /// The current app as the log names it (for a status line).
-    pub fn current_app(&self) -> &str {
+    pub fn current_app(&self) -> String {
         match &self.window {
-            Some(_) if !self.recorded => OTHER_APP,
+            Some(_) if !self.recorded => OTHER_APP.to_owned(),
             Some(w) => w.app(),
-            None => "",
+            None => String::new(),
         }
     }
 
@@ -436,6 +661,10 @@ impl Pipeline {
         if self.paused || !self.recorded {
             // Nothing typed here may surface later under another window.
             self.keys.discard_run();
+            self.run_lookup = None;
+        } else if self.keys.in_run() && self.run_lookup.is_none() {
+            // A run that ended above took its lookup; the run this key started asks for its own.
+            self.run_lookup = self.lookup(ts, Target::Focused);
         }
         request
     }
@@ -489,20 +718,16 @@ impl Pipeline {
                 e.attrs.insert("to_wy".into(), wy.to_string());
             }
         }
-        self.push(e);
+        self.hold(e, p.lookup, None);
     }
 
     fn type_event(&mut self, ts: Micros, end: Micros, text: &str) {
         let mut e = self.event(ts, EventKind::Type);
-        let filtered = match &self.window {
-            Some(w) => self.privacy.text(&w.ident(), &w.title, None, text),
-            None => self.privacy.text(&AppIdent::default(), "", None, text),
-        };
-        e.text = filtered.text;
-        e.value_hash = filtered.value_hash;
         e.attrs
             .insert("duration_ms".into(), ((end - ts) / 1000).to_string());
-        self.push(e);
+        let lookup = self.run_lookup.take();
+        let window = self.window.clone().unwrap_or_default();
+        self.hold(e, lookup, Some((text.to_owned(), window)));
     }
 
     fn clipboard(&mut self, text: Option<&str>, source: Option<&WindowInfo>) {
@@ -569,7 +794,7 @@ impl Pipeline {
         match &self.window {
             Some(_) if !self.recorded => e.app = OTHER_APP.to_owned(),
             Some(w) => {
-                e.app = w.app().to_owned();
+                e.app = w.app();
                 e.window.clone_from(&self.title);
                 let mut attrs = BTreeMap::new();
                 if !w.process.is_empty() && w.process != e.app {
@@ -583,8 +808,18 @@ impl Pipeline {
     }
 
     fn push(&mut self, e: Event) {
+        self.hold(e, None, None);
+    }
+
+    fn hold(&mut self, event: Event, lookup: Option<u64>, raw: Option<(String, WindowInfo)>) {
         self.emitted += 1;
-        self.out.push(e);
+        let deadline = event.ts.saturating_add(ELEMENT_WAIT_US).max(self.now);
+        self.out.push_back(Held {
+            event,
+            lookup,
+            deadline,
+            raw,
+        });
     }
 }
 
@@ -628,6 +863,7 @@ mod tests {
             class: app.to_uppercase(),
             title: title.into(),
             process: app.into(),
+            pid: None,
         }
     }
 
@@ -1045,5 +1281,225 @@ mod tests {
         assert_eq!(ev[4].text.as_deref(), Some("after"));
         assert!(!format!("{ev:?}").contains("private"));
         assert!(!ev.iter().any(|e| e.kind == EventKind::Shortcut));
+    }
+
+    fn entry(name: &str) -> Answer {
+        Answer::Found {
+            element: Element {
+                role: Some("entry".into()),
+                name: Some(name.into()),
+                id: Some(name.to_lowercase().replace(' ', "_")),
+                path: Some(format!("frame 'Form' / entry '{name}'[0]")),
+            },
+            password: false,
+        }
+    }
+
+    fn with_pid(mut w: WindowInfo, pid: u32) -> WindowInfo {
+        w.pid = Some(pid);
+        w
+    }
+
+    #[test]
+    fn clicks_and_typed_runs_carry_the_element_their_lookup_answered() {
+        let mut p = pipeline("text: plain\n");
+        p.set_elements(true);
+        p.handle(Input::Focus {
+            ts: 1_000_000,
+            window: Some(with_pid(win(1, "chromium", "Form"), 42)),
+        });
+        click(&mut p, 2_000_000, Button::Left, at(300, 200));
+        let lookups = p.take_lookups();
+        assert_eq!(lookups.len(), 1);
+        assert_eq!(lookups[0].target, Target::At { x: 300, y: 200 });
+        assert_eq!(lookups[0].pid, Some(42));
+        // The click waits for its element; the focus event before it does not.
+        assert_eq!(kinds(&p.drain()), vec![EventKind::Focus]);
+        p.handle(Input::Element {
+            id: lookups[0].id,
+            answer: entry("First name"),
+        });
+        let t = typed(&mut p, 2_500_000, "Ann");
+        let run = p.take_lookups();
+        assert_eq!(run.len(), 1, "one lookup per run, not per key");
+        assert_eq!(run[0].target, Target::Focused);
+        p.handle(Input::Element {
+            id: run[0].id,
+            answer: entry("First name"),
+        });
+        key(&mut p, t, Key::Tab, true);
+        typed(&mut p, t + 100_000, "Lee");
+        let second = p.take_lookups();
+        assert_eq!(second.len(), 1, "the run after Tab asks again");
+        p.handle(Input::Element {
+            id: second[0].id,
+            answer: entry("Last name"),
+        });
+        p.finish();
+        let ev = p.drain();
+        assert_eq!(
+            kinds(&ev),
+            vec![
+                EventKind::Click,
+                EventKind::Type,
+                EventKind::Shortcut,
+                EventKind::Type
+            ]
+        );
+        assert_eq!(
+            ev[0].element.as_ref().unwrap().name.as_deref(),
+            Some("First name")
+        );
+        assert_eq!(
+            ev[1].element.as_ref().unwrap().id.as_deref(),
+            Some("first_name")
+        );
+        assert_eq!(ev[1].text.as_deref(), Some("Ann"));
+        assert_eq!(
+            ev[3].element.as_ref().unwrap().name.as_deref(),
+            Some("Last name")
+        );
+        assert_eq!(ev[3].text.as_deref(), Some("Lee"));
+        assert!(ev[2].element.is_none());
+        let stats = p.element_stats();
+        assert_eq!((stats.clicks, stats.clicks_with_element), (1, 1));
+        assert_eq!((stats.runs, stats.runs_with_element), (2, 2));
+    }
+
+    #[test]
+    fn an_unanswered_lookup_holds_its_event_only_until_the_wait_is_over() {
+        let mut p = pipeline("text: plain\n");
+        p.set_elements(true);
+        p.handle(Input::Focus {
+            ts: 1_000_000,
+            window: Some(win(1, "xterm", "bash")),
+        });
+        click(&mut p, 2_000_000, Button::Left, at(10, 10));
+        click(&mut p, 2_100_000, Button::Right, at(50, 50));
+        assert_eq!(p.drain().len(), 1, "both clicks wait");
+        assert_eq!(p.next_deadline(), Some(2_000_000 + ELEMENT_WAIT_US));
+        p.tick(2_000_000 + ELEMENT_WAIT_US - 1);
+        assert!(p.drain().is_empty());
+        p.tick(2_000_000 + ELEMENT_WAIT_US);
+        let ev = p.drain();
+        assert_eq!(
+            kinds(&ev),
+            vec![EventKind::Click],
+            "the later click waits for its own time"
+        );
+        assert!(ev[0].element.is_none());
+        p.tick(2_100_000 + ELEMENT_WAIT_US);
+        assert_eq!(kinds(&p.drain()), vec![EventKind::RightClick]);
+        assert_eq!(p.element_stats().clicks_with_element, 0);
+    }
+
+    #[test]
+    fn a_password_field_keeps_no_text_and_a_silent_app_is_named_once() {
+        let mut p = pipeline("text: plain\npassword:\n  elements: ['^never$']\n");
+        p.set_elements(true);
+        p.handle(Input::Focus {
+            ts: 1_000_000,
+            window: Some(win(1, "form.py", "Customer form")),
+        });
+        typed(&mut p, 2_000_000, "hunter2");
+        let l = p.take_lookups();
+        p.handle(Input::Element {
+            id: l[0].id,
+            answer: Answer::Found {
+                element: Element {
+                    role: Some("password text".into()),
+                    name: Some("Secret".into()),
+                    ..Element::default()
+                },
+                password: false,
+            },
+        });
+        p.finish();
+        let ev = p.drain();
+        let run = ev.iter().find(|e| e.kind == EventKind::Type).unwrap();
+        assert_eq!((run.text.as_deref(), run.value_hash), (None, None));
+        assert!(!format!("{ev:?}").contains("hunter2"));
+
+        let mut p = pipeline("text: plain\n");
+        p.set_elements(true);
+        p.handle(Input::Focus {
+            ts: 1_000_000,
+            window: Some(win(1, "tk", "Legacy")),
+        });
+        for i in 0..3 {
+            click(&mut p, 2_000_000 + i * 1_000_000, Button::Left, at(5, 5));
+            for l in p.take_lookups() {
+                p.handle(Input::Element {
+                    id: l.id,
+                    answer: Answer::Nothing,
+                });
+            }
+        }
+        assert_eq!(p.drain().len(), 4);
+        let notices = p.take_notices();
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert!(notices[0].contains("tk"));
+    }
+
+    #[test]
+    fn without_elements_nothing_is_looked_up_or_held() {
+        let mut p = pipeline("text: plain\n");
+        p.handle(Input::Focus {
+            ts: 1,
+            window: Some(win(1, "xterm", "bash")),
+        });
+        click(&mut p, 10, Button::Left, at(1, 1));
+        typed(&mut p, 20, "ls");
+        p.finish();
+        assert!(p.take_lookups().is_empty());
+        assert_eq!(p.drain().len(), 3);
+    }
+
+    #[test]
+    fn element_names_get_the_title_redaction() {
+        let mut p = pipeline("text: plain\n");
+        p.set_elements(true);
+        p.handle(Input::Focus {
+            ts: 1,
+            window: Some(win(1, "thunderbird", "Inbox")),
+        });
+        click(&mut p, 10, Button::Left, at(1, 1));
+        let l = p.take_lookups();
+        p.handle(Input::Element {
+            id: l[0].id,
+            answer: Answer::Found {
+                element: Element {
+                    role: Some("table cell".into()),
+                    name: Some("bob@example.com".into()),
+                    path: Some("frame 'Inbox' / table cell 'bob@example.com'[3]".into()),
+                    ..Element::default()
+                },
+                password: false,
+            },
+        });
+        let ev = p.drain();
+        let el = ev[1].element.as_ref().unwrap();
+        assert_eq!(el.name.as_deref(), Some("<email>"));
+        assert!(!el.path.as_deref().unwrap().contains("bob@"));
+    }
+
+    #[test]
+    fn app_is_the_normalized_class_never_a_profile_path() {
+        let w = WindowInfo {
+            instance: "chromium (/home/ann/.config/chromium-test)".into(),
+            class: "Chromium".into(),
+            ..WindowInfo::default()
+        };
+        assert_eq!(w.app(), "chromium");
+        let w = WindowInfo {
+            instance: "chromium (/home/ann/x)".into(),
+            ..WindowInfo::default()
+        };
+        assert_eq!(w.app(), "chromium");
+        let w = WindowInfo {
+            process: "/usr/bin/Foo".into(),
+            ..WindowInfo::default()
+        };
+        assert_eq!(w.app(), "foo");
     }
 }

@@ -590,6 +590,28 @@ impl Privacy {
         }
     }
 
+    /// Typed text in a field the desktop identified: [`Privacy::text`], except that a password
+    /// field keeps nothing whatever the policy's patterns say. `protected` is the desktop's own
+    /// verdict (a web input of type password); AT-SPI's role `password text` is one too.
+    pub fn field_text(
+        &self,
+        app: &AppIdent<'_>,
+        title: &str,
+        element: Option<&Element>,
+        protected: bool,
+        text: &str,
+    ) -> FilteredText {
+        let password_role = element.is_some_and(|e| {
+            e.role
+                .as_deref()
+                .is_some_and(|r| r.eq_ignore_ascii_case("password text"))
+        });
+        if protected || password_role {
+            return FilteredText::default();
+        }
+        self.text(app, title, element, text)
+    }
+
     /// Clipboard text arriving in a window (`app`, raw `title`). `source` is the app and raw title
     /// of the window that owns the clipboard, when known: text copied from an app the policy does
     /// not record, or from a password context, keeps nothing (not even a hash) wherever it is
@@ -882,13 +904,13 @@ mod tests {
         let field = Element {
             role: Some("entry".into()),
             name: Some("Password".into()),
-            id: None,
+            ..Element::default()
         };
         assert!(p.is_password_context("Login form", Some(&field)));
         let user_field = Element {
             role: Some("entry".into()),
             name: Some("User name".into()),
-            id: None,
+            ..Element::default()
         };
         assert!(!p.is_password_context("Mail", Some(&user_field)));
         assert_eq!(

@@ -148,6 +148,7 @@ impl X11 {
         }
         info.title = self.title(window);
         if let Some(pid) = self.property_u32(window, self.atoms.net_wm_pid) {
+            info.pid = Some(pid);
             if let Ok(comm) = std::fs::read_to_string(format!("/proc/{pid}/comm")) {
                 info.process = comm.trim().to_owned();
             }

@@ -78,7 +78,6 @@ def main():
     grid.attach(save, 1, len(fields), 1, 1)
     grid.attach(status, 1, len(fields) + 1, 1, 1)
     win.show_all()
-    print("ready", flush=True) if not args.out else None
     Gtk.main()
 
 
