@@ -11,7 +11,7 @@ use crate::log::{AbstractionOptions, Log};
 use crate::progress::Progress;
 use crate::routine::{discover, DataFlow, DiscoveryOptions, Variant};
 use crate::score::{score, Score};
-use crate::segment::{join_fragments, segment, SegmentOptions};
+use crate::segment::{join_fragments, segment, split_composites, SegmentOptions};
 
 /// Every option of a mining run. The defaults suit a desktop log of one or more users.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -270,12 +270,21 @@ pub fn mine_log(log: &Log, opts: &Options, progress: &mut dyn Progress) -> Minin
     let t = Instant::now();
     progress.stage("discover", seg.segments.len() as u64);
     let mut disc = discover(log, &seg.segments, &opts.discovery);
-    // Fragments of one routine that always follow each other are joined and the log mined again; a
-    // chain of fragments joins in one round, a round more catches what the first joining revealed.
-    for _ in 0..3 {
-        match join_fragments(log, &seg, &disc.routines, disc.min_support) {
-            Some(joined) => {
-                seg.segments = joined;
+    // Segments holding two routines one after the other are split, fragments of one routine that
+    // always follow each other are joined, and the log is mined again after each; a chain of
+    // fragments joins in one round, further rounds catch what a change revealed.
+    for _ in 0..4 {
+        let changed = split_composites(
+            log,
+            &seg,
+            &disc.routines,
+            disc.min_support,
+            opts.discovery.min_len,
+        )
+        .or_else(|| join_fragments(log, &seg, &disc.routines, disc.min_support));
+        match changed {
+            Some(segments) => {
+                seg.segments = segments;
                 disc = discover(log, &seg.segments, &opts.discovery);
             }
             None => break,

@@ -308,9 +308,12 @@ pub fn learn_starts(log: &Log, coarse: &[Segment], opts: &SegmentOptions) -> Vec
 /// one of the two shares as soon as either type also occurs elsewhere.
 ///
 /// As both shares exceed one half, the joins form chains and cycles of types. A cycle is one routine
-/// performed over and over with no cut left at its start (every cut fell inside it); it is opened at
-/// the link with the longest median pause, because people pause longer between instances than between
-/// the steps of one, even when no pause is long enough to be an idle gap.
+/// performed over and over with no cut left at its start (every cut fell inside it). It is opened at
+/// the link with the longest median pause when that pause is clearly (1.5 times) longer than every
+/// other link's, because people pause longer between instances than between the steps of one, even
+/// when no pause is long enough to be an idle gap. Where pauses do not tell (a stream re-timed
+/// without them), it is opened before the type that most often begins the log or follows a hard cut:
+/// recordings and sessions begin with an instance more often than in the middle of one.
 ///
 /// Returns the joined segments, or `None` when nothing is joined.
 pub fn join_fragments(
@@ -367,8 +370,18 @@ pub fn join_fragments(
         uncovered(pos, ev.len(), &mut units);
     }
     let mut occ: FxHashMap<u64, u64> = FxHashMap::default();
-    for u in &units {
+    // How often a type opens the log or follows a hard cut: where recordings and sessions begin,
+    // instances begin.
+    let mut opens: FxHashMap<u64, u64> = FxHashMap::default();
+    for (k, u) in units.iter().enumerate() {
         *occ.entry(u.2).or_insert(0) += 1;
+        let first = k == 0 || {
+            let p = &ev[units[k - 1].1 as usize];
+            hard_cut(log, p, &ev[u.0 as usize], gap_us)
+        };
+        if first {
+            *opens.entry(u.2).or_insert(0) += 1;
+        }
     }
     // Per pair of unit types: how often, and the pauses between them.
     let mut pairs: FxHashMap<(u64, u64), (u64, Vec<i64>)> = FxHashMap::default();
@@ -421,14 +434,21 @@ pub fn join_fragments(
         if state.get(&at) == Some(&1) {
             // `at` closes a cycle: the part of the path from `at` on.
             let from = path.iter().position(|&x| x == at).unwrap_or(0);
-            let cut = path[from..]
+            let mut cycle: Vec<(i64, u64, u64)> = path[from..]
                 .iter()
-                .copied()
-                .max_by_key(|&x| {
-                    let (b, m) = next[&x];
-                    (m, b >> 63 == 0, std::cmp::Reverse(x))
-                })
-                .expect("a cycle has links");
+                .map(|&x| (next[&x].1, opens.get(&next[&x].0).copied().unwrap_or(0), x))
+                .collect();
+            cycle.sort_unstable_by(|a, b| b.cmp(a));
+            let clear_pause = cycle.len() < 2 || cycle[0].0 as f64 >= 1.5 * cycle[1].0 as f64;
+            let cut = if clear_pause {
+                cycle[0].2
+            } else {
+                cycle
+                    .iter()
+                    .max_by_key(|&&(m, o, x)| (o, m, std::cmp::Reverse(x)))
+                    .expect("a cycle has links")
+                    .2
+            };
             next.remove(&cut);
         }
         for x in path {
@@ -457,6 +477,95 @@ pub fn join_fragments(
             Some(last) if last.end == s.start && remove[s.start as usize] => last.end = s.end,
             _ => out.push(*s),
         }
+    }
+    Some(out)
+}
+
+/// Splits segments that hold two routines performed one after the other.
+///
+/// Where no cut separates instances of two task types that follow each other (the start of the
+/// second type was not learned), their joint segments come out as a *composite* routine whose steps
+/// begin (or end) with all the steps of another routine found on its own. The composite's instances
+/// are cut where the other routine's steps end (or begin), so that the next round of discovery sees
+/// each task type alone. The routine found on its own needs `min_support` instances and at least as
+/// many as the composite, and the rest of the composite `min_len` steps: a task that follows another
+/// by chance is found alone more often than glued to it, while a fragment of a routine (an instance
+/// cut short) is rarer than the routine, which is therefore never split by it.
+///
+/// Returns the split segments, or `None` when no routine is a composite.
+pub fn split_composites(
+    log: &Log,
+    seg: &Segmentation,
+    routines: &[crate::routine::Discovered],
+    min_support: u64,
+    min_len: usize,
+) -> Option<Vec<Segment>> {
+    let ev = &log.events;
+    let mut cut = vec![false; ev.len()];
+    let mut any = false;
+    for r in routines {
+        let p = &r.steps;
+        // The longest other routine that is a prefix or suffix of this one: where to cut in `p`.
+        let mut best: Option<(usize, usize)> = None;
+        for q in routines {
+            let q = &q.steps;
+            let alone = routines.iter().find(|x| &x.steps == q).is_some_and(|x| {
+                x.instances.len() as u64 >= min_support && x.instances.len() >= r.instances.len()
+            });
+            if !alone || q.len() < min_len || q.len() + min_len > p.len() {
+                continue;
+            }
+            let at = if p.starts_with(q) {
+                q.len()
+            } else if p.ends_with(q) {
+                p.len() - q.len()
+            } else {
+                continue;
+            };
+            if best.is_none_or(|(len, _)| q.len() > len) {
+                best = Some((q.len(), at));
+            }
+        }
+        let Some((_, at)) = best else { continue };
+        let mut acts: Vec<u32> = Vec::new();
+        for inst in &r.instances {
+            acts.clear();
+            acts.extend(
+                ev[inst.first as usize..=inst.last as usize]
+                    .iter()
+                    .map(|e| e.action),
+            );
+            // The first embedding of the composite's steps places the cut.
+            let mut pos = 0usize;
+            let mut found = Vec::with_capacity(p.len());
+            for &step in p {
+                match acts[pos..].iter().position(|&a| a == step) {
+                    Some(k) => {
+                        found.push(pos + k);
+                        pos += k + 1;
+                    }
+                    None => break,
+                }
+            }
+            if found.len() == p.len() {
+                cut[inst.first as usize + found[at]] = true;
+                any = true;
+            }
+        }
+    }
+    if !any {
+        return None;
+    }
+    let mut out: Vec<Segment> = Vec::with_capacity(seg.segments.len() * 2);
+    for s in &seg.segments {
+        let mut start = s.start;
+        for i in s.start + 1..s.end {
+            if cut[i as usize] {
+                out.push(Segment { start, end: i });
+                start = i;
+            }
+        }
+        out.push(Segment { start, end: s.end });
     }
     Some(out)
 }

@@ -75,7 +75,7 @@ fn check_stream(file: &str) -> miner::eval::Evaluation {
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     let (task_col, instance_col) = (col("task"), col("instance"));
     let dir = tempfile::tempdir().unwrap();
-    let unlabelled = dir.path().join(file);
+    let unlabelled = dir.path().join(Path::new(file).file_name().unwrap());
     let mut writer = csv::Writer::from_path(&unlabelled).unwrap();
     let keep = |r: &csv::StringRecord| -> Vec<String> {
         r.iter()
