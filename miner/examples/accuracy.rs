@@ -1,7 +1,7 @@
 //! Prints the miner's accuracy on logs with known routines, one row per seed, and a summary with the
 //! targets of issues 10 and 11: `cargo run --release -p miner --example accuracy`.
 //!
-//! Settings (each with `SEEDS` seeds, default 10):
+//! Settings (each with seeds 1 to `SEEDS`, default 10; `SEEDS=6-7` runs seeds 6 and 7):
 //! - `default`: the simulator's default team week (10 users × 5 days, 6 routines), clean and with
 //!   10 % noise and 10 % variants. `-- [SEEDS] [USERS] [DAYS]` and `ROUTINES=10` change its size.
 //! - `captured`: `examples/sim-short-recording.yaml`: one user, one day, 12 instances of one routine
@@ -22,7 +22,7 @@ use std::time::Instant;
 use miner::eval::{evaluate, Evaluation};
 use miner::{mine, NoProgress, Options};
 use uilog::import::{import_with_truth, TruthLabels};
-use uilog::simulate::{catalogue_len, simulate_into_store, Config};
+use uilog::simulate::{apps_without_elements, catalogue_len, simulate_into_store, Config};
 use uilog::truth::GroundTruth;
 use uilog::{ImportOptions, Store};
 
@@ -56,9 +56,12 @@ fn main() -> Res<()> {
         .skip(1)
         .map(|a| a.parse())
         .collect::<Result<_, _>>()?;
-    let seeds = match std::env::var("SEEDS") {
-        Ok(s) => s.parse()?,
-        Err(_) => args.first().copied().unwrap_or(10),
+    let seeds: std::ops::RangeInclusive<u64> = match std::env::var("SEEDS") {
+        Ok(s) => match s.split_once('-') {
+            Some((a, b)) => a.parse()?..=b.parse()?,
+            None => 1..=s.parse()?,
+        },
+        Err(_) => 1..=args.first().copied().unwrap_or(10),
     };
     let users = args.get(1).copied().unwrap_or(10) as u32;
     let days = args.get(2).copied().unwrap_or(5) as u32;
@@ -84,10 +87,16 @@ fn main() -> Res<()> {
                 event_f1: Vec::new(),
                 secs: 0.0,
             };
-            for seed in 1..=seeds {
+            for seed in seeds.clone() {
                 let cfg = cfg_of(seed);
                 let mut store = Store::open_in_memory()?;
                 let truth = simulate_into_store(&cfg, &mut store)?;
+                if verbose && cfg.apps_without_elements > 0.0 {
+                    println!(
+                        "    apps without elements: {:?}",
+                        apps_without_elements(&cfg)?
+                    );
+                }
                 let e = mine_and_score(&store, &truth, name, &seed.to_string(), verbose)?;
                 s.routine_f1.push(e.routines.f1);
                 s.boundary_f1.push(e.boundaries.f1);

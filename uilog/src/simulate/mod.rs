@@ -379,7 +379,7 @@ pub fn simulate<E: From<Error>>(
 ) -> Result<GroundTruth, E> {
     cfg.validate()?;
     let routines = &cfg.select(compile_catalogue())[..];
-    let no_elements = apps_without_elements(cfg, routines);
+    let no_elements = without_elements(cfg, routines);
     let users = cfg.effective_users();
     let days = working_days(cfg.start, cfg.days);
     let mut truth = GroundTruth::new(format!("taskmine simulator, seed {}", cfg.seed));
@@ -441,10 +441,22 @@ fn working_days(start: Micros, days: u32) -> Vec<(Micros, String)> {
     out
 }
 
+/// The applications (as the log names them) whose events carry no element in the log `cfg`
+/// generates (see [`Config::apps_without_elements`]).
+pub fn apps_without_elements(cfg: &Config) -> Result<Vec<&'static str>> {
+    cfg.validate()?;
+    let bare = without_elements(cfg, &cfg.select(compile_catalogue()));
+    Ok(App::ALL
+        .into_iter()
+        .filter(|&app| bare[app as usize])
+        .map(App::name)
+        .collect())
+}
+
 /// Which applications expose no elements: of the apps the routines use, `share × count` rounded at
 /// random (so the share holds on average even for a routine of two apps); every other app with
 /// probability `share`. Drawn from its own generator, so that the rest of the log stays the same.
-fn apps_without_elements(cfg: &Config, routines: &[Routine]) -> [bool; App::COUNT] {
+fn without_elements(cfg: &Config, routines: &[Routine]) -> [bool; App::COUNT] {
     let mut out = [false; App::COUNT];
     if cfg.apps_without_elements <= 0.0 {
         return out;

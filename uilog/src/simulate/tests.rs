@@ -895,8 +895,14 @@ fn apps_without_accessibility_log_no_element_but_keep_the_position_in_the_window
                 counts.1 += usize::from(e.element.is_some());
             }
         }
+        let listed = apps_without_elements(&cfg).unwrap();
         for (app, (n, with)) in &apps {
             assert!(*with == 0 || with == n, "seed {seed}, {app}: {with} of {n}");
+            assert_eq!(
+                *with == 0,
+                listed.contains(app),
+                "seed {seed}, {app}: {listed:?}"
+            );
         }
         let bare = apps.values().filter(|(_, with)| *with == 0).count();
         share.push(bare as f64 / apps.len() as f64);
