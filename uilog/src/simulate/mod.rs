@@ -9,6 +9,13 @@
 //! [`Config`] gives the same events and the same [`GroundTruth`], byte for byte (with the same
 //! taskmine version on the same platform: durations go through `f64` logarithms).
 //!
+//! Settings make the log look like particular recordings: elements as the AT-SPI recorder captures
+//! them or web content as XPaths ([`ElementStyle`]), applications without accessibility
+//! ([`Config::apps_without_elements`]), instances worked off a queue without pauses
+//! ([`Config::pauses`]), chosen routines ([`Config::routine_ids`], among them a 64-step
+//! form-filling routine), a short one-person recording. `docs/ground-truth.md` describes them and the
+//! configurations bundled in `examples/`.
+//!
 //! ```
 //! use uilog::simulate::{simulate_to_vec, Config};
 //!
