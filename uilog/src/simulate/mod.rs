@@ -121,7 +121,8 @@ pub struct Config {
     /// browser started without accessibility): their events carry no element at all, only the
     /// window and, for pointer events, the position in it. Of the applications the routines use,
     /// this share (rounded at random to a whole number) is picked per seed; each other application
-    /// lacks elements with this probability.
+    /// lacks elements with this probability. Whatever the share, with `elements` other than
+    /// `catalogue` the terminal (xterm, which has no AT-SPI support) never has elements.
     pub apps_without_elements: f64,
     /// `false`: instances follow each other directly, as in a stream of tasks worked off a queue.
     /// The gap before an instance is then drawn from `think_time` like the gap between two steps,
@@ -465,6 +466,9 @@ pub fn apps_without_elements(cfg: &Config) -> Result<Vec<&'static str>> {
 /// probability `share`. Drawn from its own generator, so that the rest of the log stays the same.
 fn without_elements(cfg: &Config, routines: &[Routine]) -> [bool; App::COUNT] {
     let mut out = [false; App::COUNT];
+    // xterm has no accessibility support at all; the catalogue's `terminal` element is its own
+    // shorthand, which only the catalogue style keeps.
+    out[App::Terminal as usize] = cfg.elements != ElementStyle::Catalogue;
     if cfg.apps_without_elements <= 0.0 {
         return out;
     }
@@ -472,7 +476,7 @@ fn without_elements(cfg: &Config, routines: &[Routine]) -> [bool; App::COUNT] {
     let mut used: Vec<App> = Vec::new();
     for r in routines {
         for s in r.all_steps() {
-            if !used.contains(&s.app) {
+            if !used.contains(&s.app) && !out[s.app as usize] {
                 used.push(s.app);
             }
         }
@@ -485,7 +489,7 @@ fn without_elements(cfg: &Config, routines: &[Routine]) -> [bool; App::COUNT] {
         k -= 1;
     }
     for app in App::ALL {
-        if !routines.iter().any(|r| r.all_steps().any(|s| s.app == app)) {
+        if !out[app as usize] && !routines.iter().any(|r| r.all_steps().any(|s| s.app == app)) {
             out[app as usize] = rng.random_bool(cfg.apps_without_elements);
         }
     }
