@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 /// The one error type of the uilog crate.
 ///
 /// Its text is always one line of bounded length: every part that comes from outside (a file name,
-/// a column name, a value quoted in a message) goes through [`clean`], which escapes control
+/// a column name, a value quoted in a message) goes through `clean`, which escapes control
 /// characters and cuts a long part short with `…`. A hostile or broken input file can therefore
 /// neither flood a terminal (a 200,000-column header, 4 KiB of NUL bytes) nor split the error over
 /// several lines.

@@ -447,6 +447,16 @@ fn float_coordinates_are_rounded_and_bad_ones_named_on_their_line() {
 }
 
 #[test]
+fn jsonl_coordinates_with_a_fraction_are_rounded_too() {
+    let body = "{\"session\":\"s\",\"user\":\"u\",\"ts\":1700000000000000,\"kind\":\"click\",\"x\":6.0,\"y\":812.5}\n";
+    let events = imported("f.jsonl", body, Format::Jsonl);
+    assert_eq!((events[0].x, events[0].y), (Some(6), Some(813)));
+    let body = "{\"session\":\"s\",\"user\":\"u\",\"ts\":1700000000000000,\"kind\":\"click\",\"x\":1e300}\n";
+    let err = refused("g.jsonl", body, Format::Jsonl, &[]);
+    assert_eq!(line_and_field(&err), (1, "x"));
+}
+
+#[test]
 fn an_xpath_column_is_the_element_path_in_csv_and_xes() {
     let body = "timeStamp,eventType,target.xpath,target.name\n2019-10-21T00:10:08Z,click,//form/input[2],First name\n";
     let events = imported("xp.csv", body, Format::Rpa);

@@ -41,10 +41,13 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<(
         if text.is_empty() {
             continue;
         }
-        let mut e: Event = serde_json::from_str(text).map_err(|x| {
-            let (field, message) = diagnose(text, x);
-            Error::parse(file, line, field, message)
-        })?;
+        let mut e: Event = match serde_json::from_str(text) {
+            Ok(e) => e,
+            Err(x) => with_rounded_coords(text).ok_or_else(|| {
+                let (field, message) = diagnose(text, x);
+                Error::parse(file, line, field, message)
+            })?,
+        };
         check_ts(e.ts).map_err(|m| Error::parse(file, line, "ts", m))?;
         if e.session.is_empty() && !ctx.session_override {
             return Err(Error::parse(file, line, "session", "empty session"));
@@ -62,6 +65,29 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<(
         ));
     }
     Ok(())
+}
+
+/// The event of a line whose coordinates are written with a fraction (`"x": 812.5`, as web
+/// recorders write CSS pixels), rounded as every importer rounds them. Runs only when the line
+/// failed to read as it is, so the common case pays nothing.
+fn with_rounded_coords(text: &str) -> Option<Event> {
+    let serde_json::Value::Object(mut map) = serde_json::from_str(text).ok()? else {
+        return None;
+    };
+    let mut changed = false;
+    for key in ["x", "y", "wx", "wy"] {
+        if let Some(v) = map.get_mut(key) {
+            if let Some(f) = v.as_f64().filter(|_| !v.is_i64()) {
+                let n = super::parse_coord(&f.to_string()).ok()?;
+                *v = serde_json::Value::from(n);
+                changed = true;
+            }
+        }
+    }
+    if !changed {
+        return None;
+    }
+    serde_json::from_value(serde_json::Value::Object(map)).ok()
 }
 
 /// Finds which field made a line fail to read as an [`Event`]: serde_json names the position, not

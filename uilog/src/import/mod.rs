@@ -2,7 +2,7 @@
 //!
 //! Five formats are read, each streamed row by row into [`Store::write_batch`]:
 //! - [`Format::Taskmine`]: the CSV that [`crate::export::write_csv`] writes (one column per field of
-//!   [`Event`](crate::Event)); export → import → export gives the same bytes.
+//!   [`Event`]); export → import → export gives the same bytes.
 //! - [`Format::Rpa`]: the robotic-process-mining CSV style of Action Logger and SmartRPA
 //!   (`timeStamp, userID, targetApp, eventType, url, content, target.*`), columns in any order, any
 //!   of them missing but `timeStamp` and `eventType`.
@@ -10,7 +10,7 @@
 //!   `case:concept:name`, `org:resource`); it shares the RPA reader, whose column table knows both
 //!   vocabularies, because the public logs of the literature (Leno et al.) mix them.
 //! - [`Format::Xes`]: IEEE 1849 XES; each trace's `concept:name` becomes the events' `case`.
-//! - [`Format::Jsonl`]: one serde-serialized [`Event`](crate::Event) per line.
+//! - [`Format::Jsonl`]: one serde-serialized [`Event`] per line.
 //!
 //! [`Format::Auto`] picks one from the extension and the first bytes (the CSV header). A mapping
 //! file (YAML or JSON, `{ "source column": "canonical column" }`) renames columns (and XES keys) of
@@ -21,6 +21,15 @@
 //! [`BatchOutcome::AlreadyWritten`]. A malformed row fails the whole import with
 //! [`Error::Parse`] naming the file, the 1-based physical line and the field, and leaves the store
 //! as it was.
+//!
+//! What every importer holds to, whatever the file: a file that is not text is refused as such
+//! before it is parsed; timestamps lie in the log's range (years 1970–9999); coordinates may be
+//! written with a fraction (`812.5`, rounded); an element id that is an XPath or CSS path goes to
+//! [`Element::path`](crate::Element::path) (`is_element_path` has the rule); CSV with a stray or
+//! unclosed quote, or cut off in its last row, is refused by line (`QuoteCheck`).
+//!
+//! [`import_with_truth`] imports a labelled log as an unlabelled one plus its
+//! [`GroundTruth`](crate::GroundTruth).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -55,7 +64,7 @@ pub enum Format {
     ProcessMining,
     /// IEEE 1849 XES.
     Xes,
-    /// One JSON [`Event`](crate::Event) per line.
+    /// One JSON [`Event`] per line.
     Jsonl,
 }
 
