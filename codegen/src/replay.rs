@@ -964,25 +964,45 @@ fn prove_click(
     }
 }
 
-/// Types `text` into `found` (clicking it first unless it has focus) and reads it back. Returns
-/// what the element holds and whether that is the typed value.
+/// Types `text` into `found` (giving it the focus first unless it has it) and reads it back.
+/// Returns what the element holds and whether that is the typed value.
 fn type_into(
     desk: &mut Desktop,
     found: &Found,
     text: &str,
 ) -> std::result::Result<(Option<String>, bool), String> {
-    if !found.focused {
-        let (x, y) = centre(found);
-        desk.click(x, y, MouseButton::Left, 1)
-            .map_err(|e| e.to_string())?;
-        desk.sync().map_err(|e| e.to_string())?;
+    let has_focus = |a11y: &A11y| -> std::result::Result<Option<Found>, String> {
+        a11y.focused(LOOKUP_BUDGET)
+            .map_err(|e| format!("accessibility lookup failed: {e}"))
+    };
+    // The element's focused state is a snapshot: right after the click of the step before, the
+    // app may not have announced the focus yet. Ask again for a moment before acting, since a
+    // second click at the same point would be a double click.
+    let mut focused = found.focused;
+    if !focused {
+        let a11y = desk.a11y()?;
+        let start = Instant::now();
+        while !focused && start.elapsed() < Duration::from_millis(300) {
+            focused = has_focus(a11y)?.is_some_and(|g| same_element(&g.element, &found.element));
+            if !focused {
+                std::thread::sleep(Duration::from_millis(30));
+            }
+        }
+    }
+    if !focused {
+        // Through AT-SPI first (no pointer event in the trace), by a click where the app refuses.
+        let grabbed = desk.a11y()?.grab_focus(found).unwrap_or(false);
+        if !grabbed {
+            let (x, y) = centre(found);
+            desk.click(x, y, MouseButton::Left, 1)
+                .map_err(|e| e.to_string())?;
+            desk.sync().map_err(|e| e.to_string())?;
+        }
         // The keys must go to this element: wait until it has the focus, else type nothing.
         let a11y = desk.a11y()?;
         let start = Instant::now();
         loop {
-            let f = a11y
-                .focused(LOOKUP_BUDGET)
-                .map_err(|e| format!("accessibility lookup failed: {e}"))?;
+            let f = has_focus(a11y)?;
             if f.as_ref()
                 .is_some_and(|g| same_element(&g.element, &found.element))
             {
@@ -990,7 +1010,7 @@ fn type_into(
             }
             if start.elapsed() >= PROOF_TIMEOUT {
                 return Err(format!(
-                    "{} did not take the focus after a click; the focus is on {}; nothing typed",
+                    "{} did not take the focus; the focus is on {}; nothing typed",
                     describe_found(found),
                     f.as_ref()
                         .map_or_else(|| "no element".to_owned(), describe_found)
