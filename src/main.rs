@@ -35,6 +35,9 @@ enum Command {
     Stats(cmd::stats::StatsArgs),
     /// Record desktop work (X11) into the UI log, with the privacy policy applied before disk.
     Record(cmd::record::RecordArgs),
+    /// Check what this desktop gives the recorder: X11 (RECORD, XTEST), the accessibility bus, and
+    /// which apps expose UI elements, with the fix for those that do not.
+    Doctor(cmd::doctor::DoctorArgs),
     /// Serve the ingest API for remote recorders, the read API and the dashboard.
     Serve(cmd::serve::ServeArgs),
     /// Manage the agents (remote recorders) a server accepts: add (prints a token), list, remove.
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => cmd::simulate::run(args, &ui),
         Command::Stats(args) => cmd::stats::run(args, &ui),
         Command::Record(args) => cmd::record::run(args, &ui),
+        Command::Doctor(args) => cmd::doctor::run(args, &ui),
         Command::Serve(args) => cmd::serve::run(args, &ui),
         Command::Agent(args) => cmd::agent::run(args, &ui),
         Command::Bench(args) => cmd::bench::run(args, &ui),

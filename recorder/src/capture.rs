@@ -4,15 +4,20 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
+
+use desktop::{A11y, WindowQuery};
 
 use uilog::{Micros, Store};
 use x11rb::protocol::xproto::Window;
 
 use crate::error::{Error, Result};
 use crate::keys::Key;
-use crate::pipeline::{Button, ClipboardRequest, Input, Pipeline};
+use crate::pipeline::{
+    Answer, Button, ClipboardRequest, ElementStats, Input, Lookup, Pipeline, Target,
+    ELEMENT_WAIT_US,
+};
 use crate::privacy::Privacy;
 use crate::writer::Writer;
 use crate::x11::{Change, X11};
@@ -55,16 +60,52 @@ pub struct Status {
     /// The current app, as the log names it.
     pub app: String,
     pub paused: bool,
+    /// Lines for the user since the last status: at start what is recorded, where, under which
+    /// policy and whether UI elements are available; later an app that exposes no elements.
+    pub notices: Vec<String>,
 }
 
 /// What a finished recording did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
     pub session: String,
     pub events: u64,
     /// Events deleted at start-up by the policy's retention.
     pub expired: u64,
+    /// Clicks and typed runs, and how many carried a UI element.
+    pub elements: ElementStats,
+    /// How long element lookups took.
+    pub lookups: LookupTimes,
 }
+
+/// Element lookup times on the accessibility bus, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LookupTimes {
+    pub count: usize,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub max_ms: f64,
+}
+
+impl LookupTimes {
+    fn of(micros: &[u32]) -> LookupTimes {
+        let mut v = micros.to_vec();
+        v.sort_unstable();
+        let q = |p: f64| {
+            v.get(((v.len().saturating_sub(1)) as f64 * p).round() as usize)
+                .map_or(0.0, |&us| f64::from(us) / 1000.0)
+        };
+        LookupTimes {
+            count: v.len(),
+            p50_ms: q(0.5),
+            p95_ms: q(0.95),
+            max_ms: q(1.0),
+        }
+    }
+}
+
+/// One element lookup's time budget on the accessibility bus: past it the event goes without.
+const LOOKUP_BUDGET: Duration = Duration::from_millis(150);
 
 /// How long after a copy shortcut the clipboard is read: the app needs a moment to take the selection.
 const COPY_SETTLE: Duration = Duration::from_millis(150);
@@ -73,7 +114,86 @@ const STATUS_EVERY: Duration = Duration::from_millis(500);
 
 enum Msg {
     Input(rdev::Event),
+    Element(u64, Answer),
     Failed(String),
+}
+
+/// Element lookups run on a thread of their own that owns the accessibility connection, so that a
+/// slow app never stalls input capture; answers come back on the capture loop's channel.
+fn start_element_worker(
+    a11y: A11y,
+    answers: mpsc::Sender<Msg>,
+    times: Arc<Mutex<Vec<u32>>>,
+) -> Result<mpsc::Sender<Lookup>> {
+    let (tx, rx) = mpsc::channel::<Lookup>();
+    std::thread::Builder::new()
+        .name("element-lookups".into())
+        .spawn(move || {
+            for l in rx {
+                // A lookup older than its event's wait would answer nobody: skip it, so that a
+                // burst cannot build a queue.
+                if now_micros() - l.ts > ELEMENT_WAIT_US {
+                    let _ = answers.send(Msg::Element(l.id, Answer::Failed));
+                    continue;
+                }
+                let window = WindowQuery {
+                    pid: l.pid,
+                    title: None,
+                };
+                let start = Instant::now();
+                let found = match l.target {
+                    Target::At { x, y } => a11y.element_at_in(&window, x, y, LOOKUP_BUDGET),
+                    Target::Focused => a11y.focused_in(&window, LOOKUP_BUDGET),
+                };
+                if let Ok(mut t) = times.lock() {
+                    t.push(start.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
+                }
+                let answer = match found {
+                    Ok(Some(f)) => Answer::Found {
+                        element: f.element,
+                        password: f.password,
+                    },
+                    Ok(None) => Answer::Nothing,
+                    Err(_) => Answer::Failed,
+                };
+                if answers.send(Msg::Element(l.id, answer)).is_err() {
+                    return;
+                }
+            }
+        })
+        .map_err(|e| Error::X11(format!("cannot start the element lookup thread: {e}")))?;
+    Ok(tx)
+}
+
+/// The accessibility bus, unless `TASKMINE_ELEMENTS=off`; `Err` says why there is none.
+fn connect_elements() -> std::result::Result<A11y, String> {
+    if std::env::var("TASKMINE_ELEMENTS").is_ok_and(|v| v == "off" || v == "0") {
+        return Err("turned off by TASKMINE_ELEMENTS".into());
+    }
+    A11y::connect().map_err(|e| e.to_string())
+}
+
+/// One line on the policy in force.
+fn describe_policy(config: &RecordConfig, privacy: &Privacy) -> String {
+    let p = privacy.policy();
+    let source = match &config.policy {
+        Some(f) => f.display().to_string(),
+        None => "the built-in default".to_owned(),
+    };
+    let mut parts = vec![format!("typed text {:?}", p.text).to_lowercase()];
+    if p.pseudonymize.user || p.pseudonymize.host {
+        parts.push("user and host pseudonymized".into());
+    }
+    if !p.apps.allow.is_empty() {
+        parts.push(format!("only {} allowed apps", p.apps.allow.len()));
+    }
+    if !p.apps.deny.is_empty() {
+        parts.push(format!("{} apps denied", p.apps.deny.len()));
+    }
+    if !p.pause_hotkey.is_empty() {
+        parts.push(format!("{} pauses", p.pause_hotkey));
+    }
+    format!("policy: {source} ({})", parts.join(", "))
 }
 
 /// Records until `controls.stop` is set, then writes what is pending and returns.
@@ -96,7 +216,28 @@ pub fn record(
     });
     let mut x = X11::connect()?;
 
+    let mut notices = vec![
+        format!(
+            "recording clicks, typing, scrolls, window switches, copy, paste and idle time on display {} into {} (session {session})",
+            std::env::var("DISPLAY").unwrap_or_default(),
+            config.db.display()
+        ),
+        describe_policy(config, &privacy),
+    ];
     let (tx, rx) = mpsc::channel();
+    let times = Arc::new(Mutex::new(Vec::new()));
+    let lookups = match connect_elements() {
+        Ok(a11y) => {
+            notices.push("UI elements: from the accessibility bus (AT-SPI)".into());
+            Some(start_element_worker(a11y, tx.clone(), Arc::clone(&times))?)
+        }
+        Err(why) => {
+            notices.push(format!(
+                "UI elements: not available ({why}); events keep positions only (see `taskmine doctor`)"
+            ));
+            None
+        }
+    };
     std::thread::Builder::new()
         .name("rdev-listener".into())
         .spawn(move || {
@@ -111,6 +252,7 @@ pub fn record(
         .map_err(|e| Error::X11(format!("cannot start the input listener: {e}")))?;
 
     let mut pipeline = Pipeline::new(privacy, &session, &user_name(), &host_name());
+    pipeline.set_elements(lookups.is_some());
     let mut writer = Writer::new(store);
     let mut cap = Capture {
         rx,
@@ -119,6 +261,8 @@ pub fn record(
         press_client: None,
         copy_due: None,
         shift: false,
+        lookups,
+        notices,
     };
     // Whatever ends the loop (stop, a lost X connection, a failing disk), what was captured is
     // written before returning.
@@ -127,20 +271,32 @@ pub fn record(
         let (text, source) = cap.read_clipboard();
         cap.pipeline.handle(Input::Clipboard { text, source });
     }
+    // Answers already on their way still count; then what waits is released without.
+    while let Ok(msg) = cap.rx.try_recv() {
+        if let Msg::Element(id, answer) = msg {
+            cap.pipeline.handle(Input::Element { id, answer });
+        }
+    }
     cap.pipeline.finish();
     writer.push(cap.pipeline.drain(), Instant::now());
     let flushed = writer.flush();
     result?;
     flushed?;
+    let mut notices = std::mem::take(&mut cap.notices);
+    notices.extend(pipeline.take_notices());
     on_status(&Status {
         events: pipeline.emitted(),
-        app: pipeline.current_app().to_owned(),
+        app: pipeline.current_app(),
         paused: pipeline.paused(),
+        notices,
     });
+    let lookups = LookupTimes::of(&times.lock().map(|t| t.clone()).unwrap_or_default());
     Ok(Summary {
         session,
         events: writer.written(),
         expired,
+        elements: pipeline.element_stats(),
+        lookups,
     })
 }
 
@@ -167,12 +323,22 @@ fn capture_loop(
         for d in [writer.deadline(), cap.copy_due].into_iter().flatten() {
             wait = wait.min(d.saturating_duration_since(now));
         }
+        if let Some(d) = cap.pipeline.next_deadline() {
+            let us = u64::try_from(d - now_micros()).unwrap_or(0);
+            wait = wait.min(Duration::from_micros(us));
+        }
         match cap.rx.recv_timeout(wait) {
             Ok(msg) => {
                 let mut next = Some(msg);
                 while let Some(msg) = next {
                     match msg {
-                        Msg::Input(ev) => cap.input(ev)?,
+                        Msg::Input(ev) => {
+                            cap.input(ev)?;
+                            cap.send_lookups();
+                        }
+                        Msg::Element(id, answer) => {
+                            cap.pipeline.handle(Input::Element { id, answer });
+                        }
                         Msg::Failed(e) => return Err(Error::X11(e)),
                     }
                     next = cap.rx.try_recv().ok();
@@ -201,12 +367,14 @@ fn capture_loop(
                 }
             }
         }
-        if now.duration_since(last_status) >= STATUS_EVERY {
+        cap.notices.extend(cap.pipeline.take_notices());
+        if now.duration_since(last_status) >= STATUS_EVERY || !cap.notices.is_empty() {
             last_status = now;
             on_status(&Status {
                 events: cap.pipeline.emitted(),
-                app: cap.pipeline.current_app().to_owned(),
+                app: cap.pipeline.current_app(),
                 paused: cap.pipeline.paused(),
+                notices: std::mem::take(&mut cap.notices),
             });
         }
     }
@@ -222,9 +390,27 @@ struct Capture<'a> {
     copy_due: Option<Instant>,
     /// Whether Shift is held, for reading remapped key codes.
     shift: bool,
+    /// The element lookup thread (`None`: no accessibility bus).
+    lookups: Option<mpsc::Sender<Lookup>>,
+    notices: Vec<String>,
 }
 
 impl Capture<'_> {
+    /// Hands the pipeline's new lookups to the lookup thread at once: the element under the
+    /// pointer is wanted while it is still there.
+    fn send_lookups(&mut self) {
+        let lookups = self.pipeline.take_lookups();
+        if let Some(tx) = &self.lookups {
+            for l in lookups {
+                if tx.send(l).is_err() {
+                    // The thread is gone: the events go without elements when their wait is over.
+                    self.lookups = None;
+                    break;
+                }
+            }
+        }
+    }
+
     fn input(&mut self, ev: rdev::Event) -> Result<()> {
         let ts = micros(ev.time);
         match ev.event_type {

@@ -25,11 +25,16 @@
 //! # Ok::<(), recorder::Error>(())
 //! ```
 //!
+//! - UI elements come from the accessibility bus (crate `desktop`, AT-SPI) on a lookup thread of
+//!   their own; [`pipeline`] holds an event at most 200 ms for its element and then lets it go
+//!   without. [`doctor`] (feature `x11`) says what this desktop exposes.
+//!
 //! What it must never do: let text that the policy removes reach the store, the disk or a log line.
-//! It does not read UI elements (no accessibility tree on X11 yet), so `element` stays empty.
 
 #[cfg(feature = "x11")]
 pub mod capture;
+#[cfg(feature = "x11")]
+pub mod doctor;
 mod error;
 pub mod keys;
 pub mod pipeline;
@@ -38,5 +43,8 @@ pub mod writer;
 #[cfg(feature = "x11")]
 pub mod x11;
 
+/// The accessibility client the recorder uses, for callers that build on it (doctor, replay).
+#[cfg(feature = "x11")]
+pub use desktop;
 pub use error::{Error, Result};
 pub use privacy::{Policy, Privacy, TextMode};

@@ -109,6 +109,51 @@ impl X11 {
         })
     }
 
+    /// Whether the X server has an extension (`RECORD`, `XTEST`).
+    pub fn has_extension(&self, name: &str) -> bool {
+        self.conn
+            .query_extension(name.as_bytes())
+            .ok()
+            .and_then(|c| c.reply().ok())
+            .is_some_and(|r| r.present)
+    }
+
+    /// Whether a window manager runs (it names itself in `_NET_SUPPORTING_WM_CHECK`).
+    pub fn has_window_manager(&self) -> bool {
+        let Ok(atom) = self
+            .conn
+            .intern_atom(true, b"_NET_SUPPORTING_WM_CHECK")
+            .map_err(x_err)
+            .and_then(|c| c.reply().map_err(x_err))
+        else {
+            return false;
+        };
+        atom.atom != 0 && self.has_property(self.root, atom.atom)
+    }
+
+    /// The top-level windows the window manager lists (`_NET_CLIENT_LIST`), read as for events.
+    pub fn clients(&self) -> Vec<WindowInfo> {
+        let Ok(atom) = self
+            .conn
+            .intern_atom(false, b"_NET_CLIENT_LIST")
+            .map_err(x_err)
+            .and_then(|c| c.reply().map_err(x_err))
+        else {
+            return Vec::new();
+        };
+        let reply = self
+            .conn
+            .get_property(false, self.root, atom.atom, AtomEnum::WINDOW, 0, 4096)
+            .ok()
+            .and_then(|c| c.reply().ok());
+        let windows: Vec<Window> = reply
+            .as_ref()
+            .and_then(|r| r.value32())
+            .map(|v| v.collect())
+            .unwrap_or_default();
+        windows.into_iter().map(|w| self.window_info(w)).collect()
+    }
+
     /// The active top-level client window, per `_NET_ACTIVE_WINDOW` (needs a window manager).
     pub fn active_window(&self) -> Result<Option<Window>> {
         let reply = self

@@ -3,6 +3,7 @@
 pub mod agent;
 pub mod bench;
 pub mod bots;
+pub mod doctor;
 pub mod eval;
 pub mod export;
 pub mod graph;

@@ -55,6 +55,9 @@ pub fn run(args: RecordArgs, ui: &Ui) -> anyhow::Result<()> {
     let controls = Controls::from_signals()?;
     let status = ui.spinner("starting");
     let summary = record(&config, &controls, |s| {
+        for n in &s.notices {
+            status.suspend(|| eprintln!("{n}"));
+        }
         let state = if s.paused { "paused" } else { "recording" };
         let app = if s.app.is_empty() {
             "-"
@@ -82,6 +85,17 @@ pub fn run(args: RecordArgs, ui: &Ui) -> anyhow::Result<()> {
         } else {
             String::new()
         }
+    );
+    let e = summary.elements;
+    eprintln!(
+        "UI elements on {} of {} clicks and {} of {} typed runs; lookups took {:.1} ms (p50), {:.1} ms (p95) over {} lookups",
+        e.clicks_with_element,
+        e.clicks,
+        e.runs_with_element,
+        e.runs,
+        summary.lookups.p50_ms,
+        summary.lookups.p95_ms,
+        summary.lookups.count
     );
     Ok(())
 }

@@ -41,6 +41,13 @@ fn main() -> ExitCode {
     let mut last = String::new();
     let result = Controls::from_signals().and_then(|controls| {
         record(&config, &controls, |s| {
+            for n in &s.notices {
+                if terminal && !last.is_empty() {
+                    eprintln!();
+                    last.clear();
+                }
+                eprintln!("taskmine-record: {n}");
+            }
             let state = if s.paused { "paused" } else { "recording" };
             let line = format!("{state}: {} events, app {}", s.events, s.app);
             if quiet || line == last {
@@ -63,6 +70,12 @@ fn main() -> ExitCode {
                 eprintln!(
                     "taskmine-record: session {}: {} events written",
                     summary.session, summary.events
+                );
+                let e = summary.elements;
+                eprintln!(
+                    "taskmine-record: elements on {}/{} clicks and {}/{} typed runs; lookups p50 {:.1} ms, p95 {:.1} ms ({} lookups)",
+                    e.clicks_with_element, e.clicks, e.runs_with_element, e.runs,
+                    summary.lookups.p50_ms, summary.lookups.p95_ms, summary.lookups.count
                 );
             }
             ExitCode::SUCCESS
