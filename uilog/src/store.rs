@@ -536,21 +536,32 @@ impl Store {
     }
 
     /// Visits every event in (session, time) order as an [`EventRow`] of interned ids.
-    pub fn scan<E, F>(&self, mut visit: F) -> Result<(), E>
+    pub fn scan<E, F>(&self, visit: F) -> Result<(), E>
     where
         E: From<Error>,
         F: FnMut(EventRow<'_>) -> Result<(), E>,
     {
+        self.scan_rows("ORDER BY session_id, ts, id", [], visit)
+    }
+
+    /// Visits the events that `tail` (the query after `FROM events`) selects, in its order. The
+    /// one place that knows the column list [`read_row`] decodes.
+    fn scan_rows<E, F, P>(&self, tail: &str, params: P, mut visit: F) -> Result<(), E>
+    where
+        E: From<Error>,
+        F: FnMut(EventRow<'_>) -> Result<(), E>,
+        P: rusqlite::Params,
+    {
         let err = |e| self.sql_err(e);
         let mut stmt = self
             .conn
-            .prepare(
+            .prepare_cached(&format!(
                 "SELECT id, session_id, ts, kind, app_id, window_id, element_id, x, y, wx, wy,
                         text, value_hash, case_id, attrs
-                 FROM events ORDER BY session_id, ts, id",
-            )
+                 FROM events {tail}"
+            ))
             .map_err(err)?;
-        let mut rows = stmt.query([]).map_err(err)?;
+        let mut rows = stmt.query(params).map_err(err)?;
         while let Some(r) = rows.next().map_err(err)? {
             let row = read_row(r).map_err(err)?;
             visit(row)?;
@@ -582,33 +593,17 @@ impl Store {
     /// Visits up to `limit` events with ids in `after + 1 ..= upto`, in id order (the order they
     /// were written): what an uploader sends next. Ids only grow, so a cursor of the last id
     /// visited resumes exactly where it stopped.
-    pub fn scan_after<E, F>(
-        &self,
-        after: i64,
-        upto: i64,
-        limit: usize,
-        mut visit: F,
-    ) -> Result<(), E>
+    pub fn scan_after<E, F>(&self, after: i64, upto: i64, limit: usize, visit: F) -> Result<(), E>
     where
         E: From<Error>,
         F: FnMut(EventRow<'_>) -> Result<(), E>,
     {
-        let err = |e| self.sql_err(e);
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT id, session_id, ts, kind, app_id, window_id, element_id, x, y, wx, wy,
-                        text, value_hash, case_id, attrs
-                 FROM events WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3",
-            )
-            .map_err(err)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut rows = stmt.query(params![after, upto, limit]).map_err(err)?;
-        while let Some(r) = rows.next().map_err(err)? {
-            let row = read_row(r).map_err(err)?;
-            visit(row)?;
-        }
-        Ok(())
+        self.scan_rows(
+            "WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3",
+            params![after, upto, limit],
+            visit,
+        )
     }
 
     /// The id of the newest event (0 for an empty log).
