@@ -110,6 +110,55 @@ fn xes_depth_case(dir: &std::path::Path) {
     );
 }
 
+/// `valid` grown to about `size` bytes by repeating its rows (CSV, JSONL) or traces (XES).
+fn scaled(valid: &[u8], ext: &str, size: usize) -> Vec<u8> {
+    let text = String::from_utf8_lossy(valid);
+    let (head, body, tail) = match ext {
+        "xes" => {
+            let start = text.find("<trace").unwrap_or(0);
+            let end = text.rfind("</log>").unwrap_or(text.len());
+            (&text[..start], &text[start..end], &text[end..])
+        }
+        "jsonl" => ("", &text[..], ""),
+        _ => {
+            let nl = text.find('\n').map_or(0, |i| i + 1);
+            (&text[..nl], &text[nl..], "")
+        }
+    };
+    let mut out = String::with_capacity(size + valid.len());
+    out.push_str(head);
+    while out.len() < size {
+        out.push_str(body);
+    }
+    out.push_str(tail);
+    out.into_bytes()
+}
+
+/// Times the import of each valid file grown to 1 and 8 MiB: linear time shows as the same
+/// milliseconds per MiB.
+fn linearity(dir: &std::path::Path) {
+    for t in targets() {
+        let mut figures = Vec::new();
+        for mib in [1usize, 8] {
+            let bytes = scaled(&t.valid, t.ext, mib << 20);
+            let path = dir.join(format!("big.{}", t.ext));
+            let outcome = run_case(&path, &bytes, t.format);
+            assert!(
+                outcome.imported,
+                "{}: the grown valid file must import",
+                t.name
+            );
+            figures.push(format!(
+                "{:.1} MiB in {:.0} ms ({:.0} ms/MiB)",
+                bytes.len() as f64 / MB,
+                outcome.elapsed.as_secs_f64() * 1000.0,
+                outcome.elapsed.as_secs_f64() * 1000.0 / (bytes.len() as f64 / MB)
+            ));
+        }
+        println!("{:<19} linear time: {}", t.name, figures.join(", "));
+    }
+}
+
 fn main() -> ExitCode {
     let a = match args() {
         Ok(a) => a,
@@ -121,6 +170,7 @@ fn main() -> ExitCode {
     let dir = tempfile::tempdir().unwrap();
     let failures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/fuzz-failures");
     xes_depth_case(dir.path());
+    linearity(dir.path());
     // The panics are counted; their messages would drown the figures.
     std::panic::set_hook(Box::new(|_| {}));
     let mut bad_total = 0u64;

@@ -158,19 +158,20 @@ pub fn kind_for(event_type: &str) -> EventKind {
 /// `2020-02-12 17:11:14:465` with a colon before the milliseconds; either must lie in the log's
 /// range (years 1970–9999).
 fn parse_source_ts(s: &str) -> Result<crate::event::Micros, String> {
-    parse_log_ts(s).or_else(|err| {
-        let t = s.trim();
-        let b = t.as_bytes();
-        if b.len() > 20
-            && t.is_char_boundary(19)
-            && b[19] == b':'
-            && b[20..].iter().all(u8::is_ascii_digit)
-        {
-            parse_log_ts(&format!("{}.{}", &t[..19], &t[20..])).map_err(|_| err)
-        } else {
-            Err(err)
+    let t = s.trim();
+    let b = t.as_bytes();
+    // SmartRPA's shape is tested first: a log has one shape throughout, and letting every row of
+    // a SmartRPA log fail RFC 3339 parsing first made its import three times slower.
+    if b.len() > 20
+        && t.is_char_boundary(19)
+        && b[19] == b':'
+        && b[20..].iter().all(u8::is_ascii_digit)
+    {
+        if let Ok(ts) = parse_log_ts(&format!("{}.{}", &t[..19], &t[20..])) {
+            return Ok(ts);
         }
-    })
+    }
+    parse_log_ts(t)
 }
 
 /// One non-empty value of a row, with where it came from. `loc` is the reader's own locator (a
