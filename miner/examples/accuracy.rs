@@ -10,7 +10,10 @@
 //! - `long`: `examples/sim-long-form.yaml`: the 64-step form-filling routine, no pauses between
 //!   instances, 10 % noise.
 //! - `stream`: `examples/sim-task-stream.yaml`: 4 task types in one stream without pauses.
-//! - `web`: `examples/sim-web-paths.yaml`: web forms whose elements are XPaths with varying indices.
+//! - `web`: `examples/sim-web-paths.yaml`: a stream of web-form tasks whose elements are XPaths with
+//!   varying indices, written as a browser-extension recorder's CSV (float coordinates, the truth in
+//!   label columns) and imported back with the labels held out, as a real log would be; and the same
+//!   logs mined straight from the simulator.
 //! - `leno`: `uilog/tests/data/leno-rpm/merged2.csv` (StudentRecord + log1 merged as in the published
 //!   benchmark), imported with its `task` and `instance` columns held out as the truth. One run.
 //!
@@ -22,7 +25,10 @@ use std::time::Instant;
 use miner::eval::{evaluate, Evaluation};
 use miner::{mine, NoProgress, Options};
 use uilog::import::{import_with_truth, TruthLabels};
-use uilog::simulate::{apps_without_elements, catalogue_len, simulate_into_store, Config};
+use uilog::simulate::{
+    apps_without_elements, catalogue_len, simulate_into_store, simulate_to_vec, write_recorder_csv,
+    Config,
+};
 use uilog::truth::GroundTruth;
 use uilog::{ImportOptions, Store};
 
@@ -170,27 +176,63 @@ fn main() -> Res<()> {
         )?;
     }
     if want("web") {
+        // The same logs straight from the simulator, to tell what the recorder's CSV loses from
+        // what the XPaths and the stream cost.
         let base = bundled("sim-web-paths.yaml")?;
         let cfg_of = |seed| Config {
             seed,
             ..base.clone()
         };
-        run_seeds("web: XPaths with varying indices", "—", &cfg_of)?;
+        run_seeds("web: the same logs, not through the CSV", "—", &cfg_of)?;
+    }
+    if want("web") {
+        let base = bundled("sim-web-paths.yaml")?;
+        let start = Instant::now();
+        let mut s = Setting {
+            name: "web: recorder CSV, XPaths with varying indices, no pauses".into(),
+            target: "—",
+            routine_f1: Vec::new(),
+            boundary_f1: Vec::new(),
+            event_f1: Vec::new(),
+            secs: 0.0,
+        };
+        let dir = tempfile::tempdir()?;
+        for seed in seeds.clone() {
+            let cfg = Config {
+                seed,
+                ..base.clone()
+            };
+            let (events, truth) = simulate_to_vec(&cfg)?;
+            let path = dir.path().join(format!("web-recorder-{seed}.csv"));
+            let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+            write_recorder_csv(&events, &truth, &mut file, &path)?;
+            drop(file);
+            let mut store = Store::open_in_memory()?;
+            let (_, truth) = import_with_truth(
+                &mut store,
+                &path,
+                &ImportOptions::default(),
+                &leno_labels(),
+                &mut |_| {},
+            )?;
+            let e = mine_and_score(&store, &truth, "web", &seed.to_string(), verbose)?;
+            s.routine_f1.push(e.routines.f1);
+            s.boundary_f1.push(e.boundaries.f1);
+            s.event_f1.push(e.event_tasks.f1);
+        }
+        s.secs = start.elapsed().as_secs_f64();
+        summary_row(&s);
+        done.push(s);
     }
     if want("leno") {
         let start = Instant::now();
         let path = root().join("uilog/tests/data/leno-rpm/merged2.csv");
         let mut store = Store::open_in_memory()?;
-        let labels = TruthLabels {
-            case: "instance".into(),
-            routine: Some("task".into()),
-            stream: true,
-        };
         let imported = import_with_truth(
             &mut store,
             &path,
             &ImportOptions::default(),
-            &labels,
+            &leno_labels(),
             &mut |_| {},
         );
         let name = "leno: merged2.csv (StudentRecord + log1)";
@@ -240,6 +282,16 @@ fn main() -> Res<()> {
         );
     }
     Ok(())
+}
+
+/// The label columns of the merged public logs (and of the simulator's recorder CSV): `task` and
+/// `instance`, in a stream whose row order is the instances' order.
+fn leno_labels() -> TruthLabels {
+    TruthLabels {
+        case: "instance".into(),
+        routine: Some("task".into()),
+        stream: true,
+    }
 }
 
 /// Mines the store, scores it against the truth and prints the row.

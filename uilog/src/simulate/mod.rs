@@ -45,7 +45,10 @@
 //! specified in `docs/ground-truth.md`.
 
 mod catalogue;
+mod recorder_csv;
 mod values;
+
+pub use recorder_csv::write_recorder_csv;
 
 use std::collections::HashMap;
 

@@ -1197,3 +1197,78 @@ fn a_day_that_runs_past_the_end_of_the_range_stops_with_an_error_naming_start() 
         .to_string();
     assert!(err.contains("`start`") && err.contains("9999"), "{err}");
 }
+
+#[test]
+fn the_recorder_csv_imports_back_with_the_truth_held_out() {
+    let cfg = Config {
+        users: 1,
+        days: 1,
+        instances_per_day: CountRange { min: 30, max: 30 },
+        ..bundled("sim-web-paths.yaml")
+    };
+    let (events, truth) = run(&cfg);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("web-recorder.csv");
+    let mut file = std::fs::File::create(&path).unwrap();
+    let rows = write_recorder_csv(&events, &truth, &mut file, &path).unwrap();
+    drop(file);
+    assert_eq!(rows, events.len() as u64);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let x = header.iter().position(|h| *h == "x").unwrap();
+    let floats = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(l.as_bytes())
+                .records()
+                .next()
+        })
+        .filter_map(|r| r.ok())
+        .filter(|r| {
+            r.get(x)
+                .is_some_and(|v| v.contains('.') && !v.ends_with(".00"))
+        })
+        .count();
+    assert!(floats > 100, "{floats} rows with sub-pixel coordinates");
+
+    let mut store = Store::open_in_memory().unwrap();
+    let labels = crate::import::TruthLabels {
+        case: "instance".into(),
+        routine: Some("task".into()),
+        stream: true,
+    };
+    let (_, back) = crate::import::import_with_truth(
+        &mut store,
+        &path,
+        &Default::default(),
+        &labels,
+        &mut |_| {},
+    )
+    .unwrap();
+    back.validate().unwrap();
+    assert_eq!(back.instances.len(), truth.instances.len());
+    for (a, b) in truth.instances.iter().zip(&back.instances) {
+        assert_eq!(a.events.len(), b.events.len(), "instance {}", a.id);
+        assert_eq!(
+            truth.routine(a.routine).unwrap().name,
+            back.routine(b.routine).unwrap().name
+        );
+    }
+    assert_eq!(
+        back.noise_events + back.idle_events,
+        truth.noise_events + truth.idle_events
+    );
+    let stored = store.events().unwrap();
+    assert_eq!(stored.len(), events.len());
+    for (a, b) in events.iter().zip(&stored) {
+        assert_eq!((a.kind, &a.app, &a.window), (b.kind, &b.app, &b.window));
+        assert_eq!(a.x, b.x, "coordinates round back to the pixel");
+        let path = |e: &Event| e.element.as_ref().and_then(|el| el.path.clone());
+        assert_eq!(path(a), path(b));
+        assert!(!b.attrs.contains_key("task") && !b.attrs.contains_key("instance"));
+        assert!(b.case.is_none());
+    }
+}
