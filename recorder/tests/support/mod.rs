@@ -23,6 +23,8 @@ pub struct Desktop {
     enigo: Option<Enigo>,
     /// Logs of the processes started here.
     scratch: tempfile::TempDir,
+    /// The session bus of [`Desktop::start_accessibility`], which every command here then uses.
+    pub session_bus: Option<String>,
     _lock: MutexGuard<'static, ()>,
 }
 
@@ -57,6 +59,7 @@ impl Desktop {
                 procs: vec![("Xvfb".into(), xvfb)],
                 enigo: None,
                 scratch: tempfile::tempdir().expect("scratch dir"),
+                session_bus: None,
                 _lock: lock,
             };
             desktop.start_openbox();
@@ -133,11 +136,116 @@ impl Desktop {
         }
     }
 
-    /// A command that talks to this display.
+    /// A command that talks to this display (and to its session bus, when it has one).
     pub fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut c = Command::new(program);
         c.env("DISPLAY", &self.display);
+        if let Some(bus) = &self.session_bus {
+            c.env("DBUS_SESSION_BUS_ADDRESS", bus)
+                .env_remove("AT_SPI_BUS_ADDRESS");
+        }
         c
+    }
+
+    /// Gives this desktop a session bus of its own and an accessibility bus on it, as
+    /// `dbus-run-session` plus `at-spi-bus-launcher --launch-immediately` would, and returns the
+    /// session bus address. Apps started afterwards expose their UI elements there.
+    pub fn start_accessibility(&mut self) -> String {
+        let mut daemon = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect(
+                "dbus-daemon is installed (apt-get install dbus dbus-x11, or scripts/setup.sh)",
+            );
+        let mut line = String::new();
+        BufReader::new(daemon.stdout.take().expect("piped"))
+            .read_line(&mut line)
+            .expect("dbus-daemon prints its address");
+        self.procs.push(("dbus-daemon".into(), daemon));
+        let address = line.trim().to_owned();
+        assert!(
+            address.starts_with("unix:"),
+            "dbus-daemon address {address:?}"
+        );
+        self.session_bus = Some(address.clone());
+        let launcher = "/usr/libexec/at-spi-bus-launcher";
+        assert!(
+            Path::new(launcher).exists(),
+            "{launcher} is missing: apt-get install at-spi2-core libatk-adaptor (or scripts/setup.sh)"
+        );
+        self.spawn(launcher, &["--launch-immediately"]);
+        wait_until("the accessibility bus", Duration::from_secs(20), || {
+            self.output(
+                "dbus-send",
+                &[
+                    "--session",
+                    "--print-reply",
+                    "--dest=org.a11y.Bus",
+                    "/org/a11y/bus",
+                    "org.a11y.Bus.GetAddress",
+                ],
+            )
+            .contains("unix:")
+        });
+        address
+    }
+
+    /// Starts the GTK test form (`tests/apps/form.py`) with `args`; it appends what Save saves to
+    /// `out`. Waits for its window and returns the window id.
+    pub fn gtk_form(&mut self, out: &Path, args: &[&str]) -> String {
+        let python = "/usr/bin/python3";
+        let ok = Command::new(python)
+            .args(["-c", "import gi; gi.require_version('Gtk', '3.0')"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok,
+            "{python} cannot load GTK 3: apt-get install python3-gi gir1.2-gtk-3.0 (or scripts/setup.sh)"
+        );
+        let form = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/apps/form.py");
+        let form = if form.exists() {
+            form
+        } else {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../recorder/tests/apps/form.py")
+        };
+        let mut all = vec![form.to_str().expect("utf-8 path"), "--out"];
+        all.push(out.to_str().expect("utf-8 path"));
+        all.extend_from_slice(args);
+        self.spawn(python, &all);
+        self.window("Customer form")
+    }
+
+    /// Starts a program on this display with extra environment; it is killed with the desktop.
+    pub fn spawn_env(&mut self, program: &str, args: &[&str], env: &[(&str, &str)]) {
+        let log = self
+            .scratch
+            .path()
+            .join(format!("{}.log", self.procs.len()));
+        let child = self
+            .cmd(program)
+            .args(args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+        self.procs.push((program.to_owned(), child));
+    }
+
+    /// Runs xdotool with `args` on this display and checks that it worked.
+    pub fn xdotool(&self, args: &[&str]) {
+        let ok = self
+            .cmd("xdotool")
+            .args(args)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "xdotool {args:?} failed (apt-get install xdotool)");
     }
 
     pub fn output(&self, program: &str, args: &[&str]) -> String {
