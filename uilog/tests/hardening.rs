@@ -646,6 +646,51 @@ fn a_truth_import_of_a_missing_column_or_a_bad_file_stores_nothing() {
 }
 
 #[test]
+fn interleaved_sessions_make_a_valid_truth() {
+    let body = "session,user,ts,kind,case\n\
+                a,u,2024-01-02T09:00:00Z,click,x\n\
+                b,u,2024-01-02T09:00:00Z,click,y\n\
+                a,u,2024-01-02T09:00:00Z,click,x\n\
+                b,u,2024-01-02T09:00:01Z,click,y\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "mixed.csv", body);
+    let mut store = Store::open_in_memory().unwrap();
+    let case_only = TruthLabels {
+        case: "case".into(),
+        routine: None,
+        stream: false,
+    };
+    let (_, truth) = import_with_truth(
+        &mut store,
+        &path,
+        &opts(Format::Taskmine),
+        &case_only,
+        &mut |_| {},
+    )
+    .unwrap();
+    truth.validate().unwrap();
+    let sizes: Vec<(&str, usize)> = truth
+        .instances
+        .iter()
+        .map(|i| (i.session.as_str(), i.events.len()))
+        .collect();
+    assert_eq!(sizes, [("a", 2), ("b", 2)]);
+    let index = truth.index();
+    let events = store.events().unwrap();
+    assert!(events
+        .iter()
+        .all(|e| index.instance_of(&e.session, e.ts).is_some()));
+}
+
+#[test]
+fn a_byte_order_mark_before_a_quoted_header_is_not_a_stray_quote() {
+    // Without the mark skipped, the quote after `time,` would open a field running into line 2.
+    let body = "\u{feff}\"time,\",\"eventType\",\"timeStamp\"\n\"x\",\"copy\",\"2019-10-21T00:10:08Z\"\n";
+    let events = imported("bom.csv", body, Format::Rpa);
+    assert_eq!(events.len(), 1);
+}
+
+#[test]
 fn the_truth_can_come_from_the_case_column_of_a_taskmine_csv() {
     let body = "session,user,ts,kind,case\n\
                 s,u,2024-01-02T09:00:00Z,click,a\n\

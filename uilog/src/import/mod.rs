@@ -638,6 +638,9 @@ pub(crate) struct QuoteCheck<R> {
     /// The first defect seen: its line and what it is.
     problem: Option<(u64, String)>,
     prev_cr: bool,
+    /// How many bytes of a leading UTF-8 byte-order mark have been passed (the csv crate skips it,
+    /// so a quote right after it opens a quoted field).
+    bom: usize,
     /// The last byte read, to tell a file that stops right after a field separator.
     last: u8,
 }
@@ -661,6 +664,7 @@ impl<R> QuoteCheck<R> {
             opened: 1,
             problem: None,
             prev_cr: false,
+            bom: 0,
             last: b'\n',
         }
     }
@@ -674,7 +678,15 @@ impl<R> QuoteCheck<R> {
 
     fn scan(&mut self, bytes: &[u8]) {
         use QuoteState::*;
+        const BOM: &[u8] = b"\xEF\xBB\xBF";
         for &b in bytes {
+            if self.bom < BOM.len() {
+                if self.line == 1 && self.state == FieldStart && b == BOM[self.bom] {
+                    self.bom += 1;
+                    continue;
+                }
+                self.bom = BOM.len();
+            }
             // A lone `\r` ends a line too (old Mac line ends), counted once the next byte shows it
             // is not the first half of `\r\n`.
             if self.prev_cr && b != b'\n' {

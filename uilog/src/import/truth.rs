@@ -78,6 +78,15 @@ pub fn import_with_truth(
             ),
         ));
     }
+    if !labels.stream {
+        // `take_labels` wants each session's events together; a file may interleave sessions.
+        let mut first: std::collections::HashMap<String, usize> = Default::default();
+        for e in &events {
+            let n = first.len();
+            first.entry(e.session.clone()).or_insert(n);
+        }
+        events.sort_by_key(|e| first[&e.session]);
+    }
     if labels.stream {
         for i in 1..events.len() {
             if events[i].ts <= events[i - 1].ts {
