@@ -685,7 +685,8 @@ fn interleaved_sessions_make_a_valid_truth() {
 #[test]
 fn a_byte_order_mark_before_a_quoted_header_is_not_a_stray_quote() {
     // Without the mark skipped, the quote after `time,` would open a field running into line 2.
-    let body = "\u{feff}\"time,\",\"eventType\",\"timeStamp\"\n\"x\",\"copy\",\"2019-10-21T00:10:08Z\"\n";
+    let body =
+        "\u{feff}\"time,\",\"eventType\",\"timeStamp\"\n\"x\",\"copy\",\"2019-10-21T00:10:08Z\"\n";
     let events = imported("bom.csv", body, Format::Rpa);
     assert_eq!(events.len(), 1);
 }
@@ -754,4 +755,29 @@ fn merged2_imports_as_a_stream_with_two_routines_and_no_labels_stored() {
     for w in truth.instances.windows(2) {
         assert!(w[0].span().unwrap().1 < w[1].span().unwrap().0);
     }
+}
+
+#[test]
+fn the_truth_of_an_xes_log_can_come_from_its_traces() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/leno-rpm/log1.xes");
+    let mut store = Store::open_in_memory().unwrap();
+    let by_trace = TruthLabels {
+        case: "case:concept:name".into(),
+        routine: None,
+        stream: false,
+    };
+    let (_, truth) = import_with_truth(
+        &mut store,
+        &path,
+        &opts(Format::Auto),
+        &by_trace,
+        &mut |_| {},
+    )
+    .unwrap();
+    truth.validate().unwrap();
+    assert_eq!(truth.instances.len(), 100);
+    assert_eq!(truth.routines.len(), 1);
+    let events = store.events().unwrap();
+    assert_eq!(events.len() as u64, truth.total_events);
+    assert!(events.iter().all(|e| e.case.is_none()));
 }
