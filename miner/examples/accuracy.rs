@@ -5,8 +5,8 @@
 //! - `default`: the simulator's default team week (10 users × 5 days, 6 routines), clean and with
 //!   10 % noise and 10 % variants. `-- [SEEDS] [USERS] [DAYS]` and `ROUTINES=10` change its size.
 //! - `captured`: `examples/sim-short-recording.yaml`: one user, one day, 12 instances of one routine
-//!   (seed *s* takes catalogue routine *s*), 3–8 s between instances, elements as the AT-SPI recorder
-//!   captures them and 30 % of the apps without any.
+//!   (seed 1 the catalogue's last, seed 2 the one before, …), 3–8 s between instances, elements as
+//!   the AT-SPI recorder captures them and 30 % of the apps without any.
 //! - `long`: `examples/sim-long-form.yaml`: the 64-step form-filling routine, no pauses between
 //!   instances, 10 % noise.
 //! - `stream`: `examples/sim-task-stream.yaml`: 4 task types in one stream without pauses.
@@ -141,8 +141,9 @@ fn main() -> Res<()> {
         let n = catalogue_len() as u64;
         let cfg_of = |seed: u64| Config {
             seed,
-            // One routine per log, a different one per seed.
-            routine_ids: vec![((seed - 1) % n + 1) as u32],
+            // One routine per log, a different one per seed, from the last of the catalogue (issue
+            // 10's form typed from a terminal list, then the 64-step form) down.
+            routine_ids: vec![(n - (seed - 1) % n) as u32],
             ..base.clone()
         };
         run_seeds(

@@ -34,6 +34,7 @@ pub(super) fn routines() -> Vec<RoutineDef> {
         purchase_approval(),
         travel_expense(),
         customer_record(),
+        customer_from_list(),
     ]
 }
 
@@ -527,6 +528,41 @@ fn customer_record() -> RoutineDef {
     .step(sheet(focus(App::Calc, SHEET)))
     .step(sheet(click(App::Calc, SHEET, ("cell", "", "K{row}"), (960, 310))).attr("cell", "K{row}"))
     .step(sheet(typ(App::Calc, SHEET, ("cell", "", "K{row}"), "entered")).attr("cell", "K{row}"))
+}
+
+/// The form of issue 10's trial on a real desktop: a customer read off a list in a terminal and
+/// typed into a web form (First name, Last name, E-mail, Save). The terminal exposes no elements, the
+/// browser often none either, which leaves the clicks only their positions.
+#[rustfmt::skip]
+fn customer_from_list() -> RoutineDef {
+    const LIST: &str = "{login}@{host}: ~/lists";
+    const FORM: &str = "Customer form — Mozilla Firefox";
+    const URL: &str = "http://localhost:8000/form.html";
+    let form = |s: Step| s.attr("url", URL);
+    RoutineDef::new("Type a customer from a list in the terminal into a web form", 0.6)
+        .slot("first", v::first_name)
+        .slot("last", v::last_name)
+        .slot("email", |g| v::email_of(&g.prev[0], &g.prev[1]))
+        .step(focus(App::Terminal, LIST))
+        .step(scroll(App::Terminal, LIST, (400, 300)))
+        .step(form(focus(App::Browser, FORM)))
+        .step(form(click(App::Browser, FORM, ("INPUT", "First name", "first"), (300, 180))))
+        .step(form(typ(App::Browser, FORM, ("INPUT", "First name", "first"), "{first}")))
+        .alt(
+            "tab-to-field",
+            "moves to the next field with Tab instead of clicking it",
+            vec![form(click(App::Browser, FORM, ("INPUT", "Last name", "last"), (300, 230)))],
+            vec![form(key(App::Browser, FORM, "tab"))],
+        )
+        .step(form(typ(App::Browser, FORM, ("INPUT", "Last name", "last"), "{last}")))
+        .step(form(click(App::Browser, FORM, ("INPUT", "E-mail", "email"), (300, 280))))
+        .step(form(typ(App::Browser, FORM, ("INPUT", "E-mail", "email"), "{email}")))
+        .alt(
+            "enter-save",
+            "saves with Enter instead of the button",
+            vec![form(click(App::Browser, FORM, ("BUTTON", "Save", "save"), (300, 340)))],
+            vec![form(key(App::Browser, FORM, "enter"))],
+        )
 }
 
 // Step constructors. Element triples are (role, name, id); an empty string means the part is absent.
