@@ -1,4 +1,5 @@
-//! Rendering a bot as scripts through tera templates (Robot Framework, Python with pyautogui).
+//! Rendering a bot as scripts through tera templates (Robot Framework, Python with pyautogui and
+//! gi's Atspi for selectors).
 //!
 //! The templates are plain files in `templates/bot/`; the built-in copies are compiled in, and a
 //! folder given with `--templates` overrides any of them by file name. Templates get the bot as
@@ -99,6 +100,13 @@ impl Renderer {
         ctx.insert("steps", &steps(bot));
         ctx.insert("postconditions", &postconditions(bot));
         ctx.insert("defaults", &bot.sample_params());
+        let required: Vec<&str> = bot
+            .inputs
+            .iter()
+            .filter(|i| i.required)
+            .map(|i| i.name.as_str())
+            .collect();
+        ctx.insert("required", &required);
         self.tera.render(name, &ctx).map_err(|e| Error::Template {
             name: name.to_owned(),
             message: tera_message(&e),
@@ -158,6 +166,10 @@ struct StepView<'a> {
     title: &'a str,
     x: Option<i32>,
     y: Option<i32>,
+    /// The element to act on; `None` for steps without one.
+    selector: Option<&'a crate::bot::Selector>,
+    /// The bot file allows a click by `x`, `y` (`fallback: position`).
+    by_position: bool,
     button: &'static str,
     clicks: u8,
     /// The text to type, split at its slots.
@@ -182,6 +194,8 @@ fn steps(bot: &Bot) -> Vec<StepView<'_>> {
                 title: &s.window.title,
                 x: s.x,
                 y: s.y,
+                selector: s.selector.as_ref(),
+                by_position: s.fallback == Some(crate::bot::Fallback::Position),
                 button: match s.button.unwrap_or_default() {
                     crate::bot::MouseButton::Left => "left",
                     crate::bot::MouseButton::Right => "right",

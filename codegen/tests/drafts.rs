@@ -296,12 +296,47 @@ fn form_steps_get_selectors_inputs_named_after_fields_and_masked_values_stay_req
         "the routine's actions carry selectors for the trace check: {yaml}"
     );
     assert_valid(bot);
-    // The dry run's rendering in Python and Robot never types the masked sample.
+    // The renderings never type the masked sample; bot.py looks the elements up and requires the
+    // e-mail, the Robot suite refuses to guess where the element is.
     let r = Renderer::new(None).unwrap();
     for f in [Format::Python, Format::Robot] {
         let text = r.render(bot, f).unwrap();
         assert!(!text.contains("<email>"), "{text}");
     }
+    let py = r.render(bot, Format::Python).unwrap();
+    assert!(py.contains("REQUIRED = [\"e_mail\"]"), "{py}");
+    assert_eq!(
+        py.matches("click_element(").count(),
+        1 + clicks.len(),
+        "{py}"
+    );
+    assert!(
+        py.contains("\"name\":\"^E-mail$\"") || py.contains("\"name\": \"^E-mail$\""),
+        "{py}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let py_path = dir.path().join("bot.py");
+    std::fs::write(&py_path, &py).unwrap();
+    let out = Command::new("python3")
+        .args(["-c", "import ast,sys; ast.parse(open(sys.argv[1]).read())"])
+        .arg(&py_path)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}\n{py}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let robot = r.render(bot, Format::Robot).unwrap();
+    assert!(
+        robot.contains("Should Not Be Empty    ${e_mail}"),
+        "{robot}"
+    );
+    assert_eq!(
+        robot.matches("    Fail    step ").count(),
+        clicks.len(),
+        "{robot}"
+    );
 }
 
 #[test]
