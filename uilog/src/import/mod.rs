@@ -759,6 +759,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn element_paths_are_told_from_plain_ids() {
+        for path in [
+            "/html/body/div[2]/form/input[3]",
+            "//input[@name='q']",
+            "(//a)[2]",
+            "div.form > input:nth-child(2)",
+            "#form .name input",
+            "form input[type=text]",
+            "li:first-child",
+        ] {
+            assert!(is_element_path(path), "{path}");
+        }
+        for id in [
+            "A51",
+            "PhoneNumber",
+            "Date-date",
+            "First name",
+            "A1:B2",
+            "a.b@c.org",
+            "x y",
+        ] {
+            assert!(!is_element_path(id), "{id}");
+        }
+    }
+
+    #[test]
+    fn coordinates_are_integers_or_rounded_numbers() {
+        assert_eq!(parse_coord("6"), Ok(6));
+        assert_eq!(parse_coord(" 6.0 "), Ok(6));
+        assert_eq!(parse_coord("812.5"), Ok(813));
+        assert_eq!(parse_coord("-3.5"), Ok(-4));
+        assert_eq!(parse_coord("1e3"), Ok(1000));
+        assert_eq!(parse_coord("2147483647.4"), Ok(i32::MAX));
+        for bad in ["2147483647.5", "NaN", "inf", "6,5", "", "x"] {
+            assert!(parse_coord(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn format_names_round_trip() {
         for f in Format::ALL {
             assert_eq!(f.to_string().parse::<Format>().unwrap(), f);
