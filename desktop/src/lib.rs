@@ -644,7 +644,10 @@ impl A11y {
             if is_frame(role) || role == Role::Application {
                 break;
             }
-            if ifaces.contains(Interface::Action)
+            // Text leaves are never the target: Chromium gives them a `click-ancestor` action,
+            // which is the ancestor's, not theirs.
+            let text_leaf = matches!(role, Role::Static | Role::Label);
+            if !text_leaf && ifaces.contains(Interface::Action)
                 || is_interactive(role)
                 || state.contains(State::Editable)
             {
@@ -711,27 +714,47 @@ impl A11y {
         })
     }
 
-    /// The path from the frame above `obj` down to it, climbing through parents.
+    /// The path from the frame above `obj` down to it. The climb asks one thing per level (the
+    /// parent) and stops below the app's root; then every level is described at once, so that a
+    /// deep web page costs one round trip per level, not four.
     async fn path_of(&self, obj: &Obj, summary: &Summary) -> Result<String> {
+        let mut chain = vec![obj.clone()];
+        if !is_frame(summary.role) {
+            let mut current = obj.clone();
+            for _ in 0..MAX_DEPTH {
+                let Some(parent) = self.obj_ref(&current.parent().await?) else {
+                    break;
+                };
+                if parent.path == ROOT_PATH || parent.bus != obj.bus {
+                    break;
+                }
+                chain.push(parent.clone());
+                current = parent;
+            }
+        }
+        let (summaries, indices) = future::zip(
+            join_all(chain.iter().skip(1).map(|o| o.summary(None))),
+            join_all(chain.iter().map(|o| o.index_in_parent())),
+        )
+        .await;
+        let mut all = vec![summary.clone()];
+        for s in summaries {
+            all.push(s?);
+        }
+        // The topmost frame-like object starts the path (a frame may hold inner windows).
+        let top = all
+            .iter()
+            .rposition(|s| is_frame(s.role))
+            .unwrap_or(all.len() - 1);
         let mut steps = Vec::new();
-        let mut current = obj.clone();
-        let mut s = summary.clone();
-        for _ in 0..MAX_DEPTH {
-            if is_frame(s.role) {
+        for (i, s) in all.iter().enumerate().take(top + 1) {
+            if i == top {
                 steps.push(s.step(None));
-                break;
+            } else {
+                steps.push(s.step(Some(
+                    *indices[i].as_ref().map_err(|e| Error::Bus(e.to_string()))?,
+                )));
             }
-            let (index, parent) = future::zip(current.index_in_parent(), current.parent()).await;
-            steps.push(s.step(Some(index?)));
-            let Some(parent) = self.obj_ref(&parent?) else {
-                break;
-            };
-            let ps = parent.summary(None).await?;
-            if ps.role == Role::Application {
-                break;
-            }
-            current = parent;
-            s = ps;
         }
         steps.reverse();
         Ok(steps.join(" / "))

@@ -82,13 +82,15 @@ pub struct Summary {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct LookupTimes {
     pub count: usize,
+    /// Lookups that ran out of time or failed on the bus.
+    pub failed: usize,
     pub p50_ms: f64,
     pub p95_ms: f64,
     pub max_ms: f64,
 }
 
 impl LookupTimes {
-    fn of(micros: &[u32]) -> LookupTimes {
+    fn of(micros: &[u32], failed: usize) -> LookupTimes {
         let mut v = micros.to_vec();
         v.sort_unstable();
         let q = |p: f64| {
@@ -97,6 +99,7 @@ impl LookupTimes {
         };
         LookupTimes {
             count: v.len(),
+            failed,
             p50_ms: q(0.5),
             p95_ms: q(0.95),
             max_ms: q(1.0),
@@ -123,7 +126,7 @@ enum Msg {
 fn start_element_worker(
     a11y: A11y,
     answers: mpsc::Sender<Msg>,
-    times: Arc<Mutex<Vec<u32>>>,
+    times: Arc<Mutex<(Vec<u32>, usize)>>,
 ) -> Result<mpsc::Sender<Lookup>> {
     let (tx, rx) = mpsc::channel::<Lookup>();
     std::thread::Builder::new()
@@ -146,7 +149,8 @@ fn start_element_worker(
                     Target::Focused => a11y.focused_in(&window, LOOKUP_BUDGET),
                 };
                 if let Ok(mut t) = times.lock() {
-                    t.push(start.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
+                    t.0.push(start.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
+                    t.1 += usize::from(found.is_err());
                 }
                 let answer = match found {
                     Ok(Some(f)) => Answer::Found {
@@ -225,7 +229,7 @@ pub fn record(
         describe_policy(config, &privacy),
     ];
     let (tx, rx) = mpsc::channel();
-    let times = Arc::new(Mutex::new(Vec::new()));
+    let times = Arc::new(Mutex::new((Vec::new(), 0)));
     let lookups = match connect_elements() {
         Ok(a11y) => {
             notices.push("UI elements: from the accessibility bus (AT-SPI)".into());
@@ -290,7 +294,10 @@ pub fn record(
         paused: pipeline.paused(),
         notices,
     });
-    let lookups = LookupTimes::of(&times.lock().map(|t| t.clone()).unwrap_or_default());
+    let lookups = times
+        .lock()
+        .map(|t| LookupTimes::of(&t.0, t.1))
+        .unwrap_or_default();
     Ok(Summary {
         session,
         events: writer.written(),

@@ -88,14 +88,15 @@ pub fn run(args: RecordArgs, ui: &Ui) -> anyhow::Result<()> {
     );
     let e = summary.elements;
     eprintln!(
-        "UI elements on {} of {} clicks and {} of {} typed runs; lookups took {:.1} ms (p50), {:.1} ms (p95) over {} lookups",
+        "UI elements on {} of {} clicks and {} of {} typed runs; lookups took {:.1} ms (p50), {:.1} ms (p95) over {} lookups ({} failed)",
         e.clicks_with_element,
         e.clicks,
         e.runs_with_element,
         e.runs,
         summary.lookups.p50_ms,
         summary.lookups.p95_ms,
-        summary.lookups.count
+        summary.lookups.count,
+        summary.lookups.failed
     );
     Ok(())
 }

@@ -73,9 +73,9 @@ fn main() -> ExitCode {
                 );
                 let e = summary.elements;
                 eprintln!(
-                    "taskmine-record: elements on {}/{} clicks and {}/{} typed runs; lookups p50 {:.1} ms, p95 {:.1} ms ({} lookups)",
+                    "taskmine-record: elements on {}/{} clicks and {}/{} typed runs; lookups p50 {:.1} ms, p95 {:.1} ms ({} lookups, {} failed)",
                     e.clicks_with_element, e.clicks, e.runs_with_element, e.runs,
-                    summary.lookups.p50_ms, summary.lookups.p95_ms, summary.lookups.count
+                    summary.lookups.p50_ms, summary.lookups.p95_ms, summary.lookups.count, summary.lookups.failed
                 );
             }
             ExitCode::SUCCESS
