@@ -42,6 +42,10 @@ enum Command {
     Serve(cmd::serve::ServeArgs),
     /// Manage the agents (remote recorders) a server accepts: add (prints a token), list, remove.
     Agent(cmd::agent::AgentArgs),
+    /// Manage the accounts that may read a server's dashboard and API: add, list, remove, token.
+    User(cmd::user::UserArgs),
+    /// Print the server's audit trail (sign-ins, reads of routine details, downloads, changes).
+    Audit(cmd::audit::AuditArgs),
     /// Mine the UI log into ranked automation candidates (routines with their evidence), and keep them.
     Mine(cmd::mine::MineArgs),
     /// Print the task graph (actions and transitions) of the log or of one routine, as DOT or JSON.
@@ -75,6 +79,8 @@ fn main() -> ExitCode {
         Command::Doctor(args) => cmd::doctor::run(args, &ui),
         Command::Serve(args) => cmd::serve::run(args, &ui),
         Command::Agent(args) => cmd::agent::run(args, &ui),
+        Command::User(args) => cmd::user::run(args, &ui),
+        Command::Audit(args) => cmd::audit::run(args, &ui),
         Command::Bench(args) => cmd::bench::run(args, &ui),
         Command::Mine(args) => cmd::mine::run(args, &ui),
         Command::Graph(args) => cmd::graph::run(args, &ui),

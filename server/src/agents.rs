@@ -63,7 +63,16 @@ pub fn add(store: &Store, name: &str) -> Result<String> {
         ],
     );
     match result {
-        Ok(_) => Ok(token),
+        Ok(_) => {
+            crate::audit::append(
+                store.connection(),
+                &crate::audit::cli_actor(),
+                "agent.add",
+                name,
+                "local",
+            )?;
+            Ok(token)
+        }
         Err(rusqlite::Error::SqliteFailure(f, _))
             if f.code == rusqlite::ErrorCode::ConstraintViolation =>
         {
@@ -76,11 +85,15 @@ pub fn add(store: &Store, name: &str) -> Result<String> {
 /// The registered agents, by name.
 pub fn list(store: &Store) -> Result<Vec<Agent>> {
     ensure_schema(store)?;
-    let err = Error::sqlite;
-    let mut stmt = store
-        .connection()
+    list_conn(store.connection())
+}
+
+/// The registered agents, read through any connection to the database.
+pub(crate) fn list_conn(conn: &Connection) -> Result<Vec<Agent>> {
+    conn.execute_batch(SCHEMA).map_err(err(conn))?;
+    let mut stmt = conn
         .prepare("SELECT id, name, created_at FROM server_agents ORDER BY name")
-        .map_err(err(store.path()))?;
+        .map_err(err(conn))?;
     let rows = stmt
         .query_map([], |r| {
             Ok(Agent {
@@ -89,9 +102,16 @@ pub fn list(store: &Store) -> Result<Vec<Agent>> {
                 created_at: r.get(2)?,
             })
         })
-        .map_err(err(store.path()))?;
+        .map_err(err(conn))?;
     rows.collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(err(store.path()))
+        .map_err(err(conn))
+}
+
+fn err(conn: &Connection) -> impl Fn(rusqlite::Error) -> Error + '_ {
+    move |source| Error::Sqlite {
+        path: conn.path().unwrap_or("").into(),
+        source,
+    }
 }
 
 /// Removes an agent; its token stops working (within the server's short authentication cache).
@@ -105,7 +125,13 @@ pub fn remove(store: &Store, name: &str) -> Result<()> {
     if n == 0 {
         return Err(Error::NoAgent(name.to_owned()));
     }
-    Ok(())
+    crate::audit::append(
+        store.connection(),
+        &crate::audit::cli_actor(),
+        "agent.remove",
+        name,
+        "local",
+    )
 }
 
 /// The agent a token belongs to, if any.

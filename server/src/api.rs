@@ -32,6 +32,7 @@ pub(crate) fn routes() -> Vec<(&'static str, &'static str, MethodRouter<Arc<AppS
         ("get", "/api/v1/bots", get(bots)),
         ("get", "/api/v1/bots/{id}", get(bot_yaml)),
         ("get", "/api/v1/replays", get(replays)),
+        ("get", "/api/v1/audit", get(audit)),
         ("get", "/api/v1/openapi.json", get(openapi_json)),
     ]
 }
@@ -157,6 +158,26 @@ async fn replays(State(st): St) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "replays": st.replays().await? })))
 }
 
+#[derive(serde::Deserialize)]
+struct AuditQuery {
+    #[serde(default = "default_audit_limit")]
+    limit: usize,
+}
+
+fn default_audit_limit() -> usize {
+    1000
+}
+
+async fn audit(
+    State(st): St,
+    axum::extract::Query(q): axum::extract::Query<AuditQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let entries = st
+        .with_accounts(move |c| crate::audit::list(c, q.limit))
+        .await?;
+    Ok(Json(json!({ "entries": entries })))
+}
+
 async fn openapi_json() -> Json<Value> {
     Json(openapi())
 }
@@ -181,10 +202,14 @@ pub fn openapi() -> Value {
         "info": {
             "title": "taskmine server",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Ingest for remote recorders and read access to the mining results. Only ingest needs a token (an agent's, from `taskmine agent add`)."
+            "description": "Ingest for remote recorders and read access to the mining results. Ingest takes an agent's token (`taskmine agent add`) and nothing else; every read takes an account's API token (`taskmine user token NAME`) whose role allows it: viewer for aggregates, analyst for a routine's details, bots and replays, admin for the audit trail."
         },
+        "security": [{ "userToken": [] }],
         "components": {
-            "securitySchemes": { "agentToken": { "type": "http", "scheme": "bearer" } },
+            "securitySchemes": {
+                "agentToken": { "type": "http", "scheme": "bearer", "description": "An agent's ingest token; accepted by POST /api/v1/events only." },
+                "userToken": { "type": "http", "scheme": "bearer", "description": "An account's API token; the account's role decides what it reads." }
+            },
             "schemas": {
                 "Error": obj(json!({ "error": { "type": "string" }, "field": { "type": "string", "description": "The wrong field, as a path: events[3].ts" } })),
                 "Event": {
@@ -274,8 +299,21 @@ pub fn openapi() -> Value {
                     "error": { "type": ["string", "null"] }, "report": { "type": "object" }
                 })) } }))) }
             } },
+            "/api/v1/audit": { "get": {
+                "summary": "The audit trail, newest first (admins only).",
+                "parameters": [{ "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0, "default": 1000 } }],
+                "responses": {
+                    "200": ok("The entries.", obj(json!({ "entries": { "type": "array", "items": obj(json!({
+                        "id": { "type": "integer" }, "ts": { "type": "integer", "description": "UTC microseconds" },
+                        "actor": { "type": "string" }, "action": { "type": "string" }, "detail": { "type": "string" }, "remote": { "type": "string" }
+                    })) } }))),
+                    "401": error_response("No or unknown API token."),
+                    "403": error_response("The account is not an admin.")
+                }
+            } },
             "/api/v1/openapi.json": { "get": {
                 "summary": "This document.",
+                "security": [],
                 "responses": { "200": ok("OpenAPI 3.1.", json!({ "type": "object" })) }
             } }
         }

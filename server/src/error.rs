@@ -23,6 +23,18 @@ pub enum Error {
     NoAgent(String),
     #[error("agent name {0:?} must be 1 to 64 letters, digits, '.', '_' or '-'")]
     AgentName(String),
+    #[error("an account named {0:?} already exists")]
+    UserExists(String),
+    #[error("no account named {0:?}")]
+    NoUser(String),
+    #[error("account name {0:?} must be 1 to 64 letters, digits, '.', '_', '-' or '@'")]
+    UserName(String),
+    #[error("role {0:?} is none of admin, analyst, viewer")]
+    Role(String),
+    #[error("{0}")]
+    Password(String),
+    #[error("no recorded person with pseudonym {0:?} in the log")]
+    NoPerson(String),
     #[error("template {name}: {message}")]
     Template { name: String, message: String },
     #[error("policy {path}: {message}")]

@@ -7,9 +7,12 @@
 //! What it must never do: write to the UI log's tables other than through [`uilog::Store::write_batch`],
 //! or show a routine that fewer than k users perform (the miner withholds those).
 
+pub mod access;
+pub mod accounts;
 pub mod agents;
 pub mod analysis;
 pub mod api;
+pub mod audit;
 pub mod bench;
 pub mod client;
 mod dashboard;
@@ -19,6 +22,7 @@ pub mod pages;
 pub mod privacy;
 pub mod replays;
 pub mod report;
+mod signin;
 mod state;
 pub mod svg;
 pub mod views;
@@ -38,7 +42,7 @@ pub use analysis::Analysis;
 pub use error::{Error, Result};
 pub use pages::Pages;
 pub use privacy::Privacy;
-pub use state::{AppState, Config, Limits};
+pub use state::{AppState, AuthMode, Config, Limits};
 pub use wire::{Accepted, ApiError, Batch};
 
 /// The routes of the server.
@@ -64,9 +68,28 @@ pub fn router(state: Arc<AppState>) -> Router {
             app.route(path, handler)
         };
     }
-    app.merge(dashboard::routes())
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
-        .with_state(state)
+    for (_, path, handler) in dashboard::routes() {
+        app = app.route(path, handler);
+    }
+    // The guard runs after routing (it needs the matched path), on every route and only there.
+    app.route_layer(axum::middleware::from_fn_with_state(
+        Arc::clone(&state),
+        access::guard,
+    ))
+    .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
+    .layer(axum::middleware::map_response_with_state(
+        Arc::clone(&state),
+        access::security_headers,
+    ))
+    .with_state(state)
+}
+
+/// Every route the router serves, as (method, path): the API's and the pages'. Each has a rule in
+/// [`access::RULES`].
+pub fn routes() -> Vec<(&'static str, &'static str)> {
+    let mut all = api::api_routes();
+    all.extend(dashboard::routes().into_iter().map(|(m, p, _)| (m, p)));
+    all
 }
 
 /// Serves on `listener` until `shutdown` completes.
@@ -78,7 +101,9 @@ pub async fn serve(
     let state = AppState::new(config)?;
     // The first result is ready sooner when mining starts with the server, not with the first page.
     state.start_mining();
-    axum::serve(listener, router(state))
+    // The peer address goes into the audit trail.
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|e| Error::Server(format!("serving failed: {e}")))

@@ -27,6 +27,9 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
     "dashboard/routine.html",
     "dashboard/privacy.html",
     "dashboard/report.html",
+    "dashboard/signin.html",
+    "dashboard/audit.html",
+    "dashboard/accounts.html",
 ];
 
 pub struct Pages {

@@ -24,5 +24,6 @@ pub fn render_with(pages: &Pages, a: &Analysis) -> Result<String> {
     ctx.insert("nav_overview", "#overview");
     ctx.insert("nav_candidates", "#candidates-section");
     ctx.insert("nav_privacy", "#privacy");
+    ctx.insert("standalone", &true);
     pages.render("dashboard/report.html", &ctx)
 }

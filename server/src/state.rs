@@ -36,6 +36,44 @@ impl Default for Limits {
     }
 }
 
+/// Whether pages and the read API need a signed-in account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// Every route but sign-in needs an account with the route's role (the default).
+    Required,
+    /// No sign-in: every caller is an anonymous admin. For a single person on loopback, or
+    /// `--insecure-no-auth`; ingest still needs an agent token.
+    Open,
+}
+
+impl AuthMode {
+    /// The secure default for a server about to listen on `addr`, given its accounts: sign-in
+    /// whenever accounts exist; without any, open on loopback only (one person on their own
+    /// machine) and refused elsewhere. `insecure_no_auth` opens it anywhere, on purpose.
+    pub fn for_listening(
+        addr: std::net::SocketAddr,
+        accounts: &[crate::accounts::User],
+        insecure_no_auth: bool,
+    ) -> Result<AuthMode, String> {
+        if insecure_no_auth {
+            return Ok(AuthMode::Open);
+        }
+        let has_admin = accounts
+            .iter()
+            .any(|u| u.role == crate::accounts::Role::Admin);
+        if !addr.ip().is_loopback() && !has_admin {
+            return Err(format!(
+                "refusing to listen on {addr} without an admin account: add one with `taskmine user add NAME --role admin`, or pass --insecure-no-auth"
+            ));
+        }
+        Ok(if accounts.is_empty() {
+            AuthMode::Open
+        } else {
+            AuthMode::Required
+        })
+    }
+}
+
 /// How a server runs.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -52,6 +90,10 @@ pub struct Config {
     pub templates: Option<PathBuf>,
     /// Where `taskmine bots` wrote its drafts; replay reports are read from its subdirectories.
     pub bots_dir: Option<PathBuf>,
+    pub auth: AuthMode,
+    /// Cookies carry `Secure` and answers HSTS: the server is reached over TLS (its own or a
+    /// proxy's).
+    pub secure_cookies: bool,
 }
 
 impl Config {
@@ -64,6 +106,8 @@ impl Config {
             remine_after: Duration::from_secs(30),
             templates: None,
             bots_dir: None,
+            auth: AuthMode::Required,
+            secure_cookies: false,
         }
     }
 }
@@ -80,6 +124,9 @@ pub struct AppState {
     config: Config,
     pub(crate) writer: mpsc::Sender<Job>,
     auth: Mutex<AuthCache>,
+    /// A writing connection for the server's own tables (accounts, sessions, audit), apart from
+    /// the writer thread's, which only writes batches.
+    accounts: Arc<Mutex<rusqlite::Connection>>,
     pub(crate) pages: Pages,
     /// The latest result of the background mining job (`None` until its first run ends).
     results: tokio::sync::watch::Sender<Published>,
@@ -145,6 +192,12 @@ impl AppState {
     pub fn new(config: Config) -> Result<Arc<AppState>> {
         let store = Store::open(&config.db)?;
         agents::ensure_schema(&store)?;
+        crate::accounts::ensure_schema(store.connection())?;
+        crate::audit::ensure_schema(store.connection())?;
+        let accounts = rusqlite::Connection::open(&config.db).map_err(Error::sqlite(&config.db))?;
+        accounts
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(Error::sqlite(&config.db))?;
         let conn = rusqlite::Connection::open_with_flags(
             &config.db,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
@@ -162,6 +215,7 @@ impl AppState {
             config,
             writer,
             auth: Mutex::new((conn, HashMap::new())),
+            accounts: Arc::new(Mutex::new(accounts)),
             pages,
             results: tokio::sync::watch::channel(None).0,
             mining_started: std::sync::atomic::AtomicBool::new(false),
@@ -206,6 +260,29 @@ impl AppState {
         }
     }
 
+    /// Runs `f` on the accounts connection, on a blocking thread.
+    pub(crate) async fn with_accounts<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let conn = Arc::clone(&self.accounts);
+        tokio::task::spawn_blocking(move || f(&conn.lock().expect("accounts lock")))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)
+    }
+
+    /// Appends to the audit trail. A failure is logged, not shown: the answer was already decided.
+    pub(crate) async fn audit(&self, who: &crate::access::Identity, action: &str, detail: String) {
+        let (actor, action, remote) = (who.name.clone(), action.to_owned(), who.remote.clone());
+        if let Err(e) = self
+            .with_accounts(move |c| crate::audit::append(c, &actor, &action, &detail, &remote))
+            .await
+        {
+            tracing::error!("audit trail: {}", e.error);
+        }
+    }
+
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -240,5 +317,44 @@ impl AppState {
         })
         .await
         .map_err(ApiError::internal)?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::{Role, User};
+
+    fn user(role: Role) -> User {
+        User {
+            id: 1,
+            name: "x".into(),
+            role,
+            created_at: 0,
+            has_api_token: false,
+            locked_until: 0,
+        }
+    }
+
+    #[test]
+    fn beyond_loopback_an_admin_account_or_an_explicit_flag_is_needed() {
+        let lan: std::net::SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        let lo: std::net::SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let err = AuthMode::for_listening(lan, &[], false).unwrap_err();
+        assert!(
+            err.contains("0.0.0.0:8080") && err.contains("--insecure-no-auth"),
+            "{err}"
+        );
+        assert!(AuthMode::for_listening(lan, &[user(Role::Analyst)], false).is_err());
+        assert_eq!(
+            AuthMode::for_listening(lan, &[user(Role::Admin)], false),
+            Ok(AuthMode::Required)
+        );
+        assert_eq!(AuthMode::for_listening(lan, &[], true), Ok(AuthMode::Open));
+        assert_eq!(AuthMode::for_listening(lo, &[], false), Ok(AuthMode::Open));
+        assert_eq!(
+            AuthMode::for_listening(lo, &[user(Role::Viewer)], false),
+            Ok(AuthMode::Required)
+        );
     }
 }

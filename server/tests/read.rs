@@ -8,8 +8,8 @@ use serde_json::Value;
 use server::Privacy;
 use support::*;
 
-fn json(url: &str) -> Value {
-    let (status, text) = get(url);
+fn json(srv: &TestServer, url: &str) -> Value {
+    let (status, text) = srv.get(url);
     assert_eq!(status, 200, "{url}: {text}");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: {e}: {text}"))
 }
@@ -21,12 +21,12 @@ fn read_api_dashboard_and_openapi_agree_with_the_store() {
     let n = simulated_store(&db, 4, 2);
     let srv = TestServer::start_with(fresh_config(&db), "127.0.0.1:0".parse().unwrap());
 
-    let summary = json(&srv.url("/api/v1/summary"));
+    let summary = json(&srv, &srv.url("/api/v1/summary"));
     assert_eq!(summary["overview"]["events"], n);
     assert_eq!(summary["overview"]["users"], 4);
     assert_eq!(summary["privacy"]["k"], 3);
 
-    let cands = json(&srv.url("/api/v1/candidates"));
+    let cands = json(&srv, &srv.url("/api/v1/candidates"));
     let list = cands["candidates"].as_array().unwrap();
     assert!(!list.is_empty(), "a simulated team has routines: {cands}");
     let hours: Vec<f64> = list
@@ -44,14 +44,14 @@ fn read_api_dashboard_and_openapi_agree_with_the_store() {
             "k withholds: {c}"
         );
     }
-    let top = json(&srv.url("/api/v1/summary"))["overview"]["top_hours_saved_per_month"]
+    let top = json(&srv, &srv.url("/api/v1/summary"))["overview"]["top_hours_saved_per_month"]
         .as_f64()
         .unwrap();
     let expected: f64 = hours.iter().take(5).sum();
     assert!((top - expected).abs() < 1e-9, "{top} vs {expected}");
 
     let id = list[0]["routine"].as_u64().unwrap();
-    let r = json(&srv.url(&format!("/api/v1/routines/{id}")));
+    let r = json(&srv, &srv.url(&format!("/api/v1/routines/{id}")));
     let variant_total: u64 = r["variants"]
         .as_array()
         .unwrap()
@@ -63,7 +63,7 @@ fn read_api_dashboard_and_openapi_agree_with_the_store() {
         r["instances"].as_array().unwrap().len() as u64
     );
     assert_eq!(variant_total, r["score"]["instances"].as_u64().unwrap());
-    let graph = json(&srv.url(&format!("/api/v1/routines/{id}/graph")));
+    let graph = json(&srv, &srv.url(&format!("/api/v1/routines/{id}/graph")));
     let nodes: BTreeSet<u64> = graph["nodes"]
         .as_array()
         .unwrap()
@@ -76,7 +76,7 @@ fn read_api_dashboard_and_openapi_agree_with_the_store() {
             "step {s} in the routine's graph"
         );
     }
-    let bots = json(&srv.url("/api/v1/bots"));
+    let bots = json(&srv, &srv.url("/api/v1/bots"));
     let bot_routines: Vec<u64> = bots["bots"]
         .as_array()
         .unwrap()
@@ -87,18 +87,18 @@ fn read_api_dashboard_and_openapi_agree_with_the_store() {
         bot_routines.contains(&id),
         "the top routine has a bot draft: {bot_routines:?}"
     );
-    let (status, yaml) = get(&srv.url(&format!("/api/v1/bots/{id}")));
+    let (status, yaml) = srv.get(&srv.url(&format!("/api/v1/bots/{id}")));
     assert_eq!(status, 200);
     assert!(yaml.contains("apiVersion: taskmine/v1"), "{yaml}");
-    let whole = json(&srv.url("/api/v1/graph"));
+    let whole = json(&srv, &srv.url("/api/v1/graph"));
     assert!(whole["nodes"].as_array().unwrap().len() >= nodes.len());
-    let (status, text) = get(&srv.url("/api/v1/routines/9999"));
+    let (status, text) = srv.get(&srv.url("/api/v1/routines/9999"));
     assert_eq!(status, 404, "{text}");
-    let (status, _) = get(&srv.url("/routines/9999"));
+    let (status, _) = srv.get(&srv.url("/routines/9999"));
     assert_eq!(status, 404);
 
     // The OpenAPI document describes exactly the routes the server has, and each GET answers.
-    let doc = json(&srv.url("/api/v1/openapi.json"));
+    let doc = json(&srv, &srv.url("/api/v1/openapi.json"));
     assert_eq!(doc["openapi"], "3.1.0");
     let described: BTreeSet<(String, String)> = doc["paths"]
         .as_object()
@@ -118,13 +118,13 @@ fn read_api_dashboard_and_openapi_agree_with_the_store() {
     assert_eq!(described, served);
     for (m, p) in &served {
         if m == "get" {
-            let (status, text) = get(&srv.url(&p.replace("{id}", &id.to_string())));
+            let (status, text) = srv.get(&srv.url(&p.replace("{id}", &id.to_string())));
             assert_eq!(status, 200, "{p}: {text}");
         }
     }
 
     // Dashboard pages.
-    let (status, home) = get(&srv.url("/"));
+    let (status, home) = srv.get(&srv.url("/"));
     assert_eq!(status, 200);
     assert!(home.contains(r#"<table id="candidates">"#));
     assert_eq!(
@@ -135,9 +135,9 @@ fn read_api_dashboard_and_openapi_agree_with_the_store() {
         home.contains(&format!("<div class=\"value\">{n}</div>")),
         "event count shown"
     );
-    let (_, all) = get(&srv.url("/candidates"));
+    let (_, all) = srv.get(&srv.url("/candidates"));
     assert_eq!(all.matches(r#"<tr class="candidate""#).count(), list.len());
-    let (status, page) = get(&srv.url(&format!("/routines/{id}")));
+    let (status, page) = srv.get(&srv.url(&format!("/routines/{id}")));
     assert_eq!(status, 200);
     assert!(page.contains(r#"<svg class="task-graph""#));
     assert!(page.matches(r#"<g class="node step""#).count() >= 1);
@@ -156,7 +156,7 @@ fn read_api_dashboard_and_openapi_agree_with_the_store() {
         page.contains(r#"<pre class="bot">apiVersion: taskmine&#x2F;v1"#),
         "the bot draft is shown"
     );
-    let (_, privacy) = get(&srv.url("/privacy"));
+    let (_, privacy) = srv.get(&srv.url("/privacy"));
     assert!(privacy.contains("k = 3"), "{privacy}");
     assert!(privacy.contains("built-in default policy"));
 }
@@ -172,16 +172,16 @@ fn pages_follow_new_batches_and_k_withholds_routines() {
     std::fs::write(&policy, "text: mask\nmin_users: 5\n").unwrap();
     config.privacy = Privacy::from_file(&policy).unwrap();
     let srv = TestServer::start_with(config, "127.0.0.1:0".parse().unwrap());
-    let s = json(&srv.url("/api/v1/summary"));
+    let s = json(&srv, &srv.url("/api/v1/summary"));
     assert_eq!(s["overview"]["events"], n);
     assert_eq!(s["overview"]["routines"], 0, "4 users < k = 5: {s}");
     assert!(s["overview"]["withheld"].as_u64().unwrap() > 0);
-    let (_, privacy) = get(&srv.url("/privacy"));
+    let (_, privacy) = srv.get(&srv.url("/privacy"));
     assert!(
         privacy.contains("k = 5") && privacy.contains("min_users: 5"),
         "{privacy}"
     );
-    let (_, home) = get(&srv.url("/"));
+    let (_, home) = srv.get(&srv.url("/"));
     assert!(home.contains("No candidates yet"));
 
     let events: Vec<_> = (0..7)
@@ -198,7 +198,7 @@ fn pages_follow_new_batches_and_k_withholds_routines() {
     // then, so the new figures appear within a bounded time rather than at once.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let s = loop {
-        let s = json(&srv.url("/api/v1/summary"));
+        let s = json(&srv, &srv.url("/api/v1/summary"));
         if s["overview"]["events"] == n + 7 || std::time::Instant::now() > deadline {
             break s;
         }
@@ -276,7 +276,7 @@ fn replay_reports_under_the_bots_directory_are_listed() {
     let mut config = fresh_config(&db);
     config.bots_dir = Some(bots);
     let srv = TestServer::start_with(config, "127.0.0.1:0".parse().unwrap());
-    let list = json(&srv.url("/api/v1/replays"));
+    let list = json(&srv, &srv.url("/api/v1/replays"));
     let list = list["replays"].as_array().unwrap();
     assert_eq!(list.len(), 2, "{list:?}");
     assert_eq!(list[0]["bot"], "a");
@@ -290,7 +290,7 @@ fn replay_reports_under_the_bots_directory_are_listed() {
         err.contains("b/replay-report.json") && err.contains("line 2"),
         "{err}"
     );
-    let (status, page) = get(&srv.url("/routines/1"));
+    let (status, page) = srv.get(&srv.url("/routines/1"));
     assert_eq!(status, 200);
     assert_eq!(page.matches(r#"<tr class="replay">"#).count(), 1);
     assert!(page.contains("1 of 2") && page.contains("failed"));

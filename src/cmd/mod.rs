@@ -1,6 +1,7 @@
 //! One module per subcommand: each has its `Args` (clap) and a `run`.
 
 pub mod agent;
+pub mod audit;
 pub mod bench;
 pub mod bots;
 pub mod doctor;
@@ -14,6 +15,7 @@ pub mod replay;
 pub mod serve;
 pub mod simulate;
 pub mod stats;
+pub mod user;
 
 use std::path::PathBuf;
 

@@ -13,10 +13,16 @@ use crate::Ui;
 pub struct ServeArgs {
     #[command(flatten)]
     db: DbArg,
-    /// The address to listen on. The dashboard has no login: keep it on loopback or behind a proxy
-    /// that authenticates.
+    /// The address to listen on. Beyond loopback an admin account is required (`taskmine user add
+    /// NAME --role admin`); without any account the dashboard is open, so only loopback is allowed.
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
+    /// Serve without sign-in, on any address: everyone who reaches the port reads everything.
+    #[arg(long)]
+    insecure_no_auth: bool,
+    /// Mark cookies Secure and send HSTS: a TLS proxy in front of the server terminates HTTPS.
+    #[arg(long)]
+    behind_tls_proxy: bool,
     /// The privacy policy in force (YAML); the privacy page shows it and its k (`min_users`).
     #[arg(long)]
     policy: Option<PathBuf>,
@@ -49,6 +55,21 @@ pub fn run(args: ServeArgs, _ui: &Ui) -> anyhow::Result<()> {
     config.templates = args.templates;
     config.bots_dir = Some(args.bots);
     config.remine_after = std::time::Duration::from_secs(args.remine_after_secs);
+    let users = server::accounts::list(args.db.open()?.connection())?;
+    config.auth = server::AuthMode::for_listening(args.addr, &users, args.insecure_no_auth)
+        .map_err(anyhow::Error::msg)?;
+    config.secure_cookies = args.behind_tls_proxy;
+    if config.auth == server::AuthMode::Open {
+        eprintln!(
+            "warning: no sign-in: anyone who reaches {} reads every page and the API{}",
+            args.addr,
+            if users.is_empty() {
+                " (add an account with `taskmine user add NAME --role admin`)"
+            } else {
+                ""
+            }
+        );
+    }
     let db = args.db.db.display().to_string();
     server::run(args.addr, config, |addr| {
         eprintln!("serving {db} on http://{addr}/ (Ctrl-C stops)");

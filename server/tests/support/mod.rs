@@ -11,6 +11,8 @@ use uilog::{Event, EventKind};
 
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// An admin's API token (empty when the server runs without sign-in).
+    pub token: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<server::Result<()>>>,
 }
@@ -26,9 +28,25 @@ impl TestServer {
         TestServer::start_with(config, "127.0.0.1:0".parse().unwrap())
     }
 
-    /// Starts a server on `addr` (loopback only); waits until it listens.
+    /// Starts a server on `addr` (loopback only); waits until it listens. When the server needs
+    /// sign-in, an admin account `test-admin` with an API token is made first (if missing).
     pub fn start_with(config: Config, addr: SocketAddr) -> TestServer {
         assert!(addr.ip().is_loopback(), "tests listen on loopback only");
+        let token = if config.auth == server::AuthMode::Required {
+            let store = uilog::Store::open(&config.db).unwrap();
+            let c = store.connection();
+            if !server::accounts::list(c)
+                .unwrap()
+                .iter()
+                .any(|u| u.name == "test-admin")
+            {
+                server::accounts::add(c, "test-admin", server::accounts::Role::Admin, PASSWORD)
+                    .unwrap();
+            }
+            server::accounts::new_api_token(c, "test-admin").unwrap()
+        } else {
+            String::new()
+        };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
@@ -63,6 +81,7 @@ impl TestServer {
             .expect("server did not start");
         TestServer {
             addr,
+            token,
             stop: Some(stop),
             thread: Some(thread),
         }
@@ -70,6 +89,11 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// GETs a URL as the test admin (API token).
+    pub fn get(&self, url: &str) -> (u16, String) {
+        get_as(url, Some(&self.token))
     }
 
     pub fn stop(mut self) {
@@ -120,8 +144,21 @@ pub fn post(url: &str, token: Option<&str>, body: &[u8], gzip: bool) -> (u16, St
     (status, text)
 }
 
+/// The password of the accounts tests make.
+pub const PASSWORD: &str = "a test password, long enough";
+
+/// GETs a URL without credentials.
 pub fn get(url: &str) -> (u16, String) {
-    let resp = http().get(url).call().expect("request");
+    get_as(url, None)
+}
+
+/// GETs a URL, with an API token if given.
+pub fn get_as(url: &str, token: Option<&str>) -> (u16, String) {
+    let mut req = http().get(url);
+    if let Some(t) = token.filter(|t| !t.is_empty()) {
+        req = req.header("Authorization", &format!("Bearer {t}"));
+    }
+    let resp = req.call().expect("request");
     let status = resp.status().as_u16();
     let text = resp
         .into_body()

@@ -1,0 +1,69 @@
+//! `taskmine user`: the accounts that may read a server's dashboard and read API.
+
+use clap::{Args, Subcommand};
+
+use super::DbArg;
+use crate::Ui;
+
+#[derive(Args)]
+pub struct UserArgs {
+    /// The UI log database (SQLite) the server uses. Accepted before or after the subcommand.
+    #[arg(long, default_value = super::DEFAULT_DB, env = "TASKMINE_DB", global = true)]
+    db: std::path::PathBuf,
+    #[command(subcommand)]
+    what: UserWhat,
+}
+
+#[derive(Subcommand)]
+enum UserWhat {
+    /// Add an account. The password is read from TASKMINE_PASSWORD or asked for (twice, no echo).
+    Add {
+        name: String,
+        /// viewer: aggregates; analyst: also routine details, bots, exports; admin: also the audit
+        /// trail and the accounts.
+        #[arg(long)]
+        role: String,
+    },
+    /// List the accounts.
+    List,
+    /// Remove an account; its sessions and API token stop working at once.
+    Remove { name: String },
+    /// Make a new API token for an account (the old one stops working) and print it, once.
+    Token { name: String },
+}
+
+pub fn run(args: UserArgs, _ui: &Ui) -> anyhow::Result<()> {
+    let store = DbArg { db: args.db }.open()?;
+    let c = store.connection();
+    match args.what {
+        UserWhat::Add { name, role } => {
+            let role: server::accounts::Role = role.parse()?;
+            let password = server::accounts::read_new_password()?;
+            server::accounts::add(c, &name, role, &password)?;
+            eprintln!("account {name} ({role}) added");
+        }
+        UserWhat::List => {
+            for u in server::accounts::list(c)? {
+                let token = if u.has_api_token { "api-token" } else { "-" };
+                println!(
+                    "{}\t{}\t{token}\t{}",
+                    u.name,
+                    u.role,
+                    uilog::format_ts(u.created_at)
+                );
+            }
+        }
+        UserWhat::Remove { name } => {
+            server::accounts::remove(c, &name)?;
+            eprintln!("account {name} removed");
+        }
+        UserWhat::Token { name } => {
+            let token = server::accounts::new_api_token(c, &name)?;
+            eprintln!(
+                "API token of {name}, shown only now (send it as `Authorization: Bearer ...`):"
+            );
+            println!("{token}");
+        }
+    }
+    Ok(())
+}
