@@ -11,304 +11,16 @@
 //! log) and the form's state through gi's Atspi (`tests/apps/probe.py`), never through taskmine.
 //! Everything is started here and stopped by PID when the test ends, also when it fails.
 
-use std::io::{BufRead, BufReader};
+mod a11y;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Mutex, MutexGuard};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use a11y::{apps, field, require, Field, Session, PYTHON};
 
 use codegen::bot::{Action, Bot};
 use codegen::validate::TraceRecorder;
-
-/// One desktop at a time: two would compete for the two cores and make input timing flaky.
-static LOCK: Mutex<()> = Mutex::new(());
-
-const APPS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/apps");
-const PYTHON: &str = "/usr/bin/python3";
-const BUS_LAUNCHER: &str = "/usr/libexec/at-spi-bus-launcher";
-
-/// Fails, naming the package, when a program the tests need is missing.
-fn require(program: &str, package: &str) {
-    let found = if program.starts_with('/') {
-        Path::new(program).exists()
-    } else {
-        Command::new("sh")
-            .args(["-c", &format!("command -v {program}")])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    assert!(
-        found,
-        "{program} is missing: install it with scripts/setup.sh (apt-get install {package})"
-    );
-}
-
-/// A private desktop with a session bus and an accessibility bus.
-struct Session {
-    display: String,
-    bus: String,
-    dir: tempfile::TempDir,
-    procs: Vec<(String, Child)>,
-    _lock: MutexGuard<'static, ()>,
-}
-
-impl Session {
-    fn start() -> Session {
-        let lock = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        require("Xvfb", "xvfb");
-        require("openbox", "openbox");
-        require("xdotool", "xdotool");
-        require("dbus-daemon", "dbus dbus-x11");
-        require(BUS_LAUNCHER, "at-spi2-core");
-        require(PYTHON, "python3");
-        let gi = Command::new(PYTHON)
-            .args([
-                "-c",
-                "import gi; gi.require_version('Gtk', '3.0'); gi.require_version('Atspi', '2.0')",
-            ])
-            .output()
-            .expect("python3 runs");
-        assert!(
-            gi.status.success(),
-            "python3-gi with GTK 3 and Atspi is missing: install it with scripts/setup.sh \
-             (apt-get install python3-gi gir1.2-gtk-3.0 gir1.2-atspi-2.0 libatk-adaptor)"
-        );
-        let dir = tempfile::tempdir().expect("scratch dir");
-        let mut s = Session {
-            display: String::new(),
-            bus: String::new(),
-            dir,
-            procs: Vec::new(),
-            _lock: lock,
-        };
-        // The session bus first: everything after it, the accessibility bus included, finds it
-        // through DBUS_SESSION_BUS_ADDRESS.
-        let mut dbus = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--print-address=1"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dbus-daemon starts");
-        let mut line = String::new();
-        BufReader::new(dbus.stdout.take().expect("piped"))
-            .read_line(&mut line)
-            .expect("dbus-daemon prints its address");
-        s.bus = line.trim().to_owned();
-        s.procs.push(("dbus-daemon".into(), dbus));
-        assert!(!s.bus.is_empty(), "dbus-daemon printed no address");
-
-        let base = 300 + std::process::id() % 200;
-        for n in base..base + 100 {
-            if Path::new(&format!("/tmp/.X{n}-lock")).exists()
-                || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-            {
-                continue;
-            }
-            let display = format!(":{n}");
-            let xvfb = Command::new("Xvfb")
-                .args([
-                    display.as_str(),
-                    "-screen",
-                    "0",
-                    "1280x1024x24",
-                    "-nolisten",
-                    "tcp",
-                ])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("Xvfb starts");
-            s.procs.push(("Xvfb".into(), xvfb));
-            s.display = display;
-            if s.wait(Duration::from_secs(10), || {
-                s.output("xdotool", &["getdisplaygeometry"])
-                    .contains("1280")
-            }) {
-                break;
-            }
-            let (_, mut x) = s.procs.pop().expect("just pushed");
-            let _ = x.kill();
-            let _ = x.wait();
-            s.display.clear();
-        }
-        assert!(!s.display.is_empty(), "no free X display");
-        let openbox = s.cmd("openbox");
-        s.spawn("openbox", openbox);
-        assert!(
-            s.wait(Duration::from_secs(20), || {
-                s.output("xprop", &["-root", "_NET_SUPPORTING_WM_CHECK"])
-                    .contains("window id")
-            }),
-            "openbox did not come up"
-        );
-        let mut launcher = s.cmd(BUS_LAUNCHER);
-        launcher.arg("--launch-immediately");
-        s.spawn("at-spi-bus-launcher", launcher);
-        assert!(
-            s.wait(Duration::from_secs(10), || {
-                s.output("xprop", &["-root", "AT_SPI_BUS"])
-                    .contains("unix:")
-            }),
-            "the accessibility bus did not come up"
-        );
-        s
-    }
-
-    fn wait(&self, timeout: Duration, mut ok: impl FnMut() -> bool) -> bool {
-        let start = Instant::now();
-        while start.elapsed() < timeout {
-            if ok() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        false
-    }
-
-    fn home(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// A command on this desktop and its buses.
-    fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut c = Command::new(program);
-        c.env("DISPLAY", &self.display)
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
-            .env("HOME", self.home())
-            .env("XDG_CONFIG_HOME", self.home().join(".config"))
-            .env_remove("NO_AT_BRIDGE")
-            .env_remove("TASKMINE_DB");
-        c
-    }
-
-    fn output(&self, program: &str, args: &[&str]) -> String {
-        self.cmd(program)
-            .args(args)
-            .stderr(Stdio::null())
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_default()
-    }
-
-    /// Starts a process that is stopped with the session; returns its PID.
-    fn spawn(&mut self, name: &str, mut cmd: Command) -> u32 {
-        if cmd.get_program() != "sh" {
-            cmd.stdin(Stdio::null());
-        }
-        let child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        let pid = child.id();
-        self.procs.push((name.to_owned(), child));
-        pid
-    }
-
-    /// Stops the process `pid` started with [`Session::spawn`].
-    fn stop(&mut self, pid: u32) {
-        if let Some(k) = self.procs.iter().position(|(_, c)| c.id() == pid) {
-            let (_, child) = self.procs.remove(k);
-            terminate(child);
-        }
-    }
-
-    fn xdotool(&self, args: &[&str]) -> String {
-        let out = self
-            .cmd("xdotool")
-            .args(args)
-            .output()
-            .expect("xdotool runs");
-        assert!(
-            out.status.success(),
-            "xdotool {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    }
-
-    fn click(&self, (x, y): (i32, i32)) {
-        self.xdotool(&["mousemove", &x.to_string(), &y.to_string(), "click", "1"]);
-    }
-
-    fn type_text(&self, text: &str) {
-        self.xdotool(&["type", "--delay", "40", "--", text]);
-    }
-
-    /// The form's fields and buttons as gi's Atspi sees them, by name.
-    fn probe(&self, title: &str) -> Vec<Field> {
-        let out = self
-            .cmd(PYTHON)
-            .arg(format!("{APPS}/probe.py"))
-            .arg(title)
-            .output()
-            .expect("probe.py runs");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .map(|v| Field {
-                role: v["role"].as_str().unwrap_or_default().to_owned(),
-                name: v["name"].as_str().unwrap_or_default().to_owned(),
-                centre: (
-                    (v["x"].as_i64().unwrap_or(0) + v["width"].as_i64().unwrap_or(0) / 2) as i32,
-                    (v["y"].as_i64().unwrap_or(0) + v["height"].as_i64().unwrap_or(0) / 2) as i32,
-                ),
-                text: v["text"].as_str().map(str::to_owned),
-            })
-            .collect()
-    }
-
-    /// Waits until the form shows every field in `names`; returns the fields.
-    fn form(&self, title: &str, names: &[&str]) -> Vec<Field> {
-        let start = Instant::now();
-        loop {
-            let fields = self.probe(title);
-            if names.iter().all(|n| fields.iter().any(|f| f.name == *n)) {
-                return fields;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(40),
-                "the form {title:?} did not show {names:?} through AT-SPI: {fields:?}"
-            );
-            std::thread::sleep(Duration::from_millis(300));
-        }
-    }
-}
-
-fn terminate(mut child: Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let start = Instant::now();
-    while child.try_wait().ok().flatten().is_none() && start.elapsed() < Duration::from_secs(2) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        while let Some((_, child)) = self.procs.pop() {
-            terminate(child);
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-struct Field {
-    role: String,
-    name: String,
-    centre: (i32, i32),
-    text: Option<String>,
-}
-
-fn field<'a>(fields: &'a [Field], name: &str) -> &'a Field {
-    fields
-        .iter()
-        .find(|f| f.name == name && f.role != "label")
-        .unwrap_or_else(|| panic!("no field {name:?} in {fields:?}"))
-}
 
 fn taskmine(s: &Session) -> Command {
     let mut c = s.cmd(env!("CARGO_BIN_EXE_taskmine"));
@@ -530,54 +242,148 @@ fn saved_lines(path: &Path) -> Vec<String> {
         .collect()
 }
 
-fn start_gtk(s: &mut Session, out: &Path, geometry: &str, extra: &[&str]) -> u32 {
-    let mut app = s.cmd(PYTHON);
-    app.arg(format!("{APPS}/form.py"))
-        .arg("--out")
-        .arg(out)
-        .args(["--geometry", geometry])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    s.spawn("form.py", app)
+/// The app under test: how to start it with a geometry (`WxH+X+Y`) and its variants, and how to
+/// read what it saved.
+#[derive(Clone, Copy, PartialEq)]
+enum App {
+    Gtk,
+    Chromium,
 }
 
-#[test]
-fn gtk_form_record_mine_bots_and_replay_that_proves_the_outcome() {
+/// A running app.
+struct Running {
+    pid: u32,
+    /// The GTK form's file of saved records.
+    out: PathBuf,
+}
+
+impl App {
+    fn start(
+        self,
+        s: &mut Session,
+        name: &str,
+        geometry: &str,
+        extra: bool,
+        steal: bool,
+    ) -> Running {
+        let out = s.home().join(format!("{name}.txt"));
+        let pid = match self {
+            App::Gtk => {
+                let mut app = s.cmd(PYTHON);
+                app.arg(apps().join("form.py"))
+                    .arg("--out")
+                    .arg(&out)
+                    .args(["--geometry", geometry])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null());
+                if extra {
+                    app.arg("--extra");
+                }
+                if steal {
+                    app.arg("--steal");
+                }
+                s.spawn("form.py", app)
+            }
+            App::Chromium => {
+                require("chromium", "chromium");
+                let (size, pos) = geometry.split_once('+').expect("WxH+X+Y");
+                let mut url = format!("file://{}/form.html?", apps().display());
+                if extra {
+                    url.push_str("extra=1&");
+                }
+                if steal {
+                    url.push_str("steal=1");
+                }
+                let mut app = s.cmd("chromium");
+                app.env("ACCESSIBILITY_ENABLED", "1")
+                    .arg("--no-sandbox")
+                    .arg(format!("--user-data-dir={}", s.home().join(name).display()))
+                    .args([
+                        "--no-first-run",
+                        "--no-default-browser-check",
+                        "--disable-gpu",
+                        "--force-renderer-accessibility",
+                    ])
+                    .arg(format!("--window-size={}", size.replace('x', ",")))
+                    .arg(format!("--window-position={}", pos.replace('+', ",")))
+                    .arg(format!("--app={url}"))
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null());
+                s.spawn("chromium", app)
+            }
+        };
+        let mut names = vec!["First name", "Save"];
+        if extra {
+            names.push("Company");
+        }
+        s.form(TITLE, &names);
+        Running { pid, out }
+    }
+
+    /// What the running app saved, one `first|last|email` per record.
+    fn saved(self, s: &Session, r: &Running) -> Vec<String> {
+        match self {
+            App::Gtk => saved_lines(&r.out),
+            App::Chromium => s
+                .probe(TITLE)
+                .into_iter()
+                .find(|f| f.name == "Saved customers")
+                .and_then(|f| f.text)
+                .unwrap_or_default()
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+
+    /// The role AT-SPI gives the form's text fields.
+    fn field_role(self) -> &'static str {
+        match self {
+            App::Gtk => "text",
+            App::Chromium => "entry",
+        }
+    }
+}
+
+const TITLE: &str = "Customer form";
+
+fn end_to_end(kind: App, label: &str) {
     let started = Instant::now();
     let mut s = Session::start();
-    let title = "Customer form";
-    let out = s.home().join("saved.txt");
-    let app = start_gtk(&mut s, &out, "420x260+40+40", &[]);
+    let app = kind.start(&mut s, "user", "420x300+40+40", false, false);
     let db = s.home().join("user.db");
-    let recorded = perform_routine(&s, title, "Save", &db);
-    let saved = saved_lines(&out);
+    let recorded = perform_routine(&s, TITLE, "Save", &db);
     let expected: Vec<String> = PEOPLE.iter().map(|p| p.join("|")).collect();
+    let saved = kind.saved(&s, &app);
     assert_eq!(saved, expected, "the user's own runs saved every record");
-    let with_element = recorded
+    let acts: Vec<&uilog::Event> = recorded
         .iter()
         .filter(|e| matches!(e.kind, uilog::EventKind::Click | uilog::EventKind::Type))
+        .collect();
+    let with_element = acts
+        .iter()
         .filter(|e| e.element.as_ref().is_some_and(|el| !el.is_empty()))
         .count();
     eprintln!(
-        "gtk: {} events recorded, {with_element} clicks and typed runs with an element, user {:.0} s",
+        "{label}: {} events recorded, {with_element} of {} clicks and typed runs with an element, user {:.0} s",
         recorded.len(),
+        acts.len(),
         started.elapsed().as_secs_f64()
     );
 
     let (bot_path, bot) = mine_and_draft(&s, &db, "Save");
 
     // The window moved and grew by 200 px, and a field sits above First name now.
-    s.stop(app);
-    let out2 = s.home().join("saved-2.txt");
-    let app = start_gtk(&mut s, &out2, "620x460+240+240", &["--extra"]);
-    s.form(title, &["Company", "First name"]);
+    s.stop(app.pid);
+    let app = kind.start(&mut s, "moved", "620x500+240+240", true, false);
     let params = params_file(&s, &bot, &NEW, "new.csv");
     let (passed, log, report) = replay(&s, &bot_path, &params, "replay.json");
     assert_passed(passed, &log, &report, &NEW);
     let expected: Vec<String> = NEW.iter().map(|p| p.join("|")).collect();
     assert_eq!(
-        saved_lines(&out2),
+        kind.saved(&s, &app),
         expected,
         "the app saved the new rows:\n{log}"
     );
@@ -599,23 +405,36 @@ fn gtk_form_record_mine_bots_and_replay_that_proves_the_outcome() {
     let one = params_file(&s, &bot, &NEW[..1], "one.csv");
     let (passed, log, report) = replay(&s, &broken_path, &one, "broken.json");
     assert_failed(passed, &log, &report, "click", "matches no element");
-    let fields = s.probe(title);
-    for f in fields.iter().filter(|f| f.role == "text") {
+    let fields = s.probe(TITLE);
+    let texts: Vec<&Field> = fields
+        .iter()
+        .filter(|f| f.role == kind.field_role() && FIELDS.contains(&f.name.as_str()))
+        .collect();
+    assert_eq!(texts.len(), 3, "{fields:?}");
+    for f in texts {
         assert_eq!(
             f.text.as_deref(),
             Some(""),
             "nothing was typed anywhere: {fields:?}"
         );
     }
-    assert_eq!(saved_lines(&out2).len(), 2, "nothing was saved");
+    assert_eq!(kind.saved(&s, &app).len(), 2, "nothing was saved");
 
     // The app moves the focus from First name to Last name: the typing lands in the wrong
     // field, which the replay must report as failed.
-    s.stop(app);
-    let out3 = s.home().join("saved-3.txt");
-    start_gtk(&mut s, &out3, "420x260+40+40", &["--steal"]);
-    s.form(title, &["First name"]);
+    s.stop(app.pid);
+    kind.start(&mut s, "steal", "420x300+40+40", false, true);
     let (passed, log, report) = replay(&s, &bot_path, &one, "steal.json");
     assert_failed(passed, &log, &report, "type", "First name");
-    eprintln!("gtk: done in {:.0} s", started.elapsed().as_secs_f64());
+    eprintln!("{label}: done in {:.0} s", started.elapsed().as_secs_f64());
+}
+
+#[test]
+fn gtk_form_record_mine_bots_and_replay_that_proves_the_outcome() {
+    end_to_end(App::Gtk, "gtk");
+}
+
+#[test]
+fn chromium_form_record_mine_bots_and_replay_that_proves_the_outcome() {
+    end_to_end(App::Chromium, "chromium");
 }

@@ -4,13 +4,27 @@
 //!
 //! `cargo bench -p codegen --bench replay` (needs xvfb, openbox, xterm, xdotool). `REPLAY_RUNS`
 //! sets the number of runs (default 5) of the 41-step bot.
+//!
+//! The second part replays a bot whose steps find their elements by selector (AT-SPI) on the GTK
+//! form of tests/apps, on a desktop with its own accessibility bus: 20 runs with new data, five
+//! each on the original window, after it moved and grew by 200 px, with a field added above the
+//! first one, and both; the app's own file of saved records says whether each run filled the
+//! right fields. Then the failure cases (a selector that matches nothing, an app that moves the
+//! focus away from the field typed into), where a run reported as passed is a false pass. It
+//! prints the pass rate, the false passes and the time each selector step takes.
 
 #[path = "../../recorder/tests/support/mod.rs"]
 mod support;
 
+#[path = "../../tests/a11y/mod.rs"]
+mod a11y;
+
 use std::collections::BTreeMap;
 
-use codegen::bot::{Action, Bot, Evidence, Params, Source, Step, WindowMatch, API_VERSION};
+use codegen::bot::{
+    exact, Action, Bot, Evidence, Input, InputType, Params, Selector, Source, Step, WindowMatch,
+    API_VERSION,
+};
 use codegen::replay::{run, Desktop as ReplayDesktop, ReplayOptions};
 
 fn bot(wait_ms: u64) -> Bot {
@@ -71,7 +85,205 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
+fn form_bot() -> Bot {
+    let w = WindowMatch {
+        app: "form.py".into(),
+        title: "^Customer form$".into(),
+    };
+    let mut steps = vec![Step::new(Action::FocusWindow, w.clone())];
+    let sel = |role: &str, name: &str| Selector {
+        role: Some(exact(role)),
+        name: Some(exact(name)),
+        id: None,
+        path: Some(format!(
+            "^frame 'Customer form' / panel / {role} '{}'$",
+            regex::escape(name)
+        )),
+    };
+    for (field, input) in [
+        ("First name", "first_name"),
+        ("Last name", "last_name"),
+        ("E-mail", "e_mail"),
+    ] {
+        let mut click = Step::new(Action::Click, w.clone());
+        click.selector = Some(sel("text", field));
+        let mut ty = Step::new(Action::Type, w.clone());
+        ty.selector = click.selector.clone();
+        ty.text = Some(format!("{{{{ {input} }}}}"));
+        steps.extend([click, ty]);
+    }
+    let mut save = Step::new(Action::Click, w.clone());
+    save.selector = Some(sel("push button", "Save"));
+    steps.push(save);
+    let mut b = bot(0);
+    b.name = "form".into();
+    b.inputs = ["first_name", "last_name", "e_mail"]
+        .iter()
+        .map(|n| Input {
+            name: (*n).into(),
+            kind: InputType::Text,
+            samples: vec![],
+            required: true,
+        })
+        .collect();
+    b.steps = steps;
+    b
+}
+
+fn row(i: usize) -> Params {
+    let mut p = Params::new();
+    p.insert("first_name".into(), format!("Ann{i}"));
+    p.insert("last_name".into(), format!("Berg-{i}"));
+    p.insert("e_mail".into(), format!("ann{i}@example.org"));
+    p
+}
+
+fn start_form(s: &mut a11y::Session, out: &std::path::Path, layout: usize, steal: bool) -> u32 {
+    let geometry = if layout % 2 == 0 {
+        "420x300+40+40"
+    } else {
+        "620x500+240+240"
+    };
+    let mut app = s.cmd(a11y::PYTHON);
+    app.arg(a11y::apps().join("form.py"))
+        .arg("--out")
+        .arg(out)
+        .args(["--geometry", geometry])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    if layout >= 2 {
+        app.arg("--extra");
+    }
+    if steal {
+        app.arg("--steal");
+    }
+    let pid = s.spawn("form.py", app);
+    s.form("Customer form", &["First name", "Save"]);
+    pid
+}
+
+fn selectors() {
+    let mut s = a11y::Session::start();
+    // The replay in this process reaches the buses through the environment, as `taskmine replay`
+    // does; no other thread reads the environment yet.
+    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &s.bus);
+    std::env::set_var("DISPLAY", &s.display);
+    let mut replay = ReplayDesktop::connect(Some(&s.display)).expect("connect");
+    let bot = form_bot();
+    bot.check().expect("a valid bot");
+    let out = s.home().join("saved.txt");
+    let mut passed = 0;
+    let mut by_action: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    let mut app = 0;
+    let runs = 20;
+    for i in 0..runs {
+        let layout = i / 5;
+        if i % 5 == 0 {
+            if app != 0 {
+                s.stop(app);
+            }
+            app = start_form(&mut s, &out, layout, false);
+        }
+        let p = row(i);
+        let o = run(&mut replay, &bot, i, &p, &ReplayOptions::default()).expect("replay runs");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let saved = std::fs::read_to_string(&out).unwrap_or_default();
+        let want = format!("{}|{}|{}", p["first_name"], p["last_name"], p["e_mail"]);
+        let right = saved.lines().last() == Some(want.as_str());
+        if o.failure.is_none() && right {
+            passed += 1;
+        } else {
+            println!(
+                "  run {} (layout {layout}): failure {:?}, saved {:?}",
+                i + 1,
+                o.failure.map(|f| f.to_string()),
+                saved.lines().last()
+            );
+        }
+        for (st, ms) in bot.steps.iter().zip(&o.step_ms) {
+            if st.selector.is_some() {
+                by_action.entry(st.action.as_str()).or_default().push(*ms);
+            }
+        }
+    }
+    s.stop(app);
+    println!(
+        "selector replay on the GTK form (AT-SPI): {passed}/{runs} runs passed with the right values \
+         (5 each: as recorded, moved and resized by 200 px, a field added above, both)"
+    );
+    println!(
+        "  {:<14} {:>6} {:>10} {:>10} {:>10}",
+        "action", "steps", "median ms", "p90 ms", "max ms"
+    );
+    for (action, mut v) in by_action {
+        v.sort_by(f64::total_cmp);
+        println!(
+            "  {:<14} {:>6} {:>10.2} {:>10.2} {:>10.2}",
+            action,
+            v.len(),
+            percentile(&v, 50.0),
+            percentile(&v, 90.0),
+            v.last().copied().unwrap_or(0.0)
+        );
+    }
+
+    // The failure cases: every run must fail, and a run that fails before input types nothing.
+    let mut broken = bot.clone();
+    broken.steps[2].selector.as_mut().unwrap().name = Some("^No such field$".into());
+    let mut false_passes = 0;
+    let mut cases = 0;
+    let out = s.home().join("saved-fail.txt");
+    let app = start_form(&mut s, &out, 3, false);
+    for i in 0..3 {
+        let o = run(
+            &mut replay,
+            &broken,
+            i,
+            &row(100 + i),
+            &ReplayOptions::default(),
+        )
+        .expect("replay runs");
+        cases += 1;
+        let typed = s
+            .probe("Customer form")
+            .iter()
+            .any(|f| f.role == "text" && f.text.as_deref().is_some_and(|t| !t.is_empty()));
+        if o.failure.is_none() || typed || o.steps_done > 1 {
+            false_passes += 1;
+        }
+    }
+    s.stop(app);
+    for i in 0..3 {
+        // A fresh form each time: a failed run leaves text behind.
+        let app = start_form(&mut s, &out, 1, true);
+        let o = run(
+            &mut replay,
+            &bot,
+            i,
+            &row(200 + i),
+            &ReplayOptions::default(),
+        )
+        .expect("replay runs");
+        cases += 1;
+        if o.failure.is_none() {
+            false_passes += 1;
+        }
+        s.stop(app);
+    }
+    println!(
+        "failure cases (a selector matching nothing x3, typing moved to another field x3): \
+         {false_passes} false passes of {cases}"
+    );
+}
+
 fn main() {
+    if std::env::var_os("REPLAY_SKIP_XTERM").is_none() {
+        xterm();
+    }
+    selectors();
+}
+
+fn xterm() {
     let runs: usize = std::env::var("REPLAY_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())

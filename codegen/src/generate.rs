@@ -694,6 +694,82 @@ mod tests {
         }
     }
 
+    fn el(role: &str, name: &str, path: &str) -> Element {
+        Element {
+            role: Some(role.into()),
+            name: Some(name.into()),
+            id: None,
+            path: Some(path.into()),
+        }
+    }
+
+    #[test]
+    fn selectors_keep_what_never_varies_and_pattern_the_rest() {
+        let a = el(
+            "table cell",
+            "Invoice 4711",
+            "frame 'Inbox (3)' / table[0] / table cell 'Invoice 4711'[7]",
+        );
+        let b = el(
+            "table cell",
+            "Invoice 815",
+            "frame 'Inbox (5)' / table[0] / table cell 'Invoice 815'[2]",
+        );
+        let sel = learn_selector(&[Some(&a), Some(&b)]).unwrap();
+        assert_eq!(sel.role.as_deref(), Some("^table cell$"));
+        assert_eq!(sel.name.as_deref(), Some("^Invoice .*$"));
+        assert_eq!(sel.path.as_deref(), Some("^.* / table / .*$"));
+        let m = sel.matcher().unwrap();
+        let c = el(
+            "table cell",
+            "Invoice 99",
+            "frame 'Inbox (1)' / table[0] / table cell 'Invoice 99'[0]",
+        );
+        assert!(m.matches(&c));
+        assert!(!m.matches(&el(
+            "table cell",
+            "Memo 1",
+            "frame 'Inbox' / table[0] / table cell 'Memo 1'[0]"
+        )));
+
+        let role_only = Element {
+            role: Some("terminal".into()),
+            ..Element::default()
+        };
+        assert_eq!(
+            learn_selector(&[Some(&role_only)]),
+            None,
+            "a role alone names no element"
+        );
+        assert_eq!(
+            learn_selector(&[Some(&a), None, None]),
+            None,
+            "too few instances knew it"
+        );
+        // Names with nothing in common and paths of different depths are dropped; the role
+        // alone is left, which is no selector.
+        let memo = el("table cell", "Memo", "frame 'Inbox' / table cell 'Memo'[1]");
+        assert_eq!(learn_selector(&[Some(&a), Some(&memo)]), None);
+        let with_id = |e: &Element, id: &str| Element {
+            id: Some(id.into()),
+            ..e.clone()
+        };
+        let by_id = learn_selector(&[Some(&with_id(&a, "inv")), Some(&with_id(&memo, "inv"))]);
+        let by_id = by_id.expect("a common id is enough");
+        assert_eq!((by_id.name, by_id.path), (None, None));
+        assert_eq!(by_id.id.as_deref(), Some("^inv$"));
+    }
+
+    #[test]
+    fn folder_names_hold_the_app_not_its_profile_path() {
+        assert_eq!(
+            app_word("chromium (/home/ann/.config/chromium)"),
+            "chromium"
+        );
+        assert_eq!(app_word("/usr/lib/firefox/firefox"), "firefox");
+        assert_eq!(app_word("xterm"), "xterm");
+    }
+
     #[test]
     fn title_templates_become_anchored_patterns() {
         assert_eq!(

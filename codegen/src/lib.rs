@@ -3,12 +3,15 @@
 //!
 //! - [`bot`]: the bot model (`apiVersion: taskmine/v1`), read and checked with errors naming the
 //!   file, line and field; `{{ name }}` slots filled from parameter rows.
-//! - [`generate`]: drafts from a [`miner::Mining`]: the dominant variant's steps, typed values
-//!   that differ between instances as inputs with the samples the policy kept.
+//! - [`generate`]: drafts from a [`miner::Mining`]: the dominant variant's steps with selectors
+//!   learned from the instances' elements, typed values that differ between instances as inputs
+//!   named after the field typed into, with the samples the policy kept.
 //! - [`render`]: the same bot as Robot Framework and Python (pyautogui) through tera templates.
 //! - [`params`]: parameter files (CSV, one row per run).
 //! - [`replay`] (feature `x11`): runs a bot with enigo, checking the focused window before every
-//!   step; [`validate`] compares the recorded replay with the routine and checks post-conditions.
+//!   step, finding each step's element by its selector through AT-SPI ([`desktop`]) and proving
+//!   that the step acted on it; [`validate`] compares the recorded replay with the routine at
+//!   element level and checks post-conditions.
 //!
 //! ```
 //! use codegen::bot::{fill, Params};

@@ -1120,6 +1120,70 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_typed_value_reads_back_only_as_itself_or_appended() {
+        assert!(reads_back("", "Mira", "Mira", false));
+        assert!(reads_back("Dr. ", "Mira", "Dr. Mira", false));
+        assert!(!reads_back("", "Mira", "", false), "nothing arrived");
+        assert!(!reads_back("", "Mira", "Mir", false), "a key was lost");
+        assert!(!reads_back("", "Mira", "MiraMira", false), "typed twice");
+        assert!(
+            !reads_back("x", "Mira", "Mirax", false),
+            "inserted before the old text"
+        );
+        assert!(reads_back("", "pw", "••", true), "a password shows bullets");
+        assert!(!reads_back("", "pw", "•", true));
+    }
+
+    #[test]
+    fn the_same_element_is_the_same_path_and_role() {
+        let el = |path: Option<&str>, name: &str| uilog::Element {
+            role: Some("text".into()),
+            name: Some(name.into()),
+            id: None,
+            path: path.map(str::to_owned),
+        };
+        let a = el(
+            Some("frame 'F' / panel[0] / text 'First name'[5]"),
+            "First name",
+        );
+        assert!(same_element(&a, &a.clone()));
+        let sibling = el(
+            Some("frame 'F' / panel[0] / text 'Last name'[3]"),
+            "Last name",
+        );
+        assert!(!same_element(&a, &sibling));
+        // Two unnamed fields with the same role differ by their index in the same tree.
+        let b = el(
+            Some("frame 'F' / panel[0] / text 'First name'[6]"),
+            "First name",
+        );
+        assert!(!same_element(&a, &b));
+        assert!(same_element(&el(None, "x"), &el(None, "x")));
+        assert!(!same_element(&el(None, "x"), &el(None, "y")));
+    }
+
+    #[test]
+    fn dry_run_lines_name_selectors_and_position_fallbacks() {
+        let mut bot = crate::bot::tests::small_bot();
+        bot.steps[1].selector = Some(Selector {
+            name: Some("^Command$".into()),
+            ..Selector::default()
+        });
+        let mut click = Step::new(Action::Click, bot.steps[0].window.clone());
+        (click.x, click.y, click.fallback) = (Some(3), Some(4), Some(Fallback::Position));
+        bot.steps.push(click);
+        bot.check().unwrap();
+        let mut row = Params::new();
+        row.insert("value".into(), "7".into());
+        let lines = describe(&fill_steps(&bot, &row).unwrap());
+        assert!(lines[1].contains("into {name: \"^Command$\"}"), "{lines:?}");
+        assert!(lines[3].contains("at (3, 4) by position"), "{lines:?}");
+        bot.inputs[0].required = true;
+        assert!(required_notes(&bot, &Params::new())[0].contains("\"value\" is required"));
+        assert!(required_notes(&bot, &row).is_empty());
+    }
+
+    #[test]
     fn dry_run_lines_fill_parameters_and_a_missing_one_names_the_step() {
         let bot = crate::bot::tests::small_bot();
         let mut row = Params::new();
