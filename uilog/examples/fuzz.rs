@@ -189,6 +189,9 @@ fn main() -> ExitCode {
         let (mut cases, mut imported, mut panics, mut hangs, mut violations) =
             (0u64, 0u64, 0u64, 0u64, 0u64);
         let mut max_ms_per_kb = 0f64;
+        // Over inputs of 8 KiB or more, where the fixed cost of a case (a store, a file) no
+        // longer dominates: the figure that shows time linear in the input.
+        let mut max_ms_per_kb_large = 0f64;
         let mut max_growth = 0u64;
         let mut bytes_total = 0u64;
         let base = rss();
@@ -200,7 +203,11 @@ fn main() -> ExitCode {
             bytes_total += bytes.len() as u64;
             imported += u64::from(outcome.imported);
             let kb = (bytes.len() as f64 / 1024.0).max(1.0);
-            max_ms_per_kb = max_ms_per_kb.max(outcome.elapsed.as_secs_f64() * 1000.0 / kb);
+            let ms_per_kb = outcome.elapsed.as_secs_f64() * 1000.0 / kb;
+            max_ms_per_kb = max_ms_per_kb.max(ms_per_kb);
+            if bytes.len() >= 8192 {
+                max_ms_per_kb_large = max_ms_per_kb_large.max(ms_per_kb);
+            }
             max_growth = max_growth.max(rss().saturating_sub(base));
             let hang = outcome.elapsed > a.hang;
             hangs += u64::from(hang);
@@ -221,7 +228,7 @@ fn main() -> ExitCode {
         println!(
             "{:<19} {cases:>8} cases in {} s ({:.0} cases/s, {:.1} MB read): {imported} imported, {} refused; \
              {panics} panics, {hangs} hangs (> {} ms), {violations} rule violations; \
-             max {:.2} ms per KiB, max resident memory growth {:.1} MB",
+             max {:.2} ms per KiB ({:.3} over inputs ≥ 8 KiB), max resident memory growth {:.1} MB",
             target.name,
             a.secs,
             cases as f64 / a.secs.max(1) as f64,
@@ -229,6 +236,7 @@ fn main() -> ExitCode {
             cases - imported,
             a.hang.as_millis(),
             max_ms_per_kb,
+            max_ms_per_kb_large,
             max_growth as f64 / MB,
         );
     }

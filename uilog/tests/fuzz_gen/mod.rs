@@ -152,8 +152,42 @@ fn process_mining() -> String {
 /// Bytes that matter to the formats' syntax, made likely in mutations.
 const SPECIAL: &[u8] = b"\",;\t\r\n<>/=&{}[]:\\\0\xff\xfe\xef\xbb\xbf-.0123456789eE+ ";
 
+/// Values that sit at the edges of what the importers accept, put in place of a field's value.
+const EDGE_VALUES: &[&str] = &[
+    "10000-01-01T00:00:00Z",
+    "9999-12-31T23:59:59.999999Z",
+    "9999-12-31T23:59:59.999999-01:00",
+    "1970-01-01T00:00:00Z",
+    "1969-12-31T23:59:59.999999Z",
+    "2020-02-12 17:11:14:465",
+    "-1",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "253402300800000000",
+    "6.5",
+    "-2147483648.4",
+    "2147483648",
+    "1e309",
+    "NaN",
+    "/html/body/div[2]/form/input[3]",
+    "div.form > input:nth-child(2)",
+    "",
+    "\u{202e}\u{feff}",
+    "\u{1b}[2J",
+    "😀",
+    "click",
+    "copy",
+    "paste",
+    "idle_start",
+    "focus",
+    "ffffffffffffffff",
+    "{\"a\":\"b\"}",
+    "{\"a\":1}",
+];
+
 /// `valid` changed by `edits` random edits drawn from `seed`: byte flips, inserted and deleted
-/// bytes and runs, duplicated and moved chunks, a truncation.
+/// bytes and runs, duplicated and moved chunks, a truncation, a field's value replaced by an edge
+/// value (which keeps the file's syntax, so the edits reach the code that reads values).
 pub fn mutate(valid: &[u8], seed: u64, edits: usize) -> Vec<u8> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut v = valid.to_vec();
@@ -164,7 +198,15 @@ pub fn mutate(valid: &[u8], seed: u64, edits: usize) -> Vec<u8> {
         } else {
             rng.random_range(0..len)
         };
-        match rng.random_range(0..8) {
+        match rng.random_range(0..10) {
+            8 | 9 if len > 0 => {
+                // The value around `at`, between the nearest separators.
+                let sep = |c: &u8| b",;\t\n\r\"<>=:".contains(c);
+                let start = v[..at].iter().rposition(sep).map_or(0, |i| i + 1);
+                let end = v[at..].iter().position(sep).map_or(len, |i| at + i);
+                let value = EDGE_VALUES[rng.random_range(0..EDGE_VALUES.len())];
+                v.splice(start..end, value.bytes());
+            }
             0 if len > 0 => v[at] = rng.random(),
             1 if len > 0 => v[at] = SPECIAL[rng.random_range(0..SPECIAL.len())],
             2 => v.insert(at, SPECIAL[rng.random_range(0..SPECIAL.len())]),
