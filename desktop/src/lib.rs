@@ -431,8 +431,7 @@ impl A11y {
             if !obj.interfaces().await?.contains(Interface::Action) {
                 return Ok(Vec::new());
             }
-            let actions = obj.action_proxy().await?.get_actions().await?;
-            Ok(actions.into_iter().map(|a| a.name).collect())
+            action_names(&obj.action_proxy().await?).await
         })
     }
 
@@ -445,8 +444,8 @@ impl A11y {
                 return Ok(false);
             }
             let proxy = obj.action_proxy().await?;
-            let actions = proxy.get_actions().await?;
-            match actions.iter().position(|a| a.name == name) {
+            let actions = action_names(&proxy).await?;
+            match actions.iter().position(|a| a == name) {
                 Some(i) => Ok(proxy.do_action(i as i32).await?),
                 None => Ok(false),
             }
@@ -785,6 +784,13 @@ async fn count_elements(frames: &[Obj], info: &mut AppInfo) {
         level = next;
     }
     info.elements = info.elements.min(AppInfo::COUNT_CAP);
+}
+
+/// The action names (`click`), asked one by one: `GetActions` gives localized names.
+async fn action_names(proxy: &ActionProxy<'_>) -> Result<Vec<String>> {
+    let n = proxy.n_actions().await?;
+    let names = join_all((0..n).map(|i| proxy.get_name(i))).await;
+    Ok(names.into_iter().collect::<Result<_, _>>()?)
 }
 
 fn is_frame(role: Role) -> bool {
