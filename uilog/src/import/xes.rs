@@ -298,20 +298,18 @@ fn element<R: BufRead>(
                 ));
             }
             let prefix_len = nest.prefix.len();
-            let path = if prefix_len == 0 {
-                key.clone()
-            } else {
-                let mut path = String::with_capacity(prefix_len + key.len());
-                path.push_str(&nest.prefix);
-                path.push_str(&key);
-                path
-            };
-            if let (Some(p), Some(v)) = (pending.as_mut(), value) {
-                p.attrs.push((path, v, pos));
-            }
             if !empty {
                 nest.prefix.push_str(&key);
                 nest.prefix.push('/');
+            }
+            if let (Some(p), Some(v)) = (pending.as_mut(), value) {
+                // Most attributes sit at the top of the event and keep their key as it is.
+                let path = if prefix_len == 0 {
+                    key
+                } else {
+                    format!("{}{key}", &nest.prefix[..prefix_len])
+                };
+                p.attrs.push((path, v, pos));
             }
             Open::Attr { prefix_len }
         }
