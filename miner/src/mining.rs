@@ -9,7 +9,7 @@ use crate::abstraction::Action;
 use crate::error::Result;
 use crate::log::{AbstractionOptions, Log};
 use crate::progress::Progress;
-use crate::routine::{discover, DataFlow, DiscoveryOptions, Variant};
+use crate::routine::{discover, merge_by_vocabulary, DataFlow, DiscoveryOptions, Variant};
 use crate::score::{score, Score};
 use crate::segment::{join_fragments, segment, split_composites, SegmentOptions};
 
@@ -290,6 +290,7 @@ pub fn mine_log(log: &Log, opts: &Options, progress: &mut dyn Progress) -> Minin
             None => break,
         }
     }
+    let disc = merge_by_vocabulary(log, &seg.segments, disc, &opts.discovery);
     progress.advance(seg.segments.len() as u64);
     progress.finish();
     timings.push(("discover".to_owned(), t.elapsed().as_secs_f64() * 1e3));

@@ -72,8 +72,19 @@ pub struct MineOptions {
     pub max_len: usize,
 }
 
-/// All closed patterns with support ≥ `min_support` and length in `min_len..=max_len`, sorted by items.
+/// The work (items scanned) one first item's subtree may take: this many times the items of the
+/// database, plus [`BUDGET_BASE`]. Long sequences with noise scattered through them (a 62-step routine
+/// with a stray event every tenth step) have closed patterns in the tens of thousands, one for every
+/// way of keeping or skipping the noise; the budget stops a subtree's search there, keeping the
+/// patterns found, so that time stays linear in the database. Each subtree has its own budget, so
+/// the result does not depend on how threads share the work.
+pub const BUDGET_PER_ITEM: u64 = 50;
+pub const BUDGET_BASE: u64 = 2_000_000;
+
+/// All closed patterns with support ≥ `min_support` and length in `min_len..=max_len`, sorted by items
+/// (within the work budget of [`BUDGET_PER_ITEM`]; far below it on ordinary logs).
 pub fn closed_patterns(db: &SeqDb, opts: &MineOptions) -> Vec<Pattern> {
+    let budget = BUDGET_BASE + BUDGET_PER_ITEM * db.items.len() as u64;
     let alphabet = db.items.iter().copied().max().map_or(0, |m| m as usize + 1);
     let new_miner = || Miner {
         db,
@@ -86,6 +97,8 @@ pub fn closed_patterns(db: &SeqDb, opts: &MineOptions) -> Vec<Pattern> {
         ends: Vec::new(),
         pstamp: vec![0; alphabet],
         pmarker: 0,
+        work: 0,
+        budget,
     };
     let root: Vec<(u32, u32)> = (0..db.len() as u32).map(|s| (s, 0)).collect();
     let frequent = new_miner().frequent_after(&root);
@@ -103,6 +116,7 @@ pub fn closed_patterns(db: &SeqDb, opts: &MineOptions) -> Vec<Pattern> {
                 break;
             };
             let proj = project(db, &root, item);
+            m.work = 0;
             m.prefix.push(item);
             m.grow(&proj);
             m.prefix.pop();
@@ -152,6 +166,9 @@ struct Miner<'a> {
     /// Per item: the last period that held it (see `pmarker`), for intersecting periods.
     pstamp: Vec<u32>,
     pmarker: u32,
+    /// Items scanned in the current first item's subtree, and what it may scan.
+    work: u64,
+    budget: u64,
 }
 
 impl Miner<'_> {
@@ -160,6 +177,8 @@ impl Miner<'_> {
         let mut touched: Vec<u32> = Vec::new();
         for (k, &(s, pos)) in proj.iter().enumerate() {
             let w = self.db.weights[s as usize];
+            self.work +=
+                (self.db.offsets[s as usize + 1] - self.db.offsets[s as usize] - pos) as u64;
             for &x in &self.db.seq(s as usize)[pos as usize..] {
                 let xi = x as usize;
                 if self.stamp[xi] != k as u32 {
@@ -186,7 +205,7 @@ impl Miner<'_> {
 
     fn grow(&mut self, proj: &[(u32, u32)]) {
         let support: u64 = proj.iter().map(|&(s, _)| self.db.weights[s as usize]).sum();
-        if self.backscan_prunes(proj, support) {
+        if self.work > self.budget || self.backscan_prunes(proj, support) {
             return;
         }
         let at_limit = self.prefix.len() >= self.opts.max_len;

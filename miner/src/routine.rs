@@ -688,3 +688,112 @@ fn build_routine(
         automatable,
     }
 }
+
+/// Merges routines that are one task found as several patterns.
+///
+/// Long instances with noise scattered through them hold many long closed patterns, and two of them
+/// may each be chosen for part of the instances. Whether two routines are one task is decided by
+/// context, as task types differ in theirs: a routine's *vocabulary* is the set of actions (kind,
+/// application, window, element) found in at least half of its instances. Two routines whose
+/// vocabularies overlap by at least `SAME_TASK_JACCARD` (Jaccard) are one routine: the one covering
+/// more events keeps its steps and takes the other's segments.
+pub fn merge_by_vocabulary(
+    log: &Log,
+    segments: &[Segment],
+    disc: Discovery,
+    opts: &DiscoveryOptions,
+) -> Discovery {
+    const SAME_TASK_JACCARD: f64 = 0.8;
+    let ev = &log.events;
+    let n = disc.routines.len();
+    if n < 2 {
+        return disc;
+    }
+    let vocab: Vec<Vec<u32>> = disc
+        .routines
+        .iter()
+        .map(|r| {
+            let mut seen: FxHashMap<u32, (usize, u64)> = FxHashMap::default();
+            for (k, i) in r.instances.iter().enumerate() {
+                for e in &ev[i.first as usize..=i.last as usize] {
+                    let s = seen.entry(e.action).or_insert((usize::MAX, 0));
+                    if s.0 != k {
+                        *s = (k, s.1 + 1);
+                    }
+                }
+            }
+            let half = r.instances.len() as u64 / 2;
+            let mut v: Vec<u32> = seen
+                .into_iter()
+                .filter(|&(_, (_, c))| c > half)
+                .map(|(a, _)| a)
+                .collect();
+            v.sort_unstable();
+            v
+        })
+        .collect();
+    let covered = |r: &Discovered| -> u64 {
+        r.instances
+            .iter()
+            .map(|i| (i.last - i.first + 1) as u64)
+            .sum()
+    };
+    // Each routine joins the largest routine it shares its task with.
+    let mut into: Vec<usize> = (0..n).collect();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&r| (Reverse(covered(&disc.routines[r])), r));
+    for (k, &a) in order.iter().enumerate() {
+        if into[a] != a {
+            continue;
+        }
+        for &b in &order[k + 1..] {
+            if into[b] != b || vocab[a].is_empty() || vocab[b].is_empty() {
+                continue;
+            }
+            let common = vocab[a]
+                .iter()
+                .filter(|x| vocab[b].binary_search(x).is_ok())
+                .count();
+            let union = vocab[a].len() + vocab[b].len() - common;
+            if common as f64 >= SAME_TASK_JACCARD * union as f64 {
+                into[b] = a;
+            }
+        }
+    }
+    if into.iter().enumerate().all(|(r, &t)| r == t) {
+        return disc;
+    }
+    let starts: Vec<u32> = segments.iter().map(|s| s.start).collect();
+    let segment_of = |e: u32| -> Segment {
+        let k = starts.partition_point(|&s| s <= e) - 1;
+        segments[k]
+    };
+    let mut routines = Vec::new();
+    for a in 0..n {
+        if into[a] != a {
+            continue;
+        }
+        let mut segs: Vec<Segment> = (0..n)
+            .filter(|&b| into[b] == a)
+            .flat_map(|b| {
+                disc.routines[b]
+                    .instances
+                    .iter()
+                    .map(|i| segment_of(i.first))
+            })
+            .collect();
+        segs.sort_unstable_by_key(|s| s.start);
+        segs.dedup();
+        let support = (0..n)
+            .filter(|&b| into[b] == a)
+            .map(|b| disc.routines[b].support)
+            .sum();
+        let r = &disc.routines[a];
+        routines.push(build_routine(log, &r.steps, support, &segs, opts));
+    }
+    Discovery {
+        routines,
+        closed_patterns: disc.closed_patterns,
+        min_support: disc.min_support,
+    }
+}

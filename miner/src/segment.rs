@@ -300,7 +300,8 @@ pub fn learn_starts(log: &Log, coarse: &[Segment], opts: &SegmentOptions) -> Vec
 /// click where typing has no element), or a long routine's inner blocks look like cycles of their
 /// own. The fragments then come out as routines (or uncovered runs) that follow each other in a
 /// fixed order. The log is read as a sequence of *units*: routine instances, and the pieces of
-/// segments no instance covers (typed by their sequence of actions). When units of type
+/// segments no instance covers (typed by their sequence of actions); an uncovered unit whose type
+/// has no link of its own (by the rule below) is noise and looked through. When units of type
 /// A are directly followed by units of type B (no pause longer than the idle gap, no session change)
 /// in at least `JOIN_SHARE` of A's occurrences *and* B is directly preceded by A in at least
 /// `JOIN_SHARE` of B's, and this happens at least `min_support` times, A and B are one routine cut in
@@ -383,35 +384,63 @@ pub fn join_fragments(
             *opens.entry(u.2).or_insert(0) += 1;
         }
     }
-    // Per pair of unit types: how often, and the pauses between them.
-    let mut pairs: FxHashMap<(u64, u64), (u64, Vec<i64>)> = FxHashMap::default();
-    for w in units.windows(2) {
-        let (p, c) = (&ev[w[0].1 as usize], &ev[w[1].0 as usize]);
-        if w[0].2 != w[1].2 && !hard_cut(log, p, c, gap_us) {
-            let e = pairs.entry((w[0].2, w[1].2)).or_default();
-            e.0 += 1;
-            e.1.push(c.ts - p.ts);
+    // The longest pause from the end of unit `i` to the start of unit `j`, or `None` across a hard cut.
+    let pause = |i: usize, j: usize| -> Option<i64> {
+        let mut longest = 0;
+        for k in units[i].1 as usize + 1..=units[j].0 as usize {
+            if hard_cut(log, &ev[k - 1], &ev[k], gap_us) {
+                return None;
+            }
+            longest = longest.max(ev[k].ts - ev[k - 1].ts);
         }
-    }
+        Some(longest)
+    };
     let qualifies = |(a, b): (u64, u64), c: u64| -> bool {
         a != b
             && c >= min_support.max(2)
             && c as f64 >= JOIN_SHARE * occ[&a] as f64
             && c as f64 >= JOIN_SHARE * occ[&b] as f64
     };
-    // With both shares above one half, a type joins at most one successor and one predecessor: the
-    // joins form paths and cycles. A cycle is a routine performed again and again whose start no cut
-    // marks; it is cut once, where the median pause is longest (people pause between instances more
-    // than between steps), ties going to the link into a routine's instance.
-    let mut next: FxHashMap<u64, (u64, i64)> = FxHashMap::default();
-    let mut links: Vec<((u64, u64), i64)> = Vec::new();
-    for (&k, (c, gaps)) in pairs.iter_mut() {
-        if qualifies(k, *c) {
-            let mid = gaps.len() / 2;
-            let (_, &mut m, _) = gaps.select_nth_unstable(mid);
-            links.push((k, m));
+    // The qualifying links between consecutive units of `kept`, with their median pause.
+    let links_of = |kept: &[usize]| -> Vec<((u64, u64), i64)> {
+        let mut pairs: FxHashMap<(u64, u64), (u64, Vec<i64>)> = FxHashMap::default();
+        for w in kept.windows(2) {
+            let (a, b) = (units[w[0]].2, units[w[1]].2);
+            if a != b {
+                if let Some(gap) = pause(w[0], w[1]) {
+                    let e = pairs.entry((a, b)).or_default();
+                    e.0 += 1;
+                    e.1.push(gap);
+                }
+            }
         }
+        let mut links = Vec::new();
+        for (&k, (c, gaps)) in pairs.iter_mut() {
+            if qualifies(k, *c) {
+                let mid = gaps.len() / 2;
+                let (_, &mut m, _) = gaps.select_nth_unstable(mid);
+                links.push((k, m));
+            }
+        }
+        links
+    };
+    // Noise is looked through: an uncovered unit whose type has no link of its own among all units
+    // (a stray click, a glance at the mail, a piece that noise made unlike its kind) does not stand
+    // between the units on either side of it. Routine instances always count.
+    let all: Vec<usize> = (0..units.len()).collect();
+    let mut anchored: FxHashMap<u64, ()> = FxHashMap::default();
+    for ((a, b), _) in links_of(&all) {
+        anchored.insert(a, ());
+        anchored.insert(b, ());
     }
+    let kept: Vec<usize> = all
+        .into_iter()
+        .filter(|&k| units[k].2 >> 63 == 0 || anchored.contains_key(&units[k].2))
+        .collect();
+    // With both shares above one half, a type joins at most one successor and one predecessor: the
+    // joins form paths and cycles (see above for where a cycle is opened).
+    let mut next: FxHashMap<u64, (u64, i64)> = FxHashMap::default();
+    let mut links = links_of(&kept);
     links.sort_unstable();
     for &((a, b), m) in &links {
         next.insert(a, (b, m));
@@ -458,13 +487,14 @@ pub fn join_fragments(
     let joined = |a: u64, b: u64| -> bool { next.get(&a).is_some_and(|&(n, _)| n == b) };
     let mut remove = vec![false; ev.len()];
     let mut any = false;
-    for w in units.windows(2) {
-        let c = w[1].0 as usize;
-        if seg_start[c] && w[0].2 != w[1].2 && joined(w[0].2, w[1].2) {
-            let (p, e) = (&ev[w[0].1 as usize], &ev[c]);
-            if !hard_cut(log, p, e, gap_us) {
-                remove[c] = true;
-                any = true;
+    for w in kept.windows(2) {
+        let (a, b) = (&units[w[0]], &units[w[1]]);
+        if a.2 != b.2 && joined(a.2, b.2) && pause(w[0], w[1]).is_some() {
+            for k in a.1 as usize + 1..=b.0 as usize {
+                if seg_start[k] {
+                    remove[k] = true;
+                    any = true;
+                }
             }
         }
     }

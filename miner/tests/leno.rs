@@ -43,6 +43,12 @@ fn check(file: &str) -> (usize, usize, usize, usize) {
         .flat_map(|i| [(i.span.0 as usize, false), (i.span.1 as usize, true)])
         .collect();
     let correct = found.intersection(&truth).count();
+    eprintln!(
+        "{file}: {correct} correct of {} boundaries found, {} true; {} routines",
+        found.len(),
+        truth.len(),
+        m.routines.len()
+    );
     (found.len(), truth.len(), correct, m.routines.len())
 }
 
@@ -56,6 +62,7 @@ fn a_synthetic_log_is_segmented_exactly() {
 fn a_real_recording_is_segmented_almost_exactly() {
     let (found, truth, correct, routines) = check("StudentRecord_segmented.csv");
     assert_eq!(truth, 100, "50 true instances");
+    assert!(correct >= 98, "{correct} of {truth} boundaries found");
     assert_eq!(routines, 1);
     let (p, r) = (correct as f64 / found as f64, correct as f64 / truth as f64);
     assert!(
