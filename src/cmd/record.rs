@@ -21,7 +21,8 @@ pub struct RecordArgs {
     /// are written to --db first; while the server is unreachable they wait in a spool beside it.
     #[arg(long, requires = "token", env = "TASKMINE_SERVER")]
     server: Option<String>,
-    /// This desktop's agent token (from `taskmine agent add NAME` on the server).
+    /// This desktop's agent token (from `taskmine agent add NAME` on the server). Prefer the
+    /// environment variable TASKMINE_TOKEN: a value on the command line shows in `ps`.
     #[arg(
         long,
         requires = "server",
@@ -43,6 +44,9 @@ pub fn run(args: RecordArgs, ui: &Ui) -> anyhow::Result<()> {
         policy: args.policy,
         session: args.session,
     };
+    if args.token.is_some() {
+        super::agent::warn_if_token_on_command_line();
+    }
     let upload = match (&args.server, &args.token) {
         (Some(server), Some(token)) => Some(upload::start(
             &args.db.db,
