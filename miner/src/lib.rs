@@ -6,11 +6,15 @@
 //!
 //! The stages, each a module with its own documentation:
 //! 1. [`abstraction`]: an event becomes an action (kind + app + title template + element template);
-//!    titles and element names are templated once per distinct string, never per event;
+//!    titles and element names are templated once per distinct string, never per event; element
+//!    paths count by their stable part, clicks without an element by the spot of the window;
 //! 2. [`segment`]: each user's stream is cut into segments at pauses, session changes, pairs of
 //!    actions that pauses usually split, and start actions learned from the directly-follows graph;
 //! 3. [`patterns`] and [`routine`]: closed sequential patterns (BIDE) over the segments, chosen
-//!    greedily for coverage, become routines with instances, variants and data flows;
+//!    greedily for coverage, become routines with instances, variants and data flows; then the
+//!    segmentation is repaired from what was found ([`segment::split_composites`],
+//!    [`segment::join_fragments`]) and the log mined again, and routines of one vocabulary merge
+//!    ([`routine::merge_by_vocabulary`]);
 //! 4. [`score`]: frequency, durations, standardization, users, automatability, hours saved;
 //! 5. [`graph`]: the task graph (petgraph), as DOT or JSON; [`eval`]: scores against ground truth.
 //!
