@@ -68,3 +68,22 @@ fn a_token_on_the_command_line_is_warned_about_and_one_from_the_environment_is_n
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("visible to other users"), "{err}");
 }
+
+#[test]
+fn record_warns_about_a_token_on_the_command_line_before_anything_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rec.db");
+    // No display: recording itself fails at once, after the warning.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_taskmine"));
+    cmd.args(["record", "--quiet", "--server", "http://127.0.0.1:9"])
+        .args(["--token", "tm_x", "--db"])
+        .arg(&db)
+        .env_remove("DISPLAY")
+        .env_remove("TASKMINE_TOKEN");
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("visible to other users") && err.contains("TASKMINE_TOKEN"),
+        "{err}"
+    );
+}
