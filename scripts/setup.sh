@@ -9,7 +9,10 @@ packages=(
   libx11-dev libxtst-dev libxi-dev
   xvfb x11-utils xdotool openbox xterm
   chromium
-  at-spi2-core dbus-x11 libatk-adaptor libatk-bridge2.0-0 python3-gi gir1.2-gtk-3.0 gir1.2-atspi-2.0 python3-pyatspi
+  # UI elements through the accessibility bus: a session bus per test desktop (dbus-daemon,
+  # dbus-send), the AT-SPI bus and registry, the GTK bridge, and the GTK test form's Python.
+  dbus-daemon dbus-bin dbus-x11
+  at-spi2-core libatk-adaptor libatk-bridge2.0-0 python3-gi gir1.2-gtk-3.0 gir1.2-atspi-2.0 python3-pyatspi
 )
 
 missing=()
