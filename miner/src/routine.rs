@@ -129,6 +129,68 @@ pub struct Discovery {
     pub min_support: u64,
 }
 
+/// Directly-follows counts of a log (consecutive events of a session), for telling a step that
+/// ends an instance from one that begins the next.
+pub struct Follows {
+    pairs: FxHashMap<(u32, u32), u64>,
+    out: Vec<u64>,
+    into: Vec<u64>,
+    /// Per action: the largest share of its occurrences one successor (predecessor) takes.
+    next_share: Vec<f64>,
+    prev_share: Vec<f64>,
+}
+
+impl Follows {
+    pub fn of(log: &Log) -> Follows {
+        let n = log.actions.len();
+        let mut pairs: FxHashMap<(u32, u32), u64> = FxHashMap::default();
+        for w in log.events.windows(2) {
+            if w[0].session == w[1].session {
+                *pairs.entry((w[0].action, w[1].action)).or_insert(0) += 1;
+            }
+        }
+        let (mut out, mut into) = (vec![0u64; n], vec![0u64; n]);
+        let (mut next_max, mut prev_max) = (vec![0u64; n], vec![0u64; n]);
+        for (&(a, b), &c) in &pairs {
+            out[a as usize] += c;
+            into[b as usize] += c;
+            next_max[a as usize] = next_max[a as usize].max(c);
+            prev_max[b as usize] = prev_max[b as usize].max(c);
+        }
+        let share = |m: &[u64], t: &[u64]| -> Vec<f64> {
+            m.iter()
+                .zip(t)
+                .map(|(&m, &t)| if t == 0 { 0.0 } else { m as f64 / t as f64 })
+                .collect()
+        };
+        Follows {
+            next_share: share(&next_max, &out),
+            prev_share: share(&prev_max, &into),
+            pairs,
+            out,
+            into,
+        }
+    }
+
+    fn pair(&self, a: u32, b: u32) -> u64 {
+        self.pairs.get(&(a, b)).copied().unwrap_or(0)
+    }
+
+    /// Whether `x`, right after `prev`, rather begins what follows: `prev` leads to `x` less than
+    /// half the time while `x` leads to one action at least 90 % of the time.
+    fn opens_next(&self, prev: u32, x: u32) -> bool {
+        let after_prev = self.pair(prev, x) as f64 / self.out[prev as usize].max(1) as f64;
+        after_prev < 0.5 && self.next_share[x as usize] >= 0.9
+    }
+
+    /// Whether `x`, right before `next`, rather ends what came before: `next` is preceded by `x`
+    /// less than half the time while `x` follows one action at least 90 % of the time.
+    fn closes_previous(&self, x: u32, next: u32) -> bool {
+        let before_next = self.pair(x, next) as f64 / self.into[next as usize].max(1) as f64;
+        before_next < 0.5 && self.prev_share[x as usize] >= 0.9
+    }
+}
+
 /// Discovers routines in the segments of a log.
 pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Discovery {
     let ev = &log.events;
@@ -265,11 +327,19 @@ pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Dis
             segs_of[owner[q as usize] as usize].push(*s);
         }
     }
+    let follows = Follows::of(log);
     let routines = chosen
         .iter()
         .zip(segs_of)
         .map(|((p, _), segs)| {
-            build_routine(log, &patterns[*p].items, segs.len() as u64, &segs, opts)
+            build_routine(
+                log,
+                &follows,
+                &patterns[*p].items,
+                segs.len() as u64,
+                &segs,
+                opts,
+            )
         })
         .filter(|r| !r.instances.is_empty())
         .collect();
@@ -418,6 +488,7 @@ fn align(pat: &[u32], seq: &[u32]) -> Vec<usize> {
 
 fn build_routine(
     log: &Log,
+    follows: &Follows,
     steps: &[u32],
     support: u64,
     segs: &[Segment],
@@ -547,10 +618,20 @@ fn build_routine(
     let mut widened: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
     for (&(_, a, b), &(lo_bound, hi_bound)) in spans.iter().zip(&bounds) {
         let (mut lo, mut hi) = (a, b);
-        while lo > lo_bound && a - lo < EDGE && edge_step(&before, ev[lo - 1].action) {
+        // A step that ties to its neighbour outside more than to the instance belongs to the next
+        // (previous) instance: a task's first step after the last step of whatever task came before.
+        while lo > lo_bound
+            && a - lo < EDGE
+            && edge_step(&before, ev[lo - 1].action)
+            && !follows.closes_previous(ev[lo - 1].action, ev[lo].action)
+        {
             lo -= 1;
         }
-        while hi < hi_bound && hi - b < EDGE && edge_step(&after, ev[hi + 1].action) {
+        while hi < hi_bound
+            && hi - b < EDGE
+            && edge_step(&after, ev[hi + 1].action)
+            && !follows.opens_next(ev[hi].action, ev[hi + 1].action)
+        {
             hi += 1;
         }
         widened.push((lo, hi));
@@ -763,6 +844,7 @@ pub fn merge_by_vocabulary(
     if into.iter().enumerate().all(|(r, &t)| r == t) {
         return disc;
     }
+    let follows = Follows::of(log);
     let starts: Vec<u32> = segments.iter().map(|s| s.start).collect();
     let segment_of = |e: u32| -> Segment {
         let k = starts.partition_point(|&s| s <= e) - 1;
@@ -789,7 +871,7 @@ pub fn merge_by_vocabulary(
             .map(|b| disc.routines[b].support)
             .sum();
         let r = &disc.routines[a];
-        routines.push(build_routine(log, &r.steps, support, &segs, opts));
+        routines.push(build_routine(log, &follows, &r.steps, support, &segs, opts));
     }
     Discovery {
         routines,

@@ -305,7 +305,8 @@ pub fn learn_starts(log: &Log, coarse: &[Segment], opts: &SegmentOptions) -> Vec
 /// A are directly followed by units of type B (no pause longer than the idle gap, no session change)
 /// in at least `JOIN_SHARE` of A's occurrences *and* B is directly preceded by A in at least
 /// `JOIN_SHARE` of B's, and this happens at least `min_support` times, A and B are one routine cut in
-/// two: the segment boundaries between them are removed. Two task types that merely alternate fail
+/// two: the segment boundaries between them are removed, and the first unit of such a chain is cut
+/// from a segment it shares with units before it. Two task types that merely alternate fail
 /// one of the two shares as soon as either type also occurs elsewhere.
 ///
 /// As both shares exceed one half, the joins form chains and cycles of types. A cycle is one routine
@@ -486,8 +487,9 @@ pub fn join_fragments(
     }
     let joined = |a: u64, b: u64| -> bool { next.get(&a).is_some_and(|&(n, _)| n == b) };
     let mut remove = vec![false; ev.len()];
+    let mut cut = vec![false; ev.len()];
     let mut any = false;
-    for w in kept.windows(2) {
+    for (k, w) in kept.windows(2).enumerate() {
         let (a, b) = (&units[w[0]], &units[w[1]]);
         if a.2 != b.2 && joined(a.2, b.2) && pause(w[0], w[1]).is_some() {
             for k in a.1 as usize + 1..=b.0 as usize {
@@ -495,6 +497,17 @@ pub fn join_fragments(
                     remove[k] = true;
                     any = true;
                 }
+            }
+            // The head of a chain begins an instance: when it shares its segment with what came
+            // before (the first step of a task, left behind a different task's instance), it is cut
+            // from it.
+            let head = k == 0 || {
+                let p = &units[kept[k - 1]];
+                !(p.2 != a.2 && joined(p.2, a.2))
+            };
+            if head && a.0 > 0 && !seg_start[a.0 as usize] {
+                cut[a.0 as usize] = true;
+                any = true;
             }
         }
     }
@@ -508,7 +521,18 @@ pub fn join_fragments(
             _ => out.push(*s),
         }
     }
-    Some(out)
+    let mut split: Vec<Segment> = Vec::with_capacity(out.len());
+    for s in out {
+        let mut start = s.start;
+        for i in s.start + 1..s.end {
+            if cut[i as usize] {
+                split.push(Segment { start, end: i });
+                start = i;
+            }
+        }
+        split.push(Segment { start, end: s.end });
+    }
+    Some(split)
 }
 
 /// Splits segments that hold two routines performed one after the other.
