@@ -17,7 +17,9 @@
 //!    longest common subsequence when the segment holds only part of them); the instance spans the
 //!    aligned events, widened over at most 3 events that lead or trail the pattern: actions found
 //!    there in at least `variant_min_share` of the instances (two at least) and inside instances less
-//!    than half as often (noise around instances is as common inside them). A segment holding the whole
+//!    than half as often (noise around instances is as common inside them), and not tied to the other
+//!    side ([`Follows`]: a task's first step left after another task's instance is not its trailing
+//!    step). A segment holding the whole
 //!    pattern several times gives several instances.
 //! 5. An instance's variant is its sequence of steps: the pattern's, the leading and trailing ones,
 //!    and *extra steps*, actions that come at one place of the routine (after the same aligned step) in
