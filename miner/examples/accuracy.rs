@@ -73,6 +73,14 @@ fn main() -> Res<()> {
     let days = args.get(2).copied().unwrap_or(5) as u32;
     let routines: usize = std::env::var("ROUTINES").map_or(Ok(6), |r| r.parse())?;
     let only = std::env::var("ONLY").ok();
+    const SETTINGS: [&str; 6] = ["default", "captured", "long", "stream", "web", "leno"];
+    if let Some(bad) = only
+        .iter()
+        .flat_map(|o| o.split(','))
+        .find(|x| !SETTINGS.contains(x))
+    {
+        return Err(format!("ONLY: unknown setting {bad:?}; the settings are {SETTINGS:?}").into());
+    }
     let want = |name: &str| {
         only.as_deref()
             .is_none_or(|o| o.split(',').any(|x| x == name))
