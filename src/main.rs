@@ -44,6 +44,8 @@ enum Command {
     Agent(cmd::agent::AgentArgs),
     /// Manage the accounts that may read a server's dashboard and API: add, list, remove, token.
     User(cmd::user::UserArgs),
+    /// Erase one recorded person: their events and every title, element and value only they used.
+    Erase(cmd::erase::EraseArgs),
     /// Print the server's audit trail (sign-ins, reads of routine details, downloads, changes).
     Audit(cmd::audit::AuditArgs),
     /// Mine the UI log into ranked automation candidates (routines with their evidence), and keep them.
@@ -81,6 +83,7 @@ fn main() -> ExitCode {
         Command::Agent(args) => cmd::agent::run(args, &ui),
         Command::User(args) => cmd::user::run(args, &ui),
         Command::Audit(args) => cmd::audit::run(args, &ui),
+        Command::Erase(args) => cmd::erase::run(args, &ui),
         Command::Bench(args) => cmd::bench::run(args, &ui),
         Command::Mine(args) => cmd::mine::run(args, &ui),
         Command::Graph(args) => cmd::graph::run(args, &ui),

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod bench;
 pub mod client;
 mod dashboard;
+pub mod erasure;
 mod error;
 pub mod ingest;
 pub mod pages;

@@ -4,6 +4,7 @@ pub mod agent;
 pub mod audit;
 pub mod bench;
 pub mod bots;
+pub mod erase;
 pub mod doctor;
 pub mod eval;
 pub mod export;

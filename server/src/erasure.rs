@@ -1,0 +1,92 @@
+//! Erasing one recorded person (GDPR article 17): their events and every string only they used go
+//! through [`uilog::Store::erase_user`]; the file is then compacted so that no freed page keeps a
+//! byte of it, and the erasure is appended to the audit trail.
+//!
+//! The audit entry names the person by a hash of the pseudonym, not the pseudonym itself: whoever
+//! holds the pseudonym can check the entry, and the trail keeps no handle to the person.
+
+use std::time::{Duration, Instant};
+
+use uilog::Store;
+
+use crate::error::{Error, Result};
+
+/// What an erasure did and how long it took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erased {
+    pub events: u64,
+    /// Deleting the rows (one transaction).
+    pub delete: Duration,
+    /// `VACUUM` and folding the WAL back into the file (zero when not asked for).
+    pub compact: Duration,
+}
+
+/// How the audit trail names an erased person.
+pub fn person_ref(pseudonym: &str) -> String {
+    let h = blake3::hash(pseudonym.as_bytes()).to_hex();
+    format!("person#{}", &h[..16])
+}
+
+/// Erases `pseudonym`'s events and what only they used; with `compact`, rewrites the file
+/// (`VACUUM`) and truncates the WAL so that no old page survives in either.
+pub fn erase(
+    store: &mut Store,
+    pseudonym: &str,
+    actor: &str,
+    remote: &str,
+    compact: bool,
+) -> Result<Erased> {
+    let start = Instant::now();
+    let events = store
+        .erase_user(pseudonym)?
+        .ok_or_else(|| Error::NoPerson(pseudonym.to_owned()))?;
+    let delete = start.elapsed();
+    crate::audit::append(
+        store.connection(),
+        actor,
+        "erase",
+        &format!("{} events={events}", person_ref(pseudonym)),
+        remote,
+    )?;
+    let start = Instant::now();
+    if compact {
+        // Compaction rewrites the file; it changes no row of any table.
+        store
+            .connection()
+            .execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
+            .map_err(Error::sqlite(store.path()))?;
+    }
+    Ok(Erased {
+        events,
+        delete,
+        compact: if compact {
+            start.elapsed()
+        } else {
+            Duration::ZERO
+        },
+    })
+}
+
+/// Rows of the miner's stored results (`mining_instances`, the miner's table) that still name
+/// the pseudonym: results mined before the erasure. Read only; the miner owns those tables.
+pub fn stale_mining_rows(store: &Store, pseudonym: &str) -> Result<u64> {
+    let c = store.connection();
+    let has: bool = c
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'mining_instances'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(Error::sqlite(store.path()))?
+        > 0;
+    if !has {
+        return Ok(0);
+    }
+    c.query_row(
+        "SELECT count(*) FROM mining_instances WHERE user = ?1",
+        [pseudonym],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n as u64)
+    .map_err(Error::sqlite(store.path()))
+}

@@ -1,0 +1,42 @@
+//! `taskmine erase --user PSEUDONYM`: erase one recorded person from the log (GDPR article 17).
+
+use clap::Args;
+
+use super::DbArg;
+use crate::Ui;
+
+#[derive(Args)]
+pub struct EraseArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// The person's pseudonym as the log holds it (the `user` of their events).
+    #[arg(long)]
+    user: String,
+    /// Skip the compaction (VACUUM) that overwrites every freed page; the erased strings may then
+    /// stay readable in the file until SQLite reuses those pages.
+    #[arg(long)]
+    no_compact: bool,
+}
+
+pub fn run(args: EraseArgs, _ui: &Ui) -> anyhow::Result<()> {
+    let mut store = args.db.open_existing()?;
+    let actor = server::audit::cli_actor();
+    let e = server::erasure::erase(&mut store, &args.user, &actor, "local", !args.no_compact)?;
+    eprintln!(
+        "erased {} events of {} and every title, element and value only they used: {:.2} s deleting, {:.2} s compacting; recorded in the audit trail as {}",
+        e.events,
+        args.user,
+        e.delete.as_secs_f64(),
+        e.compact.as_secs_f64(),
+        server::erasure::person_ref(&args.user)
+    );
+    let stale = server::erasure::stale_mining_rows(&store, &args.user)?;
+    if stale > 0 {
+        eprintln!(
+            "warning: {stale} instances of mining results stored before the erasure (`taskmine mine`) still name {}; mine again, and delete the older runs",
+            args.user
+        );
+    }
+    eprintln!("a running `taskmine serve` mines again within its --remine-after-secs and no longer counts them");
+    Ok(())
+}
