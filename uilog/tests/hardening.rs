@@ -358,6 +358,30 @@ fn binary_utf16_and_nul_files_are_called_not_a_text_log() {
 }
 
 #[test]
+fn control_characters_and_nul_in_values_survive_the_csv_round_trip() {
+    // A NUL inside a field is text, not a sign of a binary file: what the CSV export writes, the
+    // import reads back.
+    let mut store = Store::open_in_memory().unwrap();
+    let mut events = Vec::new();
+    for i in 0..3 {
+        let mut e = Event::new("s", "u", 1_700_000_000_000_000 + i, EventKind::Type);
+        e.text = Some(format!("a\0b\u{1}c\u{7f}\r\n{i}"));
+        e.window = "w\0".into();
+        events.push(e);
+    }
+    store
+        .write_batch(None, "t", |s| -> uilog::Result<()> {
+            events.iter().try_for_each(|e| s.push(e))
+        })
+        .unwrap();
+    let mut csv = Vec::new();
+    write_csv(&store, &mut csv).unwrap();
+    assert!(csv.contains(&0));
+    let back = imported("nul.csv", &csv, Format::Auto);
+    assert_eq!(back, store.events().unwrap());
+}
+
+#[test]
 fn a_200000_column_header_gives_a_short_error() {
     let header: Vec<String> = (0..200_000).map(|i| format!("c{i}")).collect();
     let body = format!("{}\n", header.join(","));

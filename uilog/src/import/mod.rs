@@ -544,8 +544,10 @@ pub(crate) fn csv_reader<R: Read>(input: R, flexible: bool, delimiter: u8) -> cs
 }
 
 /// Refuses a file that is not text, before any reader echoes its bytes back in an error: UTF-16,
-/// compressed or archived files, databases, and anything with NUL bytes (which no text log has).
-/// Looks at the first 8 KiB only, so it costs nothing on a large log.
+/// compressed or archived files, databases, and binary data (NUL bytes in bytes that are not
+/// UTF-8, or many of them). A NUL inside a field of valid UTF-8 text is a character a log may hold
+/// (our CSV export writes it as it is), so it alone does not make a file binary. Looks at the first
+/// 8 KiB only, so it costs nothing on a large log.
 fn check_text(path: &Path) -> Result<()> {
     let mut head = Vec::with_capacity(8192);
     File::open(path)
@@ -559,7 +561,7 @@ fn check_text(path: &Path) -> Result<()> {
         "a zip archive, perhaps an .xlsx workbook; export it as CSV"
     } else if head.starts_with(b"SQLite format 3\0") {
         "an SQLite database; import reads text logs, `--db` names the database"
-    } else if !head.contains(&0) {
+    } else if !head.contains(&0) || is_text_with_nuls(&head) {
         return Ok(());
     } else if head.iter().all(|&b| b == 0) {
         "it holds only NUL bytes"
@@ -569,6 +571,16 @@ fn check_text(path: &Path) -> Result<()> {
         "binary: it has NUL bytes"
     };
     Err(Error::input(path, format!("not a text log ({why})")))
+}
+
+/// Valid UTF-8 (a character cut at the end of the sample aside) in which NUL bytes are rare.
+fn is_text_with_nuls(head: &[u8]) -> bool {
+    let utf8 = match std::str::from_utf8(head) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    };
+    let nuls = head.iter().filter(|&&b| b == 0).count();
+    utf8 && nuls * 10 <= head.len()
 }
 
 /// ASCII text in UTF-16 has a NUL in every other byte.
