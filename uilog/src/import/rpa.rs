@@ -293,10 +293,11 @@ pub(super) fn build(
 
     // A recorder that identifies web elements by their XPath or CSS path writes it where others
     // write an id; it is a path, and the element has no id of its own.
-    let target = slots.str(Role::TargetId);
-    let (id, id_path) = match target {
-        Some(t) if is_element_path(t) => (None, Some(t)),
-        other => (other, None),
+    // taskmine's own `element_id` (our XES export) is an id whatever it looks like; it has its
+    // own `element_path`.
+    let (id, id_path) = match slots.get(Role::TargetId) {
+        Some(t) if t.field != "element_id" && is_element_path(t.value) => (None, Some(t.value)),
+        other => (other.map(|c| c.value), None),
     };
     let element = Element {
         role: slots
