@@ -78,8 +78,8 @@ pub struct MineOptions {
 /// way of keeping or skipping the noise; the budget stops a subtree's search there, keeping the
 /// patterns found, so that time stays linear in the database. Each subtree has its own budget, so
 /// the result does not depend on how threads share the work.
-pub const BUDGET_PER_ITEM: u64 = 50;
-pub const BUDGET_BASE: u64 = 2_000_000;
+pub const BUDGET_PER_ITEM: u64 = 100;
+pub const BUDGET_BASE: u64 = 100_000;
 
 /// All closed patterns with support ≥ `min_support` and length in `min_len..=max_len`, sorted by items
 /// (within the work budget of [`BUDGET_PER_ITEM`]; far below it on ordinary logs).

@@ -485,7 +485,12 @@ pub fn join_fragments(
             state.insert(x, 2);
         }
     }
-    let joined = |a: u64, b: u64| -> bool { next.get(&a).is_some_and(|&(n, _)| n == b) };
+    // Joined directly, or through one unit of the chain that noise made unlike its kind (and which
+    // was therefore looked through).
+    let joined = |a: u64, b: u64| -> bool {
+        next.get(&a)
+            .is_some_and(|&(n, _)| n == b || (n != a && next.get(&n).is_some_and(|&(m, _)| m == b)))
+    };
     let mut remove = vec![false; ev.len()];
     let mut cut = vec![false; ev.len()];
     let mut any = false;
