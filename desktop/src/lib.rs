@@ -211,7 +211,16 @@ struct Cache {
     frames: Vec<Frame>,
     read_at: Option<Instant>,
     pids: HashMap<String, Option<u32>>,
+    /// Recently described objects (bus, path) → their element and whether they are a password
+    /// field: users click and type into the same few fields again and again, and describing one
+    /// (role, name, id, the path up to the frame) costs most of a lookup's calls.
+    described: HashMap<(String, String), (Instant, Element, bool)>,
 }
+
+/// How long a described element is reused. A name or title that changes shows after this.
+const DESCRIBED_FRESH: Duration = Duration::from_secs(3);
+/// The described-element cache is emptied when it holds this many objects.
+const DESCRIBED_MAX: usize = 512;
 
 /// One long-lived connection to the accessibility bus. `Send + Sync`: calls from several threads
 /// share the connection (zbus runs its own executor thread and matches replies to calls).
@@ -610,14 +619,15 @@ impl A11y {
     async fn hit_test(&self, frame: &Obj, x: i32, y: i32) -> Result<Obj> {
         let mut current = frame.clone();
         for _ in 0..MAX_DEPTH {
-            if !current.interfaces().await?.contains(Interface::Component) {
-                break;
-            }
-            let next = current
+            // An object without the Component interface answers with an error: it is the bottom.
+            let Ok(next) = current
                 .component()
                 .await?
                 .get_accessible_at_point(x, y, CoordType::Screen)
-                .await?;
+                .await
+            else {
+                break;
+            };
             let Some(next) = self.obj_ref(&next) else {
                 break;
             };
@@ -661,9 +671,6 @@ impl A11y {
     }
 
     async fn focused_below(&self, frame: &Obj) -> Result<Option<Obj>> {
-        if !frame.interfaces().await?.contains(Interface::Collection) {
-            return Ok(None);
-        }
         // at-spi2-atk treats a criterion of match type "invalid" as failing, not as absent: the
         // unused criteria are "all of nothing", which everything satisfies.
         let rule = ObjectMatchRule::builder()
@@ -672,20 +679,55 @@ impl A11y {
             .roles(&[], MatchType::All)
             .interfaces(InterfaceSet::empty(), MatchType::All)
             .build();
-        let hits = frame
+        // A frame without the Collection interface answers with an error: no focus found there.
+        let Ok(hits) = frame
             .collection()
             .await?
             .get_matches(rule, SortOrder::Canonical, 1, true)
-            .await?;
+            .await
+        else {
+            return Ok(None);
+        };
         Ok(hits.first().and_then(|r| self.obj_ref(r)))
     }
 
     /// Role, name, id, path, extents and states of `obj`, whose frame is `frame`.
+    /// A recently described object costs only its extents and state.
     async fn describe(&self, obj: &Obj, frame: &Frame) -> Result<Found> {
+        let key = (obj.bus.clone(), obj.path.clone());
+        let cached = self.cache.lock().ok().and_then(|c| {
+            c.described
+                .get(&key)
+                .filter(|(t, _, _)| t.elapsed() < DESCRIBED_FRESH)
+                .map(|(_, e, p)| (e.clone(), *p))
+        });
+        if let Some((element, password)) = cached {
+            let (extents, state) = future::zip(obj.extents(), obj.state()).await;
+            return Ok(Found {
+                element,
+                extents: extents.unwrap_or_default(),
+                password,
+                focused: state?.contains(State::Focused),
+                app: frame.app.clone(),
+                pid: frame.pid,
+                handle: Handle {
+                    bus: obj.bus.clone(),
+                    path: obj.path.clone(),
+                },
+            });
+        }
         let summary = obj.summary(None).await?;
-        let path = self.path_of(obj, &summary).await?;
+        let path = self.path_of(obj, &summary, &frame.obj).await?;
         let element = summary.element(&path);
-        self.describe_known(obj, frame, element, &summary).await
+        let found = self.describe_known(obj, frame, element, &summary).await?;
+        if let Ok(mut c) = self.cache.lock() {
+            if c.described.len() >= DESCRIBED_MAX {
+                c.described.clear();
+            }
+            c.described
+                .insert(key, (Instant::now(), found.element.clone(), found.password));
+        }
+        Ok(found)
     }
 
     async fn describe_known(
@@ -716,9 +758,9 @@ impl A11y {
     /// The path from the frame above `obj` down to it. The climb asks one thing per level (the
     /// parent) and stops below the app's root; then every level is described at once, so that a
     /// deep web page costs one round trip per level, not four.
-    async fn path_of(&self, obj: &Obj, summary: &Summary) -> Result<String> {
+    async fn path_of(&self, obj: &Obj, summary: &Summary, frame: &Obj) -> Result<String> {
         let mut chain = vec![obj.clone()];
-        if !is_frame(summary.role) {
+        if !is_frame(summary.role) && obj.path != frame.path {
             let mut current = obj.clone();
             for _ in 0..MAX_DEPTH {
                 let Some(parent) = self.obj_ref(&current.parent().await?) else {
@@ -728,12 +770,22 @@ impl A11y {
                     break;
                 }
                 chain.push(parent.clone());
+                // The frame the lookup started from is the top: no need to ask above it.
+                if parent.path == frame.path && parent.bus == frame.bus {
+                    break;
+                }
                 current = parent;
             }
         }
         let (summaries, indices) = future::zip(
-            join_all(chain.iter().skip(1).map(|o| o.summary(None))),
-            join_all(chain.iter().map(|o| o.index_in_parent())),
+            join_all(chain.iter().skip(1).map(|o| o.brief())),
+            // The top step has no index; the frame is not asked for one.
+            join_all(
+                chain
+                    .iter()
+                    .take(chain.len() - 1)
+                    .map(|o| o.index_in_parent()),
+            ),
         )
         .await;
         let mut all = vec![summary.clone()];
@@ -791,6 +843,15 @@ async fn action_names(proxy: &ActionProxy<'_>) -> Result<Vec<String>> {
     let n = proxy.n_actions().await?;
     let names = join_all((0..n).map(|i| proxy.get_name(i))).await;
     Ok(names.into_iter().collect::<Result<_, _>>()?)
+}
+
+/// AT-SPI's name of a role, as libatspi and the toolkits spell it: the `atspi` crate's table
+/// says `button` where everyone else says `push button`.
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Button => "push button",
+        other => other.name(),
+    }
 }
 
 fn is_frame(role: Role) -> bool {
@@ -933,22 +994,39 @@ impl Obj {
         })
     }
 
-    /// Role, role name, name, accessible id and attributes, asked at once.
+    /// Role, name, accessible id and attributes, asked at once. The role's name is AT-SPI's
+    /// standard English one (`push button`), the same the toolkits give, without asking.
     async fn summary(&self, index: Option<i32>) -> Result<Summary> {
         let a = self.accessible().await?;
-        let ((role, role_name), (name, (id, attrs))) = future::zip(
-            future::zip(a.get_role(), a.get_role_name()),
-            future::zip(a.name(), future::zip(a.accessible_id(), a.get_attributes())),
+        let ((role, name), (id, attrs)) = future::zip(
+            future::zip(a.get_role(), a.name()),
+            future::zip(a.accessible_id(), a.get_attributes()),
         )
         .await;
+        let role = role?;
         Ok(Summary {
-            role: role?,
-            role_name: role_name?,
+            role,
+            role_name: role_name(role).to_owned(),
             name: name?,
             // Older toolkits lack the property; that is an empty id, not a failure.
             accessible_id: id.unwrap_or_default(),
             attrs: attrs.unwrap_or_default(),
             index,
+        })
+    }
+
+    /// Role and name only: what a path step needs.
+    async fn brief(&self) -> Result<Summary> {
+        let a = self.accessible().await?;
+        let (role, name) = future::zip(a.get_role(), a.name()).await;
+        let role = role?;
+        Ok(Summary {
+            role,
+            role_name: role_name(role).to_owned(),
+            name: name?,
+            accessible_id: String::new(),
+            attrs: HashMap::new(),
+            index: None,
         })
     }
 }
@@ -1000,6 +1078,16 @@ mod tests {
         assert_eq!(s.element("p").id.as_deref(), Some("city-entry"));
         let empty = summary(Role::Filler, "filler", "").element("");
         assert_eq!((empty.name, empty.id, empty.path), (None, None, None));
+    }
+
+    #[test]
+    fn role_names_are_the_ones_toolkits_use() {
+        assert_eq!(role_name(Role::Button), "push button");
+        assert_eq!(role_name(Role::PasswordText), "password text");
+        assert_eq!(role_name(Role::Entry), "entry");
+        assert_eq!(role_name(Role::Text), "text");
+        assert_eq!(role_name(Role::DocumentWeb), "document web");
+        assert_eq!(role_name(Role::TableCell), "table cell");
     }
 
     #[test]

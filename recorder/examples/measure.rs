@@ -3,14 +3,21 @@
 //!
 //! ```text
 //! cargo build --release -p recorder --bins --examples
-//! target/release/examples/measure [--rate 50] [--secs 30]
+//! target/release/examples/measure [--rate 50] [--secs 30] [--elements]
 //! ```
 //! The acceptance target is under 2 % of one core and under 40 MB at 50 input events/s for 30 s.
+//!
+//! With `--elements` the desktop gets its own accessibility bus and the input goes to the GTK test
+//! form (`tests/apps/form.py`): every click and typed run then costs an element lookup, and the
+//! recorder's lookup times (p50, p95) and element coverage are printed too (target p95 ≤ 20 ms).
+//! `--chromium` does the same with the HTML test form in Chromium (`tests/apps/form.html`).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
 
 use std::time::{Duration, Instant};
+
+use desktop::{A11y, WindowQuery};
 
 use enigo::{Button, Coordinate, Direction, Enigo, Key, Keyboard, Mouse, Settings};
 use support::{Desktop, Recording};
@@ -22,6 +29,26 @@ fn cpu_ticks(pid: u32) -> u64 {
     let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
     fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// utime + stime of each thread of a process, by thread name.
+fn thread_ticks(pid: u32) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for t in tasks.flatten() {
+        let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+        let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else {
+            continue;
+        };
+        let rest = &stat[stat.rfind(')').map_or(0, |i| i + 2)..];
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+            + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        out.push((comm.trim().to_owned(), ticks));
+    }
+    out
 }
 
 /// A `kB` field of /proc/PID/status, in MB.
@@ -49,6 +76,8 @@ fn clock_ticks_per_second() -> f64 {
 fn main() {
     let mut rate = 50u32;
     let mut secs = 30u64;
+    let mut elements = false;
+    let mut chromium = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -59,12 +88,68 @@ fn main() {
                     .expect("--rate N (events/s)")
             }
             "--secs" => secs = args.next().and_then(|v| v.parse().ok()).expect("--secs N"),
-            other => panic!("unknown argument {other:?} (expected --rate N, --secs N)"),
+            "--elements" => elements = true,
+            "--chromium" => (elements, chromium) = (true, true),
+            other => panic!(
+                "unknown argument {other:?} (expected --rate N, --secs N, --elements, --chromium)"
+            ),
         }
     }
     let dir = tempfile::tempdir().unwrap();
     let mut desk = Desktop::start();
-    desk.xterm("measure", "100x30+0+0", &[]);
+    // Where clicks land: the form's three text fields, or spots in the xterm.
+    let targets: Vec<(i32, i32)> = if elements {
+        let bus = desk.start_accessibility();
+        if chromium {
+            let form =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/apps/form.html");
+            let profile = format!("--user-data-dir={}", dir.path().join("profile").display());
+            let url = format!("file://{}", form.display());
+            desk.spawn_env(
+                "chromium",
+                &[
+                    "--no-sandbox",
+                    &profile,
+                    "--no-first-run",
+                    "--disable-gpu",
+                    "--password-store=basic",
+                    "--force-renderer-accessibility",
+                    "--window-position=0,0",
+                    "--window-size=1000,900",
+                    &url,
+                ],
+                &[("ACCESSIBILITY_ENABLED", "1")],
+            );
+        } else {
+            desk.gtk_form(&dir.path().join("saved.jsonl"), &[]);
+        }
+        let a11y = A11y::connect_session(&bus).expect("the desktop's accessibility bus");
+        let window = WindowQuery {
+            pid: None,
+            title: Some("Customer form".into()),
+        };
+        let start = Instant::now();
+        loop {
+            let fields = a11y
+                .find(
+                    &window,
+                    &|e| matches!(e.role.as_deref(), Some("text" | "entry")),
+                    Duration::from_secs(5),
+                )
+                .unwrap_or_default();
+            if fields.len() >= 3 && fields.iter().all(|f| f.extents.width > 0) {
+                break fields.iter().map(|f| f.extents.center()).collect();
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(40),
+                "the form's fields did not appear"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    } else {
+        desk.xterm("measure", "100x30+0+0", &[]);
+        vec![(140, 200), (240, 250), (340, 300)]
+    };
     let db = dir.path().join("measure.db");
     let rec = Recording::start(&desk, dir.path(), &db, None);
     let pid = rec.pid();
@@ -88,6 +173,7 @@ fn main() {
     let mut key_down = false;
     let mut char_i = 0usize;
     let mut button_down = false;
+    let mut clicks = 0usize;
     for n in 0..total {
         let slot = start + interval * n as u32;
         if let Some(d) = slot.checked_duration_since(Instant::now()) {
@@ -99,13 +185,14 @@ fn main() {
             Key::Unicode(typed[char_i % typed.len()] as char)
         };
         match plan[n as usize % plan.len()] {
-            b'm' => enigo
-                .move_mouse(
-                    40 + (n % 400) as i32,
-                    100 + (n % 200) as i32,
-                    Coordinate::Abs,
-                )
-                .unwrap(),
+            b'm' => {
+                // Small moves around the field the next click goes to.
+                let (x, y) = targets[clicks % targets.len()];
+                let wiggle = (n % 7) as i32 - 3;
+                enigo
+                    .move_mouse(x + wiggle * 10, y + wiggle, Coordinate::Abs)
+                    .unwrap()
+            }
             b'k' if key_down => {
                 enigo.key(key, Direction::Release).unwrap();
                 key_down = false;
@@ -118,8 +205,11 @@ fn main() {
             _ if button_down => {
                 enigo.button(Button::Left, Direction::Release).unwrap();
                 button_down = false;
+                clicks += 1;
             }
             _ => {
+                let (x, y) = targets[clicks % targets.len()];
+                enigo.move_mouse(x, y, Coordinate::Abs).unwrap();
                 enigo.button(Button::Left, Direction::Press).unwrap();
                 button_down = true;
             }
@@ -130,6 +220,7 @@ fn main() {
     }
     let wall = start.elapsed().as_secs_f64();
     let cpu = (cpu_ticks(pid) - cpu0) as f64 / ticks_per_s;
+    let threads = thread_ticks(pid);
     let rss = status_mb(pid, "VmRSS:");
     let hwm = status_mb(pid, "VmHWM:");
     std::thread::sleep(Duration::from_millis(600));
@@ -152,5 +243,19 @@ fn main() {
         "rss        {rss:.1} MB at the end, {:.1} MB peak sampled, {hwm:.1} MB high-water mark",
         rss_peak.max(rss)
     );
+    // Which threads spent it (whole run, start-up included): capture, element lookups, D-Bus.
+    let per_thread: Vec<String> = threads
+        .iter()
+        .filter(|(_, t)| *t > 0)
+        .map(|(name, t)| format!("{name} {:.2} s", *t as f64 / ticks_per_s))
+        .collect();
+    println!("threads    {}", per_thread.join(", "));
+    // The recorder's own report of element coverage and lookup times (its last lines).
+    for line in rec.stderr().lines().filter(|l| l.contains("elements on")) {
+        println!(
+            "elements   {}",
+            line.trim_start_matches("taskmine-record: elements on ")
+        );
+    }
     drop(desk);
 }
