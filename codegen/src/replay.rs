@@ -670,10 +670,11 @@ pub fn run(
         };
         match run_step(desk, ctx) {
             Ok(check) => out.checks.push(check),
-            Err((failure, check)) => {
+            Err(e) => {
+                let (failure, check) = *e;
                 desk.release_all();
                 out.checks.push(check);
-                out.failure = Some(*failure);
+                out.failure = Some(failure);
                 break;
             }
         }
@@ -705,7 +706,8 @@ fn is_input(a: Action) -> bool {
     )
 }
 
-type StepError = (Box<StepFailure>, StepCheck);
+/// Why a step failed, and its check for the report.
+type StepError = Box<(StepFailure, StepCheck)>;
 
 fn run_step(desk: &mut Desktop, ctx: StepContext<'_>) -> std::result::Result<StepCheck, StepError> {
     let k = ctx.k;
@@ -724,15 +726,15 @@ fn run_step(desk: &mut Desktop, ctx: StepContext<'_>) -> std::result::Result<Ste
         let mut check = check.clone();
         check.verified = false;
         check.note = message.clone();
-        (
-            Box::new(StepFailure {
+        Box::new((
+            StepFailure {
                 step: k + 1,
                 action: s.action.as_str(),
                 message,
                 focused: desk.active(),
-            }),
+            },
             check,
-        )
+        ))
     };
     let re = s
         .window
@@ -781,15 +783,15 @@ fn run_step(desk: &mut Desktop, ctx: StepContext<'_>) -> std::result::Result<Ste
         );
         let mut c = check.clone();
         c.note = message.clone();
-        (
-            Box::new(StepFailure {
+        Box::new((
+            StepFailure {
                 step: k + 1,
                 action: s.action.as_str(),
                 message,
                 focused,
-            }),
+            },
             c,
-        )
+        ))
     })?;
 
     // Before the first input in this window: every selector of the steps that follow in it must
