@@ -91,6 +91,12 @@ pub const RULES: &[Rule] = &[
 
 /// The rule of a route.
 pub fn rule_for(method: &str, path: &str) -> Option<&'static Rule> {
+    // axum answers HEAD with the GET handler, so HEAD follows GET's rule.
+    let method = if method.eq_ignore_ascii_case("head") {
+        "get"
+    } else {
+        method
+    };
     RULES
         .iter()
         .find(|r| r.method.eq_ignore_ascii_case(method) && r.path == path)

@@ -99,15 +99,49 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
+    let mut config = config;
+    if config.tls.is_some() {
+        config.secure_cookies = true;
+    }
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(
+            axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .map_err(|e| {
+                    Error::Server(format!(
+                        "TLS certificate {} or key {}: {e}",
+                        cert.display(),
+                        key.display()
+                    ))
+                })?,
+        ),
+        None => None,
+    };
     let state = AppState::new(config)?;
     // The first result is ready sooner when mining starts with the server, not with the first page.
     state.start_mining();
     // The peer address goes into the audit trail.
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+    let failed = |e: std::io::Error| Error::Server(format!("serving failed: {e}"));
+    let Some(tls) = tls else {
+        return axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(failed);
+    };
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+    });
+    let listener = listener.into_std().map_err(failed)?;
+    axum_server::from_tcp_rustls(listener, tls)
+        .map_err(failed)?
+        .handle(handle)
+        .serve(app)
         .await
-        .map_err(|e| Error::Server(format!("serving failed: {e}")))
+        .map_err(failed)
 }
 
 /// Binds `addr` and serves until Ctrl-C or SIGTERM, on a runtime of its own.

@@ -94,6 +94,9 @@ pub struct Config {
     /// Cookies carry `Secure` and answers HSTS: the server is reached over TLS (its own or a
     /// proxy's).
     pub secure_cookies: bool,
+    /// Serve HTTPS with this certificate chain and private key (PEM files); implies
+    /// `secure_cookies`.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Config {
@@ -108,6 +111,7 @@ impl Config {
             bots_dir: None,
             auth: AuthMode::Required,
             secure_cookies: false,
+            tls: None,
         }
     }
 }

@@ -23,6 +23,12 @@ pub struct ServeArgs {
     /// Mark cookies Secure and send HSTS: a TLS proxy in front of the server terminates HTTPS.
     #[arg(long)]
     behind_tls_proxy: bool,
+    /// Serve HTTPS (rustls) with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM); needs --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// The privacy policy in force (YAML); the privacy page shows it and its k (`min_users`).
     #[arg(long)]
     policy: Option<PathBuf>,
@@ -59,6 +65,12 @@ pub fn run(args: ServeArgs, _ui: &Ui) -> anyhow::Result<()> {
     config.auth = server::AuthMode::for_listening(args.addr, &users, args.insecure_no_auth)
         .map_err(anyhow::Error::msg)?;
     config.secure_cookies = args.behind_tls_proxy;
+    config.tls = args.tls_cert.zip(args.tls_key);
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     if config.auth == server::AuthMode::Open {
         eprintln!(
             "warning: no sign-in: anyone who reaches {} reads every page and the API{}",
@@ -72,7 +84,7 @@ pub fn run(args: ServeArgs, _ui: &Ui) -> anyhow::Result<()> {
     }
     let db = args.db.db.display().to_string();
     server::run(args.addr, config, |addr| {
-        eprintln!("serving {db} on http://{addr}/ (Ctrl-C stops)");
+        eprintln!("serving {db} on {scheme}://{addr}/ (Ctrl-C stops)");
     })?;
     Ok(())
 }
