@@ -11,7 +11,9 @@ use crate::log::{AbstractionOptions, Log};
 use crate::progress::Progress;
 use crate::routine::{discover, merge_by_vocabulary, DataFlow, DiscoveryOptions, Variant};
 use crate::score::{score, Score};
-use crate::segment::{join_fragments, segment, split_composites, SegmentOptions};
+use crate::segment::{
+    join_fragments, segment, split_at_instances, split_composites, SegmentOptions,
+};
 
 /// Every option of a mining run. The defaults suit a desktop log of one or more users.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -273,7 +275,7 @@ pub fn mine_log(log: &Log, opts: &Options, progress: &mut dyn Progress) -> Minin
     // Segments holding two routines one after the other are split, fragments of one routine that
     // always follow each other are joined, and the log is mined again after each; a chain of
     // fragments joins in one round, further rounds catch what a change revealed.
-    for _ in 0..4 {
+    for _ in 0..5 {
         let changed = split_composites(
             log,
             &seg,
@@ -281,6 +283,7 @@ pub fn mine_log(log: &Log, opts: &Options, progress: &mut dyn Progress) -> Minin
             disc.min_support,
             opts.discovery.min_len,
         )
+        .or_else(|| split_at_instances(log, &seg, &disc.routines, opts.discovery.min_len))
         .or_else(|| join_fragments(log, &seg, &disc.routines, disc.min_support));
         match changed {
             Some(segments) => {

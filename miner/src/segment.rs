@@ -628,3 +628,72 @@ pub fn split_composites(
     }
     Some(out)
 }
+
+/// Cuts the routine instances out of segments that hold long runs of events no instance covers.
+///
+/// Where the start of a task type was never learned, its instances stay inside the segments of
+/// the task before them, and a routine found there covers only that task's part: the rest of each
+/// segment (one or several instances of the unseen task, back to back) is left uncovered. Cutting
+/// at the instances' ends makes those runs segments of their own, in which the next round of
+/// discovery finds the unseen task (several instances in one segment are found as several). Only
+/// runs of at least `2 × min_len` uncovered events count, so that noise left around instances does
+/// not trigger a round.
+///
+/// Returns the cut segments, or `None` when no segment holds such a run.
+pub fn split_at_instances(
+    log: &Log,
+    seg: &Segmentation,
+    routines: &[crate::routine::Discovered],
+    min_len: usize,
+) -> Option<Vec<Segment>> {
+    let n = log.events.len();
+    let mut covered = vec![false; n];
+    let mut cut = vec![false; n];
+    for r in routines {
+        for i in &r.instances {
+            for c in &mut covered[i.first as usize..=i.last as usize] {
+                *c = true;
+            }
+        }
+    }
+    let long = 2 * min_len.max(1);
+    let mut any = false;
+    for s in &seg.segments {
+        let (a, b) = (s.start as usize, s.end as usize);
+        let mut k = a;
+        while k < b {
+            if covered[k] {
+                k += 1;
+                continue;
+            }
+            let from = k;
+            while k < b && !covered[k] {
+                k += 1;
+            }
+            if k - from >= long && (from > a || k < b) {
+                if from > a {
+                    cut[from] = true;
+                }
+                if k < b {
+                    cut[k] = true;
+                }
+                any = true;
+            }
+        }
+    }
+    if !any {
+        return None;
+    }
+    let mut out: Vec<Segment> = Vec::with_capacity(seg.segments.len() * 2);
+    for s in &seg.segments {
+        let mut start = s.start;
+        for i in s.start + 1..s.end {
+            if cut[i as usize] {
+                out.push(Segment { start, end: i });
+                start = i;
+            }
+        }
+        out.push(Segment { start, end: s.end });
+    }
+    Some(out)
+}
