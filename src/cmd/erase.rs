@@ -37,6 +37,6 @@ pub fn run(args: EraseArgs, _ui: &Ui) -> anyhow::Result<()> {
             args.user
         );
     }
-    eprintln!("a running `taskmine serve` mines again within its --remine-after-secs and no longer counts them");
+    eprintln!("a running `taskmine serve` sees the changed log within a minute, mines again and no longer counts them");
     Ok(())
 }
