@@ -166,7 +166,7 @@ pub fn import_file(
     let key = batch_key(path, format, &ctx, b"")?;
     let origin = format!("import:{format}:{}", path.display());
     let outcome = store.write_batch(Some(&key), &origin, |sink| -> Result<()> {
-        read_file(format, &ctx, sink, progress)
+        read_file_piped(format, &ctx, sink, progress)
     })?;
     Ok(ImportSummary {
         path: path.to_path_buf(),
@@ -216,6 +216,147 @@ fn read_file(
         report: progress,
     };
     read_into(format, input, ctx, sink)
+}
+
+/// Events handed from the parsing thread to the storing one at a time: large enough that the
+/// channel costs nothing per event, small enough that both threads start working at once.
+const CHUNK: usize = 4096;
+
+/// [`read_file`] on a thread of its own, feeding `sink` on this one: parsing and the SQLite
+/// inserts each take about half of an import, and the store's statements cannot leave the thread
+/// that opened the transaction. The same events arrive in the same order, and the error returned
+/// is the first one in file order: a failed insert stops the reader, and a reader's error comes
+/// after every row it sent.
+fn read_file_piped(
+    format: Format,
+    ctx: &Ctx,
+    sink: &mut EventSink<'_>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<()> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::mpsc::{channel, sync_channel};
+
+    let read = AtomicU64::new(0);
+    // Full chunks go one way and emptied ones come back, so the events' strings are reused.
+    let (full_tx, full_rx) = sync_channel::<Vec<Event>>(4);
+    let (empty_tx, empty_rx) = channel::<Vec<Event>>();
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let mut chunks = Chunks {
+                full: full_tx,
+                empty: empty_rx,
+                chunk: Vec::with_capacity(CHUNK),
+                spare: Vec::new(),
+            };
+            read_file(format, ctx, &mut chunks, &mut |n| {
+                read.store(n, Ordering::Relaxed)
+            })?;
+            chunks.send()
+        });
+        let stored = (|| -> Result<()> {
+            for chunk in full_rx.iter() {
+                for e in &chunk {
+                    sink.push(e)?;
+                }
+                progress(read.load(Ordering::Relaxed));
+                // The reader may be done; then the chunk is simply dropped.
+                let _ = empty_tx.send(chunk);
+            }
+            Ok(())
+        })();
+        // On an insert error, closing the channel makes the reader's next send fail and stop it.
+        drop(full_rx);
+        let parsed = match reader.join() {
+            Ok(r) => r,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        stored?;
+        parsed
+    })
+}
+
+/// The reader's end of [`read_file_piped`].
+struct Chunks {
+    full: std::sync::mpsc::SyncSender<Vec<Event>>,
+    empty: std::sync::mpsc::Receiver<Vec<Event>>,
+    chunk: Vec<Event>,
+    /// Events of a returned chunk, overwritten in place by the next ones.
+    spare: Vec<Event>,
+}
+
+/// The error a reader gets when the storing side has stopped; the storing side's own error is the
+/// one returned.
+fn store_stopped() -> Error {
+    Error::Invalid("the import stopped storing events".into())
+}
+
+impl Chunks {
+    fn send(&mut self) -> Result<()> {
+        if self.chunk.is_empty() {
+            return Ok(());
+        }
+        let full = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
+        self.full.send(full).map_err(|_| store_stopped())?;
+        if self.spare.is_empty() {
+            if let Ok(back) = self.empty.try_recv() {
+                self.spare = back;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Push for Chunks {
+    fn push(&mut self, e: &Event) -> Result<()> {
+        if self.chunk.len() >= CHUNK {
+            self.send()?;
+        }
+        match self.spare.pop() {
+            Some(mut old) => {
+                clone_event_into(&mut old, e);
+                self.chunk.push(old);
+            }
+            None => self.chunk.push(e.clone()),
+        }
+        Ok(())
+    }
+}
+
+/// `*dst = src.clone()`, keeping `dst`'s string buffers.
+fn clone_event_into(dst: &mut Event, src: &Event) {
+    dst.session.clone_from(&src.session);
+    dst.user.clone_from(&src.user);
+    dst.host.clone_from(&src.host);
+    dst.ts = src.ts;
+    dst.kind = src.kind;
+    dst.app.clone_from(&src.app);
+    dst.window.clone_from(&src.window);
+    match (&mut dst.element, &src.element) {
+        (Some(d), Some(s)) => {
+            d.role.clone_from(&s.role);
+            d.name.clone_from(&s.name);
+            d.id.clone_from(&s.id);
+            d.path.clone_from(&s.path);
+        }
+        (d, s) => d.clone_from(s),
+    }
+    dst.x = src.x;
+    dst.y = src.y;
+    dst.wx = src.wx;
+    dst.wy = src.wy;
+    dst.text.clone_from(&src.text);
+    dst.value_hash = src.value_hash;
+    dst.case.clone_from(&src.case);
+    // BTreeMap's clone_from rebuilds the map; rows mostly share their keys, so keep those.
+    dst.attrs.retain(|k, _| src.attrs.contains_key(k));
+    for (k, v) in &src.attrs {
+        match dst.attrs.get_mut(k) {
+            Some(old) => old.clone_from(v),
+            None => {
+                dst.attrs.insert(k.clone(), v.clone());
+            }
+        }
+    }
 }
 
 /// Where a reader puts the events it reads: the store's batch, or a collector (the truth import).
@@ -591,6 +732,17 @@ fn looks_like_utf16(head: &[u8]) -> bool {
     even.max(odd) * 10 >= half * 9 && even.min(odd) * 10 <= half
 }
 
+/// Sets `slot` to `value`, reusing its buffer: readers refill one [`Event`] row after row.
+pub(crate) fn set_opt(slot: &mut Option<String>, value: Option<&str>) {
+    match (slot.as_mut(), value) {
+        (Some(s), Some(v)) => {
+            s.clear();
+            s.push_str(v);
+        }
+        (_, v) => *slot = v.map(str::to_owned),
+    }
+}
+
 /// Reads a screen coordinate: an integer, or a number with a fraction (web recorders write CSS
 /// pixels such as `812.5`), rounded half away from zero. The error says what was wrong.
 pub(crate) fn parse_coord(s: &str) -> std::result::Result<i32, String> {
@@ -624,14 +776,13 @@ pub(crate) fn is_element_path(id: &str) -> bool {
     }
     // Descendant selectors: several whitespace-separated steps, one of them with a class, an id
     // or an attribute test, so that a plain id with a space ("First name") is not taken for one.
-    let mut steps = t.split_whitespace();
-    let first = steps.next();
-    let more: Vec<&str> = steps.collect();
-    !more.is_empty()
-        && first
-            .into_iter()
-            .chain(more.iter().copied())
-            .any(|s| s.len() > 1 && (s.contains('.') || s.starts_with('#') || s.contains('[')))
+    let mut steps = 0;
+    let mut qualified = false;
+    for s in t.split_whitespace() {
+        steps += 1;
+        qualified |= s.len() > 1 && (s.contains('.') || s.starts_with('#') || s.contains('['));
+    }
+    steps > 1 && qualified
 }
 
 /// Watches the bytes a CSV reader reads for the two defects the csv crate reads past silently:
@@ -691,7 +842,24 @@ impl<R> QuoteCheck<R> {
     fn scan(&mut self, bytes: &[u8]) {
         use QuoteState::*;
         const BOM: &[u8] = b"\xEF\xBB\xBF";
-        for &b in bytes {
+        let mut i = 0;
+        while i < bytes.len() {
+            // Inside a field only a few bytes change anything: jump to the next of them. The
+            // bytes skipped would leave the state, the line and `prev_cr` as they are.
+            if !self.prev_cr && self.bom >= BOM.len() {
+                let rest = &bytes[i..];
+                let next = match self.state {
+                    Quoted => memchr::memchr3(b'"', b'\n', b'\r', rest),
+                    Unquoted => memchr::memchr3(self.delimiter, b'\n', b'\r', rest),
+                    FieldStart | QuoteInQuoted => Some(0),
+                };
+                match next {
+                    Some(k) => i += k,
+                    None => return,
+                }
+            }
+            let b = bytes[i];
+            i += 1;
             if self.bom < BOM.len() {
                 if self.line == 1 && self.state == FieldStart && b == BOM[self.bom] {
                     self.bom += 1;
@@ -793,6 +961,37 @@ mod tests {
             "x y",
         ] {
             assert!(!is_element_path(id), "{id}");
+        }
+    }
+
+    #[test]
+    fn an_event_cloned_into_another_equals_its_source() {
+        let mut a = Event::new("s", "u", 1, crate::EventKind::Click);
+        a.element = Some(crate::Element {
+            role: Some("button".into()),
+            name: Some("OK".into()),
+            id: None,
+            path: Some("/a/b".into()),
+        });
+        a.text = Some("typed".into());
+        a.attrs.insert("url".into(), "https://x.example".into());
+        a.attrs.insert("event_type".into(), "clickButton".into());
+        let mut b = Event::new("s2", "u2", 2, crate::EventKind::Type);
+        b.host = "h".into();
+        b.element = Some(crate::Element {
+            role: None,
+            name: Some("Name".into()),
+            id: Some("n1".into()),
+            path: None,
+        });
+        b.case = Some("c".into());
+        b.attrs.insert("event_type".into(), "editField".into());
+        b.attrs.insert("sheet".into(), "S1".into());
+        let c = Event::new("s3", "u3", 3, crate::EventKind::Focus);
+        for (src, dst) in [(&a, &b), (&b, &a), (&a, &c), (&c, &a), (&b, &c)] {
+            let mut d = dst.clone();
+            clone_event_into(&mut d, src);
+            assert_eq!(&d, src);
         }
     }
 

@@ -23,12 +23,12 @@
 use std::io::{BufRead, BufReader, Read};
 
 use crate::error::{Error, Result};
-use crate::event::{Element, Event, EventKind, ValueHash};
+use crate::event::{Event, EventKind, ValueHash};
 
 use super::time::parse_log_ts;
 use super::{
-    csv_error, csv_header, csv_reader, field_line, is_element_path, parse_coord, sniff_delimiter,
-    Ctx, Push, QuoteCheck,
+    csv_error, csv_header, csv_reader, field_line, is_element_path, parse_coord, set_opt,
+    sniff_delimiter, Ctx, Push, QuoteCheck,
 };
 
 /// What a source column (or XES key) means.
@@ -223,11 +223,25 @@ pub(super) struct RowError {
 #[derive(Default)]
 pub(super) struct State {
     last_user: Option<String>,
+    /// [`kind_for`] of the event types seen so far: a log has a few dozen, and mapping one
+    /// allocates.
+    kinds: std::collections::HashMap<String, EventKind>,
+}
+
+impl State {
+    fn kind_for(&mut self, event_type: &str) -> EventKind {
+        if let Some(&k) = self.kinds.get(event_type) {
+            return k;
+        }
+        let k = kind_for(event_type);
+        self.kinds.insert(event_type.to_owned(), k);
+        k
+    }
 }
 
 /// Fills `e` from a row's slots. `case` is the trace's case for XES (a `caseID` cell overrides it).
-pub(super) fn build(
-    slots: &Slots<'_>,
+pub(super) fn build<'a>(
+    slots: &Slots<'a>,
     ctx: &Ctx,
     case: Option<&str>,
     state: &mut State,
@@ -254,7 +268,7 @@ pub(super) fn build(
         })?;
     e.kind = match slots.get(Role::Kind) {
         Some(k) => k.value.parse().map_err(|m| bad(k, m))?,
-        None => kind_for(event_type.value),
+        None => state.kind_for(event_type.value),
     };
 
     e.session.clear();
@@ -299,23 +313,24 @@ pub(super) fn build(
         Some(t) if t.field != "element_id" && is_element_path(t.value) => (None, Some(t.value)),
         other => (other.map(|c| c.value), None),
     };
-    let element = Element {
-        role: slots
+    // The previous row's element is refilled in place: its strings are this row's buffers.
+    let mut element = e.element.take().unwrap_or_default();
+    set_opt(
+        &mut element.role,
+        slots
             .str(Role::Tag)
             .or(slots.str(Role::Type))
-            .or((id.is_some() && (workbook.is_some() || sheet.is_some())).then_some("cell"))
-            .map(str::to_owned),
-        name: slots
-            .str(Role::Name)
-            .or(slots.str(Role::Title))
-            .or(slots
-                .str(Role::InnerText)
-                .map(str::trim)
-                .filter(|s| !s.is_empty()))
-            .map(str::to_owned),
-        id: id.map(str::to_owned),
-        path: slots.str(Role::Path).or(id_path).map(str::to_owned),
-    };
+            .or((id.is_some() && (workbook.is_some() || sheet.is_some())).then_some("cell")),
+    );
+    set_opt(
+        &mut element.name,
+        slots.str(Role::Name).or(slots.str(Role::Title)).or(slots
+            .str(Role::InnerText)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())),
+    );
+    set_opt(&mut element.id, id);
+    set_opt(&mut element.path, slots.str(Role::Path).or(id_path));
     e.element = (!element.is_empty()).then_some(element);
 
     let int = |role: Role| -> Result<Option<i32>, RowError> {
@@ -340,7 +355,7 @@ pub(super) fn build(
             value.and(content).map(|c| ("content", c)),
         ),
     };
-    e.text = text.map(str::to_owned);
+    set_opt(&mut e.text, text);
     e.value_hash = match slots.get(Role::ValueHashHex) {
         Some(h) => Some(h.value.parse::<ValueHash>().map_err(|m| bad(h, m))?),
         None => match (e.kind, text) {
@@ -350,15 +365,14 @@ pub(super) fn build(
             _ => None,
         },
     };
-    e.case = slots.str(Role::Case).or(case).map(str::to_owned);
+    set_opt(&mut e.case, slots.str(Role::Case).or(case));
 
-    e.attrs.clear();
-    for (key, v) in &slots.attrs {
-        e.attrs.insert((*key).to_owned(), (*v).to_owned());
-    }
-    let mut keep = |key: &str, v: Option<&str>| {
+    // Later entries overwrite earlier ones of the same key, as inserting them in turn would.
+    let mut attrs: Vec<(&str, &str)> = Vec::with_capacity(slots.attrs.len() + 8);
+    attrs.extend(slots.attrs.iter().copied());
+    let mut keep = |key: &'static str, v: Option<&'a str>| {
         if let Some(v) = v {
-            e.attrs.insert(key.to_owned(), v.to_owned());
+            attrs.push((key, v));
         }
     };
     keep("event_type", Some(event_type.value));
@@ -374,7 +388,26 @@ pub(super) fn build(
     if let Some((key, v)) = other {
         keep(key, Some(v));
     }
+    set_attrs(&mut e.attrs, &attrs);
     Ok(())
+}
+
+/// Makes `map` hold exactly `entries` (the last value of a repeated key), reusing the keys and
+/// value buffers it already has: the rows of one log mostly have the same keys, and a fresh map
+/// cost two allocations per attribute per row.
+fn set_attrs(map: &mut std::collections::BTreeMap<String, String>, entries: &[(&str, &str)]) {
+    map.retain(|k, _| entries.iter().any(|(key, _)| key == k));
+    for &(key, v) in entries {
+        match map.get_mut(key) {
+            Some(old) => {
+                old.clear();
+                old.push_str(v);
+            }
+            None => {
+                map.insert(key.to_owned(), v.to_owned());
+            }
+        }
+    }
 }
 
 pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<()> {

@@ -7,10 +7,12 @@
 use std::io::Read;
 
 use crate::error::{Error, Result};
-use crate::event::{Element, Event, EventKind, ValueHash};
+use crate::event::{Event, EventKind, ValueHash};
 
 use super::time::parse_log_ts;
-use super::{csv_error, csv_header, csv_reader, field_line, parse_coord, Ctx, Push, QuoteCheck};
+use super::{
+    csv_error, csv_header, csv_reader, field_line, parse_coord, set_opt, Ctx, Push, QuoteCheck,
+};
 
 /// The columns of the taskmine CSV, in the order the exporter writes them.
 pub const COLUMNS: [&str; 19] = [
@@ -101,7 +103,9 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<(
         };
         let fail = |c: usize, message: String| row.fail(c, message);
         let cell = |c: usize| row.cell(c);
-        let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        fn opt(s: &str) -> Option<&str> {
+            (!s.is_empty()).then_some(s)
+        }
         let int = |c: usize, s: &str| -> Result<Option<i32>> {
             if s.is_empty() {
                 return Ok(None);
@@ -128,25 +132,25 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<(
         e.app.push_str(cell(5)?);
         e.window.clear();
         e.window.push_str(cell(6)?);
-        let element = Element {
-            role: opt(cell(7)?),
-            name: opt(cell(8)?),
-            id: opt(cell(9)?),
-            path: opt(cell(10)?),
-        };
+        // The previous row's element is refilled in place: its strings are this row's buffers.
+        let mut element = e.element.take().unwrap_or_default();
+        set_opt(&mut element.role, opt(cell(7)?));
+        set_opt(&mut element.name, opt(cell(8)?));
+        set_opt(&mut element.id, opt(cell(9)?));
+        set_opt(&mut element.path, opt(cell(10)?));
         e.element = (!element.is_empty()).then_some(element);
         e.x = int(11, cell(11)?)?;
         e.y = int(12, cell(12)?)?;
         e.wx = int(13, cell(13)?)?;
         e.wy = int(14, cell(14)?)?;
-        e.text = opt(cell(15)?);
+        set_opt(&mut e.text, opt(cell(15)?));
         let hash = cell(16)?;
         e.value_hash = if hash.is_empty() {
             None
         } else {
             Some(hash.parse::<ValueHash>().map_err(|m| fail(16, m))?)
         };
-        e.case = opt(cell(17)?);
+        set_opt(&mut e.case, opt(cell(17)?));
         let attrs = cell(18)?;
         e.attrs = if attrs.is_empty() {
             Default::default()
