@@ -44,7 +44,8 @@ fn safe_next(next: &str) -> &str {
         && !next.starts_with("//")
         && !next.contains('\\')
         && !next.chars().any(char::is_control);
-    if local && next != "/signin" {
+    // Sign-in and sign-out are forms, not pages to land on.
+    if local && next != "/signin" && next != "/signout" {
         next
     } else {
         "/"
@@ -203,4 +204,25 @@ pub(crate) async fn sign_out(
         access::set_cookie(SESSION_COOKIE, "", "/", 0, st.config().secure_cookies),
     );
     Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_pages_are_landed_on_after_sign_in() {
+        assert_eq!(safe_next("/routines/3"), "/routines/3");
+        for outside in [
+            "//evil.example/",
+            "https://evil.example/",
+            "/\\evil.example",
+            "",
+            "x",
+            "/signout",
+            "/a\nb",
+        ] {
+            assert_eq!(safe_next(outside), "/", "{outside:?}");
+        }
+    }
 }
