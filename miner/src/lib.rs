@@ -13,6 +13,7 @@
 //! 3. [`patterns`] and [`routine`]: closed sequential patterns (BIDE) over the segments, chosen
 //!    greedily for coverage, become routines with instances, variants and data flows; then the
 //!    segmentation is repaired from what was found ([`segment::split_composites`],
+//!    [`segment::split_at_instances`],
 //!    [`segment::join_fragments`]) and the log mined again, and routines of one vocabulary merge
 //!    ([`routine::merge_by_vocabulary`]);
 //! 4. [`score`]: frequency, durations, standardization, users, automatability, hours saved;
