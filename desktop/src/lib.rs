@@ -36,6 +36,11 @@
 //! Every lookup runs under a time budget and caps its depth, because an app may be slow or hung
 //! and Chromium answers a hit-test on a leaf with the same leaf forever.
 //!
+//! `element_at` and `focused` reuse an object's description (role, name, id, path) for up to 3 s
+//! after describing it, since the same few fields are hit again and again; extents and states are
+//! always read fresh. A name that changed within those seconds shows on the next lookup after.
+//! `find` and `read_text` never use it.
+//!
 //! What it does not do: it never moves the pointer or types (replay does that with its own input
 //! library), and it does not listen to accessibility events.
 
