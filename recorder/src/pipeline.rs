@@ -622,6 +622,9 @@ impl Pipeline {
             return None;
         }
         self.flush_scroll();
+        // A key between two clicks makes them two clicks, however close: click a field, type,
+        // click it again is not a double click (a fast replay does exactly that).
+        self.last_click = None;
         self.keys.press(ts, key, text, &mut self.key_out);
         let outputs = std::mem::take(&mut self.key_out);
         let mut request = None;
@@ -994,6 +997,24 @@ mod tests {
             "the run belongs to the window it was typed in"
         );
         assert_eq!(ev[4].app, "xterm");
+    }
+
+    #[test]
+    fn a_key_between_two_quick_clicks_makes_them_two_clicks() {
+        let mut p = pipeline("");
+        p.handle(Input::Focus {
+            ts: 1,
+            window: Some(win(1, "form", "Customer form")),
+        });
+        click(&mut p, 1_000_000, Button::Left, at(200, 200));
+        typed(&mut p, 1_100_000, "a");
+        click(&mut p, 1_250_000, Button::Left, at(200, 200));
+        let ev = p.drain();
+        let clicks: Vec<_> = kinds(&ev)
+            .into_iter()
+            .filter(|k| matches!(k, EventKind::Click | EventKind::DoubleClick))
+            .collect();
+        assert_eq!(clicks, vec![EventKind::Click, EventKind::Click], "{ev:?}");
     }
 
     #[test]
