@@ -636,8 +636,9 @@ pub fn split_composites(
 /// segment (one or several instances of the unseen task, back to back) is left uncovered. Cutting
 /// at the instances' ends makes those runs segments of their own, in which the next round of
 /// discovery finds the unseen task (several instances in one segment are found as several). Only
-/// runs of at least `2 × min_len` uncovered events count, so that noise left around instances does
-/// not trigger a round.
+/// runs of at least `2 × min_len` uncovered events count, and only when they hold
+/// [`UNSEEN_SHARE`] of the log's events, so that noise left around instances does not trigger a
+/// round.
 ///
 /// Returns the cut segments, or `None` when no segment holds such a run.
 pub fn split_at_instances(
@@ -658,6 +659,7 @@ pub fn split_at_instances(
     }
     let long = 2 * min_len.max(1);
     let mut any = false;
+    let mut in_runs = 0usize;
     for s in &seg.segments {
         let (a, b) = (s.start as usize, s.end as usize);
         let mut k = a;
@@ -671,6 +673,7 @@ pub fn split_at_instances(
                 k += 1;
             }
             if k - from >= long && (from > a || k < b) {
+                in_runs += k - from;
                 if from > a {
                     cut[from] = true;
                 }
@@ -681,7 +684,9 @@ pub fn split_at_instances(
             }
         }
     }
-    if !any {
+    // A task left unseen is a sizeable part of the log; long runs of noise here and there are not
+    // worth a round of mining.
+    if !any || (in_runs as f64) < UNSEEN_SHARE * n as f64 {
         return None;
     }
     let mut out: Vec<Segment> = Vec::with_capacity(seg.segments.len() * 2);
@@ -697,3 +702,6 @@ pub fn split_at_instances(
     }
     Some(out)
 }
+
+/// The share of the log's events that long uncovered runs must hold for [`split_at_instances`] to cut.
+pub const UNSEEN_SHARE: f64 = 0.05;
