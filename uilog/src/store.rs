@@ -16,7 +16,7 @@ use rusqlite::{params, Connection, OptionalExtension, Statement, Transaction};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::event::{Element, Event, EventKind, Micros, ValueHash};
+use crate::event::{check_ts, Element, Event, EventKind, Micros, ValueHash};
 
 /// Schema migrations, in order; `PRAGMA user_version` is the number applied. A released migration is
 /// never edited: a change to the schema is a new entry at the end.
@@ -930,6 +930,10 @@ impl<'t> EventSink<'t> {
         if e.session.is_empty() {
             return Err(Error::Invalid("an event needs a session".into()));
         }
+        // The last line of the log's time range: importers, ingest and the simulator say where a
+        // bad time came from before it gets here; this catches any other producer (a recorder
+        // on a machine whose clock is wrong).
+        check_ts(e.ts).map_err(|m| Error::Invalid(format!("event time: {m}")))?;
         let session = match &self.cache.last_session {
             Some(l) if l.name == e.session && l.user == e.user && l.host == e.host => l.id,
             _ => {
@@ -1124,6 +1128,28 @@ fn lookup_or_insert(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_event_outside_the_logs_time_range_fails_its_batch() {
+        let mut store = Store::open_in_memory().unwrap();
+        for ts in [i64::MAX, -1, crate::event::TS_MAX + 1] {
+            let err = store
+                .write_batch(None, "test", |sink| -> Result<()> {
+                    sink.push(&sample(1))?;
+                    let mut late = sample(2);
+                    late.ts = ts;
+                    sink.push(&late)
+                })
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("event time"), "{err}");
+        }
+        assert_eq!(
+            store.stats().unwrap().events,
+            0,
+            "a failed batch stores nothing"
+        );
+    }
 
     #[cfg(unix)]
     #[test]
