@@ -87,3 +87,49 @@ fn record_warns_about_a_token_on_the_command_line_before_anything_else() {
         "{err}"
     );
 }
+
+#[test]
+fn erasing_a_person_deletes_the_stored_mining_runs_that_counted_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("team.db");
+    let db_s = db.to_str().unwrap();
+    let ok = |args: &[&str]| {
+        let out = taskmine(args, &[]);
+        assert!(
+            out.status.success(),
+            "taskmine {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/team-week.yaml");
+    ok(&["simulate", "--quiet", "--config", config, "--db", db_s]);
+    ok(&["mine", "--quiet", "--db", db_s]);
+    let users_in_runs = |db: &std::path::Path| -> Vec<String> {
+        let store = uilog::Store::open(db).unwrap();
+        let mut stmt = store
+            .connection()
+            .prepare("SELECT DISTINCT user FROM mining_instances ORDER BY user")
+            .unwrap();
+        let users = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        users
+    };
+    let before = users_in_runs(&db);
+    assert!(before.len() > 1, "{before:?}");
+    let person = before[0].clone();
+    let said = ok(&["erase", "--quiet", "--user", &person, "--db", db_s]);
+    assert!(said.contains("stored mining runs"), "{said}");
+    assert!(
+        !users_in_runs(&db).contains(&person),
+        "a stored run still counts {person}"
+    );
+    let bytes = std::fs::read(&db).unwrap();
+    assert!(
+        !bytes.windows(person.len()).any(|w| w == person.as_bytes()),
+        "the pseudonym is still in the file's bytes"
+    );
+}

@@ -123,6 +123,42 @@ pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Deletes every stored run in which `user` (a pseudonym) has an instance, for the erasure of a
+/// person: a run's routines count that person in their evidence (users, variants, durations), so
+/// the run goes whole rather than being patched. Returns how many runs were deleted; a database
+/// without mining tables has none.
+pub fn forget_user(conn: &Connection, path: &Path, user: &str) -> Result<u64> {
+    if schema_version(conn, path)? == 0 {
+        return Ok(0);
+    }
+    let tx = conn.unchecked_transaction().map_err(sql(path))?;
+    let runs: Vec<i64> = {
+        let mut stmt = tx
+            .prepare("SELECT DISTINCT run_id FROM mining_instances WHERE user = ?1")
+            .map_err(sql(path))?;
+        let ids = stmt
+            .query_map([user], |r| r.get(0))
+            .map_err(sql(path))?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(sql(path))?;
+        ids
+    };
+    for run in &runs {
+        // Children first: the cascade needs foreign keys on, which this function does not assume.
+        for table in ["mining_instances", "mining_routines", "mining_runs"] {
+            let column = if table == "mining_runs" {
+                "id"
+            } else {
+                "run_id"
+            };
+            tx.execute(&format!("DELETE FROM {table} WHERE {column} = ?1"), [run])
+                .map_err(sql(path))?;
+        }
+    }
+    tx.commit().map_err(sql(path))?;
+    Ok(runs.len() as u64)
+}
+
 fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("mining results serialize")
 }

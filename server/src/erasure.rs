@@ -66,27 +66,3 @@ pub fn erase(
         },
     })
 }
-
-/// Rows of the miner's stored results (`mining_instances`, the miner's table) that still name
-/// the pseudonym: results mined before the erasure. Read only; the miner owns those tables.
-pub fn stale_mining_rows(store: &Store, pseudonym: &str) -> Result<u64> {
-    let c = store.connection();
-    let has: bool = c
-        .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'mining_instances'",
-            [],
-            |r| r.get::<_, i64>(0),
-        )
-        .map_err(Error::sqlite(store.path()))?
-        > 0;
-    if !has {
-        return Ok(0);
-    }
-    c.query_row(
-        "SELECT count(*) FROM mining_instances WHERE user = ?1",
-        [pseudonym],
-        |r| r.get::<_, i64>(0),
-    )
-    .map(|n| n as u64)
-    .map_err(Error::sqlite(store.path()))
-}

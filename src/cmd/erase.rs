@@ -20,6 +20,15 @@ pub struct EraseArgs {
 
 pub fn run(args: EraseArgs, _ui: &Ui) -> anyhow::Result<()> {
     let mut store = args.db.open_existing()?;
+    // Stored mining runs count the person in their evidence; they go before the log is compacted,
+    // so that compaction takes their bytes too.
+    let runs = miner::results::forget_user(store.connection(), store.path(), &args.user)?;
+    if runs > 0 {
+        eprintln!(
+            "deleted {runs} stored mining runs that counted {}",
+            args.user
+        );
+    }
     let actor = server::audit::cli_actor();
     let e = server::erasure::erase(&mut store, &args.user, &actor, "local", !args.no_compact)?;
     eprintln!(
@@ -30,13 +39,6 @@ pub fn run(args: EraseArgs, _ui: &Ui) -> anyhow::Result<()> {
         e.compact.as_secs_f64(),
         server::erasure::person_ref(&args.user)
     );
-    let stale = server::erasure::stale_mining_rows(&store, &args.user)?;
-    if stale > 0 {
-        eprintln!(
-            "warning: {stale} instances of mining results stored before the erasure (`taskmine mine`) still name {}; mine again, and delete the older runs",
-            args.user
-        );
-    }
     eprintln!("a running `taskmine serve` sees the changed log within a minute, mines again and no longer counts them");
     Ok(())
 }
