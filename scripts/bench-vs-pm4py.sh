@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # taskmine against PM4Py on the same generated Action Logger CSV, in one run (issue 15).
 #
-#   scripts/bench-vs-pm4py.sh [--install] [--rows N] [--dir DIR]
+#   scripts/bench-vs-pm4py.sh [--install] [--rows N] [--dir DIR] [--no-build]
 #
 # Generates a recorder CSV of about N rows (default 1,100,000: 3 users, 3 routines, 10 % noise),
 # then times
@@ -18,10 +18,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=1100000
 install=0
+build=1
 dir=target/bench-pm4py
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --install) install=1 ;;
+        --no-build) build=0 ;;  # use the release binaries already built
         --rows) rows="$2"; shift ;;
         --dir) dir="$2"; shift ;;
         -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
@@ -45,8 +47,10 @@ fi
 
 [[ -x /usr/bin/time ]] || { echo "GNU time (/usr/bin/time) is needed for peak memory" >&2; exit 1; }
 
-cargo build --release --quiet --bin taskmine
-cargo build --release --quiet -p uilog --example recorder_csv
+if [[ $build == 1 ]]; then
+    cargo build --release --quiet --bin taskmine
+    cargo build --release --quiet -p uilog --example recorder_csv
+fi
 csv="$dir/log.csv"
 target/release/examples/recorder_csv "$csv" "$rows"
 n=$(($(wc -l < "$csv") - 1))
