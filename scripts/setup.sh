@@ -9,6 +9,8 @@ packages=(
   libx11-dev libxtst-dev libxi-dev
   xvfb x11-utils xdotool openbox xterm
   chromium
+  # The server's HTTPS test makes its certificate with openssl and talks to it with curl.
+  openssl curl
   # UI elements through the accessibility bus: a session bus per test desktop (dbus-daemon,
   # dbus-send), the AT-SPI bus and registry, the GTK bridge, and the GTK test form's Python.
   dbus-daemon dbus-bin dbus-x11
