@@ -128,7 +128,8 @@ impl Session {
         let openbox = s.cmd("openbox");
         s.spawn("openbox", openbox);
         assert!(
-            s.wait(Duration::from_secs(20), || {
+            // Generous: on a busy 2-core machine (a build beside the tests) openbox has taken over 20 s.
+            s.wait(Duration::from_secs(60), || {
                 s.output("xprop", &["-root", "_NET_SUPPORTING_WM_CHECK"])
                     .contains("window id")
             }),
@@ -138,7 +139,7 @@ impl Session {
         launcher.arg("--launch-immediately");
         s.spawn("at-spi-bus-launcher", launcher);
         assert!(
-            s.wait(Duration::from_secs(10), || {
+            s.wait(Duration::from_secs(30), || {
                 s.output("xprop", &["-root", "AT_SPI_BUS"])
                     .contains("unix:")
             }),
