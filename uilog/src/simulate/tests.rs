@@ -510,50 +510,6 @@ fn an_emit_error_stops_the_simulation() {
     assert_eq!(n, 100);
 }
 
-/// Not a test of correctness: `cargo test -p uilog --release -- --ignored --nocapture speed`, with
-/// `SIM_EVENTS=10000000` for another size (default 1,000,000); `SIM_STORE=0` skips the store.
-#[test]
-#[ignore]
-fn speed_of_a_million_events() {
-    let target = std::env::var("SIM_EVENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    let cfg = Config {
-        events_target: Some(target),
-        ..Config::default()
-    };
-    let start = std::time::Instant::now();
-    let mut n = 0u64;
-    let truth = simulate(&cfg, |_| -> Result<()> {
-        n += 1;
-        Ok(())
-    })
-    .unwrap();
-    let secs = start.elapsed().as_secs_f64();
-    println!(
-        "generated {n} events, {} instances in {secs:.2} s = {:.0} events/s",
-        truth.instances.len(),
-        n as f64 / secs
-    );
-
-    if std::env::var("SIM_STORE").is_ok_and(|v| v == "0") {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path().join("sim.db")).unwrap();
-    let start = std::time::Instant::now();
-    let truth = simulate_into_store(&cfg, &mut store).unwrap();
-    let secs = start.elapsed().as_secs_f64();
-    let bytes = std::fs::metadata(dir.path().join("sim.db")).unwrap().len();
-    println!(
-        "into the store: {} events in {secs:.2} s = {:.0} events/s, {:.0} bytes/event",
-        truth.total_events,
-        truth.total_events as f64 / secs,
-        bytes as f64 / truth.total_events as f64
-    );
-}
-
 mod prop {
     use super::*;
     use proptest::prelude::*;
