@@ -51,9 +51,38 @@ pub fn draft_bots(store: &Store, log: &Log, mining: &Mining, top: usize) -> Resu
         .collect())
 }
 
+/// Drafting compares the values of every instance with those of the others (inputs, constants,
+/// data flows, samples), so it works on an evenly spread sample of at most this many instances;
+/// the evidence a bot cites (instances, users, hours) comes from the whole routine. A fleet's top
+/// routine has tens of thousands of instances; a few hundred show every input just as well.
+pub const MAX_DRAFT_INSTANCES: usize = 300;
+
+/// At most `max` items, evenly spread over `items` (first and order kept).
+fn evenly_spread<T>(items: Vec<T>, max: usize) -> Vec<T> {
+    let n = items.len();
+    if n <= max || max == 0 {
+        return items;
+    }
+    let mut keep = (0..max).map(|k| k * n / max).peekable();
+    items
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, item)| {
+            (keep.peek() == Some(&i)).then(|| {
+                keep.next();
+                item
+            })
+        })
+        .collect()
+}
+
 /// For each instance that follows the dominant variant, the event of each of its steps (in order,
-/// skipping noise inside the span).
+/// skipping noise inside the span); at most [`MAX_DRAFT_INSTANCES`], evenly spread.
 fn align(log: &Log, r: &Routine) -> Vec<Vec<Option<i64>>> {
+    evenly_spread(align_all(log, r), MAX_DRAFT_INSTANCES)
+}
+
+fn align_all(log: &Log, r: &Routine) -> Vec<Vec<Option<i64>>> {
     let steps = &r.variants[0].steps;
     r.instances
         .iter()
@@ -833,5 +862,25 @@ mod tests {
         let t = type_text(&[Some("n 4711"), Some("n 4712")], &mut inp);
         assert_eq!(t, "n {{ value_1 }}", "numbers sharing digits stay whole");
         assert_eq!(inp.values[0][0].as_deref(), Some("4711"));
+    }
+}
+
+#[cfg(test)]
+mod sample_tests {
+    use super::evenly_spread;
+
+    #[test]
+    fn a_sample_is_bounded_evenly_spread_and_in_order() {
+        let all: Vec<usize> = (0..1000).collect();
+        let s = evenly_spread(all.clone(), 300);
+        assert_eq!(s.len(), 300);
+        assert_eq!(s[0], 0);
+        assert!(s.windows(2).all(|w| w[0] < w[1] && w[1] - w[0] <= 4));
+        assert!(
+            *s.last().unwrap() >= 990,
+            "the sample reaches the end: {:?}",
+            s.last()
+        );
+        assert_eq!(evenly_spread(all[..200].to_vec(), 300), all[..200].to_vec());
     }
 }
