@@ -526,18 +526,24 @@ pub fn join_fragments(
             _ => out.push(*s),
         }
     }
-    let mut split: Vec<Segment> = Vec::with_capacity(out.len());
-    for s in out {
+    Some(cut_at(&out, &cut))
+}
+
+/// Cuts each segment before every event `cut` marks (a mark on a segment's first event changes
+/// nothing): the last step of every repair that splits segments.
+fn cut_at(segments: &[Segment], cut: &[bool]) -> Vec<Segment> {
+    let mut out: Vec<Segment> = Vec::with_capacity(segments.len() * 2);
+    for s in segments {
         let mut start = s.start;
         for i in s.start + 1..s.end {
             if cut[i as usize] {
-                split.push(Segment { start, end: i });
+                out.push(Segment { start, end: i });
                 start = i;
             }
         }
-        split.push(Segment { start, end: s.end });
+        out.push(Segment { start, end: s.end });
     }
-    Some(split)
+    out
 }
 
 /// Splits segments that hold two routines performed one after the other.
@@ -615,18 +621,7 @@ pub fn split_composites(
     if !any {
         return None;
     }
-    let mut out: Vec<Segment> = Vec::with_capacity(seg.segments.len() * 2);
-    for s in &seg.segments {
-        let mut start = s.start;
-        for i in s.start + 1..s.end {
-            if cut[i as usize] {
-                out.push(Segment { start, end: i });
-                start = i;
-            }
-        }
-        out.push(Segment { start, end: s.end });
-    }
-    Some(out)
+    Some(cut_at(&seg.segments, &cut))
 }
 
 /// Cuts the routine instances out of segments that hold long runs of events no instance covers.
@@ -689,18 +684,7 @@ pub fn split_at_instances(
     if !any || (in_runs as f64) < UNSEEN_SHARE * n as f64 {
         return None;
     }
-    let mut out: Vec<Segment> = Vec::with_capacity(seg.segments.len() * 2);
-    for s in &seg.segments {
-        let mut start = s.start;
-        for i in s.start + 1..s.end {
-            if cut[i as usize] {
-                out.push(Segment { start, end: i });
-                start = i;
-            }
-        }
-        out.push(Segment { start, end: s.end });
-    }
-    Some(out)
+    Some(cut_at(&seg.segments, &cut))
 }
 
 /// The share of the log's events that long uncovered runs must hold for [`split_at_instances`] to cut.
