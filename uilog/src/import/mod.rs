@@ -839,6 +839,29 @@ impl<R> QuoteCheck<R> {
             .map(|(line, message)| Error::parse(file, *line, "row", message.clone()))
     }
 
+    /// Reads the next record of a CSV read through a quote check: `false` at the end. A defect the
+    /// check saw (a stray quote, a file ending inside a quoted field) wins over what the csv crate
+    /// made of it, since it names the line where the defect is.
+    pub(crate) fn next_record(
+        reader: &mut csv::Reader<QuoteCheck<R>>,
+        record: &mut csv::ByteRecord,
+        file: &Path,
+    ) -> Result<bool>
+    where
+        R: Read,
+    {
+        let more = reader.read_byte_record(record).map_err(|x| {
+            reader
+                .get_ref()
+                .problem(file)
+                .unwrap_or_else(|| csv_error(file, x))
+        })?;
+        match reader.get_ref().problem(file) {
+            Some(problem) => Err(problem),
+            None => Ok(more),
+        }
+    }
+
     fn scan(&mut self, bytes: &[u8]) {
         use QuoteState::*;
         const BOM: &[u8] = b"\xEF\xBB\xBF";

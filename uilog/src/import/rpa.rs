@@ -27,8 +27,8 @@ use crate::event::{Event, EventKind, ValueHash};
 
 use super::time::parse_log_ts;
 use super::{
-    csv_error, csv_header, csv_reader, field_line, is_element_path, parse_coord, set_opt,
-    sniff_delimiter, Ctx, Push, QuoteCheck,
+    csv_header, csv_reader, field_line, is_element_path, parse_coord, set_opt, sniff_delimiter,
+    Ctx, Push, QuoteCheck,
 };
 
 /// What a source column (or XES key) means.
@@ -464,16 +464,7 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<(
     // Where the last record starts and its length, to tell a truncated last row.
     let mut last: Option<(u64, usize)> = None;
     loop {
-        let more = reader.read_byte_record(&mut record).map_err(|x| {
-            reader
-                .get_ref()
-                .problem(file)
-                .unwrap_or_else(|| csv_error(file, x))
-        })?;
-        if let Some(problem) = reader.get_ref().problem(file) {
-            return Err(problem);
-        }
-        if !more {
+        if !QuoteCheck::next_record(&mut reader, &mut record, file)? {
             break;
         }
         if record.len() > header.len() {

@@ -10,9 +10,7 @@ use crate::error::{Error, Result};
 use crate::event::{Event, EventKind, ValueHash};
 
 use super::time::parse_log_ts;
-use super::{
-    csv_error, csv_header, csv_reader, field_line, parse_coord, set_opt, Ctx, Push, QuoteCheck,
-};
+use super::{csv_header, csv_reader, field_line, parse_coord, set_opt, Ctx, Push, QuoteCheck};
 
 /// The columns of the taskmine CSV, in the order the exporter writes them.
 pub const COLUMNS: [&str; 19] = [
@@ -84,16 +82,7 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<(
     let mut record = csv::ByteRecord::new();
     let mut e = Event::new("", "", 0, EventKind::Other);
     loop {
-        let more = reader.read_byte_record(&mut record).map_err(|x| {
-            reader
-                .get_ref()
-                .problem(file)
-                .unwrap_or_else(|| csv_error(file, x))
-        })?;
-        if let Some(problem) = reader.get_ref().problem(file) {
-            return Err(problem);
-        }
-        if !more {
+        if !QuoteCheck::next_record(&mut reader, &mut record, file)? {
             break;
         }
         let row = Row {
