@@ -89,6 +89,18 @@ pub const MIGRATIONS: &[&str] = &[
     DROP TABLE elements;
     ALTER TABLE elements_v2 RENAME TO elements;
     ",
+    // 3: screen snapshots of an event's target (recorder, `screenshots` policy), one per event,
+    // PNG bytes; `ocr` is the text an OCR pass read from it (NULL: not read yet). No foreign key:
+    // retention and erasure delete a snapshot together with its event explicitly.
+    "
+    CREATE TABLE snapshots (
+        event_id INTEGER PRIMARY KEY,
+        png BLOB NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        ocr TEXT
+    );
+    ",
 ];
 
 /// The SQLite store.
@@ -408,6 +420,11 @@ impl Store {
             .map_err(sql)?;
         let result = (|| {
             let tx = self.conn.transaction().map_err(sql)?;
+            tx.execute(
+                "DELETE FROM snapshots WHERE event_id IN (SELECT id FROM events WHERE ts < ?1)",
+                [cutoff],
+            )
+            .map_err(sql)?;
             let n = tx
                 .execute("DELETE FROM events WHERE ts < ?1", [cutoff])
                 .map_err(sql)?;
@@ -462,6 +479,12 @@ impl Store {
             let Some(uid) = uid else {
                 return Ok(None);
             };
+            tx.execute(
+                "DELETE FROM snapshots WHERE event_id IN (SELECT e.id FROM events e
+                     JOIN sessions s ON s.id = e.session_id WHERE s.user_id = ?1)",
+                [uid],
+            )
+            .map_err(sql)?;
             let n = tx
                 .execute(
                     "DELETE FROM events WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ?1)",
@@ -699,11 +722,155 @@ impl Store {
             .map_err(|e| self.sql_err(e))
     }
 
+    /// Stores screen snapshots for events already written: each is attached to the event of
+    /// session `session` at time `ts` whose kind is one of `kinds` (the recorder knows when and
+    /// what it photographed, not the id the event got). One transaction; returns, per snapshot,
+    /// whether its event was found (a snapshot whose event is not written yet can be tried again).
+    pub fn attach_snapshots(
+        &mut self,
+        session: &str,
+        snaps: &[NewSnapshot<'_>],
+    ) -> Result<Vec<bool>> {
+        let path = self.path.clone();
+        let sql = sqlite_err(&path);
+        let tx = self.conn.transaction().map_err(sql)?;
+        let mut found = Vec::with_capacity(snaps.len());
+        {
+            let mut find = tx
+                .prepare_cached(
+                    "SELECT e.id, e.kind FROM events e JOIN sessions s ON s.id = e.session_id
+                     WHERE s.name = ?1 AND e.ts = ?2 ORDER BY e.id DESC",
+                )
+                .map_err(sql)?;
+            let mut put = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO snapshots (event_id, png, width, height, ocr)
+                     VALUES (?1, ?2, ?3, ?4, NULL)",
+                )
+                .map_err(sql)?;
+            for s in snaps {
+                let mut rows = find.query(params![session, s.ts]).map_err(sql)?;
+                let mut id = None;
+                while let Some(r) = rows.next().map_err(sql)? {
+                    let kind = EventKind::from_code(r.get(1).map_err(sql)?);
+                    if kind.is_some_and(|k| s.kinds.contains(&k)) {
+                        id = Some(r.get::<_, i64>(0).map_err(sql)?);
+                        break;
+                    }
+                }
+                if let Some(id) = id {
+                    put.execute(params![id, s.png, s.width, s.height])
+                        .map_err(sql)?;
+                }
+                found.push(id.is_some());
+            }
+        }
+        tx.commit().map_err(sql)?;
+        Ok(found)
+    }
+
+    /// The snapshot of an event, if it has one.
+    pub fn snapshot(&self, event_id: i64) -> Result<Option<Snapshot>> {
+        self.conn
+            .query_row(
+                "SELECT event_id, png, width, height, ocr FROM snapshots WHERE event_id = ?1",
+                [event_id],
+                read_snapshot,
+            )
+            .optional()
+            .map_err(|e| self.sql_err(e))
+    }
+
+    /// Every snapshot, in event order; `unread_only` keeps those no OCR pass has read yet.
+    pub fn snapshots(&self, unread_only: bool) -> Result<Vec<Snapshot>> {
+        let mut stmt = self
+            .conn
+            .prepare(if unread_only {
+                "SELECT event_id, png, width, height, ocr FROM snapshots WHERE ocr IS NULL ORDER BY event_id"
+            } else {
+                "SELECT event_id, png, width, height, ocr FROM snapshots ORDER BY event_id"
+            })
+            .map_err(|e| self.sql_err(e))?;
+        let rows = stmt
+            .query_map([], read_snapshot)
+            .map_err(|e| self.sql_err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.sql_err(e))
+    }
+
+    /// Records what OCR read in a snapshot (already filtered by the caller's privacy policy) and,
+    /// when `element` is given and the event has none, makes it the event's element, so that
+    /// actions in apps without an accessibility tree can be told apart.
+    pub fn set_snapshot_text(
+        &mut self,
+        event_id: i64,
+        text: &str,
+        element: Option<&Element>,
+    ) -> Result<()> {
+        let path = self.path.clone();
+        let sql = sqlite_err(&path);
+        let tx = self.conn.transaction().map_err(sql)?;
+        tx.execute(
+            "UPDATE snapshots SET ocr = ?2 WHERE event_id = ?1",
+            params![event_id, text],
+        )
+        .map_err(sql)?;
+        if let Some(e) = element {
+            let parts = [&e.role, &e.name, &e.id, &e.path].map(|p| p.clone().unwrap_or_default());
+            tx.execute(
+                "INSERT OR IGNORE INTO elements (role, name, ident, path) VALUES (?1, ?2, ?3, ?4)",
+                params![parts[0], parts[1], parts[2], parts[3]],
+            )
+            .map_err(sql)?;
+            tx.execute(
+                "UPDATE events SET element_id = (SELECT id FROM elements
+                     WHERE role = ?2 AND name = ?3 AND ident = ?4 AND path = ?5)
+                 WHERE id = ?1 AND element_id IS NULL",
+                params![event_id, parts[0], parts[1], parts[2], parts[3]],
+            )
+            .map_err(sql)?;
+        }
+        tx.commit().map_err(sql)
+    }
+
     /// The underlying connection, for crates downstream that keep their own tables in the same file
     /// (the miner's results). They must not write to the tables of this module.
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+}
+
+/// A snapshot on its way into the store (see [`Store::attach_snapshots`]).
+#[derive(Debug, Clone, Copy)]
+pub struct NewSnapshot<'a> {
+    /// The time of the event it shows.
+    pub ts: Micros,
+    /// The kinds that event may have (a press becomes a click, a double click or a drag).
+    pub kinds: &'a [EventKind],
+    pub png: &'a [u8],
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A stored snapshot of an event's target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub event_id: i64,
+    pub png: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    /// What an OCR pass read in it, after the privacy filter; `None` until one ran.
+    pub ocr: Option<String>,
+}
+
+fn read_snapshot(r: &rusqlite::Row<'_>) -> rusqlite::Result<Snapshot> {
+    Ok(Snapshot {
+        event_id: r.get(0)?,
+        png: r.get(1)?,
+        width: r.get(2)?,
+        height: r.get(3)?,
+        ocr: r.get(4)?,
+    })
 }
 
 /// Creates a missing database file readable by its owner only: it holds people's work activity.
@@ -1149,6 +1316,108 @@ mod tests {
             0,
             "a failed batch stores nothing"
         );
+    }
+
+    #[test]
+    fn snapshots_attach_to_their_event_and_go_with_retention_and_erasure() {
+        let mut store = Store::open_in_memory().unwrap();
+        store
+            .write_batch(None, "test", |sink| -> Result<()> {
+                for i in 0..3 {
+                    sink.push(&sample(i))?;
+                }
+                let mut other = sample(3);
+                other.user = "u2".into();
+                sink.push(&other)
+            })
+            .unwrap();
+        let clicks = [EventKind::Click, EventKind::Drag];
+        let snap = |i: i64, png: &'static [u8]| NewSnapshot {
+            ts: sample(i).ts,
+            kinds: &clicks,
+            png,
+            width: 4,
+            height: 2,
+        };
+        // The fourth event is u2's, in a session of its own name "s1" too: ts tells them apart.
+        let mut typed = snap(0, b"typed");
+        typed.kinds = &[EventKind::Type];
+        let found = store
+            .attach_snapshots(
+                "s1",
+                &[
+                    snap(0, b"png-0"),
+                    snap(2, b"png-2"),
+                    snap(3, b"png-3"),
+                    typed,
+                ],
+            )
+            .unwrap();
+        assert_eq!(
+            found,
+            [true, true, true, false],
+            "a kind that differs finds nothing"
+        );
+        let all = store.snapshots(true).unwrap();
+        assert_eq!(all.len(), 3);
+        assert_eq!(all[0].png, b"png-0");
+        assert_eq!(
+            (all[0].width, all[0].height, all[0].ocr.clone()),
+            (4, 2, None)
+        );
+
+        let label = Element {
+            role: Some("button".into()),
+            name: Some("text 'Save'".into()),
+            ..Element::default()
+        };
+        // An event that has an element keeps it; OCR only names element-less ones.
+        store
+            .set_snapshot_text(all[0].event_id, "Save", Some(&label))
+            .unwrap();
+        assert_eq!(
+            store
+                .snapshot(all[0].event_id)
+                .unwrap()
+                .unwrap()
+                .ocr
+                .as_deref(),
+            Some("Save")
+        );
+        assert_eq!(store.snapshots(true).unwrap().len(), 2);
+        assert_eq!(store.events().unwrap()[0].element, sample(0).element);
+        store
+            .connection()
+            .execute(
+                "UPDATE events SET element_id = NULL WHERE id = ?1",
+                [all[1].event_id],
+            )
+            .unwrap();
+        store
+            .set_snapshot_text(all[1].event_id, "Save", Some(&label))
+            .unwrap();
+        let named = store
+            .events()
+            .unwrap()
+            .into_iter()
+            .find(|e| e.ts == sample(2).ts)
+            .unwrap();
+        assert_eq!(named.element, Some(label));
+
+        store.delete_before(sample(1).ts).unwrap();
+        assert!(
+            store.snapshot(all[0].event_id).unwrap().is_none(),
+            "retention takes it"
+        );
+        assert_eq!(store.snapshots(false).unwrap().len(), 2);
+        store.erase_user("u2").unwrap();
+        let left: Vec<i64> = store
+            .snapshots(false)
+            .unwrap()
+            .iter()
+            .map(|s| s.event_id)
+            .collect();
+        assert_eq!(left, [all[1].event_id], "erasure takes u2's");
     }
 
     #[cfg(unix)]
