@@ -337,6 +337,11 @@ fn mine_and_score(
                 r.variants.len(),
                 matched.map(|x| (x.truth, x.jaccard))
             );
+            if std::env::var_os("STEPS").is_some() {
+                let n = r.labels.len();
+                println!("      first {:?}", &r.labels[..n.min(2)]);
+                println!("      last {:?}", &r.labels[n.saturating_sub(2)..]);
+            }
         }
     }
     Ok(e)

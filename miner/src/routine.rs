@@ -4,7 +4,9 @@
 //! 1. Segments become sequences of action ids. Actions found in fewer than `min_support` segments are
 //!    dropped from the sequences first (they cannot be part of a frequent pattern), and identical
 //!    sequences are mined once with their count as weight.
-//! 2. Closed patterns of at least `min_len` steps are the candidates ([`crate::patterns`]).
+//! 2. Closed patterns of at least `min_len` steps are the candidates ([`crate::patterns`]), and for
+//!    long segments (a routine of dozens of steps, where noise makes the closed patterns too many to
+//!    enumerate) the consensus of segments of one vocabulary ([`consensus_patterns`]).
 //! 3. Greedy coverage: the candidate covering the most not-yet-covered events (steps × uncovered
 //!    support) is taken, its sequences are covered, and so on while a candidate still has
 //!    `min_support` uncovered segments. A candidate that is a near-duplicate of a routine already
@@ -279,6 +281,8 @@ pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Dis
         },
     );
     let closed = patterns.len();
+    let mut patterns = patterns;
+    patterns.extend(consensus_patterns(&mine_db, mine_support, opts));
     let (chosen, accepted) = select(&mine_db, &patterns, mine_support, opts.merge_similarity);
     // Each distinct sequence goes to the routine of the first accepted pattern it contains: the
     // greedy coverage replayed, over every segment of the log.
@@ -350,6 +354,144 @@ pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Dis
         closed_patterns: closed,
         min_support,
     }
+}
+
+/// Sequences at least this long also get a consensus candidate ([`consensus_patterns`]).
+pub const LONG_SEGMENT: usize = 30;
+
+/// Candidates for long routines, built from whole segments instead of grown step by step.
+///
+/// A long segment with noise scattered through it holds tens of thousands of closed patterns, one
+/// for every way of keeping or skipping the noise and the optional steps, and the pattern search
+/// stops at its work budget with a fragment of the routine. When segmentation has kept the
+/// instances whole (the repairs join the fragments of a long routine), the segments themselves tell
+/// the routine: segments of at least [`LONG_SEGMENT`] actions are grouped by vocabulary (the set of
+/// their actions, Jaccard ≥ 0.8 to a group's first, heaviest, segment: two task types differ in
+/// their windows and elements, two instances of one task do not); in each group of `min_support`
+/// segments the *medoid* (the segment with the longest common subsequences with the others, on a
+/// sample of 25) is aligned to every sampled segment, and its steps matched in at least half of
+/// them are the candidate. Noise is where the medoid alone has it and drops out; optional steps
+/// stay when most instances do them. The candidate is supported by every segment that holds
+/// `near_match` of its steps in order, and competes with the closed patterns on coverage.
+pub fn consensus_patterns(
+    db: &SeqDb,
+    min_support: u64,
+    opts: &DiscoveryOptions,
+) -> Vec<crate::patterns::Pattern> {
+    const SAME_TASK: f64 = 0.8;
+    const SAMPLE: usize = 25;
+    const GROUPS: usize = 64;
+    let vocab = |q: usize| -> Vec<u32> {
+        let mut v = db.seq(q).to_vec();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let jaccard = |a: &[u32], b: &[u32]| -> f64 {
+        let (mut i, mut j, mut both) = (0, 0, 0usize);
+        while i < a.len() && j < b.len() {
+            match a[i].cmp(&b[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    both += 1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        both as f64 / (a.len() + b.len() - both).max(1) as f64
+    };
+    let mut long: Vec<usize> = (0..db.len())
+        .filter(|&q| db.seq(q).len() >= LONG_SEGMENT)
+        .collect();
+    if long.len() < 2 {
+        return Vec::new();
+    }
+    long.sort_by_key(|&q| (Reverse(db.weights[q]), q));
+    // Leader clustering: each segment joins the first group whose leader shares its vocabulary.
+    let mut groups: Vec<(Vec<u32>, Vec<usize>, u64)> = Vec::new();
+    for &q in &long {
+        let v = vocab(q);
+        match groups.iter().position(|g| jaccard(&g.0, &v) >= SAME_TASK) {
+            Some(g) => {
+                groups[g].1.push(q);
+                groups[g].2 += db.weights[q];
+            }
+            None if groups.len() < GROUPS => groups.push((v, vec![q], db.weights[q])),
+            None => {}
+        }
+    }
+    let mut out: Vec<crate::patterns::Pattern> = Vec::new();
+    for (_, members, weight) in &groups {
+        if *weight < min_support {
+            continue;
+        }
+        let stride = members.len().div_ceil(SAMPLE);
+        let sample: Vec<usize> = members.iter().copied().step_by(stride).collect();
+        let total: u64 = sample.iter().map(|&q| db.weights[q]).sum();
+        let medoid = sample
+            .iter()
+            .copied()
+            .max_by_key(|&a| {
+                let s: u64 = sample
+                    .iter()
+                    .filter(|&&b| b != a)
+                    .map(|&b| lcs_len(db.seq(a), db.seq(b)) as u64 * db.weights[b])
+                    .sum::<u64>()
+                    + (db.weights[a] - 1) * db.seq(a).len() as u64;
+                (s, Reverse(a))
+            })
+            .expect("a group has members");
+        let m = db.seq(medoid);
+        let mut matched = vec![0u64; m.len()];
+        for &b in &sample {
+            if b == medoid {
+                for c in matched.iter_mut() {
+                    *c += db.weights[b];
+                }
+                continue;
+            }
+            for p in align(db.seq(b), m) {
+                matched[p] += db.weights[b];
+            }
+        }
+        let items: Vec<u32> = m
+            .iter()
+            .zip(&matched)
+            .filter(|&(_, &c)| c * 3 >= total * 2)
+            .map(|(&a, _)| a)
+            .collect();
+        if items.len() < opts.min_len || out.iter().any(|p| p.items == items) {
+            continue;
+        }
+        let need = (opts.near_match * items.len() as f64).ceil() as usize;
+        let iv = {
+            let mut v = items.clone();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let seqs: Vec<u32> = (0..db.len())
+            .filter(|&q| {
+                let s = db.seq(q);
+                s.len() >= need
+                    && s.len() <= 4 * opts.max_len
+                    && jaccard(&iv, &vocab(q)) >= 0.5
+                    && lcs_len(&items, s) >= need
+            })
+            .map(|q| q as u32)
+            .collect();
+        let support: u64 = seqs.iter().map(|&q| db.weights[q as usize]).sum();
+        if support >= min_support {
+            out.push(crate::patterns::Pattern {
+                items,
+                support,
+                seqs,
+            });
+        }
+    }
+    out
 }
 
 /// Greedy coverage; returns (pattern index, distinct sequences it takes) per routine.
@@ -879,5 +1021,52 @@ pub fn merge_by_vocabulary(
         routines,
         closed_patterns: disc.closed_patterns,
         min_support: disc.min_support,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 40-step routine performed 12 times with a different stray action inserted in each, and one
+    /// instance that skips a step: the consensus is the routine, noise left out, and every instance
+    /// supports it.
+    #[test]
+    fn consensus_of_long_noisy_segments_is_the_routine() {
+        let routine: Vec<u32> = (0..40).collect();
+        let mut db = SeqDb::new();
+        for k in 0..12u32 {
+            let mut s = routine.clone();
+            s.insert((k as usize * 7) % 40, 100 + k);
+            if k == 5 {
+                s.remove(20);
+            }
+            db.push(&s, 1);
+        }
+        // A short segment of another task is not part of it.
+        db.push(&[200, 201, 202], 3);
+        let found = consensus_patterns(&db, 3, &DiscoveryOptions::default());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].items, routine);
+        assert_eq!(found[0].support, 12);
+        assert_eq!(found[0].seqs, (0..12).collect::<Vec<u32>>());
+    }
+
+    /// Two long task types with disjoint vocabularies give two candidates; segments below
+    /// [`LONG_SEGMENT`] give none.
+    #[test]
+    fn consensus_keeps_task_types_apart_and_skips_short_segments() {
+        let a: Vec<u32> = (0..35).collect();
+        let b: Vec<u32> = (50..90).collect();
+        let mut db = SeqDb::new();
+        db.push(&a, 4);
+        db.push(&b, 5);
+        let found = consensus_patterns(&db, 3, &DiscoveryOptions::default());
+        let items: Vec<&Vec<u32>> = found.iter().map(|p| &p.items).collect();
+        assert_eq!(items, vec![&b, &a]);
+        let mut short = SeqDb::new();
+        short.push(&a[..LONG_SEGMENT - 1], 10);
+        short.push(&a[1..LONG_SEGMENT], 10);
+        assert!(consensus_patterns(&short, 3, &DiscoveryOptions::default()).is_empty());
     }
 }
