@@ -44,6 +44,14 @@ pub enum Error {
     /// The database was written by a newer taskmine, or is not a taskmine database at all.
     #[error("database {}: {}", shown_path(path), clean(message, MESSAGE_MAX))]
     Schema { path: PathBuf, message: String },
+    /// A PostgreSQL log that cannot be reached or used. `target` is its URL without the password,
+    /// `message` the server's or the client's words (never the password either).
+    #[error(
+        "database {}: {}",
+        clean(target, PATH_MAX),
+        clean(message, MESSAGE_MAX)
+    )]
+    Postgres { target: String, message: String },
     /// A value that does not fit the event model (for example an event built by a caller).
     #[error("invalid event: {}", clean(.0, MESSAGE_MAX))]
     Invalid(String),

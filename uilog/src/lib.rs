@@ -3,7 +3,8 @@
 //! An [`Event`] is one user interaction (a click, a run of typed text, a shortcut, a copy, a window
 //! switch, …) with the application, window title and UI element it happened in, in UTC microseconds.
 //! The [`Store`] keeps events in one SQLite file with repeated strings interned, writes them in
-//! all-or-nothing batches and reads them back in (session, time) order.
+//! all-or-nothing batches and reads them back in (session, time) order; [`PgStore`] does the same
+//! in a PostgreSQL database that a fleet shares, and [`LogStore`] opens either from one `--db`.
 //!
 //! ```
 //! use uilog::{Event, EventKind, Store};
@@ -24,8 +25,10 @@ mod error;
 mod event;
 pub mod export;
 pub mod import;
+mod log_store;
 pub mod simulate;
 pub mod store;
+pub mod store_pg;
 pub mod truth;
 
 pub use error::{Error, Result};
@@ -33,6 +36,8 @@ pub use event::{
     check_ts, format_ts, parse_ts, Element, Event, EventKind, Micros, ValueHash, TS_MAX, TS_MIN,
 };
 pub use import::{import_file, Format, ImportOptions, ImportSummary};
+pub use log_store::{EventPush, LogRead, LogStore, LogWrite};
 pub use simulate::{simulate, simulate_to_vec, Config as SimConfig};
 pub use store::{BatchOutcome, Dictionary, EventRow, EventSink, Stats, Store};
+pub use store_pg::{is_postgres_url, redact_url, PgStore};
 pub use truth::{GroundTruth, TruthIndex, TruthInstance, TruthRoutine, TruthVariant};

@@ -40,7 +40,8 @@ use std::str::FromStr;
 
 use crate::error::{Error, Result};
 use crate::event::Event;
-use crate::store::{BatchOutcome, EventSink, Store};
+use crate::log_store::{EventPush, LogWrite};
+use crate::store::{BatchOutcome, EventSink};
 
 mod jsonl;
 mod rpa;
@@ -157,7 +158,7 @@ pub struct ImportSummary {
 /// On any error nothing of the file is stored. A file imported before with the same options is not
 /// read again and gives [`BatchOutcome::AlreadyWritten`].
 pub fn import_file(
-    store: &mut Store,
+    store: &mut impl LogWrite,
     path: &Path,
     opts: &ImportOptions,
     progress: &mut dyn FnMut(u64),
@@ -165,7 +166,7 @@ pub fn import_file(
     let (format, ctx) = prepare(path, opts)?;
     let key = batch_key(path, format, &ctx, b"")?;
     let origin = format!("import:{format}:{}", path.display());
-    let outcome = store.write_batch(Some(&key), &origin, |sink| -> Result<()> {
+    let outcome = store.write_events(Some(&key), &origin, |sink| -> Result<()> {
         read_file_piped(format, &ctx, sink, progress)
     })?;
     Ok(ImportSummary {
@@ -230,7 +231,7 @@ const CHUNK: usize = 4096;
 fn read_file_piped(
     format: Format,
     ctx: &Ctx,
-    sink: &mut EventSink<'_>,
+    sink: &mut dyn EventPush,
     progress: &mut dyn FnMut(u64),
 ) -> Result<()> {
     use std::sync::atomic::{AtomicU64, Ordering};

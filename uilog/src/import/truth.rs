@@ -9,7 +9,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::event::{check_ts, Event};
-use crate::store::Store;
+use crate::log_store::LogWrite;
 use crate::truth::GroundTruth;
 
 use super::rpa::{role_of, Role};
@@ -43,7 +43,7 @@ const ROUTINE_KEY: &str = "\u{0}taskmine:truth-routine";
 /// A file imported before with the same options and labels is not stored again
 /// ([`crate::BatchOutcome::AlreadyWritten`]), but its truth is still returned.
 pub fn import_with_truth(
-    store: &mut Store,
+    store: &mut impl LogWrite,
     path: &Path,
     opts: &ImportOptions,
     labels: &TruthLabels,
@@ -117,7 +117,7 @@ pub fn import_with_truth(
     });
     let key = batch_key(path, format, &ctx, &extra)?;
     let origin = format!("import:{format}:{}", path.display());
-    let outcome = store.write_batch(Some(&key), &origin, |sink| -> Result<()> {
+    let outcome = store.write_events(Some(&key), &origin, |sink| -> Result<()> {
         for e in &events {
             sink.push(e)?;
         }

@@ -1,0 +1,416 @@
+//! One front for the UI log on either backend: SQLite ([`Store`], one file, the default) or
+//! PostgreSQL ([`PgStore`], one database a fleet shares).
+//!
+//! [`LogStore`] is what the command line opens from `--db` (a path or a `postgres://` URL).
+//! Code that only reads the log (the miner, an uploader) takes `&dyn` [`LogRead`]; code that
+//! writes batches (the importers) takes a [`LogWrite`]; a batch's events go to an [`EventPush`].
+//! These traits and the two store modules are the only places that know uilog's tables.
+
+use crate::error::{Error, Result};
+use crate::event::{Event, Micros};
+use crate::store::{BatchOutcome, Dictionary, EventRow, EventSink, Stats, Store};
+use crate::store_pg::{is_postgres_url, PgStore};
+
+/// Where the events of one batch go, inside its transaction.
+pub trait EventPush {
+    /// Adds one event to the batch.
+    fn push(&mut self, e: &Event) -> Result<()>;
+    /// How many events the batch has received so far.
+    fn count(&self) -> u64;
+}
+
+impl EventPush for EventSink<'_> {
+    fn push(&mut self, e: &Event) -> Result<()> {
+        EventSink::push(self, e)
+    }
+
+    fn count(&self) -> u64 {
+        EventSink::count(self)
+    }
+}
+
+/// Writing batches, on either backend.
+pub trait LogWrite {
+    /// Writes one batch in one transaction: see [`Store::write_batch`].
+    fn write_events<E, F>(
+        &mut self,
+        key: Option<&str>,
+        origin: &str,
+        fill: F,
+    ) -> Result<BatchOutcome, E>
+    where
+        E: From<Error>,
+        F: FnOnce(&mut dyn EventPush) -> Result<(), E>;
+}
+
+impl LogWrite for Store {
+    fn write_events<E, F>(
+        &mut self,
+        key: Option<&str>,
+        origin: &str,
+        fill: F,
+    ) -> Result<BatchOutcome, E>
+    where
+        E: From<Error>,
+        F: FnOnce(&mut dyn EventPush) -> Result<(), E>,
+    {
+        self.write_batch(key, origin, |sink| fill(sink))
+    }
+}
+
+impl LogWrite for PgStore {
+    fn write_events<E, F>(
+        &mut self,
+        key: Option<&str>,
+        origin: &str,
+        fill: F,
+    ) -> Result<BatchOutcome, E>
+    where
+        E: From<Error>,
+        F: FnOnce(&mut dyn EventPush) -> Result<(), E>,
+    {
+        self.write_batch(key, origin, fill)
+    }
+}
+
+/// Reading the log, on either backend; object safe, so that readers take `&dyn LogRead`.
+pub trait LogRead {
+    /// The interning tables, for resolving the ids of [`EventRow`]s.
+    fn dictionary(&self) -> Result<Dictionary>;
+    /// Counts of what the log holds.
+    fn stats(&self) -> Result<Stats>;
+    /// How many events the log holds.
+    fn event_count(&self) -> Result<u64>;
+    /// Visits every event in (session, time) order, streamed.
+    fn visit_rows(&self, visit: &mut dyn FnMut(EventRow<'_>) -> Result<()>) -> Result<()>;
+    /// Visits up to `limit` events with ids in `after + 1 ..= upto`, in id order.
+    fn visit_rows_after(
+        &self,
+        after: i64,
+        upto: i64,
+        limit: usize,
+        visit: &mut dyn FnMut(EventRow<'_>) -> Result<()>,
+    ) -> Result<()>;
+    /// The id of the newest event (0 for an empty log).
+    fn last_event_id(&self) -> Result<i64>;
+    /// The last batch id and the last event id: changes with every batch.
+    fn version(&self) -> Result<(i64, i64)>;
+    /// The file or the URL (without its password) the log is in, for messages.
+    fn location(&self) -> String;
+}
+
+impl LogRead for Store {
+    fn dictionary(&self) -> Result<Dictionary> {
+        Store::dictionary(self)
+    }
+    fn stats(&self) -> Result<Stats> {
+        Store::stats(self)
+    }
+    fn event_count(&self) -> Result<u64> {
+        self.connection()
+            .query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(|source| Error::Sqlite {
+                path: self.path().to_path_buf(),
+                source,
+            })
+    }
+    fn visit_rows(&self, visit: &mut dyn FnMut(EventRow<'_>) -> Result<()>) -> Result<()> {
+        self.scan(visit)
+    }
+    fn visit_rows_after(
+        &self,
+        after: i64,
+        upto: i64,
+        limit: usize,
+        visit: &mut dyn FnMut(EventRow<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.scan_after(after, upto, limit, visit)
+    }
+    fn last_event_id(&self) -> Result<i64> {
+        Store::last_event_id(self)
+    }
+    fn version(&self) -> Result<(i64, i64)> {
+        Store::version(self)
+    }
+    fn location(&self) -> String {
+        self.path().display().to_string()
+    }
+}
+
+impl LogRead for PgStore {
+    fn dictionary(&self) -> Result<Dictionary> {
+        PgStore::dictionary(self)
+    }
+    fn stats(&self) -> Result<Stats> {
+        PgStore::stats(self)
+    }
+    fn event_count(&self) -> Result<u64> {
+        PgStore::event_count(self)
+    }
+    fn visit_rows(&self, visit: &mut dyn FnMut(EventRow<'_>) -> Result<()>) -> Result<()> {
+        self.scan(visit)
+    }
+    fn visit_rows_after(
+        &self,
+        after: i64,
+        upto: i64,
+        limit: usize,
+        visit: &mut dyn FnMut(EventRow<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.scan_after(after, upto, limit, visit)
+    }
+    fn last_event_id(&self) -> Result<i64> {
+        PgStore::last_event_id(self)
+    }
+    fn version(&self) -> Result<(i64, i64)> {
+        PgStore::version(self)
+    }
+    fn location(&self) -> String {
+        self.target().to_owned()
+    }
+}
+
+/// The UI log on the backend its `--db` names. One is opened per command or connection, so the
+/// size of the larger variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
+pub enum LogStore {
+    Sqlite(Store),
+    Postgres(PgStore),
+}
+
+impl LogStore {
+    /// Opens `db`: a `postgres://` or `postgresql://` URL is a PostgreSQL database, anything else
+    /// the path of a SQLite file (created when missing).
+    pub fn open(db: &str) -> Result<LogStore> {
+        if is_postgres_url(db) {
+            Ok(LogStore::Postgres(PgStore::open(db)?))
+        } else {
+            Ok(LogStore::Sqlite(Store::open(db)?))
+        }
+    }
+
+    /// The SQLite store, for what only SQLite has yet (the miner's and the server's own tables).
+    pub fn as_sqlite(&self) -> Option<&Store> {
+        match self {
+            LogStore::Sqlite(s) => Some(s),
+            LogStore::Postgres(_) => None,
+        }
+    }
+
+    pub fn as_sqlite_mut(&mut self) -> Option<&mut Store> {
+        match self {
+            LogStore::Sqlite(s) => Some(s),
+            LogStore::Postgres(_) => None,
+        }
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            LogStore::Sqlite(_) => "sqlite",
+            LogStore::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Writes one batch in one transaction: see [`Store::write_batch`].
+    pub fn write_batch<E, F>(
+        &mut self,
+        key: Option<&str>,
+        origin: &str,
+        fill: F,
+    ) -> Result<BatchOutcome, E>
+    where
+        E: From<Error>,
+        F: FnOnce(&mut dyn EventPush) -> Result<(), E>,
+    {
+        self.write_events(key, origin, fill)
+    }
+
+    /// Retention: see [`Store::delete_before`].
+    pub fn delete_before(&mut self, cutoff: Micros) -> Result<u64> {
+        match self {
+            LogStore::Sqlite(s) => s.delete_before(cutoff),
+            LogStore::Postgres(p) => p.delete_before(cutoff),
+        }
+    }
+
+    /// Erasure of one person's events and what only they used: see [`Store::erase_user`].
+    pub fn erase_user(&mut self, user: &str) -> Result<Option<u64>> {
+        match self {
+            LogStore::Sqlite(s) => s.erase_user(user),
+            LogStore::Postgres(p) => p.erase_user(user),
+        }
+    }
+
+    /// Visits every event in (session, time) order as an [`EventRow`] of interned ids.
+    pub fn scan<E, F>(&self, visit: F) -> Result<(), E>
+    where
+        E: From<Error>,
+        F: FnMut(EventRow<'_>) -> Result<(), E>,
+    {
+        match self {
+            LogStore::Sqlite(s) => s.scan(visit),
+            LogStore::Postgres(p) => p.scan(visit),
+        }
+    }
+
+    /// Visits up to `limit` events with ids in `after + 1 ..= upto`, in id order.
+    pub fn scan_after<E, F>(&self, after: i64, upto: i64, limit: usize, visit: F) -> Result<(), E>
+    where
+        E: From<Error>,
+        F: FnMut(EventRow<'_>) -> Result<(), E>,
+    {
+        match self {
+            LogStore::Sqlite(s) => s.scan_after(after, upto, limit, visit),
+            LogStore::Postgres(p) => p.scan_after(after, upto, limit, visit),
+        }
+    }
+
+    /// Visits every event in (session, time) order with its strings resolved.
+    pub fn for_each_event<E, F>(&self, visit: F) -> Result<(), E>
+    where
+        E: From<Error>,
+        F: FnMut(&Event) -> Result<(), E>,
+    {
+        match self {
+            LogStore::Sqlite(s) => s.for_each_event(visit),
+            LogStore::Postgres(p) => p.for_each_event(visit),
+        }
+    }
+
+    /// All events, resolved. For small logs and tests.
+    pub fn events(&self) -> Result<Vec<Event>> {
+        match self {
+            LogStore::Sqlite(s) => s.events(),
+            LogStore::Postgres(p) => p.events(),
+        }
+    }
+
+    /// The schema version of the open database (each backend counts its own migrations).
+    pub fn schema_version(&self) -> Result<u32> {
+        match self {
+            LogStore::Sqlite(s) => s.schema_version(),
+            LogStore::Postgres(p) => p.schema_version(),
+        }
+    }
+
+    /// Whether a batch with this key was written.
+    pub fn has_batch(&self, key: &str) -> Result<bool> {
+        match self {
+            LogStore::Sqlite(s) => s
+                .connection()
+                .query_row("SELECT count(*) FROM batches WHERE key = ?1", [key], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .map(|n| n > 0)
+                .map_err(|e| sqlite_error(s, e)),
+            LogStore::Postgres(p) => p.has_batch(key),
+        }
+    }
+
+    /// The keys of written batches that start with `prefix`, oldest first.
+    pub fn batch_keys(&self, prefix: &str) -> Result<Vec<String>> {
+        match self {
+            LogStore::Sqlite(s) => {
+                let mut stmt = s
+                    .connection()
+                    .prepare(
+                        "SELECT key FROM batches WHERE substr(key, 1, length(?1)) = ?1 ORDER BY id",
+                    )
+                    .map_err(|e| sqlite_error(s, e))?;
+                let keys = stmt
+                    .query_map([prefix], |r| r.get::<_, String>(0))
+                    .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                    .map_err(|e| sqlite_error(s, e))?;
+                Ok(keys)
+            }
+            LogStore::Postgres(p) => p.batch_keys(prefix),
+        }
+    }
+
+    /// What the log takes on disk, in bytes: the SQLite file with its WAL folded back in, or the
+    /// PostgreSQL tables with their indexes.
+    pub fn size_bytes(&self) -> Result<u64> {
+        match self {
+            LogStore::Sqlite(s) => {
+                s.connection()
+                    .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                    .map_err(|e| sqlite_error(s, e))?;
+                let len = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+                let mut wal = s.path().as_os_str().to_owned();
+                wal.push("-wal");
+                Ok(len(s.path()) + len(std::path::Path::new(&wal)))
+            }
+            LogStore::Postgres(p) => p.size_bytes(),
+        }
+    }
+}
+
+fn sqlite_error(store: &Store, source: rusqlite::Error) -> Error {
+    Error::Sqlite {
+        path: store.path().to_path_buf(),
+        source,
+    }
+}
+
+impl LogWrite for LogStore {
+    fn write_events<E, F>(
+        &mut self,
+        key: Option<&str>,
+        origin: &str,
+        fill: F,
+    ) -> Result<BatchOutcome, E>
+    where
+        E: From<Error>,
+        F: FnOnce(&mut dyn EventPush) -> Result<(), E>,
+    {
+        match self {
+            LogStore::Sqlite(s) => s.write_events(key, origin, fill),
+            LogStore::Postgres(p) => p.write_batch(key, origin, fill),
+        }
+    }
+}
+
+impl LogRead for LogStore {
+    fn dictionary(&self) -> Result<Dictionary> {
+        self.reader().dictionary()
+    }
+    fn stats(&self) -> Result<Stats> {
+        self.reader().stats()
+    }
+    fn event_count(&self) -> Result<u64> {
+        self.reader().event_count()
+    }
+    fn visit_rows(&self, visit: &mut dyn FnMut(EventRow<'_>) -> Result<()>) -> Result<()> {
+        self.reader().visit_rows(visit)
+    }
+    fn visit_rows_after(
+        &self,
+        after: i64,
+        upto: i64,
+        limit: usize,
+        visit: &mut dyn FnMut(EventRow<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.reader().visit_rows_after(after, upto, limit, visit)
+    }
+    fn last_event_id(&self) -> Result<i64> {
+        self.reader().last_event_id()
+    }
+    fn version(&self) -> Result<(i64, i64)> {
+        self.reader().version()
+    }
+    fn location(&self) -> String {
+        self.reader().location()
+    }
+}
+
+impl LogStore {
+    /// The open store as a reader.
+    pub fn reader(&self) -> &dyn LogRead {
+        match self {
+            LogStore::Sqlite(s) => s,
+            LogStore::Postgres(p) => p,
+        }
+    }
+}
