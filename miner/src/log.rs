@@ -1,6 +1,6 @@
 //! The log as the miner holds it: one flat, compact row per event, ordered per user by time.
 
-use uilog::{Dictionary, EventKind, Micros, Store};
+use uilog::{Dictionary, EventKind, LogRead, Micros};
 
 use crate::abstraction::{
     click_spots, template_elements, template_titles, Action, LabelKey, Labeler, Rules,
@@ -96,9 +96,10 @@ fn place_clicks(
 }
 
 impl Log {
-    /// Reads every event of the store once, abstracting as it goes.
+    /// Reads every event of the store once, abstracting as it goes. Any backend: the rows are
+    /// streamed through [`LogRead::visit_rows`], so memory holds the compact [`Ev`]s only.
     pub fn load(
-        store: &Store,
+        store: &dyn LogRead,
         opts: &AbstractionOptions,
         progress: &mut dyn Progress,
     ) -> Result<Log> {
@@ -110,14 +111,8 @@ impl Log {
             let elements = template_elements(&dict.elements, opts.min_distinct);
             (titles.join().expect("templating titles panicked"), elements)
         });
-        let total: i64 = store
-            .connection()
-            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
-            .map_err(|source| crate::Error::Sqlite {
-                path: store.path().to_path_buf(),
-                source,
-            })?;
-        progress.stage("load", total as u64);
+        let total = store.event_count()?;
+        progress.stage("load", total);
         let mut labeler = Labeler::default();
         let mut events: Vec<Ev> = Vec::with_capacity(total as usize);
         let mut idle_pending = false;
@@ -127,7 +122,7 @@ impl Log {
         let of_element = &elements.of_window;
         // Clicks without an element wait for their spot: (event index, key, wx, wy).
         let mut unplaced: Vec<(u32, LabelKey, i32, i32)> = Vec::new();
-        store.scan(|row| -> Result<()> {
+        store.visit_rows(&mut |row| -> uilog::Result<()> {
             n += 1;
             if n % 65_536 == 0 {
                 progress.advance(65_536);
