@@ -143,9 +143,15 @@ pub fn forget_user(conn: &Connection, path: &Path, user: &str) -> Result<u64> {
             .map_err(sql(path))?;
         ids
     };
+    tx.execute_batch(LOG_SCHEMA).map_err(sql(path))?;
     for run in &runs {
         // Children first: the cascade needs foreign keys on, which this function does not assume.
-        for table in ["mining_instances", "mining_routines", "mining_runs"] {
+        for table in [
+            "mining_run_logs",
+            "mining_instances",
+            "mining_routines",
+            "mining_runs",
+        ] {
             let column = if table == "mining_runs" {
                 "id"
             } else {
@@ -168,6 +174,13 @@ pub fn save(conn: &Connection, path: &Path, m: &Mining) -> Result<i64> {
     migrate(conn, path)?;
     let err = sql(path);
     let tx = conn.unchecked_transaction().map_err(&err)?;
+    let run = insert_run(&tx, path, m)?;
+    tx.commit().map_err(&err)?;
+    Ok(run)
+}
+
+fn insert_run(tx: &Connection, path: &Path, m: &Mining) -> Result<i64> {
+    let err = sql(path);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as i64);
@@ -233,7 +246,6 @@ pub fn save(conn: &Connection, path: &Path, m: &Mining) -> Result<i64> {
             }
         }
     }
-    tx.commit().map_err(&err)?;
     Ok(run)
 }
 
@@ -252,17 +264,28 @@ pub fn load_latest(conn: &Connection, path: &Path) -> Result<Option<Mining>> {
         return Ok(None);
     }
     migrate(conn, path)?;
+    let latest: Option<i64> = conn
+        .query_row("SELECT max(id) FROM mining_runs", [], |r| r.get(0))
+        .map_err(sql(path))?;
+    match latest {
+        Some(run) => load_run(conn, path, run),
+        None => Ok(None),
+    }
+}
+
+/// A stored run, by id.
+fn load_run(conn: &Connection, path: &Path, run: i64) -> Result<Option<Mining>> {
     let err = sql(path);
-    type Run = (i64, String, String, String, String, i64);
-    let run: Option<Run> = conn
+    type Run = (String, String, String, String, i64);
+    let found: Option<Run> = conn
         .query_row(
-            "SELECT id, options, summary, actions, start_actions, withheld FROM mining_runs ORDER BY id DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            "SELECT options, summary, actions, start_actions, withheld FROM mining_runs WHERE id = ?1",
+            [run],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .optional()
         .map_err(&err)?;
-    let Some((run, options, summary, actions, starts, withheld)) = run else {
+    let Some((options, summary, actions, starts, withheld)) = found else {
         return Ok(None);
     };
     let mut m = Mining {
@@ -310,4 +333,165 @@ pub fn load_latest(conn: &Connection, path: &Path) -> Result<Option<Mining>> {
         }
     }
     Ok(Some(m))
+}
+
+/// Which state of the log a run was mined from, and its instances' spans, for runs that are reused
+/// instead of mining again (the server's). A table beside the versioned ones rather than a
+/// migration: a taskmine that knows only version 1 keeps reading this file, and ignores it.
+const LOG_SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS mining_run_logs (
+        run_id INTEGER PRIMARY KEY REFERENCES mining_runs(id) ON DELETE CASCADE,
+        log_batches INTEGER NOT NULL,
+        log_events INTEGER NOT NULL,
+        spans BLOB NOT NULL
+    );
+";
+
+/// The spans of every instance, routine by routine in instance order, as little-endian u32 pairs.
+fn spans_blob(m: &Mining) -> Vec<u8> {
+    let mut b = Vec::new();
+    for i in m.routines.iter().flat_map(|r| &r.instances) {
+        b.extend_from_slice(&i.span.0.to_le_bytes());
+        b.extend_from_slice(&i.span.1.to_le_bytes());
+    }
+    b
+}
+
+/// Stores a mining result as a new run, with the log's version (`uilog::Store::version` when the
+/// log was read) and the instances' spans, so that [`load_for_log`] can give it back whole while
+/// the log is unchanged. Returns the run id.
+pub fn save_for_log(
+    conn: &Connection,
+    path: &Path,
+    m: &Mining,
+    log_version: (i64, i64),
+) -> Result<i64> {
+    migrate(conn, path)?;
+    let err = sql(path);
+    let tx = conn.unchecked_transaction().map_err(&err)?;
+    tx.execute_batch(LOG_SCHEMA).map_err(&err)?;
+    let run = insert_run(&tx, path, m)?;
+    tx.execute(
+        "INSERT INTO mining_run_logs (run_id, log_batches, log_events, spans) VALUES (?1, ?2, ?3, ?4)",
+        params![run, log_version.0, log_version.1, spans_blob(m)],
+    )
+    .map_err(&err)?;
+    tx.commit().map_err(&err)?;
+    Ok(run)
+}
+
+/// The latest run saved by [`save_for_log`] for this log version and these options, spans
+/// included: (run id, result). `None` when there is none (the log changed, or it was mined with
+/// other options). The caller checks the spans against the log it loads.
+pub fn load_for_log(
+    conn: &Connection,
+    path: &Path,
+    log_version: (i64, i64),
+    options: &crate::Options,
+) -> Result<Option<(i64, Mining)>> {
+    if schema_version(conn, path)? == 0 {
+        return Ok(None);
+    }
+    migrate(conn, path)?;
+    let err = sql(path);
+    let has: Option<String> = conn
+        .query_row(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'mining_run_logs'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(&err)?;
+    if has.is_none() {
+        return Ok(None);
+    }
+    let found: Option<(i64, Vec<u8>)> = conn
+        .query_row(
+            "SELECT l.run_id, l.spans FROM mining_run_logs l JOIN mining_runs r ON r.id = l.run_id
+             WHERE l.log_batches = ?1 AND l.log_events = ?2 AND r.options = ?3
+             ORDER BY l.run_id DESC LIMIT 1",
+            params![log_version.0, log_version.1, json(options)],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(&err)?;
+    let Some((run, spans)) = found else {
+        return Ok(None);
+    };
+    let Some(mut m) = load_run(conn, path, run)? else {
+        return Ok(None);
+    };
+    let n: usize = m.routines.iter().map(|r| r.instances.len()).sum();
+    if spans.len() != n * 8 {
+        return Err(Error::Schema {
+            path: path.to_path_buf(),
+            message: format!(
+                "mining run {run}: {} bytes of spans for {n} instances",
+                spans.len()
+            ),
+        });
+    }
+    let word = |k: usize| u32::from_le_bytes(spans[k..k + 4].try_into().expect("4 bytes"));
+    for (k, i) in m
+        .routines
+        .iter_mut()
+        .flat_map(|r| r.instances.iter_mut())
+        .enumerate()
+    {
+        i.span = (word(k * 8), word(k * 8 + 4));
+    }
+    Ok(Some((run, m)))
+}
+
+/// Deletes the runs saved by [`save_for_log`] except the latest `keep`, so that a server mining
+/// again and again does not grow the file. Runs saved by [`save`] are left alone. Returns how many
+/// were deleted.
+pub fn prune_log_runs(conn: &Connection, path: &Path, keep: usize) -> Result<u64> {
+    if schema_version(conn, path)? == 0 {
+        return Ok(0);
+    }
+    let err = sql(path);
+    let tx = conn.unchecked_transaction().map_err(&err)?;
+    tx.execute_batch(LOG_SCHEMA).map_err(&err)?;
+    let old: Vec<i64> = {
+        let mut stmt = tx
+            .prepare("SELECT run_id FROM mining_run_logs ORDER BY run_id DESC LIMIT -1 OFFSET ?1")
+            .map_err(&err)?;
+        let ids = stmt
+            .query_map([keep as i64], |r| r.get(0))
+            .map_err(&err)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(&err)?;
+        ids
+    };
+    for run in &old {
+        for (table, column) in [
+            ("mining_run_logs", "run_id"),
+            ("mining_instances", "run_id"),
+            ("mining_routines", "run_id"),
+            ("mining_runs", "id"),
+        ] {
+            tx.execute(&format!("DELETE FROM {table} WHERE {column} = ?1"), [run])
+                .map_err(&err)?;
+        }
+    }
+    tx.commit().map_err(&err)?;
+    Ok(old.len() as u64)
+}
+
+/// The ids of the stored runs, oldest first (for tables downstream that hang off a run).
+pub fn run_ids(conn: &Connection, path: &Path) -> Result<Vec<i64>> {
+    if schema_version(conn, path)? == 0 {
+        return Ok(Vec::new());
+    }
+    let err = sql(path);
+    let mut stmt = conn
+        .prepare("SELECT id FROM mining_runs ORDER BY id")
+        .map_err(&err)?;
+    let ids = stmt
+        .query_map([], |r| r.get(0))
+        .map_err(&err)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(&err)?;
+    Ok(ids)
 }

@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Serialize;
 
 use crate::accounts::{self, Role};
+use crate::ratelimit::Kind;
 use crate::state::{AppState, AuthMode};
 use crate::wire::ApiError;
 
@@ -29,6 +30,9 @@ pub enum Access {
     Agent,
     /// A signed-in account with at least this role.
     Role(Role),
+    /// A recorded person signed in with their access code (their own pages only; no account
+    /// opens these, and a person's session opens nothing else).
+    Person,
 }
 
 /// A route's rule, and the audit action its answers are recorded under (if any).
@@ -62,6 +66,7 @@ pub const RULES: &[Rule] = &[
     rule("post", "/api/v1/events", Access::Agent, None),
     rule("get", "/api/v1/openapi.json", Access::Public, None),
     rule("get", "/api/v1/summary", VIEWER, None),
+    rule("get", "/api/v1/status", VIEWER, None),
     rule("get", "/api/v1/routines", VIEWER, None),
     rule("get", "/api/v1/candidates", VIEWER, None),
     rule("get", "/api/v1/graph", VIEWER, None),
@@ -87,6 +92,15 @@ pub const RULES: &[Rule] = &[
     rule("get", "/report.html", ANALYST, Some("export")),
     rule("get", "/admin/audit", ADMIN, Some("audit.read")),
     rule("get", "/admin/accounts", ADMIN, None),
+    rule("get", "/admin/people", ADMIN, None),
+    // Both answer with the person's reference in the trail (issuing and erasing audit themselves).
+    rule("post", "/admin/people/code", ADMIN, None),
+    rule("post", "/admin/people/erase", ADMIN, None),
+    rule("get", "/me/signin", Access::Public, None),
+    rule("post", "/me/signin", Access::Public, None),
+    rule("get", "/me", Access::Person, None),
+    rule("post", "/me/erasure", Access::Person, None),
+    rule("post", "/me/signout", Access::Person, None),
 ];
 
 /// The rule of a route.
@@ -114,7 +128,30 @@ pub struct Identity {
     pub remote: String,
 }
 
+/// A recorded person who passed the guard of a [`Access::Person`] route.
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonIdentity {
+    pub pseudonym: String,
+    pub csrf: String,
+    #[serde(skip)]
+    pub remote: String,
+}
+
+impl PersonIdentity {
+    /// How the audit trail names the person: a hash, not the pseudonym.
+    pub fn actor(&self) -> Identity {
+        Identity {
+            name: crate::erasure::person_ref(&self.pseudonym),
+            role: Role::Viewer,
+            csrf: None,
+            remote: self.remote.clone(),
+        }
+    }
+}
+
 pub(crate) const SESSION_COOKIE: &str = "tm_session";
+pub(crate) const PERSON_COOKIE: &str = "tm_person";
+pub(crate) const PERSON_SIGNIN_COOKIE: &str = "tm_me_signin";
 pub(crate) const SIGNIN_COOKIE: &str = "tm_signin";
 
 /// A cookie's value from the request's `Cookie` headers.
@@ -248,6 +285,28 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request, Response> {
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
+/// The requests limited per address: sign-in (accounts' and people's) and ingest.
+fn rate_kind(method: &str, path: &str) -> Option<Kind> {
+    match (method, path) {
+        ("post", "/signin" | "/me/signin") => Some(Kind::Login),
+        ("post", "/api/v1/events") => Some(Kind::Ingest),
+        _ => None,
+    }
+}
+
+/// 429 with the whole seconds until the bucket has a token again.
+fn too_many(wait: std::time::Duration) -> Response {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut resp = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!("too many requests from this address; try again in {secs} s"),
+    )
+    .into_response();
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    resp
+}
+
 /// The route layer every route passes.
 pub(crate) async fn guard(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let matched = req
@@ -256,6 +315,17 @@ pub(crate) async fn guard(State(st): State<Arc<AppState>>, req: Request, next: N
         .map(|m| m.as_str().to_owned())
         .unwrap_or_default();
     let method = req.method().as_str().to_ascii_lowercase();
+    if let Some(kind) = rate_kind(&method, &matched) {
+        if let Some(ip) = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+        {
+            if let Err(wait) = st.limiter.take(kind, ip) {
+                return too_many(wait);
+            }
+        }
+    }
     // A route nobody wrote a rule for is closed, not open.
     let Some(rule) = rule_for(&method, &matched) else {
         return ApiError::new(StatusCode::FORBIDDEN, "this route has no access rule")
@@ -263,6 +333,7 @@ pub(crate) async fn guard(State(st): State<Arc<AppState>>, req: Request, next: N
     };
     let min = match rule.access {
         Access::Public | Access::Agent => return next.run(req).await,
+        Access::Person => return person_guard(&st, req, next).await,
         Access::Role(min) => min,
     };
     let remote = remote(&req);
@@ -306,6 +377,38 @@ pub(crate) async fn guard(State(st): State<Arc<AppState>>, req: Request, next: N
         .await;
     }
     resp
+}
+
+/// The guard of a person's own pages: the person's session cookie and, for a form, its CSRF token.
+/// Accounts have no way in (in [`AuthMode::Open`] too: the page needs a pseudonym).
+async fn person_guard(st: &Arc<AppState>, req: Request, next: Next) -> Response {
+    let remote = remote(&req);
+    let Some(sid) = cookie(req.headers(), PERSON_COOKIE).map(str::to_owned) else {
+        return Redirect::to("/me/signin").into_response();
+    };
+    let found = match st
+        .with_accounts(move |c| crate::people::session(c, &sid))
+        .await
+    {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let Some((pseudonym, csrf)) = found else {
+        return Redirect::to("/me/signin").into_response();
+    };
+    let mut req = req;
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        req = match check_csrf(req, &csrf).await {
+            Ok(r) => r,
+            Err(resp) => return resp,
+        };
+    }
+    req.extensions_mut().insert(PersonIdentity {
+        pseudonym,
+        csrf,
+        remote,
+    });
+    next.run(req).await
 }
 
 /// Headers every answer carries: no scripts at all, no framing, no referrer, no sniffing. A

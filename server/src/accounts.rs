@@ -98,7 +98,7 @@ pub struct User {
     pub locked_until: Micros,
 }
 
-fn now() -> Micros {
+pub(crate) fn now() -> Micros {
     jiff::Timestamp::now().as_microsecond()
 }
 
@@ -137,7 +137,7 @@ fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
 }
 
-fn hash_password(password: &str) -> Result<String> {
+pub(crate) fn hash_password(password: &str) -> Result<String> {
     let salt: [u8; 16] = rand::random();
     let salt = SaltString::encode_b64(&salt).map_err(|e| Error::Server(e.to_string()))?;
     Argon2::default()
@@ -146,7 +146,7 @@ fn hash_password(password: &str) -> Result<String> {
         .map_err(|e| Error::Server(format!("cannot hash the password: {e}")))
 }
 
-fn password_matches(password: &str, stored: &str) -> bool {
+pub(crate) fn password_matches(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|h| {
         Argon2::default()
             .verify_password(password.as_bytes(), &h)
@@ -300,7 +300,7 @@ pub enum SignIn {
 
 /// A hash to check passwords of unknown names against, so that an unknown name takes as long as a
 /// wrong password and the timing does not tell which names exist.
-fn decoy_hash() -> &'static str {
+pub(crate) fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DECOY.get_or_init(|| hash_password(&secret("")).expect("hash a random password"))
 }

@@ -2,6 +2,7 @@
 
 use miner::graph::{self, TaskGraph};
 use miner::{Log, Mining, NoProgress, Routine};
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 use uilog::{Micros, Stats, Store};
 
@@ -21,6 +22,20 @@ pub struct Analysis {
     /// What the store held when this was computed (see [`version`]).
     pub version: (i64, i64),
     pub computed_at: Micros,
+    /// The stored mining run this is (`mining_runs.id`), when it was stored or read back.
+    pub run: Option<i64>,
+    /// Whether this was mined now or read back from a stored run.
+    pub origin: Origin,
+}
+
+/// Where a result came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// Mined from the log just now.
+    Mined,
+    /// Read back from the run stored for this state of the log, without mining.
+    Stored,
 }
 
 /// A routine's bot draft, as `taskmine bots` would write it.
@@ -59,6 +74,146 @@ fn draft_bots(store: &Store, log: &Log, mining: &Mining) -> Vec<BotDraft> {
             }
         })
         .collect()
+}
+
+/// Whether every instance's span points at its first and last event in `log`: a stored run is
+/// only reused for the log it was mined from, event for event.
+fn spans_match(log: &Log, m: &Mining) -> bool {
+    let id = |k: u32| log.events.get(k as usize).map(|e| e.id);
+    m.routines
+        .iter()
+        .flat_map(|r| &r.instances)
+        .all(|i| id(i.span.0) == Some(i.first_event) && id(i.span.1) == Some(i.last_event))
+}
+
+const DRAFTS_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS server_bot_drafts (
+    run_id INTEGER NOT NULL,
+    routine INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    steps INTEGER NOT NULL,
+    inputs INTEGER NOT NULL,
+    yaml TEXT NOT NULL,
+    PRIMARY KEY (run_id, routine)
+);
+CREATE TABLE IF NOT EXISTS server_drafted_runs (run_id INTEGER PRIMARY KEY);
+";
+
+/// How many of the server's stored runs are kept: the one served and the one before it.
+const KEEP_RUNS: usize = 2;
+
+fn sql(store: &Store) -> impl Fn(rusqlite::Error) -> crate::Error + '_ {
+    move |source| crate::Error::Sqlite {
+        path: store.path().to_path_buf(),
+        source,
+    }
+}
+
+/// Stores a fresh result: the miner's run (with the log's version and the spans) and the bot
+/// drafts beside it; older runs of the server are pruned. Returns the run id.
+fn store_result(store: &Store, a: &Analysis) -> Result<i64> {
+    let (conn, path) = (store.connection(), store.path());
+    let run = miner::results::save_for_log(conn, path, &a.mining, a.version)?;
+    let err = sql(store);
+    let tx = conn.unchecked_transaction().map_err(&err)?;
+    tx.execute_batch(DRAFTS_SCHEMA).map_err(&err)?;
+    {
+        let mut insert = tx
+            .prepare(
+                "INSERT OR REPLACE INTO server_bot_drafts (run_id, routine, name, steps, inputs, yaml)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(&err)?;
+        for b in &a.bots {
+            insert
+                .execute(rusqlite::params![
+                    run,
+                    b.routine,
+                    b.name,
+                    b.steps as i64,
+                    b.inputs as i64,
+                    b.yaml
+                ])
+                .map_err(&err)?;
+        }
+    }
+    // A run without drafts (drafting failed) is told apart from a run never drafted.
+    tx.execute(
+        "INSERT OR REPLACE INTO server_drafted_runs (run_id) VALUES (?1)",
+        [run],
+    )
+    .map_err(&err)?;
+    tx.commit().map_err(&err)?;
+    miner::results::prune_log_runs(conn, path, KEEP_RUNS)?;
+    forget_orphan_drafts(store)?;
+    Ok(run)
+}
+
+/// The bot drafts stored with a run (`None` when the run has none stored).
+fn load_drafts(conn: &rusqlite::Connection, run: i64) -> Result<Option<Vec<BotDraft>>> {
+    let err = |source| crate::Error::Sqlite {
+        path: conn.path().unwrap_or("").into(),
+        source,
+    };
+    conn.execute_batch(DRAFTS_SCHEMA).map_err(err)?;
+    let drafted: Option<i64> = conn
+        .query_row(
+            "SELECT run_id FROM server_drafted_runs WHERE run_id = ?1",
+            [run],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(err)?;
+    if drafted.is_none() {
+        return Ok(None);
+    }
+    let mut stmt = conn
+        .prepare(
+            "SELECT routine, name, steps, inputs, yaml FROM server_bot_drafts WHERE run_id = ?1 ORDER BY routine",
+        )
+        .map_err(err)?;
+    let rows = stmt
+        .query_map([run], |r| {
+            Ok(BotDraft {
+                routine: r.get(0)?,
+                name: r.get(1)?,
+                steps: r.get::<_, i64>(2)? as usize,
+                inputs: r.get::<_, i64>(3)? as usize,
+                yaml: r.get(4)?,
+            })
+        })
+        .map_err(err)?;
+    Ok(Some(
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)?,
+    ))
+}
+
+/// Deletes the bot drafts of runs that no longer exist (pruned, or deleted by an erasure: a
+/// draft's sample values may be the erased person's).
+pub fn forget_orphan_drafts(store: &Store) -> Result<()> {
+    let (conn, path) = (store.connection(), store.path());
+    let runs = miner::results::run_ids(conn, path)?;
+    let err = sql(store);
+    conn.execute_batch(DRAFTS_SCHEMA).map_err(&err)?;
+    let tx = conn.unchecked_transaction().map_err(&err)?;
+    let mut stored: Vec<i64> = {
+        let mut stmt = tx
+            .prepare("SELECT run_id FROM server_drafted_runs")
+            .map_err(&err)?;
+        let ids = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(&err)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(&err)?;
+        ids
+    };
+    stored.retain(|r| runs.binary_search(r).is_err());
+    for run in stored {
+        tx.execute("DELETE FROM server_bot_drafts WHERE run_id = ?1", [run])
+            .and_then(|_| tx.execute("DELETE FROM server_drafted_runs WHERE run_id = ?1", [run]))
+            .map_err(&err)?;
+    }
+    tx.commit().map_err(&err)
 }
 
 /// What the store held when a result was computed: see [`Store::version`].
@@ -100,7 +255,63 @@ impl Analysis {
             bots,
             version: (0, 0),
             computed_at: jiff::Timestamp::now().as_microsecond(),
+            run: None,
+            origin: Origin::Mined,
         }
+    }
+
+    /// The result for the log as it is now: the stored run that was mined from this very state of
+    /// the log with these options when there is one (its spans checked against the log), otherwise
+    /// a new mining run, which is then stored (with its bot drafts) for the next time. Storing is
+    /// best effort: a result that could not be stored is still served, and the reason logged.
+    pub fn load_or_mine(
+        store: &Store,
+        opts: &miner::Options,
+        privacy: Privacy,
+    ) -> Result<Analysis> {
+        let version = version(store)?;
+        let stats = store.stats()?;
+        let mut opts = opts.clone();
+        opts.min_users = opts.min_users.max(privacy.k);
+        opts.validate()?;
+        let (conn, path) = (store.connection(), store.path());
+        let mut loaded_log = None;
+        if let Some((run, mining)) = miner::results::load_for_log(conn, path, version, &opts)? {
+            let log = Log::load(store, &opts.abstraction, &mut NoProgress)?;
+            if spans_match(&log, &mining) {
+                let bots = match load_drafts(conn, run)? {
+                    Some(b) => b,
+                    None => draft_bots(store, &log, &mining),
+                };
+                let graph = graph::whole_log(&log, mining.summary.idle_gap_secs);
+                return Ok(Analysis {
+                    stats,
+                    log,
+                    mining,
+                    graph,
+                    privacy,
+                    bots,
+                    version,
+                    computed_at: jiff::Timestamp::now().as_microsecond(),
+                    run: Some(run),
+                    origin: Origin::Stored,
+                });
+            }
+            tracing::warn!("stored mining run {run} does not fit the log any more; mining again");
+            loaded_log = Some(log);
+        }
+        let log = match loaded_log {
+            Some(log) => log,
+            None => Log::load(store, &opts.abstraction, &mut NoProgress)?,
+        };
+        let mining = miner::mine_log(&log, &opts, &mut NoProgress);
+        let mut a = Analysis::from_mining(store, stats, log, mining, privacy);
+        a.version = version;
+        match store_result(store, &a) {
+            Ok(run) => a.run = Some(run),
+            Err(e) => tracing::warn!("the mining result is served but not stored: {e}"),
+        }
+        Ok(a)
     }
 
     pub fn bot(&self, routine: u32) -> Option<&BotDraft> {

@@ -24,6 +24,7 @@ pub(crate) fn routes() -> Vec<(&'static str, &'static str, MethodRouter<Arc<AppS
     vec![
         ("post", "/api/v1/events", post(ingest::post_events)),
         ("get", "/api/v1/summary", get(summary)),
+        ("get", "/api/v1/status", get(status)),
         ("get", "/api/v1/routines", get(routines)),
         ("get", "/api/v1/routines/{id}", get(routine)),
         ("get", "/api/v1/routines/{id}/graph", get(routine_graph)),
@@ -50,6 +51,26 @@ async fn summary(State(st): St) -> Result<Json<Value>, ApiError> {
         "mining": a.mining.summary,
         "privacy": { "k": a.privacy.k, "source": a.privacy.source, "withheld": a.mining.withheld },
     })))
+}
+
+/// The mining job: what the served result is and where it came from, and what the job did since
+/// the server started. Answers at once, also while the first result is being computed.
+async fn status(State(st): St) -> Json<Value> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let latest = st.latest().map(|a| {
+        json!({
+            "computed_at": uilog::format_ts(a.computed_at),
+            "origin": a.origin,
+            "run": a.run,
+            "log_version": [a.version.0, a.version.1],
+        })
+    });
+    Json(json!({
+        "result": latest,
+        "running": st.job.running.load(Relaxed),
+        "mined": st.job.mined.load(Relaxed),
+        "read_from_store": st.job.stored.load(Relaxed),
+    }))
 }
 
 #[derive(Serialize)]
@@ -256,6 +277,13 @@ pub fn openapi() -> Value {
             "/api/v1/summary": { "get": {
                 "summary": "Events, users, apps, time span, and the hours a month the top candidates would save.",
                 "responses": { "200": ok("The summary.", json!({ "type": "object" })) }
+            } },
+            "/api/v1/status": { "get": {
+                "summary": "The mining job: the served result (when computed, whether mined or read back from the stored run, the log version) and how many results it mined or read back since the server started.",
+                "responses": { "200": ok("The job's state.", obj(json!({
+                    "result": { "type": ["object", "null"] }, "running": { "type": "boolean" },
+                    "mined": { "type": "integer" }, "read_from_store": { "type": "integer" }
+                }))) }
             } },
             "/api/v1/routines": { "get": {
                 "summary": "The routines, ranked by hours saved a month, with their scores.",

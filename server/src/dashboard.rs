@@ -13,7 +13,7 @@ use crate::analysis::Analysis;
 use crate::state::AppState;
 use crate::views;
 use crate::wire::ApiError;
-use crate::{accounts, agents, audit, signin};
+use crate::{accounts, agents, audit, own, signin};
 
 /// Every page route: (method, path, handler). Access rules are in [`crate::access::RULES`].
 pub(crate) fn routes() -> Vec<(&'static str, &'static str, MethodRouter<Arc<AppState>>)> {
@@ -29,6 +29,14 @@ pub(crate) fn routes() -> Vec<(&'static str, &'static str, MethodRouter<Arc<AppS
         ("get", "/static/style.css", get(style)),
         ("get", "/admin/audit", get(audit_page)),
         ("get", "/admin/accounts", get(accounts_page)),
+        ("get", "/admin/people", get(own::people_page)),
+        ("post", "/admin/people/code", post(own::issue_code)),
+        ("post", "/admin/people/erase", post(own::erase)),
+        ("get", "/me/signin", get(own::signin_form)),
+        ("post", "/me/signin", post(own::signin_submit)),
+        ("get", "/me", get(own::me_page)),
+        ("post", "/me/erasure", post(own::request_erasure)),
+        ("post", "/me/signout", post(own::sign_out)),
     ]
 }
 

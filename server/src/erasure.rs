@@ -1,6 +1,8 @@
-//! Erasing one recorded person (GDPR article 17): their events and every string only they used go
-//! through [`uilog::Store::erase_user`]; the file is then compacted so that no freed page keeps a
-//! byte of it, and the erasure is appended to the audit trail.
+//! Erasing one recorded person (GDPR article 17): the stored mining runs that counted them, their
+//! access code and sessions, then their events and every string only they used (through
+//! [`uilog::Store::erase_user`]); the file is then compacted so that no freed page keeps a byte of
+//! it, and the erasure is appended to the audit trail. `taskmine erase --user` and the admin page
+//! both come here.
 //!
 //! The audit entry names the person by a hash of the pseudonym, not the pseudonym itself: whoever
 //! holds the pseudonym can check the entry, and the trail keeps no handle to the person.
@@ -15,6 +17,8 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Erased {
     pub events: u64,
+    /// Stored mining runs deleted because they counted the person.
+    pub runs: u64,
     /// Deleting the rows (one transaction).
     pub delete: Duration,
     /// `VACUUM` and folding the WAL back into the file (zero when not asked for).
@@ -37,6 +41,15 @@ pub fn erase(
     compact: bool,
 ) -> Result<Erased> {
     let start = Instant::now();
+    // The stored runs and the person's code go first: all of it must be gone before compaction,
+    // so that compaction takes their bytes too.
+    let mut runs = miner::results::forget_user(store.connection(), store.path(), pseudonym)?;
+    // The server's stored runs are a cache of the log; their actions name titles the person may
+    // have been alone in using even where no instance counts them, so they all go (the next run
+    // stores a new one).
+    runs += miner::results::prune_log_runs(store.connection(), store.path(), 0)?;
+    crate::analysis::forget_orphan_drafts(store)?;
+    crate::people::forget(store.connection(), pseudonym)?;
     let events = store
         .erase_user(pseudonym)?
         .ok_or_else(|| Error::NoPerson(pseudonym.to_owned()))?;
@@ -58,6 +71,7 @@ pub fn erase(
     }
     Ok(Erased {
         events,
+        runs,
         delete,
         compact: if compact {
             start.elapsed()

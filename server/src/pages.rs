@@ -30,6 +30,9 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
     "dashboard/signin.html",
     "dashboard/audit.html",
     "dashboard/accounts.html",
+    "dashboard/people.html",
+    "dashboard/me.html",
+    "dashboard/me_signin.html",
 ];
 
 pub struct Pages {

@@ -97,6 +97,8 @@ pub struct Config {
     /// Serve HTTPS with this certificate chain and private key (PEM files); implies
     /// `secure_cookies`.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Per-address limits on sign-in and ingest.
+    pub rate: crate::ratelimit::RateLimits,
 }
 
 impl Config {
@@ -112,6 +114,7 @@ impl Config {
             auth: AuthMode::Required,
             secure_cookies: false,
             tls: None,
+            rate: crate::ratelimit::RateLimits::default(),
         }
     }
 }
@@ -132,11 +135,23 @@ pub struct AppState {
     /// the writer thread's, which only writes batches.
     accounts: Arc<Mutex<rusqlite::Connection>>,
     pub(crate) pages: Pages,
+    pub(crate) limiter: crate::ratelimit::Limiter,
     /// The latest result of the background mining job (`None` until its first run ends).
     results: tokio::sync::watch::Sender<Published>,
     mining_started: std::sync::atomic::AtomicBool,
     /// Signalled by the writer thread after each written batch, so the job mines again soon.
     written: Arc<tokio::sync::Notify>,
+    pub(crate) job: JobCounters,
+}
+
+/// What the mining job has done since the server started (`GET /api/v1/status`).
+#[derive(Debug, Default)]
+pub(crate) struct JobCounters {
+    /// Results mined from the log.
+    pub mined: std::sync::atomic::AtomicU64,
+    /// Results read back from a stored run without mining.
+    pub stored: std::sync::atomic::AtomicU64,
+    pub running: std::sync::atomic::AtomicBool,
 }
 
 /// A mining result as the job publishes it; an error is kept as its message.
@@ -150,6 +165,7 @@ const RECHECK: Duration = Duration::from_secs(60);
 /// `remine_after`) or when [`RECHECK`] finds the store changed. One run at a time, since this is
 /// the only place that mines; it ends with the server.
 async fn mining_job(state: std::sync::Weak<AppState>) {
+    use std::sync::atomic::Ordering::Relaxed;
     let mut mined_version = None;
     loop {
         let Some(st) = state.upgrade() else { return };
@@ -167,14 +183,23 @@ async fn mining_job(state: std::sync::Weak<AppState>) {
             let db = st.config.db.clone();
             let opts = st.config.mining.clone();
             let privacy = st.config.privacy.clone();
+            st.job.running.store(true, Relaxed);
             let result = tokio::task::spawn_blocking(move || {
-                Analysis::compute(&Store::open(&db)?, &opts, privacy)
+                Analysis::load_or_mine(&Store::open(&db)?, &opts, privacy)
             })
             .await
             .map_err(|e| e.to_string())
             .and_then(|r| r.map_err(|e| e.to_string()));
+            st.job.running.store(false, Relaxed);
             match &result {
-                Ok(a) => mined_version = Some(a.version),
+                Ok(a) => {
+                    mined_version = Some(a.version);
+                    let counter = match a.origin {
+                        analysis::Origin::Mined => &st.job.mined,
+                        analysis::Origin::Stored => &st.job.stored,
+                    };
+                    counter.fetch_add(1, Relaxed);
+                }
                 Err(e) => tracing::error!("mining failed: {e}"),
             }
             st.results.send_replace(Some(result.map(Arc::new)));
@@ -198,6 +223,7 @@ impl AppState {
         agents::ensure_schema(&store)?;
         crate::accounts::ensure_schema(store.connection())?;
         crate::audit::ensure_schema(store.connection())?;
+        crate::people::ensure_schema(store.connection())?;
         let accounts = rusqlite::Connection::open(&config.db).map_err(Error::sqlite(&config.db))?;
         accounts
             .busy_timeout(Duration::from_secs(5))
@@ -216,6 +242,7 @@ impl AppState {
         let written = Arc::new(tokio::sync::Notify::new());
         let writer = writer::spawn_writer(store, Arc::clone(&written));
         Ok(Arc::new(AppState {
+            limiter: crate::ratelimit::Limiter::new(config.rate),
             config,
             writer,
             auth: Mutex::new((conn, HashMap::new())),
@@ -224,6 +251,7 @@ impl AppState {
             results: tokio::sync::watch::channel(None).0,
             mining_started: std::sync::atomic::AtomicBool::new(false),
             written,
+            job: JobCounters::default(),
         }))
     }
 
@@ -254,6 +282,14 @@ impl AppState {
         }
     }
 
+    /// The latest result without waiting for one (`None` before the first, or after a failure).
+    pub(crate) fn latest(&self) -> Option<Arc<Analysis>> {
+        match &*self.results.borrow() {
+            Some(Ok(a)) => Some(Arc::clone(a)),
+            _ => None,
+        }
+    }
+
     /// Starts the background mining job once per server.
     pub fn start_mining(self: &Arc<Self>) {
         if !self
@@ -262,6 +298,11 @@ impl AppState {
         {
             tokio::spawn(mining_job(Arc::downgrade(self)));
         }
+    }
+
+    /// Wakes the mining job, as a written batch does (after an erasure).
+    pub(crate) fn mine_soon(&self) {
+        self.written.notify_one();
     }
 
     /// Runs `f` on the accounts connection, on a blocking thread.

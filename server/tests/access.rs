@@ -15,6 +15,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/events", "agent"),
     ("get", "/api/v1/openapi.json", "public"),
     ("get", "/api/v1/summary", "viewer"),
+    ("get", "/api/v1/status", "viewer"),
     ("get", "/api/v1/routines", "viewer"),
     ("get", "/api/v1/candidates", "viewer"),
     ("get", "/api/v1/graph", "viewer"),
@@ -35,6 +36,14 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("get", "/report.html", "analyst"),
     ("get", "/admin/audit", "admin"),
     ("get", "/admin/accounts", "admin"),
+    ("get", "/admin/people", "admin"),
+    ("post", "/admin/people/code", "admin"),
+    ("post", "/admin/people/erase", "admin"),
+    ("get", "/me/signin", "public"),
+    ("post", "/me/signin", "public"),
+    ("get", "/me", "person"),
+    ("post", "/me/erasure", "person"),
+    ("post", "/me/signout", "person"),
 ];
 
 fn no_redirects() -> ureq::Agent {
@@ -90,6 +99,8 @@ enum Cred<'a> {
     Token(&'a str),
     /// (session cookie, CSRF token)
     Session(&'a str, &'a str),
+    /// A recorded person's (session cookie, CSRF token).
+    Person(&'a str, &'a str),
 }
 
 fn request(
@@ -114,6 +125,12 @@ fn request(
         Cred::Token(t) => auth = Some(format!("Bearer {t}")),
         Cred::Session(sid, csrf) => {
             cookies.push(format!("tm_session={sid}"));
+            if !fields.iter().any(|(k, _)| k == "csrf") {
+                fields.push(("csrf".into(), csrf.into()));
+            }
+        }
+        Cred::Person(sid, csrf) => {
+            cookies.push(format!("tm_person={sid}"));
             if !fields.iter().any(|(k, _)| k == "csrf") {
                 fields.push(("csrf".into(), csrf.into()));
             }
@@ -213,6 +230,37 @@ fn sign_in(
     (sid, csrf, ans)
 }
 
+/// Signs a recorded person in through their form; returns the person's session cookie, the CSRF
+/// token of their page, and the POST's answer.
+fn person_sign_in(
+    srv: &TestServer,
+    pseudonym: &str,
+    code: &str,
+) -> (Option<String>, Option<String>, Answer) {
+    let form = request("get", &srv.url("/me/signin"), Cred::None, &[], None);
+    assert_eq!(form.status, 200, "{}", form.body);
+    let token = cookie_value(&form.set_cookies, "tm_me_signin").expect("the form sets its cookie");
+    let ans = request(
+        "post",
+        &srv.url("/me/signin"),
+        Cred::None,
+        &[("pseudonym", pseudonym), ("code", code), ("csrf", &token)],
+        Some(&format!("tm_me_signin={token}")),
+    );
+    let sid = cookie_value(&ans.set_cookies, "tm_person").filter(|s| !s.is_empty());
+    let csrf = sid.as_ref().map(|sid| {
+        let page = request("get", &srv.url("/me"), Cred::Person(sid, ""), &[], None);
+        assert_eq!(page.status, 200, "{}", page.body);
+        page.body
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("the person's page has forms")
+            .to_owned()
+    });
+    (sid, csrf, ans)
+}
+
 /// (label, role, API token, (session, CSRF token))
 type Caller = (
     String,
@@ -243,6 +291,7 @@ fn every_route_has_a_rule_and_the_role_matrix_holds() {
         let have = match rule.access {
             Access::Public => "public",
             Access::Agent => "agent",
+            Access::Person => "person",
             Access::Role(r) => r.as_str(),
         };
         assert_eq!(have, *need, "{m} {p}");
@@ -263,6 +312,10 @@ fn every_route_has_a_rule_and_the_role_matrix_holds() {
             server::accounts::add(c, role.as_str(), role, PASSWORD).unwrap();
         }
         server::agents::add(&store, "desk").unwrap()
+    };
+    let person_code = {
+        let store = uilog::Store::open(&db).unwrap();
+        server::people::issue_code(store.connection(), "user-01").unwrap()
     };
     let srv = TestServer::start_with(fresh_config(&db), "127.0.0.1:0".parse().unwrap());
     let id = {
@@ -309,9 +362,18 @@ fn every_route_has_a_rule_and_the_role_matrix_holds() {
                 Some((sid.unwrap(), csrf.unwrap())),
             ));
         }
+        // And a recorded person, by their own session (also fresh: sign-out ends it).
+        let (psid, pcsrf, _) = person_sign_in(&srv, "user-01", &person_code);
+        callers.push((
+            "person".into(),
+            None,
+            None,
+            Some((psid.unwrap(), pcsrf.unwrap())),
+        ));
         for (label, role, token, session) in &callers {
             let cred = match (token, session) {
                 (Some(t), _) => Cred::Token(t),
+                (_, Some((s, c))) if label == "person" => Cred::Person(s, c),
                 (_, Some((s, c))) => Cred::Session(s, c),
                 _ => Cred::None,
             };
@@ -325,6 +387,9 @@ fn every_route_has_a_rule_and_the_role_matrix_holds() {
                 if let Cred::Session(s, _) = cred {
                     req = req.header("Cookie", &format!("tm_session={s}"));
                 }
+                if let Cred::Person(s, _) = cred {
+                    req = req.header("Cookie", &format!("tm_person={s}"));
+                }
                 answer(
                     req.send(&batch_json("m", &[event("s", "u", 1_700_000_000_000_000)])[..])
                         .unwrap(),
@@ -332,6 +397,20 @@ fn every_route_has_a_rule_and_the_role_matrix_holds() {
             } else if *path == "/signin" && *method == "post" {
                 // Anyone may try to sign in; a wrong password is a 401 with the form, not a 403.
                 sign_in(&srv, "no-such-account", "not the password at all").2
+            } else if *path == "/me/signin" && *method == "post" {
+                person_sign_in(&srv, "user-02", "AAAAA-BBBBB-CCCCC-DDDDD").2
+            } else if path.starts_with("/admin/people/") {
+                // A pseudonym the log does not have: nobody is erased by the matrix.
+                request(
+                    method,
+                    &url,
+                    cred,
+                    &[
+                        ("pseudonym", "no-such-person"),
+                        ("confirm", "no-such-person"),
+                    ],
+                    None,
+                )
             } else {
                 request(method, &url, cred, &[], None)
             };
@@ -351,8 +430,26 @@ fn every_route_has_a_rule_and_the_role_matrix_holds() {
                 }
                 continue;
             }
-            if *path == "/signin" && *method == "post" {
+            if (*path == "/signin" || *path == "/me/signin") && *method == "post" {
                 assert_eq!(a.status, 401, "{ctx}");
+                continue;
+            }
+            if *need == "person" {
+                // Only a person's own session opens a person's page; no account does.
+                if label == "person" {
+                    let ok = if *method == "get" {
+                        a.status == 200 && a.body.contains("user-01")
+                    } else {
+                        a.status == 303 && a.location.starts_with("/me")
+                    };
+                    assert!(ok, "{ctx}");
+                } else {
+                    assert_eq!(
+                        (a.status, a.location.as_str()),
+                        (303, "/me/signin"),
+                        "{ctx}"
+                    );
+                }
                 continue;
             }
             let denied_anonymous =
@@ -360,7 +457,11 @@ fn every_route_has_a_rule_and_the_role_matrix_holds() {
             if allowed(need, *role) {
                 assert!(!denied_anonymous && a.status != 403, "allowed: {ctx}");
                 assert!(
-                    a.status == 200 || (*path == "/signout" && a.status == 303),
+                    a.status == 200
+                        || (*path == "/signout" && a.status == 303)
+                        || (path.starts_with("/admin/people/")
+                            && a.status == 404
+                            && a.body.contains("No recorded person")),
                     "{ctx}"
                 );
             } else if role.is_none() {
@@ -380,7 +481,7 @@ fn every_route_has_a_rule_and_the_role_matrix_holds() {
             }
         }
     }
-    assert_eq!(checked, EXPECTED.len() * 8);
+    assert_eq!(checked, EXPECTED.len() * 9);
 }
 
 #[test]
@@ -738,4 +839,296 @@ fn audited_actions_are_in_the_trail_with_who_what_and_where() {
             "{m} {p} would write the audit trail"
         );
     }
+}
+
+/// The events of `user` per app as the store holds them (idle markers are not work).
+fn events_by_app(db: &std::path::Path, user: &str) -> std::collections::BTreeMap<String, u64> {
+    let store = uilog::Store::open(db).unwrap();
+    let mut by_app = std::collections::BTreeMap::new();
+    for e in store.events().unwrap() {
+        if e.user == user
+            && !matches!(
+                e.kind,
+                uilog::EventKind::IdleStart | uilog::EventKind::IdleEnd
+            )
+        {
+            *by_app.entry(e.app.clone()).or_insert(0u64) += 1;
+        }
+    }
+    by_app
+}
+
+/// The (app, count) rows of a person's page.
+fn page_apps(body: &str) -> std::collections::BTreeMap<String, u64> {
+    body.split("<tr class=\"me-app\"><td>")
+        .skip(1)
+        .map(|row| {
+            let (app, rest) = row.split_once("</td><td>").unwrap();
+            let n = rest.split('<').next().unwrap().parse().unwrap();
+            (app.to_owned(), n)
+        })
+        .collect()
+}
+
+#[test]
+fn a_person_sees_only_their_own_data_and_an_admin_erases_them_from_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("log.db");
+    simulated_store(&db, 4, 1);
+    {
+        // An app and a title only user-02 used, with names no simulator makes.
+        let mut store = uilog::Store::open(&db).unwrap();
+        let mut e = event("private-02", "user-02", 1_795_000_000_000_000);
+        e.app = "diary-7731".into();
+        e.window = "secret-diary-7731 notes".into();
+        store
+            .write_batch(None, "test", |sink| -> uilog::Result<()> { sink.push(&e) })
+            .unwrap();
+        server::accounts::add(store.connection(), "adm", Role::Admin, PASSWORD).unwrap();
+    }
+    let srv = TestServer::start_with(fresh_config(&db), "127.0.0.1:0".parse().unwrap());
+    let (sid, csrf, _) = sign_in(&srv, "adm", PASSWORD);
+    let (sid, csrf) = (sid.unwrap(), csrf.unwrap());
+    let admin = Cred::Session(&sid, &csrf);
+
+    // The admin issues codes on the people page; a code is shown once and stored as argon2id.
+    let people = request("get", &srv.url("/admin/people"), admin, &[], None);
+    assert_eq!(people.status, 200, "{}", people.body);
+    assert!(people.body.contains("user-01") && people.body.contains("user-02"));
+    let issue = |p: &str| {
+        let a = request(
+            "post",
+            &srv.url("/admin/people/code"),
+            admin,
+            &[("pseudonym", p)],
+            None,
+        );
+        assert_eq!(a.status, 200, "{}", a.body);
+        a.body
+            .split("<code id=\"issued-code\">")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .expect("the code is on the page")
+            .to_owned()
+    };
+    let code1 = issue("user-01");
+    let code2 = issue("user-02");
+    let no_csrf = request(
+        "post",
+        &srv.url("/admin/people/code"),
+        Cred::Session(&sid, "wrong"),
+        &[("pseudonym", "user-01"), ("csrf", "wrong")],
+        None,
+    );
+    assert_eq!(no_csrf.status, 403, "{}", no_csrf.body);
+    {
+        let store = uilog::Store::open(&db).unwrap();
+        let hashes: Vec<String> = store
+            .connection()
+            .prepare("SELECT code_hash FROM server_people")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(hashes.len(), 2);
+        assert!(hashes.iter().all(|h| h.starts_with("$argon2id$")));
+        let plain1 = code1.replace('-', "");
+        assert!(hashes.iter().all(|h| !h.contains(&plain1)));
+    }
+
+    // A wrong code, or another person's code, opens nothing.
+    assert_eq!(person_sign_in(&srv, "user-01", &code2).2.status, 401);
+    let (psid, pcsrf, ans) = person_sign_in(&srv, "user-01", &code1);
+    assert_eq!((ans.status, ans.location.as_str()), (303, "/me"));
+    let set = ans
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("tm_person="))
+        .unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/me")
+    );
+    let (psid, pcsrf) = (psid.unwrap(), pcsrf.unwrap());
+    let me = Cred::Person(&psid, &pcsrf);
+    let page = request("get", &srv.url("/me"), me, &[], None);
+    assert_eq!(page.status, 200, "{}", page.body);
+    // Exactly their events per app, as the store counts them, and nobody else's.
+    let shown = page_apps(&page.body);
+    assert!(!shown.is_empty());
+    assert_eq!(shown, events_by_app(&db, "user-01"));
+    for other in ["user-02", "user-03", "user-04", "diary-7731"] {
+        assert!(!page.body.contains(other), "{other} on user-01's page");
+    }
+    assert!(
+        page.body.contains("me-routine"),
+        "routines they are counted in"
+    );
+    // A person's session opens no dashboard page, and an admin's opens no person's page.
+    let dash = request("get", &srv.url("/"), me, &[], None);
+    assert_eq!(
+        (dash.status, dash.location.as_str()),
+        (303, "/signin?next=/")
+    );
+    let api = request("get", &srv.url("/api/v1/summary"), me, &[], None);
+    assert_eq!(api.status, 401);
+    let as_admin = request("get", &srv.url("/me"), admin, &[], None);
+    assert_eq!(
+        (as_admin.status, as_admin.location.as_str()),
+        (303, "/me/signin")
+    );
+
+    // user-02 sees their own app; asks for erasure (the form needs the person's CSRF token).
+    let (psid2, pcsrf2, _) = person_sign_in(&srv, "user-02", &code2);
+    let (psid2, pcsrf2) = (psid2.unwrap(), pcsrf2.unwrap());
+    let me2 = Cred::Person(&psid2, &pcsrf2);
+    let page2 = request("get", &srv.url("/me"), me2, &[], None);
+    assert_eq!(page_apps(&page2.body), events_by_app(&db, "user-02"));
+    assert!(page2.body.contains("diary-7731") && !page2.body.contains("user-01"));
+    let forged = request(
+        "post",
+        &srv.url("/me/erasure"),
+        Cred::Person(&psid2, "0"),
+        &[("csrf", "0")],
+        None,
+    );
+    assert_eq!(forged.status, 403);
+    let asked = request("post", &srv.url("/me/erasure"), me2, &[], None);
+    assert_eq!((asked.status, asked.location.as_str()), (303, "/me"));
+    let page2 = request("get", &srv.url("/me"), me2, &[], None);
+    assert!(
+        page2.body.contains("me-erasure-requested"),
+        "{}",
+        page2.body
+    );
+    let people = request("get", &srv.url("/admin/people"), admin, &[], None);
+    let row = people
+        .body
+        .split("<tr class=\"person\">")
+        .find(|r| r.starts_with("<td>user-02<"))
+        .unwrap();
+    assert!(
+        row.contains("UTC") || row.contains('T'),
+        "request shown: {row}"
+    );
+
+    // The admin erases user-02 (the confirmation must repeat the pseudonym).
+    let unconfirmed = request(
+        "post",
+        &srv.url("/admin/people/erase"),
+        admin,
+        &[("pseudonym", "user-02"), ("confirm", "user-2")],
+        None,
+    );
+    assert_eq!(unconfirmed.status, 400);
+    let erased = request(
+        "post",
+        &srv.url("/admin/people/erase"),
+        admin,
+        &[("pseudonym", "user-02"), ("confirm", "user-02")],
+        None,
+    );
+    assert_eq!(erased.status, 200, "{}", erased.body);
+    assert!(erased.body.contains("people-notice"), "{}", erased.body);
+    assert!(events_by_app(&db, "user-02").is_empty());
+    assert!(!events_by_app(&db, "user-01").is_empty());
+    // Their session and code went with them.
+    let gone = request("get", &srv.url("/me"), me2, &[], None);
+    assert_eq!((gone.status, gone.location.as_str()), (303, "/me/signin"));
+    assert_eq!(person_sign_in(&srv, "user-02", &code2).2.status, 401);
+    let bytes = std::fs::read(&db).unwrap();
+    let needle = b"secret-diary-7731";
+    assert!(
+        !bytes.windows(needle.len()).any(|w| w == needle),
+        "the erased title is still in the file"
+    );
+    // The trail has the code, the request and the erasure, naming the person by hash only.
+    let store = uilog::Store::open(&db).unwrap();
+    let trail = server::audit::list(store.connection(), 1000).unwrap();
+    let p2 = server::erasure::person_ref("user-02");
+    for action in ["person.code", "person.signin", "erasure.request", "erase"] {
+        assert!(
+            trail
+                .iter()
+                .any(|e| e.action == action && (e.detail.contains(&p2) || e.actor == p2)),
+            "{action} in {trail:?}"
+        );
+    }
+    assert!(trail
+        .iter()
+        .any(|e| e.action == "erase" && e.actor == "adm"));
+    assert!(trail
+        .iter()
+        .all(|e| !e.detail.contains("user-02") && !e.actor.contains("user-02")));
+}
+
+#[test]
+fn sign_in_and_ingest_are_rate_limited_per_address_with_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("log.db");
+    let agent_token = {
+        let store = uilog::Store::open(&db).unwrap();
+        server::accounts::add(store.connection(), "ana", Role::Analyst, PASSWORD).unwrap();
+        server::agents::add(&store, "desk").unwrap()
+    };
+    let mut config = fresh_config(&db);
+    config.rate = server::RateLimits {
+        login: Some(server::Rate {
+            burst: 3,
+            per_minute: 6,
+        }),
+        ingest: Some(server::Rate {
+            burst: 2,
+            per_minute: 60,
+        }),
+    };
+    let srv = TestServer::start_with(config, "127.0.0.1:0".parse().unwrap());
+    // Three attempts pass (wrong passwords: 401), the fourth is refused before any password is
+    // checked, whatever it holds; a person's sign-in draws from the same bucket.
+    for _ in 0..3 {
+        assert_eq!(
+            sign_in(&srv, "ana", "not the password at all").2.status,
+            401
+        );
+    }
+    let limited = sign_in(&srv, "ana", PASSWORD).2;
+    assert_eq!(limited.status, 429, "{}", limited.body);
+    let retry: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=10).contains(&retry), "one attempt every 10 s: {retry}");
+    assert_eq!(person_sign_in(&srv, "user-01", "AAAAA").2.status, 429);
+    // The form itself (GET) is not limited, nor are other pages.
+    assert_eq!(
+        request("get", &srv.url("/signin"), Cred::None, &[], None).status,
+        200
+    );
+
+    let send = |batch: &str| {
+        post(
+            &srv.url("/api/v1/events"),
+            Some(&agent_token),
+            &batch_json(batch, &[event("s", "u", 1_700_000_000_000_000)]),
+            false,
+        )
+    };
+    assert_eq!(send("a").0, 200);
+    assert_eq!(send("b").0, 200);
+    let agent = no_redirects();
+    let resp = agent
+        .post(&srv.url("/api/v1/events"))
+        .header("Authorization", &format!("Bearer {agent_token}"))
+        .header("Content-Type", "application/json")
+        .send(&batch_json("c", &[event("s", "u", 1_700_000_000_000_001)])[..])
+        .unwrap();
+    let a = answer(resp);
+    assert_eq!(a.status, 429, "{}", a.body);
+    assert_eq!(a.headers["retry-after"].to_str().unwrap(), "1");
+    assert!(a.body.contains("too many requests"), "{}", a.body);
+    assert_eq!(count_events(&db), 2, "the refused batch wrote nothing");
+    // One token a second comes back.
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    assert_eq!(send("c").0, 200);
 }

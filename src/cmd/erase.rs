@@ -20,17 +20,16 @@ pub struct EraseArgs {
 
 pub fn run(args: EraseArgs, _ui: &Ui) -> anyhow::Result<()> {
     let mut store = args.db.open_existing()?;
-    // Stored mining runs count the person in their evidence; they go before the log is compacted,
-    // so that compaction takes their bytes too.
-    let runs = miner::results::forget_user(store.connection(), store.path(), &args.user)?;
-    if runs > 0 {
+    let actor = server::audit::cli_actor();
+    // The same path as the server's admin page: stored mining runs that counted the person, their
+    // access code, then their events, then compaction.
+    let e = server::erasure::erase(&mut store, &args.user, &actor, "local", !args.no_compact)?;
+    if e.runs > 0 {
         eprintln!(
-            "deleted {runs} stored mining runs that counted {}",
-            args.user
+            "deleted {} stored mining runs that counted {}",
+            e.runs, args.user
         );
     }
-    let actor = server::audit::cli_actor();
-    let e = server::erasure::erase(&mut store, &args.user, &actor, "local", !args.no_compact)?;
     eprintln!(
         "erased {} events of {} and every title, element and value only they used: {:.2} s deleting, {:.2} s compacting; recorded in the audit trail as {}",
         e.events,

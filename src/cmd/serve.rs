@@ -47,6 +47,22 @@ pub struct ServeArgs {
     /// Most events in one batch.
     #[arg(long, default_value_t = 20_000)]
     max_batch_events: usize,
+    /// Sign-in attempts per client address: PER_MINUTE or PER_MINUTE/BURST, or `off`. Over it, 429
+    /// with Retry-After. Behind a proxy every client shares the proxy's address.
+    #[arg(long, default_value = "10/10")]
+    login_rate: String,
+    /// Ingest batches per client address: PER_MINUTE or PER_MINUTE/BURST, or `off`.
+    #[arg(long, default_value = "600/600")]
+    ingest_rate: String,
+}
+
+fn rate(flag: &str, value: &str) -> anyhow::Result<Option<server::Rate>> {
+    if value == "off" {
+        return Ok(None);
+    }
+    server::Rate::parse(value)
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("--{flag}: {e}"))
 }
 
 pub fn run(args: ServeArgs, _ui: &Ui) -> anyhow::Result<()> {
@@ -54,6 +70,10 @@ pub fn run(args: ServeArgs, _ui: &Ui) -> anyhow::Result<()> {
     config.limits = server::Limits {
         max_body_bytes: args.max_body_mib << 20,
         max_batch_events: args.max_batch_events,
+    };
+    config.rate = server::RateLimits {
+        login: rate("login-rate", &args.login_rate)?,
+        ingest: rate("ingest-rate", &args.ingest_rate)?,
     };
     if let Some(policy) = &args.policy {
         config.privacy = server::Privacy::from_file(policy)?;

@@ -30,6 +30,12 @@ enum UserWhat {
     Remove { name: String },
     /// Make a new API token for an account (the old one stops working) and print it, once.
     Token { name: String },
+    /// Issue a recorded person an access code for their own page (`/me/signin` on the server) and
+    /// print it, once; an earlier code stops working.
+    PersonCode {
+        /// The person's pseudonym as the log holds it.
+        pseudonym: String,
+    },
 }
 
 pub fn run(args: UserArgs, _ui: &Ui) -> anyhow::Result<()> {
@@ -63,6 +69,26 @@ pub fn run(args: UserArgs, _ui: &Ui) -> anyhow::Result<()> {
                 "API token of {name}, shown only now (send it as `Authorization: Bearer ...`):"
             );
             println!("{token}");
+        }
+        UserWhat::PersonCode { pseudonym } => {
+            if !store.dictionary()?.users.contains(&pseudonym) {
+                anyhow::bail!(
+                    "{}: no recorded person with pseudonym {pseudonym:?}",
+                    store.path().display()
+                );
+            }
+            let code = server::people::issue_code(c, &pseudonym)?;
+            server::audit::append(
+                c,
+                &server::audit::cli_actor(),
+                "person.code",
+                &server::erasure::person_ref(&pseudonym),
+                "local",
+            )?;
+            eprintln!(
+                "access code of {pseudonym}, shown only now (they sign in at /me/signin with their pseudonym and this code):"
+            );
+            println!("{code}");
         }
     }
     Ok(())
