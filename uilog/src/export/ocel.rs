@@ -99,8 +99,10 @@ pub fn write_ocel(store: &Store, out: &mut dyn Write) -> Result<u64> {
                 w.write_all(if i > 0 { b", {\"name\": " } else { b"{\"name\": " })?;
                 json_str(&mut w, &a.name)?;
                 w.write_all(b", \"value\": ")?;
+                // The OCEL 2.0 JSON schema (the specification's section 8.2) types every value
+                // as a string; the declared attribute type says how to read it.
                 match a.int {
-                    Some(v) => write!(w, "{v}")?,
+                    Some(v) => write!(w, "\"{v}\"")?,
                     None => json_str(&mut w, &a.value)?,
                 }
                 w.write_all(b"}")?;

@@ -45,9 +45,11 @@
 //! specified in `docs/ground-truth.md`.
 
 mod catalogue;
+pub mod process_log;
 mod recorder_csv;
 mod values;
 
+pub use process_log::ProcessLog;
 pub use recorder_csv::write_recorder_csv;
 
 use std::collections::HashMap;
@@ -133,6 +135,13 @@ pub struct Config {
     pub pauses: bool,
     /// Whether each day has a lunch break in its middle (logged with idle markers).
     pub lunch_break: bool,
+    /// When set (64 hex digits, a recorder's secret key), the log is written as the recorder's
+    /// policy `text: hash` with numbers redacted from titles would write it: no typed, copied or
+    /// pasted text, only its value hash under the value key the recorder derives from this secret,
+    /// and runs of four or more digits in window titles, element names and paths and URLs
+    /// replaced by `<n>`. Absent: text is kept plain and hashed with the import key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_key: Option<String>,
 }
 
 /// How the simulator writes an event's [`Element`].
@@ -218,6 +227,7 @@ impl Default for Config {
             apps_without_elements: 0.0,
             pauses: true,
             lunch_break: true,
+            text_key: None,
         }
     }
 }
@@ -255,6 +265,11 @@ impl Config {
             }
             if self.routine_ids[..i].contains(&id) {
                 return bad("routine_ids", format!("routine {id} is named twice"));
+            }
+        }
+        if let Some(k) = &self.text_key {
+            if process_log::parse_secret(k).is_none() {
+                return bad("text_key", "must be 64 hex digits (a recorder key)".into());
             }
         }
         if !(0.0..=1.0).contains(&self.apps_without_elements) {
@@ -386,9 +401,49 @@ pub fn catalogue_len() -> usize {
 /// `emit` receives a reference to a buffer that is reused for the next event: clone it to keep it.
 pub fn simulate<E: From<Error>>(
     cfg: &Config,
+    emit: impl FnMut(&Event) -> Result<(), E>,
+) -> Result<GroundTruth, E> {
+    run_simulation(cfg, emit, None)
+}
+
+/// [`simulate`], and the process log of the business cases its routine instances worked on
+/// (see [`process_log`]). The events are the same as [`simulate`]'s for the same config.
+pub fn simulate_with_process_log<E: From<Error>>(
+    cfg: &Config,
+    emit: impl FnMut(&Event) -> Result<(), E>,
+) -> Result<(GroundTruth, ProcessLog), E> {
+    let mut done = Vec::new();
+    let truth = run_simulation(cfg, emit, Some(&mut done))?;
+    Ok((truth, process_log::build(cfg, &done)))
+}
+
+fn run_simulation<E: From<Error>>(
+    cfg: &Config,
     mut emit: impl FnMut(&Event) -> Result<(), E>,
+    mut done: Option<&mut Vec<process_log::Done>>,
 ) -> Result<GroundTruth, E> {
     cfg.validate()?;
+    let privacy = cfg
+        .text_key
+        .as_deref()
+        .and_then(process_log::parse_secret)
+        .map(|secret| {
+            (
+                process_log::value_key(&secret),
+                Event::new("", "", 0, EventKind::Click),
+            )
+        });
+    let mut privacy = privacy;
+    let mut emit = |e: &Event| -> Result<(), E> {
+        match &mut privacy {
+            None => emit(e),
+            Some((key, buf)) => {
+                buf.clone_from(e);
+                process_log::hash_text(buf, key);
+                emit(buf)
+            }
+        }
+    };
     let routines = &cfg.select(compile_catalogue())[..];
     let no_elements = without_elements(cfg, routines);
     let users = cfg.effective_users();
@@ -403,7 +458,13 @@ pub fn simulate<E: From<Error>>(
         for (d, &(day_start, ref date)) in days.iter().enumerate() {
             let mut s = SessionGen::new(cfg, &profile, routines, u, d as u32, date);
             s.no_elements = no_elements;
+            if done.is_some() {
+                s.done = Some(Vec::new());
+            }
             s.run(day_start, &mut next_instance, &mut truth, &mut emit)?;
+            if let (Some(all), Some(mine)) = (done.as_deref_mut(), s.done.take()) {
+                all.extend(mine);
+            }
             truth.noise_events += s.noise;
             truth.idle_events += s.idle;
             truth.total_events += s.total;
@@ -695,6 +756,7 @@ struct Routine {
     name: &'static str,
     weight: f64,
     slots: Vec<SlotFn>,
+    slot_names: Vec<&'static str>,
     parts: Vec<CPart>,
     /// (name, description) of each variation.
     variations: Vec<(&'static str, &'static str)>,
@@ -749,6 +811,7 @@ impl Routine {
             name: def.name,
             weight: def.weight,
             slots: def.slots.iter().map(|s| s.1).collect(),
+            slot_names: def.slots.iter().map(|s| s.0).collect(),
             parts,
             variations,
         };
@@ -995,6 +1058,8 @@ struct SessionGen<'a> {
     no_elements: [bool; App::COUNT],
     /// How the current instance's screens are laid out, for element paths.
     layout: Layout,
+    /// The instances done, with their values, when a process log is emitted too.
+    done: Option<Vec<process_log::Done>>,
 }
 
 /// What shifts element paths between instances: a notification bar above a form, banners above a
@@ -1041,6 +1106,7 @@ impl<'a> SessionGen<'a> {
                 shift: 0,
                 banner: 1,
             },
+            done: None,
         }
     }
 
@@ -1137,6 +1203,21 @@ impl<'a> SessionGen<'a> {
                 inst.events.push(ts);
             }
             prev_end = Some(self.ready);
+            if let Some(done) = &mut self.done {
+                done.push(process_log::Done {
+                    instance: inst.id,
+                    routine: routine.id,
+                    user: self.profile.user.clone(),
+                    start: inst.events.first().copied().unwrap_or(self.ready),
+                    end: self.ready,
+                    slots: routine
+                        .slot_names
+                        .iter()
+                        .copied()
+                        .zip(self.slots.iter().cloned())
+                        .collect(),
+                });
+            }
             truth.instances.push(inst);
         }
         Ok(())

@@ -1,0 +1,548 @@
+//! Routine instances as an OCEL 2.0 object-centric event log, in the standard's JSON and SQLite
+//! layouts (<https://www.ocel-standard.org/>), for PM4Py, OCPM and the like.
+//!
+//! Events are routine instances: the type is the routine's name ([`routine_name`]), the time its
+//! start, the attributes its routine id, duration, variant and event count. Objects are the users
+//! (pseudonyms), the applications and the business objects found in the instances
+//! ([`crate::objects`]), typed by the pattern that found them. Event-to-object qualifiers say how
+//! the instance touched the object (`performed by`, `uses`, and for business objects where the
+//! identifier was seen: `typed`, `pasted`, `title`, …); object-to-object relations say which user
+//! handled a business object (`handled by`) and which applications a user works in (`works in`).
+//!
+//! uilog's own OCEL writer ([`uilog::export::write_ocel`]) exports the raw UI log instead; it
+//! cannot know routines, since uilog knows nothing of mining.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Write;
+use std::path::Path;
+
+use rusqlite::{params_from_iter, Connection};
+use serde::Serialize;
+use uilog::Micros;
+
+use crate::error::{Error, Result};
+use crate::mining::{Mining, Routine};
+use crate::objects::InstanceObjects;
+
+/// An attribute value; OCEL types `string`, `integer`, `float`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    Str(String),
+    Int(i64),
+    Float(f64),
+}
+
+impl Value {
+    /// The OCEL 2.0 JSON schema (the specification's section 8.2) types every attribute value as
+    /// a string; the declared attribute type says how to read it.
+    fn text(&self) -> String {
+        match self {
+            Value::Str(s) => s.clone(),
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) => f.to_string(),
+        }
+    }
+
+    fn ocel_type(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+            Value::Int(_) => "integer",
+            Value::Float(_) => "float",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    pub id: String,
+    pub ty: String,
+    pub attrs: Vec<(String, Value)>,
+    /// (target object id, qualifier).
+    pub relations: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub id: String,
+    pub ty: String,
+    pub time: Micros,
+    pub attrs: Vec<(String, Value)>,
+    /// (object id, qualifier).
+    pub relations: Vec<(String, String)>,
+}
+
+/// An OCEL 2.0 log in memory, written by [`write_json`] and [`write_sqlite`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OcelLog {
+    pub objects: Vec<Object>,
+    pub events: Vec<Event>,
+}
+
+/// A readable name for a routine: its id and the applications its steps go through,
+/// `routine 3: thunderbird → tryton`.
+pub fn routine_name(r: &Routine, mining: &Mining) -> String {
+    let mut apps: Vec<&str> = Vec::new();
+    for &s in &r.steps {
+        let app = mining
+            .actions
+            .get(s as usize)
+            .filter(|a| a.id == s)
+            .or_else(|| mining.actions.iter().find(|a| a.id == s))
+            .map_or("", |a| a.app.as_str());
+        if !app.is_empty() && apps.last() != Some(&app) {
+            apps.push(app);
+        }
+    }
+    if apps.is_empty() {
+        format!("routine {}", r.id)
+    } else {
+        format!("routine {}: {}", r.id, apps.join(" → "))
+    }
+}
+
+/// Builds the instance-level log from a mining result and the objects of its instances.
+pub fn build(mining: &Mining, objects: &[InstanceObjects]) -> OcelLog {
+    let names: HashMap<u32, String> = mining
+        .routines
+        .iter()
+        .map(|r| (r.id, routine_name(r, mining)))
+        .collect();
+    let variants: HashMap<(u32, u32), u32> = mining
+        .routines
+        .iter()
+        .flat_map(|r| {
+            r.instances
+                .iter()
+                .enumerate()
+                .map(move |(k, i)| ((r.id, k as u32), i.variant))
+        })
+        .collect();
+    let mut users: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut business: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+    let mut events = Vec::with_capacity(objects.len());
+    for inst in objects {
+        let mut relations = vec![(format!("user:{}", inst.user), "performed by".to_owned())];
+        let apps = users.entry(inst.user.as_str()).or_default();
+        for a in &inst.apps {
+            apps.insert(a.as_str());
+            relations.push((format!("application:{a}"), "uses".to_owned()));
+        }
+        for o in &inst.objects {
+            business
+                .entry((o.object_type.as_str(), o.id.as_str()))
+                .or_default()
+                .insert(inst.user.as_str());
+            let id = format!("{}:{}", o.object_type, o.id);
+            if !relations.iter().any(|(r, _)| *r == id) {
+                relations.push((id, o.source.as_str().to_owned()));
+            }
+        }
+        let duration = (inst.end_ts - inst.start_ts) as f64 / 1e6;
+        events.push(Event {
+            id: format!("routine-{}-instance-{}", inst.routine, inst.instance + 1),
+            ty: names
+                .get(&inst.routine)
+                .cloned()
+                .unwrap_or_else(|| format!("routine {}", inst.routine)),
+            time: inst.start_ts,
+            attrs: vec![
+                ("routine".into(), Value::Int(inst.routine.into())),
+                ("duration_s".into(), Value::Float(duration)),
+                (
+                    "variant".into(),
+                    Value::Int(
+                        variants
+                            .get(&(inst.routine, inst.instance))
+                            .copied()
+                            .unwrap_or(0)
+                            .into(),
+                    ),
+                ),
+                ("session".into(), Value::Str(inst.session.clone())),
+            ],
+            relations,
+        });
+    }
+    events.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
+    let mut out = OcelLog {
+        objects: Vec::new(),
+        events,
+    };
+    let mut apps: BTreeSet<&str> = BTreeSet::new();
+    for (user, used) in &users {
+        apps.extend(used.iter().copied());
+        out.objects.push(Object {
+            id: format!("user:{user}"),
+            ty: "user".into(),
+            attrs: vec![("name".into(), Value::Str((*user).to_owned()))],
+            relations: used
+                .iter()
+                .map(|a| (format!("application:{a}"), "works in".to_owned()))
+                .collect(),
+        });
+    }
+    for a in apps {
+        out.objects.push(Object {
+            id: format!("application:{a}"),
+            ty: "application".into(),
+            attrs: vec![("name".into(), Value::Str(a.to_owned()))],
+            relations: Vec::new(),
+        });
+    }
+    for ((ty, id), by) in business {
+        out.objects.push(Object {
+            id: format!("{ty}:{id}"),
+            ty: ty.to_owned(),
+            attrs: vec![("identifier".into(), Value::Str(id.to_owned()))],
+            relations: by
+                .iter()
+                .map(|u| (format!("user:{u}"), "handled by".to_owned()))
+                .collect(),
+        });
+    }
+    out
+}
+
+/// The attributes each type declares: (type, [(attribute, OCEL type)]), sorted.
+fn declared<'a>(
+    items: impl Iterator<Item = (&'a str, &'a [(String, Value)])>,
+) -> BTreeMap<&'a str, BTreeMap<&'a str, &'static str>> {
+    let mut out: BTreeMap<&str, BTreeMap<&str, &'static str>> = BTreeMap::new();
+    for (ty, attrs) in items {
+        let decl = out.entry(ty).or_default();
+        for (name, v) in attrs {
+            decl.insert(name.as_str(), v.ocel_type());
+        }
+    }
+    out
+}
+
+/// Object attributes carry a time in OCEL 2.0; ours never change, so they hold from the epoch.
+const SINCE: &str = "1970-01-01T00:00:00Z";
+
+fn out_err(e: std::io::Error) -> Error {
+    Error::Io {
+        path: "<ocel output>".into(),
+        source: e,
+    }
+}
+
+/// Writes the log as OCEL 2.0 JSON.
+pub fn write_json(log: &OcelLog, out: &mut dyn Write) -> Result<()> {
+    #[derive(Serialize)]
+    struct TypeDecl<'a> {
+        name: &'a str,
+        attributes: Vec<AttrDecl<'a>>,
+    }
+    #[derive(Serialize)]
+    struct AttrDecl<'a> {
+        name: &'a str,
+        #[serde(rename = "type")]
+        ty: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Rel<'a> {
+        #[serde(rename = "objectId")]
+        object_id: &'a str,
+        qualifier: &'a str,
+    }
+    #[derive(Serialize)]
+    struct ObjAttr<'a> {
+        name: &'a str,
+        time: &'a str,
+        value: String,
+    }
+    #[derive(Serialize)]
+    struct EvAttr<'a> {
+        name: &'a str,
+        value: String,
+    }
+    #[derive(Serialize)]
+    struct Obj<'a> {
+        id: &'a str,
+        #[serde(rename = "type")]
+        ty: &'a str,
+        attributes: Vec<ObjAttr<'a>>,
+        relationships: Vec<Rel<'a>>,
+    }
+    #[derive(Serialize)]
+    struct Ev<'a> {
+        id: &'a str,
+        #[serde(rename = "type")]
+        ty: &'a str,
+        time: String,
+        attributes: Vec<EvAttr<'a>>,
+        relationships: Vec<Rel<'a>>,
+    }
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        #[serde(rename = "objectTypes")]
+        object_types: Vec<TypeDecl<'a>>,
+        #[serde(rename = "eventTypes")]
+        event_types: Vec<TypeDecl<'a>>,
+        objects: Vec<Obj<'a>>,
+        events: Vec<Ev<'a>>,
+    }
+    fn decls<'a>(m: BTreeMap<&'a str, BTreeMap<&'a str, &'static str>>) -> Vec<TypeDecl<'a>> {
+        m.into_iter()
+            .map(|(name, attrs)| TypeDecl {
+                name,
+                attributes: attrs
+                    .into_iter()
+                    .map(|(name, ty)| AttrDecl { name, ty })
+                    .collect(),
+            })
+            .collect()
+    }
+    fn rels(r: &[(String, String)]) -> Vec<Rel<'_>> {
+        r.iter()
+            .map(|(o, q)| Rel {
+                object_id: o,
+                qualifier: q,
+            })
+            .collect()
+    }
+    let doc = Doc {
+        object_types: decls(declared(
+            log.objects.iter().map(|o| (o.ty.as_str(), &o.attrs[..])),
+        )),
+        event_types: decls(declared(
+            log.events.iter().map(|e| (e.ty.as_str(), &e.attrs[..])),
+        )),
+        objects: log
+            .objects
+            .iter()
+            .map(|o| Obj {
+                id: &o.id,
+                ty: &o.ty,
+                attributes: o
+                    .attrs
+                    .iter()
+                    .map(|(name, value)| ObjAttr {
+                        name,
+                        time: SINCE,
+                        value: value.text(),
+                    })
+                    .collect(),
+                relationships: rels(&o.relations),
+            })
+            .collect(),
+        events: log
+            .events
+            .iter()
+            .map(|e| Ev {
+                id: &e.id,
+                ty: &e.ty,
+                time: uilog::format_ts(e.time),
+                attributes: e
+                    .attrs
+                    .iter()
+                    .map(|(name, value)| EvAttr {
+                        name,
+                        value: value.text(),
+                    })
+                    .collect(),
+                relationships: rels(&e.relations),
+            })
+            .collect(),
+    };
+    let mut w = std::io::BufWriter::with_capacity(256 * 1024, out);
+    serde_json::to_writer(&mut w, &doc).map_err(|e| out_err(e.into()))?;
+    w.write_all(b"\n").map_err(out_err)?;
+    w.flush().map_err(out_err)
+}
+
+/// The table-name form of a type (`ocel_type_map`): letters and digits only, made unique.
+fn type_maps<'a>(types: impl Iterator<Item = &'a str>) -> BTreeMap<&'a str, String> {
+    let mut out = BTreeMap::new();
+    let mut used: BTreeSet<String> = BTreeSet::new();
+    for t in types {
+        if out.contains_key(t) {
+            continue;
+        }
+        let base: String = t.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+        let base = if base.is_empty() {
+            "type".to_owned()
+        } else {
+            base
+        };
+        let mut name = base.clone();
+        let mut n = 1;
+        while !used.insert(name.to_ascii_lowercase()) {
+            n += 1;
+            name = format!("{base}{n}");
+        }
+        out.insert(t, name);
+    }
+    out
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Writes the log as an OCEL 2.0 SQLite database at `path`, which must not exist yet (a file
+/// written half is removed).
+pub fn write_sqlite(log: &OcelLog, path: &Path) -> Result<()> {
+    if path.exists() {
+        return Err(Error::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "exists; the OCEL SQLite export writes a new file",
+            ),
+        });
+    }
+    let result = write_sqlite_new(log, path);
+    if result.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+    result
+}
+
+fn write_sqlite_new(log: &OcelLog, path: &Path) -> Result<()> {
+    let sql = |source| Error::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut conn = Connection::open(path).map_err(sql)?;
+    let tx = conn.transaction().map_err(sql)?;
+    tx.execute_batch(
+        "CREATE TABLE event (ocel_id TEXT PRIMARY KEY, ocel_type TEXT);
+         CREATE TABLE event_map_type (ocel_type TEXT PRIMARY KEY, ocel_type_map TEXT);
+         CREATE TABLE object (ocel_id TEXT PRIMARY KEY, ocel_type TEXT);
+         CREATE TABLE object_map_type (ocel_type TEXT PRIMARY KEY, ocel_type_map TEXT);
+         CREATE TABLE event_object (ocel_event_id TEXT, ocel_object_id TEXT, ocel_qualifier TEXT,
+             PRIMARY KEY (ocel_event_id, ocel_object_id, ocel_qualifier));
+         CREATE TABLE object_object (ocel_source_id TEXT, ocel_target_id TEXT, ocel_qualifier TEXT,
+             PRIMARY KEY (ocel_source_id, ocel_target_id, ocel_qualifier));",
+    )
+    .map_err(sql)?;
+    let sql_type = |t: &str| match t {
+        "integer" => "INTEGER",
+        "float" => "REAL",
+        _ => "TEXT",
+    };
+    let value = |v: &Value| match v {
+        Value::Str(s) => rusqlite::types::Value::Text(s.clone()),
+        Value::Int(i) => rusqlite::types::Value::Integer(*i),
+        Value::Float(f) => rusqlite::types::Value::Real(*f),
+    };
+    // Events.
+    let decl = declared(log.events.iter().map(|e| (e.ty.as_str(), &e.attrs[..])));
+    let maps = type_maps(decl.keys().copied());
+    for (ty, attrs) in &decl {
+        let map = &maps[ty];
+        tx.execute(
+            "INSERT INTO event_map_type VALUES (?1, ?2)",
+            [ty, map.as_str()],
+        )
+        .map_err(sql)?;
+        let cols: String = attrs
+            .iter()
+            .map(|(a, t)| format!(", {} {}", quote(a), sql_type(t)))
+            .collect();
+        tx.execute_batch(&format!(
+            "CREATE TABLE {} (ocel_id TEXT PRIMARY KEY, ocel_time TIMESTAMP{cols});",
+            quote(&format!("event_{map}"))
+        ))
+        .map_err(sql)?;
+    }
+    for e in &log.events {
+        tx.prepare_cached("INSERT INTO event VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute([&e.id, &e.ty]))
+            .map_err(sql)?;
+        let attrs = &decl[e.ty.as_str()];
+        let cols: String = attrs.keys().map(|a| format!(", {}", quote(a))).collect();
+        let marks: String = attrs.keys().map(|_| ", ?").collect();
+        let mut vals = vec![
+            rusqlite::types::Value::Text(e.id.clone()),
+            rusqlite::types::Value::Text(uilog::format_ts(e.time)),
+        ];
+        for a in attrs.keys() {
+            vals.push(
+                e.attrs
+                    .iter()
+                    .find(|(n, _)| n == a)
+                    .map_or(rusqlite::types::Value::Null, |(_, v)| value(v)),
+            );
+        }
+        tx.prepare_cached(&format!(
+            "INSERT INTO {} (ocel_id, ocel_time{cols}) VALUES (?, ?{marks})",
+            quote(&format!("event_{}", maps[e.ty.as_str()]))
+        ))
+        .and_then(|mut s| s.execute(params_from_iter(vals)))
+        .map_err(sql)?;
+        for (o, q) in &e.relations {
+            tx.prepare_cached("INSERT OR IGNORE INTO event_object VALUES (?1, ?2, ?3)")
+                .and_then(|mut s| s.execute([&e.id, o, q]))
+                .map_err(sql)?;
+        }
+    }
+    // Objects.
+    let decl = declared(log.objects.iter().map(|o| (o.ty.as_str(), &o.attrs[..])));
+    let maps = type_maps(decl.keys().copied());
+    for (ty, attrs) in &decl {
+        let map = &maps[ty];
+        tx.execute(
+            "INSERT INTO object_map_type VALUES (?1, ?2)",
+            [ty, map.as_str()],
+        )
+        .map_err(sql)?;
+        let cols: String = attrs
+            .iter()
+            .map(|(a, t)| format!(", {} {}", quote(a), sql_type(t)))
+            .collect();
+        tx.execute_batch(&format!(
+            "CREATE TABLE {} (ocel_id TEXT, ocel_time TIMESTAMP, ocel_changed_field TEXT{cols});",
+            quote(&format!("object_{map}"))
+        ))
+        .map_err(sql)?;
+    }
+    for o in &log.objects {
+        tx.prepare_cached("INSERT INTO object VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute([&o.id, &o.ty]))
+            .map_err(sql)?;
+        let attrs = &decl[o.ty.as_str()];
+        let cols: String = attrs.keys().map(|a| format!(", {}", quote(a))).collect();
+        let marks: String = attrs.keys().map(|_| ", ?").collect();
+        let mut vals = vec![
+            rusqlite::types::Value::Text(o.id.clone()),
+            rusqlite::types::Value::Text(SINCE.to_owned()),
+        ];
+        for a in attrs.keys() {
+            vals.push(
+                o.attrs
+                    .iter()
+                    .find(|(n, _)| n == a)
+                    .map_or(rusqlite::types::Value::Null, |(_, v)| value(v)),
+            );
+        }
+        tx.prepare_cached(&format!(
+            "INSERT INTO {} (ocel_id, ocel_time, ocel_changed_field{cols}) VALUES (?, ?, NULL{marks})",
+            quote(&format!("object_{}", maps[o.ty.as_str()]))
+        ))
+        .and_then(|mut s| s.execute(params_from_iter(vals)))
+        .map_err(sql)?;
+        for (t, q) in &o.relations {
+            tx.prepare_cached("INSERT OR IGNORE INTO object_object VALUES (?1, ?2, ?3)")
+                .and_then(|mut s| s.execute([&o.id, t, q]))
+                .map_err(sql)?;
+        }
+    }
+    tx.commit().map_err(sql)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_maps_are_alphanumeric_and_unique() {
+        let m = type_maps(["routine 1: a → b", "routine 1: a - b", "user"].into_iter());
+        assert_eq!(m["routine 1: a → b"], "routine1ab");
+        assert_eq!(m["routine 1: a - b"], "routine1ab2");
+        assert_eq!(m["user"], "user");
+    }
+}

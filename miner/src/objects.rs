@@ -1,0 +1,515 @@
+//! Business objects a routine instance worked on: invoice, order, ticket and customer numbers found
+//! in its typed, copied and pasted values, window titles, element names and URLs.
+//!
+//! Extraction reads the log as the privacy policy left it. Where the policy kept text, identifiers
+//! are found by patterns ([`ObjectRules`], configurable in YAML) and typed by the pattern that
+//! found them. Where it kept only the keyed value hash, the instance keeps its hashes
+//! ([`InstanceObjects::hashes`]): an identifier from elsewhere (a process log) is linked by hashing
+//! it with the same key ([`value_key_from_secret`]) — the value itself is never recovered.
+//!
+//! Results are computed from the store and a mining result on demand; they are not stored.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use uilog::{EventKind, EventRow, Micros, Store, ValueHash};
+
+use crate::error::{Error, Result};
+use crate::mining::Mining;
+
+/// One identifier pattern: a regular expression and the object type of what it finds. With a
+/// capture group, the group is the identifier (`invoice\s*(\d+)` finds `12345`); without one, the
+/// whole match is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdPattern {
+    #[serde(rename = "type")]
+    pub object_type: String,
+    pub pattern: String,
+}
+
+/// The identifier patterns, in priority order: a value two patterns find gets the type of the
+/// first, so specific patterns come before the generic number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectRules {
+    pub patterns: Vec<IdPattern>,
+}
+
+impl Default for ObjectRules {
+    fn default() -> Self {
+        let p = |t: &str, re: &str| IdPattern {
+            object_type: t.to_owned(),
+            pattern: re.to_owned(),
+        };
+        ObjectRules {
+            patterns: vec![
+                p("invoice", r"\bINV-?\d{3,12}\b"),
+                p(
+                    "invoice",
+                    r"(?i)\binvoice\s*(?:no\.?|number|#)?\s*(\d{4,12})\b",
+                ),
+                p("order", r"\b(?:SO|PO)-?\d{4,12}\b"),
+                p("order", r"(?i)\border\s*(?:no\.?|number|#)?\s*(\d{4,12})\b"),
+                p("ticket", r"\b(?:TCK|TKT|INC)-?\d{3,12}\b"),
+                p(
+                    "ticket",
+                    r"(?i)\bticket\s*(?:no\.?|number|#)?\s*#?(\d{4,12})\b",
+                ),
+                p("customer", r"\bCUST-?\d{3,12}\b"),
+                p(
+                    "customer",
+                    r"(?i)\bcustomer\s*(?:no\.?|number|#)\s*(\d{4,12})\b",
+                ),
+                p("product", r"\bP-\d{4,10}\b"),
+                p("number", r"\b\d{6,10}\b"),
+            ],
+        }
+    }
+}
+
+impl ObjectRules {
+    /// Reads rules from a YAML file (`patterns: [{type: invoice, pattern: 'INV-\d+'}]`); errors
+    /// name the file, line and field.
+    pub fn load(path: &Path) -> Result<ObjectRules> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let rules: ObjectRules = serde_norway::from_str(&text).map_err(|e| Error::Parse {
+            file: path.to_path_buf(),
+            line: e.location().map_or(0, |l| l.line() as u64),
+            field: "patterns".into(),
+            message: e.to_string(),
+        })?;
+        rules.compile_at(path, &text)?;
+        Ok(rules)
+    }
+
+    /// The rules ready to match.
+    pub fn compile(&self) -> Result<IdMatcher> {
+        self.compile_at(Path::new("<object rules>"), "")
+    }
+
+    fn compile_at(&self, file: &Path, text: &str) -> Result<IdMatcher> {
+        let mut patterns = Vec::with_capacity(self.patterns.len());
+        for (i, p) in self.patterns.iter().enumerate() {
+            let line = text
+                .lines()
+                .position(|l| l.contains(&p.pattern))
+                .map_or(0, |n| n as u64 + 1);
+            let bad = |message: String| Error::Parse {
+                file: file.to_path_buf(),
+                line,
+                field: format!("patterns[{i}].pattern"),
+                message,
+            };
+            if p.object_type.trim().is_empty() {
+                return Err(Error::Parse {
+                    file: file.to_path_buf(),
+                    line,
+                    field: format!("patterns[{i}].type"),
+                    message: "is empty".into(),
+                });
+            }
+            let re = Regex::new(&p.pattern).map_err(|e| bad(e.to_string()))?;
+            if re.captures_len() > 2 {
+                return Err(bad("has more than one capture group".into()));
+            }
+            patterns.push((p.object_type.clone(), re));
+        }
+        Ok(IdMatcher { patterns })
+    }
+}
+
+/// Compiled [`ObjectRules`].
+#[derive(Debug, Clone)]
+pub struct IdMatcher {
+    patterns: Vec<(String, Regex)>,
+}
+
+impl IdMatcher {
+    /// The object types, in pattern order (an [`ObjectRef::type_index`] points here).
+    pub fn types(&self) -> impl Iterator<Item = &str> {
+        self.patterns.iter().map(|(t, _)| t.as_str())
+    }
+
+    /// The identifiers in `text` with their pattern index; a value found by an earlier pattern is
+    /// not repeated by a later one.
+    pub fn find(&self, text: &str) -> Vec<(u16, String)> {
+        let mut out: Vec<(u16, String)> = Vec::new();
+        for (i, (_, re)) in self.patterns.iter().enumerate() {
+            for c in re.captures_iter(text) {
+                let m = c.get(1).or_else(|| c.get(0)).expect("group 0 exists");
+                let v = m.as_str();
+                if !out.iter().any(|(_, o)| o == v) {
+                    out.push((i as u16, v.to_owned()));
+                }
+            }
+        }
+        out
+    }
+
+    fn type_name(&self, i: u16) -> &str {
+        &self.patterns[i as usize].0
+    }
+}
+
+/// Where in an instance an identifier was seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Typed,
+    Copied,
+    Pasted,
+    Title,
+    Element,
+    Url,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Typed => "typed",
+            Source::Copied => "copied",
+            Source::Pasted => "pasted",
+            Source::Title => "title",
+            Source::Element => "element",
+            Source::Url => "url",
+        }
+    }
+}
+
+/// A business object an instance worked on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectRef {
+    pub object_type: String,
+    pub id: String,
+    /// Where it was seen first.
+    pub source: Source,
+    /// In how many events of the instance it was seen.
+    pub events: u32,
+}
+
+/// What one routine instance holds that can identify business objects.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct InstanceObjects {
+    /// The routine's id and the instance's index in [`crate::Routine::instances`].
+    pub routine: u32,
+    pub instance: u32,
+    pub user: String,
+    pub session: String,
+    pub start_ts: Micros,
+    pub end_ts: Micros,
+    /// Objects found by the patterns, in the order first seen.
+    pub objects: Vec<ObjectRef>,
+    /// Words with a digit in the instance's kept text, titles, element names and URLs, sorted and
+    /// unique: what a process log's identifiers are looked up in when no pattern knows their form.
+    pub tokens: Vec<String>,
+    /// The value hashes of its typed, copied and pasted values, sorted and unique.
+    pub hashes: Vec<ValueHash>,
+    /// The applications its events happened in, in the order first used.
+    pub apps: Vec<String>,
+}
+
+impl InstanceObjects {
+    /// Whether this instance holds `id`, as plain text or, hashed with one of `keys`, as a value
+    /// hash.
+    pub fn holds(&self, id: &str, keys: &[[u8; 32]]) -> bool {
+        self.tokens.binary_search_by(|t| t.as_str().cmp(id)).is_ok()
+            || self.objects.iter().any(|o| o.id == id)
+            || keys
+                .iter()
+                .any(|k| self.hashes.binary_search(&ValueHash::keyed(k, id)).is_ok())
+    }
+}
+
+/// The value-hash key the recorder derives from the secret in its key file (64 hex digits, see
+/// the recorder's `privacy` module). The derivation context must stay the recorder's: the root
+/// package's link test checks that both hash alike.
+pub fn value_key_from_secret(secret: &[u8; 32]) -> [u8; 32] {
+    blake3::derive_key("taskmine recorder 2026 value hash", secret)
+}
+
+/// Reads a recorder key file (64 hex digits) and returns the value-hash key derived from it.
+pub fn load_value_key(path: &Path) -> Result<[u8; 32]> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let secret = parse_hex_key(text.trim()).ok_or_else(|| Error::Parse {
+        file: path.to_path_buf(),
+        line: 1,
+        field: "key".into(),
+        message: "expected 64 hex digits (the recorder's key file)".into(),
+    })?;
+    Ok(value_key_from_secret(&secret))
+}
+
+/// 64 hex digits as 32 bytes.
+pub fn parse_hex_key(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 || !s.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
+}
+
+/// Pushes the words of `s` that hold a digit (split at anything but letters, digits, `-` and `_`).
+fn digit_words(s: &str, out: &mut Vec<String>) {
+    for w in s.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_')) {
+        let w = w.trim_matches('-');
+        if !w.is_empty() && w.len() <= 64 && w.bytes().any(|b| b.is_ascii_digit()) {
+            out.push(w.to_owned());
+        }
+    }
+}
+
+/// What a window title or an element name holds, computed once per distinct string.
+#[derive(Default, Clone)]
+struct Found {
+    ids: Vec<(u16, String)>,
+    words: Vec<String>,
+}
+
+fn found_in(m: &IdMatcher, s: &str) -> Found {
+    let mut words = Vec::new();
+    digit_words(s, &mut words);
+    Found {
+        ids: if words.is_empty() {
+            Vec::new()
+        } else {
+            m.find(s)
+        },
+        words,
+    }
+}
+
+/// The objects of every instance of every routine in `mining`, from one scan of the store. The
+/// result is ordered by routine, then instance. Events inside an instance's span that belong to no
+/// step (noise) count too: the span is what the user worked on.
+pub fn extract(store: &Store, mining: &Mining, rules: &IdMatcher) -> Result<Vec<InstanceObjects>> {
+    let dict = store.dictionary()?;
+    let mut session_ids: HashMap<(&str, &str), u32> = HashMap::new();
+    for (i, s) in dict.sessions.iter().enumerate().skip(1) {
+        let user = dict.users.get(s.user as usize).map_or("", |u| u.as_str());
+        session_ids.insert((s.name.as_str(), user), i as u32);
+    }
+    let mut out = Vec::new();
+    // Per session: (start, end, index into `out`), sorted by start.
+    let mut by_session: Vec<Vec<(Micros, Micros, usize)>> = vec![Vec::new(); dict.sessions.len()];
+    for r in &mining.routines {
+        for (k, inst) in r.instances.iter().enumerate() {
+            let Some(&sid) = session_ids.get(&(inst.session.as_str(), inst.user.as_str())) else {
+                continue;
+            };
+            by_session[sid as usize].push((inst.start_ts, inst.end_ts, out.len()));
+            out.push(InstanceObjects {
+                routine: r.id,
+                instance: k as u32,
+                user: inst.user.clone(),
+                session: inst.session.clone(),
+                start_ts: inst.start_ts,
+                end_ts: inst.end_ts,
+                ..InstanceObjects::default()
+            });
+        }
+    }
+    for v in &mut by_session {
+        v.sort_unstable();
+    }
+    let mut windows: Vec<Option<Found>> = vec![None; dict.windows.len()];
+    let mut elements: Vec<Option<Found>> = vec![None; dict.elements.len()];
+    // The scan is in (session, time) order: per session, instances become active in start order;
+    // `next` is the first not yet started, `active` those started and not yet ended.
+    let mut cur_session = u32::MAX;
+    let mut next = 0usize;
+    let mut active: Vec<(Micros, usize)> = Vec::new();
+    let empty = Vec::new();
+    store.scan(|row: EventRow<'_>| -> Result<()> {
+        if row.session != cur_session {
+            cur_session = row.session;
+            next = 0;
+            active.clear();
+        }
+        let list = by_session.get(row.session as usize).unwrap_or(&empty);
+        while next < list.len() && list[next].0 <= row.ts {
+            active.push((list[next].1, list[next].2));
+            next += 1;
+        }
+        active.retain(|&(end, _)| end >= row.ts);
+        if active.is_empty() {
+            return Ok(());
+        }
+        let w = windows.get_mut(row.window as usize).map(|slot| {
+            &*slot.get_or_insert_with(|| found_in(rules, &dict.windows[row.window as usize]))
+        });
+        let el = match dict.elements.get(row.element as usize) {
+            Some(Some(e)) => {
+                let slot = &mut elements[row.element as usize];
+                Some(&*slot.get_or_insert_with(|| found_in(rules, e.name.as_deref().unwrap_or(""))))
+            }
+            _ => None,
+        };
+        let text_source = match row.kind {
+            EventKind::Copy => Source::Copied,
+            EventKind::Paste => Source::Pasted,
+            _ => Source::Typed,
+        };
+        let text = row.text.map(|t| found_in(rules, t));
+        let url = row
+            .attrs
+            .and_then(|a| serde_json::from_str::<HashMap<String, String>>(a).ok())
+            .and_then(|mut a| a.remove("url"))
+            .map(|u| found_in(rules, &u));
+        let app = dict.apps.get(row.app as usize).map_or("", |a| a.as_str());
+        for &(_, at) in &active {
+            let inst = &mut out[at];
+            if !app.is_empty() && !inst.apps.iter().any(|a| a == app) {
+                inst.apps.push(app.to_owned());
+            }
+            let mut seen: Vec<usize> = Vec::new();
+            for (found, source) in [
+                (text.as_ref(), text_source),
+                (w, Source::Title),
+                (el, Source::Element),
+                (url.as_ref(), Source::Url),
+            ] {
+                let Some(found) = found else { continue };
+                inst.tokens.extend(found.words.iter().cloned());
+                for (ty, id) in &found.ids {
+                    let ty = rules.type_name(*ty);
+                    match inst
+                        .objects
+                        .iter()
+                        .position(|o| o.id == *id && o.object_type == ty)
+                    {
+                        Some(i) if !seen.contains(&i) => {
+                            inst.objects[i].events += 1;
+                            seen.push(i);
+                        }
+                        Some(_) => {}
+                        None => {
+                            seen.push(inst.objects.len());
+                            inst.objects.push(ObjectRef {
+                                object_type: ty.to_owned(),
+                                id: id.clone(),
+                                source,
+                                events: 1,
+                            });
+                        }
+                    }
+                }
+            }
+            if let Some(h) = row.value_hash {
+                if matches!(
+                    row.kind,
+                    EventKind::Type | EventKind::Copy | EventKind::Paste
+                ) {
+                    inst.hashes.push(h);
+                }
+            }
+            // Keeps memory bounded on long instances: sort and dedup as the vectors grow.
+            if inst.tokens.len() > 256 {
+                inst.tokens.sort_unstable();
+                inst.tokens.dedup();
+            }
+        }
+        Ok(())
+    })?;
+    for inst in &mut out {
+        inst.tokens.sort_unstable();
+        inst.tokens.dedup();
+        inst.hashes.sort_unstable();
+        inst.hashes.dedup();
+        // An identifier a specific pattern found is not also a generic `number`.
+        let typed: Vec<String> = inst
+            .objects
+            .iter()
+            .filter(|o| o.object_type != "number")
+            .map(|o| o.id.clone())
+            .collect();
+        inst.objects
+            .retain(|o| o.object_type != "number" || !typed.contains(&o.id));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_patterns_type_what_they_find_and_prefer_specific_types() {
+        let m = ObjectRules::default().compile().unwrap();
+        let types: Vec<&str> = m.types().collect();
+        let found = |s: &str| -> Vec<(String, String)> {
+            m.find(s)
+                .into_iter()
+                .map(|(t, v)| (types[t as usize].to_owned(), v))
+                .collect()
+        };
+        assert_eq!(
+            found("Invoice 48213 from Acme - Thunderbird"),
+            vec![("invoice".into(), "48213".into())]
+        );
+        assert_eq!(
+            found("Ticket #123456 - Helpdesk"),
+            vec![("ticket".into(), "123456".into())]
+        );
+        assert_eq!(
+            found("Sale SO12345"),
+            vec![("order".into(), "SO12345".into())]
+        );
+        assert_eq!(
+            found("ref 9876543"),
+            vec![("number".into(), "9876543".into())]
+        );
+        assert!(found("row 42, 2026-11-25").is_empty());
+    }
+
+    #[test]
+    fn bad_rules_name_the_file_line_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("objects.yaml");
+        std::fs::write(
+            &path,
+            "patterns:\n  - type: invoice\n    pattern: 'INV-(\\d+'\n",
+        )
+        .unwrap();
+        let e = ObjectRules::load(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("objects.yaml:3: field `patterns[0].pattern`"),
+            "{e}"
+        );
+        std::fs::write(&path, "patterns:\n  - type: invoice\n    regex: x\n").unwrap();
+        let e = ObjectRules::load(&path).unwrap_err().to_string();
+        assert!(e.contains("objects.yaml:") && e.contains("regex"), "{e}");
+    }
+
+    #[test]
+    fn an_instance_holds_an_id_as_text_or_as_its_keyed_hash() {
+        let key = value_key_from_secret(&[7; 32]);
+        let inst = InstanceObjects {
+            tokens: vec!["SO4711".into()],
+            hashes: vec![ValueHash::keyed(&key, "48213")],
+            ..InstanceObjects::default()
+        };
+        assert!(inst.holds("SO4711", &[]));
+        assert!(inst.holds("48213", &[key]));
+        assert!(!inst.holds("48213", &[ValueHash::IMPORT_KEY]));
+        assert!(!inst.holds("48214", &[key]));
+    }
+
+    #[test]
+    fn hex_keys_parse_only_as_64_digits() {
+        assert_eq!(parse_hex_key(&"01".repeat(32)), Some([1; 32]));
+        assert_eq!(parse_hex_key("0102"), None);
+        assert_eq!(parse_hex_key(&"zz".repeat(32)), None);
+    }
+}
