@@ -84,6 +84,12 @@ pub const BUDGET_BASE: u64 = 100_000;
 /// All closed patterns with support ≥ `min_support` and length in `min_len..=max_len`, sorted by items
 /// (within the work budget of [`BUDGET_PER_ITEM`]; far below it on ordinary logs).
 pub fn closed_patterns(db: &SeqDb, opts: &MineOptions) -> Vec<Pattern> {
+    closed_patterns_within_budget(db, opts).0
+}
+
+/// [`closed_patterns`], and whether the search of some first item stopped at the work budget (so
+/// that longer patterns may be missing).
+pub fn closed_patterns_within_budget(db: &SeqDb, opts: &MineOptions) -> (Vec<Pattern>, bool) {
     let budget = BUDGET_BASE + BUDGET_PER_ITEM * db.items.len() as u64;
     let alphabet = db.items.iter().copied().max().map_or(0, |m| m as usize + 1);
     let new_miner = || Miner {
@@ -99,6 +105,7 @@ pub fn closed_patterns(db: &SeqDb, opts: &MineOptions) -> Vec<Pattern> {
         pmarker: 0,
         work: 0,
         budget,
+        cut: false,
     };
     let root: Vec<(u32, u32)> = (0..db.len() as u32).map(|s| (s, 0)).collect();
     let frequent = new_miner().frequent_after(&root);
@@ -121,21 +128,23 @@ pub fn closed_patterns(db: &SeqDb, opts: &MineOptions) -> Vec<Pattern> {
             m.grow(&proj);
             m.prefix.pop();
         }
-        m.out
+        (m.out, m.cut)
     };
-    let mut out: Vec<Pattern> = if threads <= 1 {
-        work()
+    let parts: Vec<(Vec<Pattern>, bool)> = if threads <= 1 {
+        vec![work()]
     } else {
         std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
             handles
                 .into_iter()
-                .flat_map(|h| h.join().expect("a mining thread panicked"))
+                .map(|h| h.join().expect("a mining thread panicked"))
                 .collect()
         })
     };
+    let cut = parts.iter().any(|p| p.1);
+    let mut out: Vec<Pattern> = parts.into_iter().flat_map(|p| p.0).collect();
     out.sort_by(|a, b| a.items.cmp(&b.items));
-    out
+    (out, cut)
 }
 
 /// For each sequence of `proj`, the position just after the first occurrence of `item` at or after
@@ -169,6 +178,8 @@ struct Miner<'a> {
     /// Items scanned in the current first item's subtree, and what it may scan.
     work: u64,
     budget: u64,
+    /// Whether a subtree's search stopped at the budget.
+    cut: bool,
 }
 
 impl Miner<'_> {
@@ -205,7 +216,11 @@ impl Miner<'_> {
 
     fn grow(&mut self, proj: &[(u32, u32)]) {
         let support: u64 = proj.iter().map(|&(s, _)| self.db.weights[s as usize]).sum();
-        if self.work > self.budget || self.backscan_prunes(proj, support) {
+        if self.work > self.budget {
+            self.cut = true;
+            return;
+        }
+        if self.backscan_prunes(proj, support) {
             return;
         }
         let at_limit = self.prefix.len() >= self.opts.max_len;
@@ -443,6 +458,39 @@ mod tests {
             .map(|p| p.items)
             .collect();
         assert_eq!(got, [vec![0, 9, 1]]);
+    }
+
+    /// The budget flag: a small database is searched whole; long sequences with scattered noise,
+    /// whose closed patterns are too many to enumerate, stop at the budget and say so.
+    #[test]
+    fn a_search_stopped_at_the_budget_says_so() {
+        let (small, cut) = closed_patterns_within_budget(
+            &db(&[&[0, 1, 2], &[0, 2], &[0, 1, 2], &[1, 2]]),
+            &MineOptions {
+                min_support: 2,
+                min_len: 1,
+                max_len: 64,
+            },
+        );
+        assert!(!cut);
+        assert!(!small.is_empty());
+        // 40 sequences of a 60-step routine, each with a different step left out and a stray item
+        // inserted: every way of keeping or skipping them is a closed pattern.
+        let mut d = SeqDb::new();
+        for k in 0..40u32 {
+            let mut s: Vec<u32> = (0..60).filter(|&x| x != k % 60).collect();
+            s.insert((k as usize * 7) % 59, 100 + k % 5);
+            d.push(&s, 1);
+        }
+        let (_, cut) = closed_patterns_within_budget(
+            &d,
+            &MineOptions {
+                min_support: 3,
+                min_len: 3,
+                max_len: 64,
+            },
+        );
+        assert!(cut);
     }
 
     #[test]

@@ -36,7 +36,7 @@ use uilog::EventKind;
 
 use crate::fxhash::FxHashMap;
 use crate::log::Log;
-use crate::patterns::{closed_patterns, MineOptions, SeqDb};
+use crate::patterns::{closed_patterns_within_budget, MineOptions, SeqDb};
 use crate::segment::Segment;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -272,7 +272,7 @@ pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Dis
     } else {
         (db.clone(), min_support)
     };
-    let patterns = closed_patterns(
+    let (patterns, cut) = closed_patterns_within_budget(
         &mine_db,
         &MineOptions {
             min_support: mine_support,
@@ -282,7 +282,12 @@ pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Dis
     );
     let closed = patterns.len();
     let mut patterns = patterns;
-    patterns.extend(consensus_patterns(&mine_db, mine_support, opts));
+    // Where the search stopped at its budget, long routines may be missing their steps; segments
+    // kept whole tell them (otherwise the closed patterns are complete, and a consensus adds
+    // nothing they do not have).
+    if cut {
+        patterns.extend(consensus_patterns(&mine_db, mine_support, opts));
+    }
     let (chosen, accepted) = select(&mine_db, &patterns, mine_support, opts.merge_similarity);
     // Each distinct sequence goes to the routine of the first accepted pattern it contains: the
     // greedy coverage replayed, over every segment of the log.
