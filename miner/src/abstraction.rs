@@ -509,6 +509,39 @@ fn strip_positions(step: &str) -> String {
     out
 }
 
+/// Roles (as [`template_elements`] writes them: lowercase HTML tags and AT-SPI role names with `_`
+/// for spaces) whose name is a label the application gives the control, never data: a form's
+/// fields, buttons, boxes, tabs and menu items. Content elements (paragraphs, cells, list and tree
+/// items, links, options) are named by what they show, which can carry data.
+const CONTROL_ROLES: [&str; 21] = [
+    "input",
+    "textarea",
+    "select",
+    "button",
+    "entry",
+    "password_text",
+    "text_field",
+    "textbox",
+    "push_button",
+    "toggle_button",
+    "check_box",
+    "checkbox",
+    "radio_button",
+    "radio",
+    "combo_box",
+    "combobox",
+    "spin_button",
+    "menu_item",
+    "page_tab",
+    "tab",
+    "slider",
+];
+
+fn is_control(role: &str) -> bool {
+    let role = role.to_ascii_lowercase();
+    CONTROL_ROLES.contains(&role.as_str())
+}
+
 /// Templates of the elements of a log: the name and the id of an element are templated like titles
 /// (a tree item named "Invoice 4711 from ACME" or a cell "B17" carry data too); the role is kept.
 /// An element's path contributes its [`stable_path`] (an id that is a path is read as the path).
@@ -558,10 +591,17 @@ pub fn template_elements(elements: &[Option<Element>], min_distinct: usize) -> T
                     path,
                     name
                 ));
-                protected.push(if id.is_empty() && path.is_empty() {
+                let context = if id.is_empty() && path.is_empty() {
                     4
                 } else {
                     3
+                };
+                // A control's name is its label, which tells the fields of a form apart even where
+                // nothing else does (web fields known by a positional path only).
+                protected.push(if is_control(&role) {
+                    context.max(3 + name.split_whitespace().count())
+                } else {
+                    context
                 });
             }
         }
@@ -1037,6 +1077,47 @@ mod tests {
         assert_eq!(out[7], out[8], "{out:?}");
         assert_eq!(out[1], "INPUT @form/div/input");
         assert_eq!(out[4], "INPUT #email @div/input");
+    }
+
+    /// Web fields known by a positional path only: their labels tell them apart (five fields of a
+    /// form would otherwise be one `input "<*>"`), while the text of a paragraph in the same kind of
+    /// place is content and is templated.
+    #[test]
+    fn labels_of_controls_are_never_templated_but_content_is() {
+        let el = |role: &str, name: &str, path: &str| {
+            Some(Element {
+                role: Some(role.into()),
+                name: Some(name.into()),
+                id: None,
+                path: Some(path.into()),
+            })
+        };
+        let labels = ["First name", "Last name", "E-mail", "Phone", "City"];
+        let mut els = vec![None];
+        for (k, l) in labels.iter().enumerate() {
+            els.push(el(
+                "input",
+                l,
+                &format!("/html/body/div[{}]/form/div[{}]/input", k % 2 + 1, k + 3),
+            ));
+        }
+        for text in ["Dear Ann", "Welcome Bob", "Hello Carl", "Hi Dora"] {
+            els.push(el("p", text, "/html/body/div[2]/main/p[1]"));
+        }
+        let t = template_elements(&els, 3);
+        let out: Vec<&str> = t
+            .of_window
+            .iter()
+            .map(|&i| t.templates[i as usize].as_str())
+            .collect();
+        let mut fields: Vec<&str> = out[1..=5].to_vec();
+        fields.sort_unstable();
+        fields.dedup();
+        assert_eq!(fields.len(), 5, "{out:?}");
+        assert_eq!(out[1], "input \"First name\" @div/input", "{out:?}");
+        assert!(out[6..].iter().all(|&o| o == out[6]), "{out:?}");
+        assert!(out[6].contains("<*>"), "{out:?}");
+        assert!(is_control("push_button") && is_control("INPUT") && !is_control("paragraph"));
     }
 
     #[test]
