@@ -371,22 +371,25 @@ pub fn join_fragments(
     if pos < ev.len() {
         uncovered(pos, ev.len(), &mut units);
     }
-    let mut occ: FxHashMap<u64, u64> = FxHashMap::default();
-    // How often a type opens the log or follows a hard cut: where recordings and sessions begin,
-    // instances begin.
-    let mut opens: FxHashMap<u64, u64> = FxHashMap::default();
-    for (k, u) in units.iter().enumerate() {
-        *occ.entry(u.2).or_insert(0) += 1;
-        let first = k == 0 || {
-            let p = &ev[units[k - 1].1 as usize];
-            hard_cut(log, p, &ev[u.0 as usize], gap_us)
-        };
-        if first {
-            *opens.entry(u.2).or_insert(0) += 1;
+    // How often each type occurs, and how often it opens the log or follows a hard cut: where
+    // recordings and sessions begin, instances begin.
+    let count = |units: &[(u32, u32, u64)]| {
+        let mut occ: FxHashMap<u64, u64> = FxHashMap::default();
+        let mut opens: FxHashMap<u64, u64> = FxHashMap::default();
+        for (k, u) in units.iter().enumerate() {
+            *occ.entry(u.2).or_insert(0) += 1;
+            let first = k == 0 || {
+                let p = &ev[units[k - 1].1 as usize];
+                hard_cut(log, p, &ev[u.0 as usize], gap_us)
+            };
+            if first {
+                *opens.entry(u.2).or_insert(0) += 1;
+            }
         }
-    }
+        (occ, opens)
+    };
     // The longest pause from the end of unit `i` to the start of unit `j`, or `None` across a hard cut.
-    let pause = |i: usize, j: usize| -> Option<i64> {
+    let pause = |units: &[(u32, u32, u64)], i: usize, j: usize| -> Option<i64> {
         let mut longest = 0;
         for k in units[i].1 as usize + 1..=units[j].0 as usize {
             if hard_cut(log, &ev[k - 1], &ev[k], gap_us) {
@@ -396,19 +399,16 @@ pub fn join_fragments(
         }
         Some(longest)
     };
-    let qualifies = |(a, b): (u64, u64), c: u64| -> bool {
-        a != b
-            && c >= min_support.max(2)
-            && c as f64 >= JOIN_SHARE * occ[&a] as f64
-            && c as f64 >= JOIN_SHARE * occ[&b] as f64
-    };
     // The qualifying links between consecutive units of `kept`, with their median pause.
-    let links_of = |kept: &[usize]| -> Vec<((u64, u64), i64)> {
+    let links_of = |units: &[(u32, u32, u64)],
+                    occ: &FxHashMap<u64, u64>,
+                    kept: &[usize]|
+     -> Vec<((u64, u64), i64)> {
         let mut pairs: FxHashMap<(u64, u64), (u64, Vec<i64>)> = FxHashMap::default();
         for w in kept.windows(2) {
             let (a, b) = (units[w[0]].2, units[w[1]].2);
             if a != b {
-                if let Some(gap) = pause(w[0], w[1]) {
+                if let Some(gap) = pause(units, w[0], w[1]) {
                     let e = pairs.entry((a, b)).or_default();
                     e.0 += 1;
                     e.1.push(gap);
@@ -416,11 +416,14 @@ pub fn join_fragments(
             }
         }
         let mut links = Vec::new();
-        for (&k, (c, gaps)) in pairs.iter_mut() {
-            if qualifies(k, *c) {
+        for (&(a, b), (c, gaps)) in pairs.iter_mut() {
+            if *c >= min_support.max(2)
+                && *c as f64 >= JOIN_SHARE * occ[&a] as f64
+                && *c as f64 >= JOIN_SHARE * occ[&b] as f64
+            {
                 let mid = gaps.len() / 2;
                 let (_, &mut m, _) = gaps.select_nth_unstable(mid);
-                links.push((k, m));
+                links.push(((a, b), m));
             }
         }
         links
@@ -428,20 +431,63 @@ pub fn join_fragments(
     // Noise is looked through: an uncovered unit whose type has no link of its own among all units
     // (a stray click, a glance at the mail, a piece that noise made unlike its kind) does not stand
     // between the units on either side of it. Routine instances always count.
+    let (occ, _) = count(&units);
     let all: Vec<usize> = (0..units.len()).collect();
     let mut anchored: FxHashMap<u64, ()> = FxHashMap::default();
-    for ((a, b), _) in links_of(&all) {
+    for ((a, b), _) in links_of(&units, &occ, &all) {
         anchored.insert(a, ());
         anchored.insert(b, ());
     }
-    let kept: Vec<usize> = all
-        .into_iter()
+    // A routine's repeated inner block (copy from the mail, paste into the next field, with the
+    // fields told apart and the block not) comes out as a routine found several times in a row,
+    // each time followed by the steps that differ (uncovered, looked through). When a type occurs
+    // in such runs (at least two, with uncovered events between each two and no hard cut) in at
+    // least `JOIN_SHARE` of its occurrences, each run is one unit, so that it can join what leads to
+    // it and what follows it. Instances of a task performed back to back follow each other
+    // directly, and a task that is also performed alone fails the share, so they stay apart.
+    let kept0: Vec<usize> = (0..units.len())
         .filter(|&k| units[k].2 >> 63 == 0 || anchored.contains_key(&units[k].2))
         .collect();
+    let continues = |i: usize, j: usize| -> bool {
+        let (a, b) = (&units[i], &units[j]);
+        a.2 == b.2
+            && b.2 >> 63 == 0
+            && b.0 > a.1 + 1
+            && (a.1 as usize + 1..=b.0 as usize).all(|k| !hard_cut(log, &ev[k - 1], &ev[k], gap_us))
+    };
+    let mut in_runs: FxHashMap<u64, u64> = FxHashMap::default();
+    for (x, &k) in kept0.iter().enumerate() {
+        let before = x > 0 && continues(kept0[x - 1], k);
+        let after = x + 1 < kept0.len() && continues(k, kept0[x + 1]);
+        if before || after {
+            *in_runs.entry(units[k].2).or_insert(0) += 1;
+        }
+    }
+    let repeats = |t: u64| {
+        in_runs
+            .get(&t)
+            .is_some_and(|&c| c as f64 >= JOIN_SHARE * occ[&t] as f64)
+    };
+    let mut runs: Vec<(u32, u32, u64)> = Vec::with_capacity(kept0.len());
+    let mut is_run: Vec<bool> = Vec::with_capacity(kept0.len());
+    for (x, &k) in kept0.iter().enumerate() {
+        let u = units[k];
+        if x > 0 && repeats(u.2) && continues(kept0[x - 1], k) {
+            let last = runs.last_mut().expect("a run has a unit");
+            last.1 = u.1;
+            *is_run.last_mut().expect("a run has a unit") = true;
+            continue;
+        }
+        runs.push(u);
+        is_run.push(false);
+    }
+    let units = runs;
+    let (occ, opens) = count(&units);
+    let kept: Vec<usize> = (0..units.len()).collect();
     // With both shares above one half, a type joins at most one successor and one predecessor: the
     // joins form paths and cycles (see above for where a cycle is opened).
     let mut next: FxHashMap<u64, (u64, i64)> = FxHashMap::default();
-    let mut links = links_of(&kept);
+    let mut links = links_of(&units, &occ, &kept);
     links.sort_unstable();
     for &((a, b), m) in &links {
         next.insert(a, (b, m));
@@ -496,8 +542,11 @@ pub fn join_fragments(
     let mut any = false;
     for (k, w) in kept.windows(2).enumerate() {
         let (a, b) = (&units[w[0]], &units[w[1]]);
-        if a.2 != b.2 && joined(a.2, b.2) && pause(w[0], w[1]).is_some() {
-            for k in a.1 as usize + 1..=b.0 as usize {
+        if a.2 != b.2 && joined(a.2, b.2) && pause(&units, w[0], w[1]).is_some() {
+            // Inside a run joined to its neighbour, the cuts between its blocks go too.
+            let from = if is_run[w[0]] { a.0 } else { a.1 } as usize + 1;
+            let to = if is_run[w[1]] { b.1 } else { b.0 } as usize;
+            for k in from..=to {
                 if seg_start[k] {
                     remove[k] = true;
                     any = true;
