@@ -17,7 +17,9 @@
 //! - `leno`: `uilog/tests/data/leno-rpm/merged2.csv` (StudentRecord + log1 merged as in the published
 //!   benchmark), imported with its `task` and `instance` columns held out as the truth. One run.
 //!
-//! `ONLY=captured,long` runs only those settings; `VERBOSE=1` lists each run's routines.
+//! `ONLY=captured,long` runs only those settings; `VERBOSE=1` lists each run's routines (`STEPS=1`
+//! adds their first and last steps). `FILES=a.csv,b.csv` adds one run per labelled stream, for
+//! example one written by `../shared/tools/merge-stream` (label columns `task` and `instance`).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -272,6 +274,33 @@ fn main() -> Res<()> {
             }
         };
         summary_row(&s);
+        done.push(s);
+    }
+
+    for file in std::env::var("FILES")
+        .ok()
+        .iter()
+        .flat_map(|f| f.split(','))
+        .filter(|f| !f.is_empty())
+    {
+        let start = Instant::now();
+        let mut store = Store::open_in_memory()?;
+        let (_, truth) = import_with_truth(
+            &mut store,
+            Path::new(file),
+            &ImportOptions::default(),
+            &leno_labels(),
+            &mut |_| {},
+        )?;
+        let e = mine_and_score(&store, &truth, file, "—", verbose)?;
+        let s = Setting {
+            name: file.to_owned(),
+            target: "—",
+            routine_f1: vec![e.routines.f1],
+            boundary_f1: vec![e.boundaries.f1],
+            event_f1: vec![e.event_tasks.f1],
+            secs: start.elapsed().as_secs_f64(),
+        };
         done.push(s);
     }
 
