@@ -69,7 +69,7 @@ impl Default for DiscoveryOptions {
             max_len: 64,
             merge_similarity: 0.7,
             variant_min_share: 0.05,
-            max_mined_segments: 10_000,
+            max_mined_segments: 5_000,
             near_match: 0.8,
         }
     }
