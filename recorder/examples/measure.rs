@@ -78,6 +78,7 @@ fn main() {
     let mut secs = 30u64;
     let mut elements = false;
     let mut chromium = false;
+    let mut snapshots: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -90,6 +91,8 @@ fn main() {
             "--secs" => secs = args.next().and_then(|v| v.parse().ok()).expect("--secs N"),
             "--elements" => elements = true,
             "--chromium" => (elements, chromium) = (true, true),
+            // Snapshots of every click and typed run (`elements` or `on`), plain text.
+            "--snapshots" => snapshots = args.next(),
             other => panic!(
                 "unknown argument {other:?} (expected --rate N, --secs N, --elements, --chromium)"
             ),
@@ -151,7 +154,12 @@ fn main() {
         vec![(140, 200), (240, 250), (340, 300)]
     };
     let db = dir.path().join("measure.db");
-    let rec = Recording::start(&desk, dir.path(), &db, None);
+    let policy = snapshots.map(|mode| {
+        let p = dir.path().join("policy.yaml");
+        std::fs::write(&p, format!("screenshots: {mode}\ntext: plain\n")).unwrap();
+        p
+    });
+    let rec = Recording::start(&desk, dir.path(), &db, policy.as_deref());
     let pid = rec.pid();
     let mut enigo = Enigo::new(&Settings {
         x11_display: Some(desk.display.clone()),
@@ -251,6 +259,12 @@ fn main() {
         .collect();
     println!("threads    {}", per_thread.join(", "));
     // The recorder's own report of element coverage and lookup times (its last lines).
+    for line in rec.stderr().lines().filter(|l| l.contains("snapshots: ")) {
+        println!(
+            "snapshots  {}",
+            line.trim_start_matches("taskmine-record: snapshots: ")
+        );
+    }
     for line in rec.stderr().lines().filter(|l| l.contains("elements on")) {
         println!(
             "elements   {}",

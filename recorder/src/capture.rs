@@ -18,7 +18,8 @@ use crate::pipeline::{
     Answer, Button, ClipboardRequest, ElementStats, Input, Lookup, Pipeline, Target,
     ELEMENT_WAIT_US,
 };
-use crate::privacy::Privacy;
+use crate::privacy::{Privacy, Screenshots};
+use crate::snapshot::{start_worker, Snapped, SnapshotStats, Worker};
 use crate::writer::Writer;
 use crate::x11::{Change, X11};
 
@@ -76,7 +77,39 @@ pub struct Summary {
     pub elements: ElementStats,
     /// How long element lookups took.
     pub lookups: LookupTimes,
+    /// Screen snapshots (all zero with `screenshots: off`).
+    pub snapshots: SnapshotSummary,
 }
+
+/// What the snapshot worker did in a recording.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SnapshotSummary {
+    pub requested: u64,
+    pub stored: u64,
+    pub stored_bytes: u64,
+    /// Dropped because the worker was behind (queue full) or got to them too late.
+    pub dropped: u64,
+    /// Not taken because a field the policy blanks could not be located.
+    pub refused: u64,
+    pub failed: u64,
+}
+
+impl SnapshotSummary {
+    fn of(s: &SnapshotStats) -> SnapshotSummary {
+        let g = SnapshotStats::get;
+        SnapshotSummary {
+            requested: g(&s.requested),
+            stored: g(&s.stored),
+            stored_bytes: g(&s.stored_bytes),
+            dropped: g(&s.dropped) + g(&s.stale),
+            refused: g(&s.refused),
+            failed: g(&s.failed),
+        }
+    }
+}
+
+/// A snapshot not attached after this long belongs to an event that was never written.
+const SNAPSHOT_KEEP: Duration = Duration::from_secs(10);
 
 /// Element lookup times on the accessibility bus, in milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -255,6 +288,22 @@ pub fn record(
         })
         .map_err(|e| Error::X11(format!("cannot start the input listener: {e}")))?;
 
+    let snaps = if privacy.policy().screenshots == Screenshots::Off {
+        None
+    } else {
+        // The worker applies the same policy from a copy of its own.
+        let copy = Privacy::load(config.policy.as_deref())?;
+        let mode = format!("{:?}", privacy.policy().screenshots).to_lowercase();
+        notices.push(format!(
+            "snapshots: {mode} of clicked and typed-in targets; {}",
+            if lookups.is_some() {
+                "masked text and password fields blanked"
+            } else {
+                "without UI elements only apps whose text mode is plain"
+            }
+        ));
+        Some(start_worker(copy, lookups.is_some())?)
+    };
     let mut pipeline = Pipeline::new(privacy, &session, &user_name(), &host_name());
     pipeline.set_elements(lookups.is_some());
     let mut writer = Writer::new(store);
@@ -267,6 +316,10 @@ pub fn record(
         shift: false,
         lookups,
         notices,
+        snaps,
+        pending: Vec::new(),
+        attached_at: 0,
+        session: session.clone(),
     };
     // Whatever ends the loop (stop, a lost X connection, a failing disk), what was captured is
     // written before returning.
@@ -284,6 +337,14 @@ pub fn record(
     cap.pipeline.finish();
     writer.push(cap.pipeline.drain(), Instant::now());
     let flushed = writer.flush();
+    if flushed.is_ok() {
+        cap.last_snapshots(&mut writer);
+    }
+    let snapshots = cap
+        .snaps
+        .as_ref()
+        .map(|w| SnapshotSummary::of(&w.stats))
+        .unwrap_or_default();
     result?;
     flushed?;
     let mut notices = std::mem::take(&mut cap.notices);
@@ -304,6 +365,7 @@ pub fn record(
         expired,
         elements: pipeline.element_stats(),
         lookups,
+        snapshots,
     })
 }
 
@@ -374,6 +436,7 @@ fn capture_loop(
                 }
             }
         }
+        cap.attach_snapshots(writer);
         cap.notices.extend(cap.pipeline.take_notices());
         if now.duration_since(last_status) >= STATUS_EVERY || !cap.notices.is_empty() {
             last_status = now;
@@ -400,12 +463,25 @@ struct Capture<'a> {
     /// The element lookup thread (`None`: no accessibility bus).
     lookups: Option<mpsc::Sender<Lookup>>,
     notices: Vec<String>,
+    /// The snapshot worker (`None`: `screenshots: off`).
+    snaps: Option<Worker>,
+    /// Snapshots taken whose events are not written yet.
+    pending: Vec<(Snapped, Instant)>,
+    /// `writer.written()` when snapshots were last attached.
+    attached_at: u64,
+    session: String,
 }
 
 impl Capture<'_> {
     /// Hands the pipeline's new lookups to the lookup thread at once: the element under the
     /// pointer is wanted while it is still there.
     fn send_lookups(&mut self) {
+        let snaps = self.pipeline.take_snapshots();
+        if let Some(w) = &self.snaps {
+            for r in snaps {
+                w.request(r);
+            }
+        }
         let lookups = self.pipeline.take_lookups();
         if let Some(tx) = &self.lookups {
             for l in lookups {
@@ -416,6 +492,63 @@ impl Capture<'_> {
                 }
             }
         }
+    }
+
+    /// Collects finished snapshots and, once the writer has written more events, stores those
+    /// whose events are now in the log. Never fails the recording: a snapshot is extra.
+    fn attach_snapshots(&mut self, writer: &mut Writer) {
+        let Some(w) = &self.snaps else { return };
+        self.pending
+            .extend(w.done.try_iter().map(|s| (s, Instant::now())));
+        if self.pending.is_empty() || writer.written() == self.attached_at {
+            return;
+        }
+        self.attached_at = writer.written();
+        let rows: Vec<uilog::store::NewSnapshot<'_>> = self
+            .pending
+            .iter()
+            .map(|(s, _)| uilog::store::NewSnapshot {
+                ts: s.ts,
+                kinds: s.kinds,
+                png: &s.png,
+                width: s.width,
+                height: s.height,
+            })
+            .collect();
+        let Ok(found) = writer.store_mut().attach_snapshots(&self.session, &rows) else {
+            return;
+        };
+        let stats = &w.stats;
+        let mut found = found.into_iter();
+        self.pending.retain(|(s, at)| {
+            if found.next().unwrap_or(false) {
+                stats.stored.fetch_add(1, Ordering::Relaxed);
+                stats
+                    .stored_bytes
+                    .fetch_add(s.png.len() as u64, Ordering::Relaxed);
+                false
+            } else {
+                at.elapsed() < SNAPSHOT_KEEP
+            }
+        });
+    }
+
+    /// At the end: waits a moment for snapshots still being taken, then stores what it can.
+    fn last_snapshots(&mut self, writer: &mut Writer) {
+        let Some(w) = &self.snaps else { return };
+        let start = Instant::now();
+        let g = SnapshotStats::get;
+        let st = &w.stats;
+        while start.elapsed() < Duration::from_millis(1500) {
+            let settled =
+                g(&st.taken) + g(&st.dropped) + g(&st.stale) + g(&st.refused) + g(&st.failed);
+            if settled >= g(&st.requested) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.attached_at = u64::MAX;
+        self.attach_snapshots(writer);
     }
 
     fn input(&mut self, ev: rdev::Event) -> Result<()> {

@@ -26,6 +26,9 @@ pub enum Error {
     /// The X server could not be reached or answered something unusable.
     #[error("X11: {0}")]
     X11(String),
+    /// A snapshot that cannot be encoded or read, or OCR (tesseract) that failed.
+    #[error("snapshot: {0}")]
+    Snapshot(String),
     #[error("signal handling: {0}")]
     Signal(#[source] std::io::Error),
 }

@@ -39,6 +39,8 @@ mod error;
 pub mod keys;
 pub mod pipeline;
 pub mod privacy;
+pub mod snapshot;
+pub mod snapshot_ocr;
 pub mod writer;
 #[cfg(feature = "x11")]
 pub mod x11;
@@ -47,4 +49,4 @@ pub mod x11;
 #[cfg(feature = "x11")]
 pub use desktop;
 pub use error::{Error, Result};
-pub use privacy::{Policy, Privacy, TextMode};
+pub use privacy::{Policy, Privacy, Screenshots, SnapshotPlan, TextMode};

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use uilog::{Element, Event, EventKind, Micros};
 
 use crate::keys::{normalize_shortcut, Key, KeyAggregator, KeyOutput};
-use crate::privacy::{AppIdent, Privacy, OTHER_APP};
+use crate::privacy::{AppIdent, Privacy, SnapshotPlan, OTHER_APP};
 
 /// A top-level window as the capture layer reads it, before the policy sees it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -109,6 +109,25 @@ pub enum Answer {
     /// The lookup failed or ran out of time.
     Failed,
 }
+
+/// A snapshot the capture layer should take at once, of the target of the event at `ts` (which
+/// will have one of `kinds`). Only made when the policy allows one for the window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapRequest {
+    pub ts: Micros,
+    pub kinds: &'static [EventKind],
+    pub target: Target,
+    pub pid: Option<u32>,
+    pub plan: SnapshotPlan,
+}
+
+/// The kinds a press may end as.
+pub const PRESS_KINDS: &[EventKind] = &[
+    EventKind::Click,
+    EventKind::DoubleClick,
+    EventKind::RightClick,
+    EventKind::Drag,
+];
 
 /// How long an event waits for its element before it is released without one.
 pub const ELEMENT_WAIT_US: Micros = 200_000;
@@ -244,6 +263,7 @@ pub struct Pipeline {
     notices: Vec<String>,
     silent_apps: HashSet<String>,
     stats: ElementStats,
+    snaps: Vec<SnapRequest>,
 }
 
 impl Pipeline {
@@ -282,6 +302,32 @@ impl Pipeline {
             notices: Vec::new(),
             silent_apps: HashSet::new(),
             stats: ElementStats::default(),
+            snaps: Vec::new(),
+        }
+    }
+
+    /// The snapshots the capture layer should take, oldest first.
+    pub fn take_snapshots(&mut self) -> Vec<SnapRequest> {
+        std::mem::take(&mut self.snaps)
+    }
+
+    /// Asks for a snapshot of the target of the event at `ts`, if the policy allows one here.
+    fn snapshot(&mut self, ts: Micros, target: Target, kinds: &'static [EventKind]) {
+        if self.paused || !self.recorded {
+            return;
+        }
+        let Some(w) = &self.window else { return };
+        if let Some(plan) = self
+            .privacy
+            .snapshot_plan(&w.ident(), &w.title, self.elements)
+        {
+            self.snaps.push(SnapRequest {
+                ts,
+                kinds,
+                target,
+                pid: w.pid,
+                plan,
+            });
         }
     }
 
@@ -375,6 +421,7 @@ impl Pipeline {
                     self.flush_scroll();
                     self.end_run();
                     let lookup = self.lookup(ts, Target::At { x: at.x, y: at.y });
+                    self.snapshot(ts, Target::At { x: at.x, y: at.y }, PRESS_KINDS);
                     self.press = Some(Press {
                         ts,
                         button,
@@ -625,6 +672,7 @@ impl Pipeline {
         // A key between two clicks makes them two clicks, however close: click a field, type,
         // click it again is not a double click (a fast replay does exactly that).
         self.last_click = None;
+        let was_in_run = self.keys.in_run();
         self.keys.press(ts, key, text, &mut self.key_out);
         let outputs = std::mem::take(&mut self.key_out);
         let mut request = None;
@@ -668,6 +716,10 @@ impl Pipeline {
         } else if self.keys.in_run() && self.run_lookup.is_none() {
             // A run that ended above took its lookup; the run this key started asks for its own.
             self.run_lookup = self.lookup(ts, Target::Focused);
+        }
+        if !was_in_run && self.keys.in_run() {
+            // A run starts with this key: its field is photographed now, before more is typed.
+            self.snapshot(ts, Target::Focused, &[EventKind::Type]);
         }
         request
     }
@@ -892,6 +944,71 @@ mod tests {
             down: false,
             at: pt,
         });
+    }
+
+    #[test]
+    fn snapshots_only_where_the_policy_allows_them() {
+        let focus = |p: &mut Pipeline, w: WindowInfo| {
+            p.handle(Input::Focus {
+                ts: 1,
+                window: Some(w),
+            })
+        };
+        // The default policy takes none.
+        let mut p = pipeline("");
+        focus(&mut p, win(1, "tkform", "Form"));
+        click(&mut p, 1_000, Button::Left, at(200, 100));
+        typed(&mut p, 200_000, "ab");
+        assert!(p.take_snapshots().is_empty());
+
+        // Plain text without elements: the press and the first key of the run, once each.
+        let mut p = pipeline("screenshots: elements\ntext: plain\n");
+        focus(&mut p, win(1, "tkform", "Form"));
+        click(&mut p, 1_000, Button::Left, at(200, 100));
+        let end = typed(&mut p, 200_000, "abc");
+        let snaps = p.take_snapshots();
+        assert_eq!(snaps.len(), 2, "{snaps:?}");
+        assert_eq!((snaps[0].ts, snaps[0].kinds), (1_000, PRESS_KINDS));
+        assert_eq!(snaps[0].target, Target::At { x: 200, y: 100 });
+        assert_eq!((snaps[1].ts, snaps[1].target), (200_000, Target::Focused));
+        assert!(!snaps[1].plan.blank_fields);
+        p.handle(Input::Key {
+            ts: end,
+            key: Key::Enter,
+            text: None,
+            down: true,
+        });
+        typed(&mut p, end + 100_000, "d");
+        assert_eq!(
+            p.take_snapshots().len(),
+            1,
+            "a new run after Enter is photographed again"
+        );
+
+        // Masked text cannot be blanked without elements: none; with elements, blanked.
+        let mut p = pipeline("screenshots: on\ntext: mask\n");
+        focus(&mut p, win(1, "tkform", "Form"));
+        click(&mut p, 1_000, Button::Left, at(200, 100));
+        assert!(p.take_snapshots().is_empty());
+        p.set_elements(true);
+        click(&mut p, 2_000_000, Button::Left, at(200, 100));
+        let snaps = p.take_snapshots();
+        assert_eq!(snaps.len(), 1);
+        assert!(snaps[0].plan.blank_fields);
+
+        // Password windows, denied apps and pauses: none.
+        let mut p = pipeline("screenshots: on\ntext: plain\napps:\n  deny: [secretapp]\n");
+        focus(&mut p, win(1, "tkform", "Enter password"));
+        click(&mut p, 1_000, Button::Left, at(200, 100));
+        focus(&mut p, win(2, "secretapp", "Notes"));
+        click(&mut p, 2_000_000, Button::Left, at(200, 100));
+        focus(&mut p, win(3, "tkform", "Form"));
+        p.set_paused(3_000_000, true);
+        click(&mut p, 3_100_000, Button::Left, at(200, 100));
+        assert!(p.take_snapshots().is_empty());
+        p.set_paused(4_000_000, false);
+        click(&mut p, 4_100_000, Button::Left, at(200, 100));
+        assert_eq!(p.take_snapshots().len(), 1, "the check above could fail");
     }
 
     fn typed(p: &mut Pipeline, ts: Micros, s: &str) -> Micros {

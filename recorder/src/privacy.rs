@@ -59,6 +59,29 @@ pub struct Policy {
     pub retention_days: Option<u32>,
     /// Reports show only routines seen across at least this many users (read by the reports).
     pub min_users: u32,
+    /// Screen snapshots of a click's or typed run's target: `off` (the default), `elements` (the
+    /// element itself, or a small box around the pointer) or `on` (the element with its
+    /// surroundings). Never the full screen.
+    pub screenshots: Screenshots,
+}
+
+/// How much of the screen a snapshot may show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Screenshots {
+    #[default]
+    Off,
+    Elements,
+    On,
+}
+
+/// What [`Privacy::snapshot_plan`] allows for input in one window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotPlan {
+    pub mode: Screenshots,
+    /// Text fields must be blanked in the image (the app's text mode is not `plain`); password
+    /// fields are blanked whatever this says.
+    pub blank_fields: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -173,6 +196,7 @@ impl Default for Policy {
             idle_after_secs: 300,
             retention_days: Some(90),
             min_users: 3,
+            screenshots: Screenshots::Off,
         }
     }
 }
@@ -629,6 +653,55 @@ impl Privacy {
             }
         }
         self.text(app, title, None, text)
+    }
+
+    /// Whether input in a window (`app`, raw `title`) may be photographed, and how. `elements`
+    /// says whether the accessibility bus can give the extents of the window's text fields:
+    /// without them a field cannot be blanked, so only apps whose text mode is `plain` get
+    /// snapshots. Unrecorded apps and password contexts never do.
+    pub fn snapshot_plan(
+        &self,
+        app: &AppIdent<'_>,
+        title: &str,
+        elements: bool,
+    ) -> Option<SnapshotPlan> {
+        let mode = self.policy.screenshots;
+        if mode == Screenshots::Off
+            || !self.records_app(app)
+            || self.is_password_context(title, None)
+        {
+            return None;
+        }
+        let blank_fields = self.text_mode(app) != TextMode::Plain;
+        if blank_fields && !elements {
+            return None;
+        }
+        Some(SnapshotPlan { mode, blank_fields })
+    }
+
+    /// Whether an element must be blanked in a snapshot: a password field (by the desktop's
+    /// verdict, its role or the policy's patterns) always, any other text field when `plan` says.
+    pub fn blanks_in_snapshot(
+        &self,
+        plan: &SnapshotPlan,
+        element: &Element,
+        password: bool,
+    ) -> bool {
+        if password || self.is_password_context("", Some(element)) {
+            return true;
+        }
+        let role = element.role.as_deref().unwrap_or("").to_ascii_lowercase();
+        let text_field = matches!(
+            role.as_str(),
+            "password text"
+                | "entry"
+                | "text"
+                | "spin button"
+                | "combo box"
+                | "terminal"
+                | "editbar"
+        );
+        text_field && (plan.blank_fields || role == "password text")
     }
 
     /// The keyed hash of a value.

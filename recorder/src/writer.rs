@@ -89,6 +89,11 @@ impl Writer {
         &self.store
     }
 
+    /// For writes beside the events' batches (snapshots of events already written).
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
     pub fn into_store(mut self) -> Result<Store> {
         self.flush()?;
         Ok(self.store)

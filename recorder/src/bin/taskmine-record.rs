@@ -77,6 +77,13 @@ fn main() -> ExitCode {
                     e.clicks_with_element, e.clicks, e.runs_with_element, e.runs,
                     summary.lookups.p50_ms, summary.lookups.p95_ms, summary.lookups.count, summary.lookups.failed
                 );
+                let s = summary.snapshots;
+                if s.requested > 0 {
+                    eprintln!(
+                        "taskmine-record: snapshots: {} stored ({} bytes on average) of {} asked for; {} dropped, {} refused, {} failed",
+                        s.stored, s.stored_bytes.checked_div(s.stored).unwrap_or(0), s.requested, s.dropped, s.refused, s.failed
+                    );
+                }
             }
             ExitCode::SUCCESS
         }
