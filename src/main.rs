@@ -5,6 +5,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd;
+// `taskmine link` lives beside the other commands; it is declared here so that cmd/mod.rs (the
+// store backends' file) stays as it is.
+#[path = "cmd/link.rs"]
+mod link_cmd;
 mod ui;
 
 pub use ui::Ui;
@@ -27,7 +31,7 @@ struct Cli {
 enum Command {
     /// Import a UI log (taskmine CSV, Action Logger/SmartRPA CSV, process-mining CSV, XES, JSONL).
     Import(cmd::import::ImportArgs),
-    /// Export the UI log as CSV, JSONL or XES.
+    /// Export the UI log as CSV, JSONL or XES, or routine instances as OCEL 2.0 (JSON, SQLite).
     Export(cmd::export::ExportArgs),
     /// Simulate a team doing routine desktop work, with the ground truth of what they did.
     Simulate(cmd::simulate::SimulateArgs),
@@ -52,6 +56,9 @@ enum Command {
     Mine(cmd::mine::MineArgs),
     /// Print the task graph (actions and transitions) of the log or of one routine, as DOT or JSON.
     Graph(cmd::graph::GraphArgs),
+    /// Link routine instances to the cases of a process-mining log (CSV, XES, OCEL 2.0) by the
+    /// identifiers they share and by time: desktop minutes, share and hours saved per activity.
+    Link(link_cmd::LinkArgs),
     /// Score mining against a ground truth: precision, recall and F1 of routines and segment boundaries.
     Eval(cmd::eval::EvalArgs),
     /// Measure speed and size: `taskmine bench store`.
@@ -88,6 +95,7 @@ fn main() -> ExitCode {
         Command::Mine(args) => cmd::mine::run(args, &ui),
         Command::Graph(args) => cmd::graph::run(args, &ui),
         Command::Eval(args) => cmd::eval::run(args, &ui),
+        Command::Link(args) => link_cmd::run(args, &ui),
         Command::Bots(args) => cmd::bots::run(args, &ui),
         Command::Replay(args) => cmd::replay::run(args, &ui),
     };

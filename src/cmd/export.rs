@@ -17,6 +17,19 @@ enum ExportFormat {
     Jsonl,
     /// IEEE 1849 XES, for PM4Py, ProM, Disco and the like.
     Xes,
+    /// OCEL 2.0 JSON: routine instances as events, users, applications and the business objects
+    /// found in them as objects (`--ocel-events ui`: every UI event instead).
+    OcelJson,
+    /// OCEL 2.0 SQLite, the same log as `ocel-json` in the standard's relational layout (needs `--out`).
+    OcelSqlite,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OcelEvents {
+    /// One event per routine instance (from the latest stored mining result, or mined now).
+    Instances,
+    /// One event per UI event, with users, sessions, applications and cases as objects.
+    Ui,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -39,9 +52,27 @@ pub struct ExportArgs {
     /// The file to write (default: standard output).
     #[arg(long, short)]
     out: Option<PathBuf>,
+    /// With OCEL: what an event is.
+    #[arg(long, value_enum, default_value = "instances")]
+    ocel_events: OcelEvents,
+    /// With OCEL: identifier patterns for business objects (YAML, see `taskmine link --help`).
+    #[arg(long)]
+    objects: Option<PathBuf>,
 }
 
 pub fn run(args: ExportArgs, ui: &Ui) -> anyhow::Result<()> {
+    if matches!(
+        args.format,
+        ExportFormat::OcelJson | ExportFormat::OcelSqlite
+    ) && args.ocel_events == OcelEvents::Instances
+    {
+        return ocel_instances(&args, ui);
+    }
+    if matches!(args.format, ExportFormat::OcelSqlite) {
+        anyhow::bail!(
+            "--format ocel-sqlite writes routine instances; --ocel-events ui is JSON only"
+        );
+    }
     let store = args.db.open()?;
     let mut out: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(
@@ -60,11 +91,50 @@ pub fn run(args: ExportArgs, ui: &Ui) -> anyhow::Result<()> {
             };
             export::write_xes(&store, &mut out, by)?
         }
+        ExportFormat::OcelJson => export::write_ocel(&store, &mut out)?,
+        ExportFormat::OcelSqlite => unreachable!("refused above"),
     };
     out.flush()?;
     spinner.finish_and_clear();
     if let Some(path) = &args.out {
         eprintln!("{}: wrote {n} events", path.display());
+    }
+    Ok(())
+}
+
+/// Routine instances as OCEL 2.0: everything is computed before the output is created, so a
+/// failure leaves no file behind.
+fn ocel_instances(args: &ExportArgs, ui: &Ui) -> anyhow::Result<()> {
+    let matcher = crate::link_cmd::rules(args.objects.as_deref())?;
+    let store = args.db.open_existing()?;
+    let mining = crate::link_cmd::mining_of(&store, ui)?;
+    let spinner = ui.spinner("exporting");
+    let objects = miner::objects::extract(&store, &mining, &matcher)?;
+    let log = miner::link::ocel::build(&mining, &objects);
+    match args.format {
+        ExportFormat::OcelSqlite => {
+            let Some(path) = &args.out else {
+                anyhow::bail!("--format ocel-sqlite needs --out FILE.sqlite");
+            };
+            miner::link::ocel::write_sqlite(&log, path)?;
+        }
+        _ => match &args.out {
+            Some(path) => {
+                let mut f = File::create(path)
+                    .with_context(|| format!("{}: cannot create", path.display()))?;
+                miner::link::ocel::write_json(&log, &mut f)?;
+            }
+            None => miner::link::ocel::write_json(&log, &mut std::io::stdout().lock())?,
+        },
+    }
+    spinner.finish_and_clear();
+    if let Some(path) = &args.out {
+        eprintln!(
+            "{}: wrote {} routine instances and {} objects",
+            path.display(),
+            log.events.len(),
+            log.objects.len()
+        );
     }
     Ok(())
 }

@@ -43,6 +43,10 @@ pub struct SimulateArgs {
     /// Write the ground truth (routines, and the instance of every event) as JSON to this file.
     #[arg(long)]
     truth: Option<PathBuf>,
+    /// Write the process log of the business cases the routines worked on (invoices, tickets,
+    /// orders) as process-mining CSV to this file; its identifier column is `object_id`.
+    #[arg(long)]
+    process_log: Option<PathBuf>,
 }
 
 impl SimulateArgs {
@@ -91,14 +95,33 @@ pub fn run(args: SimulateArgs, ui: &Ui) -> anyhow::Result<()> {
         None => args.db.open()?,
     };
     let mut truth = None;
+    let mut process_log = None;
     store.write_batch(None, "simulator", |sink| -> uilog::Result<()> {
-        truth = Some(simulate::simulate(&cfg, |e: &Event| {
+        let emit = |e: &Event| {
             bar.inc(1);
             sink.push(e)
-        })?);
+        };
+        truth = Some(match &args.process_log {
+            None => simulate::simulate(&cfg, emit)?,
+            Some(_) => {
+                let (truth, log) = simulate::simulate_with_process_log(&cfg, emit)?;
+                process_log = Some(log);
+                truth
+            }
+        });
         Ok(())
     })?;
     let truth = truth.expect("the batch ran the simulation");
+    if let (Some(path), Some(log)) = (&args.process_log, &process_log) {
+        let mut file =
+            File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
+        let rows = log.write_csv(&mut file)?;
+        println!(
+            "process log of {} cases ({rows} events) written to {}",
+            log.cases.len(),
+            path.display()
+        );
+    }
     if let Some(path) = &args.csv {
         let file =
             File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;

@@ -178,7 +178,7 @@ struct Builder {
 }
 
 impl Builder {
-    fn push(&mut self, case: &str, id: Option<&str>, ev: ProcessEvent) {
+    fn push(&mut self, case: &str, id: Option<&str>, ev: impl Into<Option<ProcessEvent>>) {
         let at = *self.index.entry(case.to_owned()).or_insert_with(|| {
             self.cases.push(Case {
                 id: case.to_owned(),
@@ -193,7 +193,9 @@ impl Builder {
                 c.ids.push(id.to_owned());
             }
         }
-        c.events.push(ev);
+        if let Some(ev) = ev.into() {
+            c.events.push(ev);
+        }
     }
 
     fn finish(mut self, file: &Path, id_field: &str) -> ProcessLog {
@@ -428,6 +430,14 @@ fn read_ocel(path: &Path, id_attr: Option<&str>) -> Result<ProcessLog> {
                 line: 0,
             };
             b.push(&r.object_id, Some(&r.object_id), ev);
+            // Ids written as `type:identifier` (taskmine's own export) name the identifier too.
+            if let Some(bare) = r
+                .object_id
+                .strip_prefix(ty)
+                .and_then(|x| x.strip_prefix(':'))
+            {
+                b.push(&r.object_id, Some(bare), None);
+            }
         }
     }
     Ok(b.finish(path, &id_field))
@@ -591,7 +601,10 @@ pub fn link(
             .cases
             .iter()
             .find_map(|c| c.ids.first().map(|id| (id, c.first_line())))
-            .map(|(id, line)| format!(" (the first, {id:?}, at line {line})"))
+            .map(|(id, line)| match line {
+                0 => format!(" (the first: {id:?})"),
+                _ => format!(" (the first, {id:?}, at line {line})"),
+            })
             .unwrap_or_default();
         return Err(parse_err(
             &log.file,
