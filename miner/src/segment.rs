@@ -493,6 +493,8 @@ pub fn join_fragments(
         next.insert(a, (b, m));
     }
     let mut state: FxHashMap<u64, u8> = FxHashMap::default();
+    // The links at which cycles were opened: (end of the routine, its head).
+    let mut opened: Vec<(u64, u64)> = Vec::new();
     for &((start, _), _) in &links {
         if state.contains_key(&start) {
             continue;
@@ -525,7 +527,9 @@ pub fn join_fragments(
                     .expect("a cycle has links")
                     .2
             };
-            next.remove(&cut);
+            if let Some((head, _)) = next.remove(&cut) {
+                opened.push((cut, head));
+            }
         }
         for x in path {
             state.insert(x, 2);
@@ -561,6 +565,25 @@ pub fn join_fragments(
             };
             if head && a.0 > 0 && !seg_start[a.0 as usize] {
                 cut[a.0 as usize] = true;
+                any = true;
+            }
+        }
+    }
+    // Where a cycle was opened, an instance ends and the next begins: what lies between the end of
+    // one and the head of the next (steps after the last joined fragment, or noise) goes with the
+    // instance before it, where discovery tells a trailing step from noise; the head begins a
+    // segment.
+    for w in kept.windows(2) {
+        let (a, b) = (&units[w[0]], &units[w[1]]);
+        if opened.contains(&(a.2, b.2)) && pause(&units, w[0], w[1]).is_some() {
+            for k in a.1 as usize + 1..b.0 as usize {
+                if seg_start[k] {
+                    remove[k] = true;
+                    any = true;
+                }
+            }
+            if !seg_start[b.0 as usize] {
+                cut[b.0 as usize] = true;
                 any = true;
             }
         }
