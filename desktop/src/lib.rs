@@ -325,9 +325,14 @@ impl A11y {
             let Some(frame) = self.frame_at(&frames, x, y).await? else {
                 return Ok(None);
             };
-            let leaf = self.hit_test(&frame.obj, x, y).await?;
-            let target = self.actionable(&leaf).await?;
-            self.describe(&target, &frame).await.map(Some)
+            let mut hits = Hits {
+                chain: self.hit_test(&frame.obj, x, y).await?,
+                confirmed: None,
+            };
+            let target = self.actionable(&mut hits).await?;
+            self.describe_in(&target, &frame, Some(&mut hits))
+                .await
+                .map(Some)
         })
     }
 
@@ -620,10 +625,11 @@ impl A11y {
         Ok(best.map(|(_, f)| f.clone()))
     }
 
-    /// Hit-tests down from `frame` to the deepest object at the point.
-    async fn hit_test(&self, frame: &Obj, x: i32, y: i32) -> Result<Obj> {
-        let mut current = frame.clone();
+    /// Hit-tests down from `frame`: the objects from the frame to the deepest one at the point.
+    async fn hit_test(&self, frame: &Obj, x: i32, y: i32) -> Result<Vec<Obj>> {
+        let mut chain = vec![frame.clone()];
         for _ in 0..MAX_DEPTH {
+            let current = chain.last().expect("starts with the frame");
             // An object without the Component interface answers with an error: it is the bottom.
             let Ok(next) = current
                 .component()
@@ -640,39 +646,44 @@ impl A11y {
             if next.bus == current.bus && next.path == current.path {
                 break;
             }
-            current = next;
+            chain.push(next);
         }
-        Ok(current)
+        Ok(chain)
     }
 
-    /// The nearest object at or above `leaf` that can be acted on, or `leaf` itself.
-    async fn actionable(&self, leaf: &Obj) -> Result<Obj> {
+    /// The nearest object at or above the hit that can be acted on, or the hit itself.
+    async fn actionable(&self, hits: &mut Hits) -> Result<Obj> {
+        let leaf = hits.leaf().clone();
+        match acts_now(&leaf).await? {
+            Climb::Here | Climb::Stop => return Ok(leaf),
+            Climb::Up => {}
+        }
+        if let Some(line) = hits.line(self).await {
+            // The levels above are known: asked about at once.
+            let levels: Vec<&Obj> = line.iter().rev().skip(1).take(MAX_CLIMB).collect();
+            let facts = join_all(levels.iter().map(|o| acts_now(o))).await;
+            for (level, climb) in levels.into_iter().zip(facts) {
+                match climb? {
+                    Climb::Here => return Ok(level.clone()),
+                    Climb::Stop => break,
+                    Climb::Up => {}
+                }
+            }
+            return Ok(leaf);
+        }
         let mut current = leaf.clone();
-        for _ in 0..=MAX_CLIMB {
-            let (ifaces, (role, state)) = future::zip(
-                current.interfaces(),
-                future::zip(current.role(), current.state()),
-            )
-            .await;
-            let (ifaces, role, state) = (ifaces?, role?, state?);
-            if is_frame(role) || role == Role::Application {
-                break;
-            }
-            // Text leaves are never the target: Chromium gives them a `click-ancestor` action,
-            // which is the ancestor's, not theirs.
-            let text_leaf = matches!(role, Role::Static | Role::Label);
-            if !text_leaf && ifaces.contains(Interface::Action)
-                || is_interactive(role)
-                || state.contains(State::Editable)
-            {
-                return Ok(current);
-            }
+        for _ in 0..MAX_CLIMB {
             match self.obj_ref(&current.parent().await?) {
                 Some(p) => current = p,
                 None => break,
             }
+            match acts_now(&current).await? {
+                Climb::Here => return Ok(current),
+                Climb::Stop => break,
+                Climb::Up => {}
+            }
         }
-        Ok(leaf.clone())
+        Ok(leaf)
     }
 
     async fn focused_below(&self, frame: &Obj) -> Result<Option<Obj>> {
@@ -699,6 +710,17 @@ impl A11y {
     /// Role, name, id, path, extents and states of `obj`, whose frame is `frame`.
     /// A recently described object costs only its extents and state.
     async fn describe(&self, obj: &Obj, frame: &Frame) -> Result<Found> {
+        self.describe_in(obj, frame, None).await
+    }
+
+    /// [`Self::describe`] of an object at or above the hits of a hit test, whose line of parents
+    /// then spares climbing to the frame (see [`Self::path_of`]).
+    async fn describe_in(
+        &self,
+        obj: &Obj,
+        frame: &Frame,
+        hits: Option<&mut Hits>,
+    ) -> Result<Found> {
         let key = (obj.bus.clone(), obj.path.clone());
         let cached = self.cache.lock().ok().and_then(|c| {
             c.described
@@ -722,7 +744,11 @@ impl A11y {
             });
         }
         let summary = obj.summary(None).await?;
-        let path = self.path_of(obj, &summary, &frame.obj).await?;
+        let line = match hits {
+            Some(h) => h.line(self).await,
+            None => None,
+        };
+        let path = self.path_of(obj, &summary, &frame.obj, line).await?;
         let element = summary.element(&path);
         let found = self.describe_known(obj, frame, element, &summary).await?;
         if let Ok(mut c) = self.cache.lock() {
@@ -763,9 +789,25 @@ impl A11y {
     /// The path from the frame above `obj` down to it. The climb asks one thing per level (the
     /// parent) and stops below the app's root; then every level is described at once, so that a
     /// deep web page costs one round trip per level, not four.
-    async fn path_of(&self, obj: &Obj, summary: &Summary, frame: &Obj) -> Result<String> {
+    /// When `line` (from the frame down) holds `obj`, its part above `obj` is the climb.
+    async fn path_of(
+        &self,
+        obj: &Obj,
+        summary: &Summary,
+        frame: &Obj,
+        line: Option<&[Obj]>,
+    ) -> Result<String> {
         let mut chain = vec![obj.clone()];
-        if !is_frame(summary.role) && obj.path != frame.path {
+        let known = line.and_then(|l| {
+            l.iter()
+                .position(|o| o.bus == obj.bus && o.path == obj.path)
+                .map(|at| &l[..=at])
+        });
+        if is_frame(summary.role) || obj.path == frame.path {
+            // A frame-like object starts its own path.
+        } else if let Some(known) = known {
+            chain = known.iter().rev().cloned().collect();
+        } else {
             let mut current = obj.clone();
             for _ in 0..MAX_DEPTH {
                 let Some(parent) = self.obj_ref(&current.parent().await?) else {
@@ -867,6 +909,72 @@ fn is_frame(role: Role) -> bool {
 }
 
 /// Roles a user acts on even when the app gives them no Action interface.
+/// What the climb to an actionable object does at one level.
+enum Climb {
+    /// This object is the target.
+    Here,
+    /// Go on to the parent.
+    Up,
+    /// A frame or the app: nothing above is the target.
+    Stop,
+}
+
+fn acts(ifaces: InterfaceSet, role: Role, state: StateSet) -> Climb {
+    if is_frame(role) || role == Role::Application {
+        return Climb::Stop;
+    }
+    // Text leaves are never the target: Chromium gives them a `click-ancestor` action, which is
+    // the ancestor's, not theirs.
+    let text_leaf = matches!(role, Role::Static | Role::Label);
+    if !text_leaf && ifaces.contains(Interface::Action)
+        || is_interactive(role)
+        || state.contains(State::Editable)
+    {
+        Climb::Here
+    } else {
+        Climb::Up
+    }
+}
+
+async fn acts_now(o: &Obj) -> Result<Climb> {
+    let (ifaces, (role, state)) =
+        future::zip(o.interfaces(), future::zip(o.role(), o.state())).await;
+    Ok(acts(ifaces?, role?, state?))
+}
+
+/// The objects a hit test passed through, from the frame down to the deepest one at the point.
+struct Hits {
+    chain: Vec<Obj>,
+    /// Whether each object of `chain` is the parent of the next, once asked.
+    confirmed: Option<bool>,
+}
+
+impl Hits {
+    fn leaf(&self) -> &Obj {
+        self.chain.last().expect("the chain starts at the frame")
+    }
+
+    /// The chain when it is a line of parents, else `None`: a toolkit's hit test may answer a
+    /// deeper descendant than a child, and then the chain is not the path. All parents are asked
+    /// at once, one round trip where climbing takes one per level, and only when first needed
+    /// (most lookups hit an actionable leaf that was described a moment ago).
+    async fn line(&mut self, a11y: &A11y) -> Option<&[Obj]> {
+        if self.confirmed.is_none() {
+            let parents = join_all(self.chain.iter().skip(1).map(|o| o.parent())).await;
+            let ok = self.chain.iter().zip(parents).all(|(above, parent)| {
+                parent
+                    .ok()
+                    .and_then(|p| a11y.obj_ref(&p))
+                    .is_some_and(|p| p.bus == above.bus && p.path == above.path)
+            });
+            self.confirmed = Some(ok);
+        }
+        self.confirmed
+            .unwrap_or(false)
+            .then_some(self.chain.as_slice())
+    }
+}
+
 fn is_interactive(role: Role) -> bool {
     matches!(
         role,
