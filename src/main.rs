@@ -67,6 +67,10 @@ enum Command {
     Bots(cmd::bots::BotsArgs),
     /// Replay a bot once per parameter row and report whether each run did what the routine does.
     Replay(cmd::replay::ReplayArgs),
+    /// Read the text in stored screen snapshots (Tesseract), naming element-less events by it.
+    Ocr(cmd::ocr::OcrArgs),
+    /// Write a process definition document of one routine: HTML with snapshots, and PDF.
+    Pdd(cmd::pdd::PddArgs),
 }
 
 fn main() -> ExitCode {
@@ -98,6 +102,8 @@ fn main() -> ExitCode {
         Command::Link(args) => link_cmd::run(args, &ui),
         Command::Bots(args) => cmd::bots::run(args, &ui),
         Command::Replay(args) => cmd::replay::run(args, &ui),
+        Command::Ocr(args) => cmd::ocr::run(args, &ui),
+        Command::Pdd(args) => cmd::pdd::run(args, &ui),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -27,6 +27,7 @@ mod error;
 pub mod generate;
 pub mod keys;
 pub mod params;
+pub mod pdd;
 pub mod render;
 #[cfg(feature = "x11")]
 pub mod replay;

@@ -11,6 +11,8 @@ pub mod export;
 pub mod graph;
 pub mod import;
 pub mod mine;
+pub mod ocr;
+pub mod pdd;
 pub mod record;
 pub mod replay;
 pub mod serve;
