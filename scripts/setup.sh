@@ -15,6 +15,8 @@ packages=(
   # dbus-send), the AT-SPI bus and registry, the GTK bridge, and the GTK test form's Python.
   dbus-daemon dbus-bin dbus-x11
   at-spi2-core libatk-adaptor libatk-bridge2.0-0 python3-gi gir1.2-gtk-3.0 gir1.2-atspi-2.0 python3-pyatspi
+  # The fleet store's PostgreSQL tests start their own server (initdb, pg_ctl).
+  postgresql
   # Snapshots: OCR (taskmine ocr, its tests) and the Tk form that stands in for an app without AT-SPI.
   tesseract-ocr tesseract-ocr-eng python3-tk
 )

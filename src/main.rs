@@ -61,6 +61,8 @@ enum Command {
     Link(link_cmd::LinkArgs),
     /// Score mining against a ground truth: precision, recall and F1 of routines and segment boundaries.
     Eval(cmd::eval::EvalArgs),
+    /// Copy a UI log between databases (SQLite file ⇄ PostgreSQL), resumable and idempotent.
+    Copy(cmd::copy::CopyArgs),
     /// Measure speed and size: `taskmine bench store`.
     Bench(cmd::bench::BenchArgs),
     /// Draft bots for the top candidates: YAML, Robot Framework, Python, and a parameter file.
@@ -95,6 +97,7 @@ fn main() -> ExitCode {
         Command::User(args) => cmd::user::run(args, &ui),
         Command::Audit(args) => cmd::audit::run(args, &ui),
         Command::Erase(args) => cmd::erase::run(args, &ui),
+        Command::Copy(args) => cmd::copy::run(args, &ui),
         Command::Bench(args) => cmd::bench::run(args, &ui),
         Command::Mine(args) => cmd::mine::run(args, &ui),
         Command::Graph(args) => cmd::graph::run(args, &ui),

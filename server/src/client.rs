@@ -13,7 +13,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use uilog::{Event, Store};
+use uilog::{Event, LogRead, LogStore};
 
 use crate::error::{Error, Result};
 use crate::wire::{Accepted, ApiError, Batch};
@@ -314,12 +314,13 @@ impl Forwarder {
 
     /// Spools the events the local log gained since the last call; returns how many.
     pub fn collect(&mut self) -> Result<u64> {
-        let store = Store::open(&self.db)?;
+        // A SQLite file or a postgres:// URL: the local log may be either backend.
+        let store = LogStore::open(&self.db.to_string_lossy())?;
         let max = store.last_event_id()?;
         if max < self.cursor {
             tracing::warn!(
                 "{} has fewer events than were already forwarded (was it replaced?); the spool's cursor is {}",
-                self.db.display(),
+                store.location(),
                 self.cursor
             );
         }

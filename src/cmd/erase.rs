@@ -19,6 +19,9 @@ pub struct EraseArgs {
 }
 
 pub fn run(args: EraseArgs, _ui: &Ui) -> anyhow::Result<()> {
+    if args.db.is_postgres() {
+        return erase_postgres(&args);
+    }
     let mut store = args.db.open_existing()?;
     let actor = server::audit::cli_actor();
     // The same path as the server's admin page: stored mining runs that counted the person, their
@@ -39,5 +42,20 @@ pub fn run(args: EraseArgs, _ui: &Ui) -> anyhow::Result<()> {
         server::erasure::person_ref(&args.user)
     );
     eprintln!("a running `taskmine serve` sees the changed log within a minute, mines again and no longer counts them");
+    Ok(())
+}
+
+/// The log's part of an erasure on PostgreSQL; the audit trail and stored mining runs are
+/// SQLite-only so far, and the command says so.
+fn erase_postgres(args: &EraseArgs) -> anyhow::Result<()> {
+    let mut log = args.db.open_log()?;
+    let Some(n) = log.erase_user(&args.user)? else {
+        anyhow::bail!("{}: the log has no user {:?}", args.db.shown(), args.user);
+    };
+    eprintln!(
+        "erased {n} events of {} and every title, element and value only they used; PostgreSQL keeps the freed rows' bytes until VACUUM",
+        args.user
+    );
+    eprintln!("not yet supported on PostgreSQL: the audit trail entry and stored mining runs (none are kept there)");
     Ok(())
 }

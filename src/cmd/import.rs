@@ -43,7 +43,7 @@ pub fn run(args: ImportArgs, ui: &Ui) -> anyhow::Result<()> {
     if args.truth_out.is_some() && args.files.len() != 1 {
         bail!("--truth-out writes the truth of one file; import one file at a time");
     }
-    let mut store = args.db.open()?;
+    let mut store = args.db.open_log()?;
     let opts = ImportOptions {
         format: args.format,
         mapping: args.mapping,

@@ -132,12 +132,30 @@ fn minutes(s: f64) -> String {
 
 pub fn run(args: MineArgs, ui: &Ui) -> anyhow::Result<()> {
     let opts = args.opts.options()?;
-    let mut out = std::io::stdout().lock();
-    let store = args.db.open_existing()?;
-    let (log, m) = miner::mine(&store, &opts, &mut Bars::new(ui))?;
+    let log_store = args.db.open_log_existing()?;
+    let Some(store) = log_store.as_sqlite() else {
+        // The log streams from PostgreSQL like from SQLite; the report and the stored result
+        // need tables that are SQLite-only so far.
+        anyhow::ensure!(
+            args.report.is_none(),
+            "{}: --report is not yet supported on PostgreSQL (it reads SQLite-only tables)",
+            args.db.shown()
+        );
+        opts.validate()?;
+        let mut bars = Bars::new(ui);
+        let log = miner::Log::load(&log_store, &opts.abstraction, &mut bars)?;
+        let m = miner::mine_log(&log, &opts, &mut bars);
+        if !args.no_store {
+            eprintln!(
+                "note: the result is not stored: storing mining results in PostgreSQL is not yet supported"
+            );
+        }
+        return print(&args, &m, false);
+    };
+    let (log, m) = miner::mine(store, &opts, &mut Bars::new(ui))?;
     if let Some(path) = &args.report {
         let privacy = server::Privacy::k_only(opts.min_users, "taskmine mine --min-users");
-        let a = server::Analysis::from_mining(&store, store.stats()?, log, m.clone(), privacy);
+        let a = server::Analysis::from_mining(store, store.stats()?, log, m.clone(), privacy);
         let html = server::report::render(&a)?;
         std::fs::write(path, html)
             .with_context(|| format!("cannot write the report to {}", path.display()))?;
@@ -148,6 +166,12 @@ pub fn run(args: MineArgs, ui: &Ui) -> anyhow::Result<()> {
             format!("cannot store the mining result in {}", args.db.db.display())
         })?;
     }
+    print(&args, &m, !args.no_store)
+}
+
+/// Prints the result: JSON, or the table of candidates.
+fn print(args: &MineArgs, m: &miner::Mining, stored: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
     if args.json {
         let mut shown = m.clone();
         shown.routines.truncate(args.top);
@@ -191,7 +215,7 @@ pub fn run(args: MineArgs, ui: &Ui) -> anyhow::Result<()> {
     )?;
     for r in m.routines.iter().take(args.top) {
         let sc = &r.score;
-        let mut name = routine_name(&m, r);
+        let mut name = routine_name(m, r);
         if name.chars().count() > 42 {
             name = name.chars().take(41).collect::<String>() + "…";
         }
@@ -215,7 +239,7 @@ pub fn run(args: MineArgs, ui: &Ui) -> anyhow::Result<()> {
          std: standardization (0–100 %); saved h/mo: hours a month that automating it would save.\n\
          `taskmine mine --json` prints every figure with the instances and variants."
     )?;
-    if !args.no_store {
+    if stored {
         writeln!(out, "result stored in {}", args.db.db.display())?;
     }
     Ok(())

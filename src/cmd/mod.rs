@@ -4,6 +4,7 @@ pub mod agent;
 pub mod audit;
 pub mod bench;
 pub mod bots;
+pub mod copy;
 pub mod doctor;
 pub mod erase;
 pub mod eval;
@@ -28,25 +29,63 @@ pub const DEFAULT_DB: &str = "taskmine.db";
 /// The `--db` option shared by the commands that use the store.
 #[derive(clap::Args, Debug, Clone)]
 pub struct DbArg {
-    /// The UI log database (SQLite).
-    #[arg(long, default_value = DEFAULT_DB, env = "TASKMINE_DB")]
+    /// The UI log: a SQLite file, or a PostgreSQL database as `postgres://user:password@host/db`.
+    #[arg(long, default_value = DEFAULT_DB, env = "TASKMINE_DB", hide_env_values = true)]
     pub db: PathBuf,
 }
 
 impl DbArg {
+    /// Whether `--db` names a PostgreSQL database rather than a SQLite file.
+    pub fn is_postgres(&self) -> bool {
+        self.db.to_str().is_some_and(uilog::is_postgres_url)
+    }
+
+    /// The database as messages name it: the path, or the URL without its password.
+    pub fn shown(&self) -> String {
+        match self.db.to_str() {
+            Some(url) if uilog::is_postgres_url(url) => uilog::redact_url(url),
+            _ => self.db.display().to_string(),
+        }
+    }
+
+    /// Opens the SQLite store, for commands that keep their own tables beside the log (which are
+    /// SQLite-only so far): a PostgreSQL URL is refused in one line.
     pub fn open(&self) -> anyhow::Result<uilog::Store> {
+        if self.is_postgres() {
+            anyhow::bail!(
+                "{}: PostgreSQL is not yet supported by this command (its own tables are SQLite-only); give a SQLite file with --db",
+                self.shown()
+            );
+        }
         Ok(uilog::Store::open(&self.db)?)
     }
 
     /// Opens a database that must already exist: for commands that read a log, opening a missing
     /// path would create an empty one and report nothing instead of the mistake.
     pub fn open_existing(&self) -> anyhow::Result<uilog::Store> {
-        if !self.db.exists() {
+        self.check_exists()?;
+        self.open()
+    }
+
+    /// Opens the UI log on whichever backend `--db` names.
+    pub fn open_log(&self) -> anyhow::Result<uilog::LogStore> {
+        Ok(uilog::LogStore::open(&self.db.to_string_lossy())?)
+    }
+
+    /// [`DbArg::open_log`] for a log that must already exist (a SQLite file that is there; a
+    /// PostgreSQL database is created by its administrator, so it exists when it answers).
+    pub fn open_log_existing(&self) -> anyhow::Result<uilog::LogStore> {
+        self.check_exists()?;
+        self.open_log()
+    }
+
+    fn check_exists(&self) -> anyhow::Result<()> {
+        if !self.is_postgres() && !self.db.exists() {
             anyhow::bail!(
                 "{}: no such database (record, import or simulate a log first)",
                 self.db.display()
             );
         }
-        self.open()
+        Ok(())
     }
 }

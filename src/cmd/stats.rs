@@ -3,6 +3,7 @@ use std::io::Write as _;
 
 use clap::Args;
 use serde_json::json;
+use uilog::LogRead;
 
 use super::DbArg;
 use crate::Ui;
@@ -17,7 +18,7 @@ pub struct StatsArgs {
 }
 
 pub fn run(args: StatsArgs, _ui: &Ui) -> anyhow::Result<()> {
-    let store = args.db.open_existing()?;
+    let store = args.db.open_log_existing()?;
     let s = store.stats()?;
     // Written in one piece, so that a closed pipe (`taskmine stats | head`) is an error the binary
     // treats as the normal end it is, not a panic.
@@ -27,7 +28,7 @@ pub fn run(args: StatsArgs, _ui: &Ui) -> anyhow::Result<()> {
         std::io::stdout().lock().write_all(out.as_bytes())?;
         return Ok(());
     }
-    writeln!(out, "database   {}", args.db.db.display())?;
+    writeln!(out, "database   {}", args.db.shown())?;
     writeln!(out, "events     {}", s.events)?;
     writeln!(out, "users      {}", s.users)?;
     writeln!(out, "hosts      {}", s.hosts)?;

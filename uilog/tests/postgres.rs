@@ -12,6 +12,11 @@ use support::pg;
 use uilog::simulate::{simulate_to_vec, Config};
 use uilog::{BatchOutcome, Event, ImportOptions, LogRead, LogStore, PgStore, Result, Stats, Store};
 
+/// A plain client, for looking underneath the store.
+fn connect(url: &str) -> postgres::Client {
+    postgres::Client::connect(url, postgres::NoTls).expect("connect")
+}
+
 fn simulated(events: u64, seed: u64) -> Vec<Event> {
     let cfg = Config {
         events_target: Some(events),
@@ -174,7 +179,7 @@ fn a_batch_key_is_stored_once_even_when_writers_race_for_it() {
         .count();
     assert_eq!(written, 1, "{outcomes:?}");
     assert_eq!(pg.event_count().unwrap(), 400);
-    let mut client = pg::server().client(&url);
+    let mut client = connect(&url);
     let keys: i64 = client
         .query_one("SELECT count(*) FROM batches WHERE key = 'agent/b/7'", &[])
         .unwrap()
@@ -244,7 +249,7 @@ fn a_new_database_is_created_once_when_many_open_it_at_once() {
 fn a_database_from_a_newer_taskmine_or_another_program_is_refused() {
     let (url, store) = pg_log("newer");
     drop(store);
-    let mut client = pg::server().client(&url);
+    let mut client = connect(&url);
     client
         .batch_execute("UPDATE uilog_schema SET version = 99")
         .unwrap();
@@ -253,8 +258,7 @@ fn a_database_from_a_newer_taskmine_or_another_program_is_refused() {
     assert!(!err.contains(pg::PASSWORD), "{err}");
 
     let url = pg::server().fresh_db("foreign");
-    pg::server()
-        .client(&url)
+    connect(&url)
         .batch_execute("CREATE TABLE events (x int)")
         .unwrap();
     let err = PgStore::open(&url).err().unwrap().to_string();
@@ -323,7 +327,7 @@ fn retention_and_erasure_remove_the_same_as_on_sqlite() {
     assert_eq!(pg.events().unwrap(), sqlite.events().unwrap());
     assert_eq!(pg.stats().unwrap(), sqlite.stats().unwrap());
     // What only the erased person named is gone from the tables too.
-    let mut client = pg::server().client(&url);
+    let mut client = connect(&url);
     let left: i64 = client
         .query_one("SELECT count(*) FROM users WHERE name = $1", &[&user])
         .unwrap()

@@ -196,21 +196,29 @@ impl Server {
         format!("postgres://{USER}:{PASSWORD}@127.0.0.1:{}/{db}", self.port)
     }
 
-    /// A new, empty database; its URL.
+    /// A new, empty database; its URL. Created with the server's own `psql`, so that this file
+    /// needs no client crate (the CLI tests share it).
     pub fn fresh_db(&self, name: &str) -> String {
         let n = NEXT_DB.fetch_add(1, Ordering::Relaxed);
         let db = format!("{name}_{n}");
-        let mut client = postgres::Client::connect(&self.url("postgres"), postgres::NoTls)
-            .expect("connect to the test server");
-        client
-            .batch_execute(&format!("CREATE DATABASE {db}"))
-            .expect("create database");
+        let mut psql = Command::new(self.bin.join("psql"));
+        psql.args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            USER,
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+        ])
+        .arg("-p")
+        .arg(self.port.to_string())
+        .arg("-c")
+        .arg(format!("CREATE DATABASE {db}"))
+        .env("PGPASSWORD", PASSWORD);
+        run(psql, "psql CREATE DATABASE");
         self.url(&db)
-    }
-
-    /// A plain client on database URL `url`, for looking underneath the store.
-    pub fn client(&self, url: &str) -> postgres::Client {
-        postgres::Client::connect(url, postgres::NoTls).expect("connect")
     }
 
     pub fn dir(&self) -> &Path {
