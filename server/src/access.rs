@@ -84,6 +84,8 @@ pub const RULES: &[Rule] = &[
     rule("get", "/signin", Access::Public, None),
     rule("post", "/signin", Access::Public, None),
     rule("post", "/signout", VIEWER, None),
+    rule("get", "/signin/oidc", Access::Public, None),
+    rule("get", "/signin/oidc/callback", Access::Public, None),
     rule("get", "/static/style.css", Access::Public, None),
     rule("get", "/", VIEWER, None),
     rule("get", "/candidates", VIEWER, None),
@@ -288,7 +290,7 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request, Response> {
 /// The requests limited per address: sign-in (accounts' and people's) and ingest.
 fn rate_kind(method: &str, path: &str) -> Option<Kind> {
     match (method, path) {
-        ("post", "/signin" | "/me/signin") => Some(Kind::Login),
+        ("post", "/signin" | "/me/signin") | ("get", "/signin/oidc/callback") => Some(Kind::Login),
         ("post", "/api/v1/events") => Some(Kind::Ingest),
         _ => None,
     }

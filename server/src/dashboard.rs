@@ -26,6 +26,8 @@ pub(crate) fn routes() -> Vec<(&'static str, &'static str, MethodRouter<Arc<AppS
         ("get", "/signin", get(signin::form)),
         ("post", "/signin", post(signin::submit)),
         ("post", "/signout", post(signin::sign_out)),
+        ("get", "/signin/oidc", get(crate::oidc::start)),
+        ("get", "/signin/oidc/callback", get(crate::oidc::callback)),
         ("get", "/static/style.css", get(style)),
         ("get", "/admin/audit", get(audit_page)),
         ("get", "/admin/accounts", get(accounts_page)),

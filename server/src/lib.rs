@@ -19,6 +19,7 @@ mod dashboard;
 pub mod erasure;
 mod error;
 pub mod ingest;
+pub mod oidc;
 pub mod own;
 pub mod pages;
 pub mod people;
@@ -44,6 +45,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 pub use analysis::Analysis;
 pub use error::{Error, Result};
+pub use oidc::OidcConfig;
 pub use pages::Pages;
 pub use privacy::Privacy;
 pub use ratelimit::{Rate, RateLimits};

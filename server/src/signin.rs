@@ -39,7 +39,7 @@ pub(crate) struct SignInForm {
 
 /// Where to go after sign-in: a path on this server only (`//host` or a URL would be an open
 /// redirect).
-fn safe_next(next: &str) -> &str {
+pub(crate) fn safe_next(next: &str) -> &str {
     let local = next.starts_with('/')
         && !next.starts_with("//")
         && !next.contains('\\')
@@ -66,6 +66,9 @@ fn render_form(
     let page = plain_page(st, "dashboard/signin.html", None, |ctx| {
         ctx.insert("csrf", token);
         ctx.insert("next", safe_next(next));
+        if st.config().oidc.is_some() {
+            ctx.insert("oidc", &true);
+        }
         if let Some(e) = error {
             ctx.insert("error", e);
         }

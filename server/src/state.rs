@@ -99,6 +99,8 @@ pub struct Config {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Per-address limits on sign-in and ingest.
     pub rate: crate::ratelimit::RateLimits,
+    /// Sign-in through an OpenID Connect provider, beside the password form.
+    pub oidc: Option<crate::oidc::OidcConfig>,
 }
 
 impl Config {
@@ -115,6 +117,7 @@ impl Config {
             secure_cookies: false,
             tls: None,
             rate: crate::ratelimit::RateLimits::default(),
+            oidc: None,
         }
     }
 }
@@ -142,6 +145,7 @@ pub struct AppState {
     /// Signalled by the writer thread after each written batch, so the job mines again soon.
     written: Arc<tokio::sync::Notify>,
     pub(crate) job: JobCounters,
+    pub(crate) oidc: crate::oidc::OidcState,
 }
 
 /// What the mining job has done since the server started (`GET /api/v1/status`).
@@ -252,6 +256,7 @@ impl AppState {
             mining_started: std::sync::atomic::AtomicBool::new(false),
             written,
             job: JobCounters::default(),
+            oidc: crate::oidc::OidcState::default(),
         }))
     }
 

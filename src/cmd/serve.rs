@@ -54,6 +54,22 @@ pub struct ServeArgs {
     /// Ingest batches per client address: PER_MINUTE or PER_MINUTE/BURST, or `off`.
     #[arg(long, default_value = "600/600")]
     ingest_rate: String,
+    /// Also sign in through this OpenID Connect provider (its issuer URL). Its `--oidc-claim` must
+    /// name an existing account, whose role applies. An https issuer needs a build with
+    /// `--features server/tls`.
+    #[arg(long, requires_all = ["oidc_client_id", "oidc_redirect_url"])]
+    oidc_issuer: Option<String>,
+    #[arg(long)]
+    oidc_client_id: Option<String>,
+    /// The client secret; better from the environment than the command line.
+    #[arg(long, env = "TASKMINE_OIDC_SECRET", hide_env_values = true)]
+    oidc_client_secret: Option<String>,
+    /// This server's callback as registered with the provider: https://HOST/signin/oidc/callback
+    #[arg(long)]
+    oidc_redirect_url: Option<String>,
+    /// The ID token claim that names the account: preferred_username, email (verified only) or sub.
+    #[arg(long, default_value = "preferred_username")]
+    oidc_claim: String,
 }
 
 fn rate(flag: &str, value: &str) -> anyhow::Result<Option<server::Rate>> {
@@ -75,6 +91,20 @@ pub fn run(args: ServeArgs, _ui: &Ui) -> anyhow::Result<()> {
         login: rate("login-rate", &args.login_rate)?,
         ingest: rate("ingest-rate", &args.ingest_rate)?,
     };
+    if let Some(issuer) = args.oidc_issuer {
+        anyhow::ensure!(
+            ["preferred_username", "email", "sub"].contains(&args.oidc_claim.as_str()),
+            "--oidc-claim {:?} is none of preferred_username, email, sub",
+            args.oidc_claim
+        );
+        config.oidc = Some(server::OidcConfig {
+            issuer,
+            client_id: args.oidc_client_id.unwrap_or_default(),
+            client_secret: args.oidc_client_secret,
+            redirect_url: args.oidc_redirect_url.unwrap_or_default(),
+            claim: args.oidc_claim,
+        });
+    }
     if let Some(policy) = &args.policy {
         config.privacy = server::Privacy::from_file(policy)?;
     }
