@@ -479,6 +479,20 @@ pub fn prune_log_runs(conn: &Connection, path: &Path, keep: usize) -> Result<u64
     Ok(old.len() as u64)
 }
 
+/// When a stored run was saved (UTC microseconds), if it exists.
+pub fn run_created_at(conn: &Connection, path: &Path, run: i64) -> Result<Option<i64>> {
+    if schema_version(conn, path)? == 0 {
+        return Ok(None);
+    }
+    conn.query_row(
+        "SELECT created_at FROM mining_runs WHERE id = ?1",
+        [run],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(sql(path))
+}
+
 /// The ids of the stored runs, oldest first (for tables downstream that hang off a run).
 pub fn run_ids(conn: &Connection, path: &Path) -> Result<Vec<i64>> {
     if schema_version(conn, path)? == 0 {

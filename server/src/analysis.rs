@@ -284,6 +284,9 @@ impl Analysis {
                     None => draft_bots(store, &log, &mining),
                 };
                 let graph = graph::whole_log(&log, mining.summary.idle_gap_secs);
+                // The pages show the result's age: when it was mined, not when it was read back.
+                let computed_at = miner::results::run_created_at(conn, path, run)?
+                    .unwrap_or_else(|| jiff::Timestamp::now().as_microsecond());
                 return Ok(Analysis {
                     stats,
                     log,
@@ -292,7 +295,7 @@ impl Analysis {
                     privacy,
                     bots,
                     version,
-                    computed_at: jiff::Timestamp::now().as_microsecond(),
+                    computed_at,
                     run: Some(run),
                     origin: Origin::Stored,
                 });
@@ -308,7 +311,13 @@ impl Analysis {
         let mut a = Analysis::from_mining(store, stats, log, mining, privacy);
         a.version = version;
         match store_result(store, &a) {
-            Ok(run) => a.run = Some(run),
+            Ok(run) => {
+                a.run = Some(run);
+                // One age for the result whether it is served now or read back after a restart.
+                if let Ok(Some(at)) = miner::results::run_created_at(conn, path, run) {
+                    a.computed_at = at;
+                }
+            }
             Err(e) => tracing::warn!("the mining result is served but not stored: {e}"),
         }
         Ok(a)

@@ -89,6 +89,10 @@ fn a_restarted_server_serves_the_stored_result_without_mining_and_mines_when_the
     assert_eq!(s["read_from_store"], 1, "{s}");
     assert_eq!(s["result"]["origin"], "stored", "{s}");
     assert_eq!(s["result"]["run"], run, "{s}");
+    assert_eq!(
+        s["result"]["computed_at"], first["result"]["computed_at"],
+        "the age shown is the mining run's"
+    );
     // The same answers as the run that mined, the routine's graph included (it walks the spans).
     assert_eq!(json(&srv, "/api/v1/candidates"), candidates);
     assert_eq!(json(&srv, "/api/v1/bots"), bots);
