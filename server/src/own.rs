@@ -36,7 +36,13 @@ pub struct PersonSummary {
     /// (UTC day, events), by day.
     pub by_day: Vec<(String, u64)>,
     pub routines: Vec<PersonRoutine>,
+    /// Their latest actions (newest first, at most [`SAMPLE`]) as the miner sees them: kind, app,
+    /// title template and element, after the recorder's redaction.
+    pub latest: Vec<(String, String)>,
 }
+
+/// How many of a person's latest actions their page lists.
+pub const SAMPLE: usize = 20;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct PersonRoutine {
@@ -61,6 +67,7 @@ pub fn summary(a: &Analysis, pseudonym: &str) -> PersonSummary {
     let mut by_app: BTreeMap<&str, u64> = BTreeMap::new();
     let mut by_day: BTreeMap<String, u64> = BTreeMap::new();
     let (mut first, mut last) = (i64::MAX, i64::MIN);
+    let mut latest: Vec<(i64, u32)> = Vec::new();
     for e in &log.events {
         if log.session_user.get(e.session as usize).copied() != Some(uid as u32) {
             continue;
@@ -73,6 +80,11 @@ pub fn summary(a: &Analysis, pseudonym: &str) -> PersonSummary {
             .get(e.action as usize)
             .map_or("", |x| x.app.as_str());
         *by_app.entry(app).or_default() += 1;
+        latest.push((e.ts, e.action));
+        if latest.len() > 4 * SAMPLE {
+            latest.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+            latest.truncate(SAMPLE);
+        }
         let day = uilog::format_ts(e.ts);
         *by_day
             .entry(day[..10.min(day.len())].to_owned())
@@ -86,6 +98,18 @@ pub fn summary(a: &Analysis, pseudonym: &str) -> PersonSummary {
     s.by_app
         .sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
     s.by_day = by_day.into_iter().collect();
+    latest.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    latest.truncate(SAMPLE);
+    s.latest = latest
+        .into_iter()
+        .map(|(ts, a)| {
+            let label = log
+                .actions
+                .get(a as usize)
+                .map_or_else(String::new, |x| x.label());
+            (uilog::format_ts(ts), label)
+        })
+        .collect();
     s.routines = a
         .mining
         .routines

@@ -882,7 +882,7 @@ fn a_person_sees_only_their_own_data_and_an_admin_erases_them_from_the_page() {
     {
         // An app and a title only user-02 used, with names no simulator makes.
         let mut store = uilog::Store::open(&db).unwrap();
-        let mut e = event("private-02", "user-02", 1_795_000_000_000_000);
+        let mut e = event("private-02", "user-02", 1_800_000_000_000_000);
         e.app = "diary-7731".into();
         e.window = "secret-diary-7731 notes".into();
         store
@@ -968,6 +968,11 @@ fn a_person_sees_only_their_own_data_and_an_admin_erases_them_from_the_page() {
         page.body.contains("me-routine"),
         "routines they are counted in"
     );
+    assert_eq!(
+        page.body.matches("<tr class=\"me-action\">").count(),
+        server::own::SAMPLE,
+        "their latest actions"
+    );
     // A person's session opens no dashboard page, and an admin's opens no person's page.
     let dash = request("get", &srv.url("/"), me, &[], None);
     assert_eq!(
@@ -989,6 +994,10 @@ fn a_person_sees_only_their_own_data_and_an_admin_erases_them_from_the_page() {
     let page2 = request("get", &srv.url("/me"), me2, &[], None);
     assert_eq!(page_apps(&page2.body), events_by_app(&db, "user-02"));
     assert!(page2.body.contains("diary-7731") && !page2.body.contains("user-01"));
+    // Their newest action is the one in the diary app (dated after the simulated days).
+    let newest = page2.body.split("<tr class=\"me-action\">").nth(1).unwrap();
+    let newest = newest.split("</tr>").next().unwrap();
+    assert!(newest.contains("diary-7731"), "{newest}");
     let forged = request(
         "post",
         &srv.url("/me/erasure"),
