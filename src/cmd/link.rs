@@ -111,7 +111,7 @@ fn print_report(out: &mut dyn Write, r: &LinkReport) -> anyhow::Result<()> {
     )?;
     writeln!(
         out,
-        "{:<32} {:>7} {:>10} {:>11} {:>14} {:>12}  routines",
+        "{:<32} {:>7} {:>10} {:>12} {:>16} {:>12}  routines",
         "activity", "cases", "w/ desktop", "share", "desktop min/case", "saved h/case"
     )?;
     for a in &r.activities {
