@@ -82,7 +82,7 @@ pub fn summary(a: &Analysis, pseudonym: &str) -> PersonSummary {
         *by_app.entry(app).or_default() += 1;
         latest.push((e.ts, e.action));
         if latest.len() > 4 * SAMPLE {
-            latest.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+            latest.sort_unstable_by_key(|x| std::cmp::Reverse(x.0));
             latest.truncate(SAMPLE);
         }
         let day = uilog::format_ts(e.ts);
@@ -98,7 +98,7 @@ pub fn summary(a: &Analysis, pseudonym: &str) -> PersonSummary {
     s.by_app
         .sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
     s.by_day = by_day.into_iter().collect();
-    latest.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    latest.sort_unstable_by_key(|x| std::cmp::Reverse(x.0));
     latest.truncate(SAMPLE);
     s.latest = latest
         .into_iter()
