@@ -317,6 +317,11 @@ pub fn learn_starts(log: &Log, coarse: &[Segment], opts: &SegmentOptions) -> Vec
 /// without them), it is opened before the type that most often begins the log or follows a hard cut:
 /// recordings and sessions begin with an instance more often than in the middle of one.
 ///
+/// A routine found several times in a row with uncovered events between each two (a repeated
+/// inner block whose field-specific steps differ), in at least `JOIN_SHARE` of its occurrences, is
+/// one unit for the links; and where a cycle is opened, what lies between the routine's end and its
+/// head goes with the instance before, the head beginning a segment.
+///
 /// Returns the joined segments, or `None` when nothing is joined.
 pub fn join_fragments(
     log: &Log,
