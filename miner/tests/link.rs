@@ -285,3 +285,50 @@ fn pm4py_reads_the_ocel_json_export() {
     let rels: usize = log.events.iter().map(|e| e.relations.len()).sum();
     assert_eq!(nums[2], rels);
 }
+
+/// The OCEL export's speed on a fleet-sized log: 1M simulated UI events, mined, their instances'
+/// objects extracted and written as OCEL 2.0 JSON. Minutes in a debug build, so it runs only when
+/// `TASKMINE_OCEL_BENCH=1` (with `--release`) and says it was skipped otherwise.
+#[test]
+fn ocel_export_of_a_million_events() {
+    if std::env::var("TASKMINE_OCEL_BENCH").as_deref() != Ok("1") {
+        println!("skipped: set TASKMINE_OCEL_BENCH=1 and run with --release to measure");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("big.db")).unwrap();
+    let cfg = Config {
+        events_target: Some(1_000_000),
+        ..Config::default()
+    };
+    uilog::simulate::simulate_into_store(&cfg, &mut store).unwrap();
+    let events = store.stats().unwrap().events;
+    let t = std::time::Instant::now();
+    let (_, mining) =
+        miner::mine(&store, &miner::Options::default(), &mut miner::NoProgress).unwrap();
+    let mine_s = t.elapsed().as_secs_f64();
+    let conn = store.connection();
+    miner::results::save(conn, store.path(), &mining).unwrap();
+    let t = std::time::Instant::now();
+    let mining = miner::results::load_latest(conn, store.path())
+        .unwrap()
+        .unwrap();
+    let matcher = ObjectRules::default().compile().unwrap();
+    let objects = objects::extract(&store, &mining, &matcher).unwrap();
+    let extract_s = t.elapsed().as_secs_f64();
+    let log = link::ocel::build(&mining, &objects);
+    let mut f = std::io::BufWriter::new(std::fs::File::create(dir.path().join("o.json")).unwrap());
+    link::ocel::write_json(&log, &mut f).unwrap();
+    drop(f);
+    let json_s = t.elapsed().as_secs_f64();
+    let t2 = std::time::Instant::now();
+    link::ocel::write_sqlite(&log, &dir.path().join("o.sqlite")).unwrap();
+    let sqlite_s = t2.elapsed().as_secs_f64();
+    println!(
+        "{events} events: mining {mine_s:.2} s; from the stored run: objects {extract_s:.2} s, \
+         OCEL JSON written after {json_s:.2} s ({} instances, {} objects); OCEL SQLite {sqlite_s:.2} s",
+        log.events.len(),
+        log.objects.len()
+    );
+    assert!(json_s < 5.0, "OCEL JSON export took {json_s:.2} s");
+}

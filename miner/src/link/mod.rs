@@ -849,6 +849,41 @@ mod tests {
     }
 
     #[test]
+    fn xes_and_ocel_process_logs_give_cases_with_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "p2p.xes",
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<log xes.version="1.0">
+  <trace><string key="concept:name" value="c1"/>
+    <event><string key="concept:name" value="Receive invoice"/><date key="time:timestamp" value="2026-11-23T08:00:00Z"/><string key="invoice" value="48213"/></event>
+    <event><string key="concept:name" value="Enter invoice"/><date key="time:timestamp" value="2026-11-23T09:00:00Z"/><string key="org:resource" value="u01"/><string key="invoice" value="48213"/></event>
+  </trace>
+</log>"#,
+        );
+        let log = ProcessLog::read(&p, Some("invoice")).unwrap();
+        assert_eq!(log.cases.len(), 1);
+        assert_eq!(log.cases[0].ids, vec!["48213"]);
+        assert_eq!(log.cases[0].events[1].activity, "Enter invoice");
+        let e = ProcessLog::read(&p, Some("order")).unwrap_err().to_string();
+        assert!(e.contains("p2p.xes") && e.contains("field `order`"), "{e}");
+
+        let p = write(
+            dir.path(),
+            "o.jsonocel",
+            r#"{"objectTypes": [], "eventTypes": [], "objects": [{"id": "invoice:48213", "type": "invoice"}, {"id": "u1", "type": "user"}],
+               "events": [{"id": "e1", "type": "Enter invoice", "time": "2026-11-23T09:00:00Z",
+                           "relationships": [{"objectId": "invoice:48213", "qualifier": "typed"}, {"objectId": "u1", "qualifier": "by"}]}]}"#,
+        );
+        let log = ProcessLog::read(&p, Some("invoice")).unwrap();
+        assert_eq!(log.cases.len(), 1);
+        assert_eq!(log.cases[0].ids, vec!["invoice:48213", "48213"]);
+        let e = ProcessLog::read(&p, Some("order")).unwrap_err().to_string();
+        assert!(e.contains("field `order`: no object of this type"), "{e}");
+    }
+
+    #[test]
     fn bad_process_logs_name_file_line_and_field() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(
