@@ -265,7 +265,11 @@ fn main() {
             line.trim_start_matches("taskmine-record: snapshots: ")
         );
     }
-    for line in rec.stderr().lines().filter(|l| l.contains("elements on")) {
+    for line in rec
+        .stderr()
+        .lines()
+        .filter(|l| l.contains("elements on") && !l.contains("snapshots:"))
+    {
         println!(
             "elements   {}",
             line.trim_start_matches("taskmine-record: elements on ")
