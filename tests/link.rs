@@ -112,6 +112,20 @@ fn simulate_link_report_export_and_eval() {
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert!(!doc["events"].as_array().unwrap().is_empty());
+    let steps = dir.path().join("steps.jsonocel");
+    ok(&[
+        "export",
+        "--db",
+        p(&db),
+        "--format",
+        "ocel-json",
+        "--ocel-steps",
+        "--out",
+        p(&steps),
+    ]);
+    let steps: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&steps).unwrap()).unwrap();
+    assert!(steps["events"].as_array().unwrap().len() > doc["events"].as_array().unwrap().len());
     let sqlite = dir.path().join("out.sqlite");
     ok(&[
         "export",

@@ -212,6 +212,18 @@ pub struct InstanceObjects {
     pub hashes: Vec<ValueHash>,
     /// The applications its events happened in, in the order first used.
     pub apps: Vec<String>,
+    /// Its events one by one, when asked for ([`extract_with_steps`]); empty otherwise.
+    pub steps: Vec<StepRef>,
+}
+
+/// One event inside an instance's span, for an OCEL log with steps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepRef {
+    pub ts: Micros,
+    pub kind: EventKind,
+    pub app: String,
+    /// The objects seen in this event, as `type:identifier`.
+    pub objects: Vec<String>,
 }
 
 impl InstanceObjects {
@@ -294,6 +306,16 @@ fn found_in(m: &IdMatcher, s: &str) -> Found {
 /// result is ordered by routine, then instance. Events inside an instance's span that belong to no
 /// step (noise) count too: the span is what the user worked on.
 pub fn extract(store: &Store, mining: &Mining, rules: &IdMatcher) -> Result<Vec<InstanceObjects>> {
+    extract_with_steps(store, mining, rules, false)
+}
+
+/// [`extract`], keeping each instance's events as [`InstanceObjects::steps`] when `steps` is set.
+pub fn extract_with_steps(
+    store: &Store,
+    mining: &Mining,
+    rules: &IdMatcher,
+    steps: bool,
+) -> Result<Vec<InstanceObjects>> {
     let dict = store.dictionary()?;
     let mut session_ids: HashMap<(&str, &str), u32> = HashMap::new();
     for (i, s) in dict.sessions.iter().enumerate().skip(1) {
@@ -374,6 +396,7 @@ pub fn extract(store: &Store, mining: &Mining, rules: &IdMatcher) -> Result<Vec<
                 inst.apps.push(app.to_owned());
             }
             let mut seen: Vec<usize> = Vec::new();
+            let mut step_objects: Vec<String> = Vec::new();
             for (found, source) in [
                 (text.as_ref(), text_source),
                 (w, Source::Title),
@@ -384,6 +407,12 @@ pub fn extract(store: &Store, mining: &Mining, rules: &IdMatcher) -> Result<Vec<
                 inst.tokens.extend(found.words.iter().cloned());
                 for (ty, id) in &found.ids {
                     let ty = rules.type_name(*ty);
+                    if steps {
+                        let oid = format!("{ty}:{id}");
+                        if !step_objects.contains(&oid) {
+                            step_objects.push(oid);
+                        }
+                    }
                     match inst
                         .objects
                         .iter()
@@ -405,6 +434,14 @@ pub fn extract(store: &Store, mining: &Mining, rules: &IdMatcher) -> Result<Vec<
                         }
                     }
                 }
+            }
+            if steps {
+                inst.steps.push(StepRef {
+                    ts: row.ts,
+                    kind: row.kind,
+                    app: app.to_owned(),
+                    objects: std::mem::take(&mut step_objects),
+                });
             }
             if let Some(h) = row.value_hash {
                 if matches!(

@@ -136,8 +136,12 @@ fn objects_found_in_instances_carry_the_type_of_their_pattern() {
 }
 
 fn ocel_json(run: &Run) -> (miner::link::ocel::OcelLog, serde_json::Value) {
+    ocel_json_with(run, false)
+}
+
+fn ocel_json_with(run: &Run, steps: bool) -> (miner::link::ocel::OcelLog, serde_json::Value) {
     let matcher = ObjectRules::default().compile().unwrap();
-    let objects = objects::extract(&run.store, &run.mining, &matcher).unwrap();
+    let objects = objects::extract_with_steps(&run.store, &run.mining, &matcher, steps).unwrap();
     let log = link::ocel::build(&run.mining, &objects);
     let mut buf = Vec::new();
     link::ocel::write_json(&log, &mut buf).unwrap();
@@ -152,6 +156,7 @@ fn the_ocel_json_export_validates_against_the_ocel_2_schema() {
         ..Config::default()
     });
     let (log, doc) = ocel_json(&run);
+    let (with_steps, steps_doc) = ocel_json_with(&run, true);
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/link_data/ocel20-schema-json.json"),
@@ -160,8 +165,23 @@ fn the_ocel_json_export_validates_against_the_ocel_2_schema() {
     )
     .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "{:?}", &errors[..errors.len().min(5)]);
+    for d in [&doc, &steps_doc] {
+        let errors: Vec<String> = validator.iter_errors(d).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{:?}", &errors[..errors.len().min(5)]);
+    }
+    // With steps, every event inside an instance's span is an event of its own.
+    let covered: u64 = run
+        .mining
+        .routines
+        .iter()
+        .flat_map(|r| &r.instances)
+        .map(|i| u64::from(i.events))
+        .sum();
+    let steps = with_steps.events.len() - log.events.len();
+    assert!(
+        steps as u64 >= covered,
+        "{steps} steps, {covered} events in instances"
+    );
     // The schema catches a broken document, so passing means something.
     let mut broken = doc.clone();
     broken["events"][0]["relationships"][0]
@@ -173,15 +193,17 @@ fn the_ocel_json_export_validates_against_the_ocel_2_schema() {
     let n: usize = run.mining.routines.iter().map(|r| r.instances.len()).sum();
     assert_eq!(doc["events"].as_array().unwrap().len(), n);
     // Every relationship names an object the log declares, and every object type is declared.
-    let ids: std::collections::HashSet<&str> = doc["objects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["id"].as_str().unwrap())
-        .collect();
-    for e in doc["events"].as_array().unwrap() {
-        for r in e["relationships"].as_array().unwrap() {
-            assert!(ids.contains(r["objectId"].as_str().unwrap()), "{r}");
+    for d in [&doc, &steps_doc] {
+        let ids: std::collections::HashSet<&str> = d["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_str().unwrap())
+            .collect();
+        for e in d["events"].as_array().unwrap() {
+            for r in e["relationships"].as_array().unwrap() {
+                assert!(ids.contains(r["objectId"].as_str().unwrap()), "{r}");
+            }
         }
     }
     let types: Vec<&str> = doc["objectTypes"]
@@ -253,7 +275,7 @@ fn pm4py_reads_the_ocel_json_export() {
         days: 1,
         ..Config::default()
     });
-    let (log, _) = ocel_json(&run);
+    let (log, _) = ocel_json_with(&run, true);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.jsonocel");
     let mut f = std::fs::File::create(&path).unwrap();

@@ -58,6 +58,9 @@ pub struct ExportArgs {
     /// With OCEL: identifier patterns for business objects (YAML, see `taskmine link --help`).
     #[arg(long)]
     objects: Option<PathBuf>,
+    /// With OCEL of instances: each instance's UI events too, as events related to the instance.
+    #[arg(long)]
+    ocel_steps: bool,
 }
 
 pub fn run(args: ExportArgs, ui: &Ui) -> anyhow::Result<()> {
@@ -73,7 +76,13 @@ pub fn run(args: ExportArgs, ui: &Ui) -> anyhow::Result<()> {
             "--format ocel-sqlite writes routine instances; --ocel-events ui is JSON only"
         );
     }
-    let store = args.db.open()?;
+    let store = args.db.open_log()?;
+    if matches!(args.format, ExportFormat::OcelJson) && store.as_sqlite().is_none() {
+        anyhow::bail!(
+            "{}: OCEL export is not yet supported on PostgreSQL; export csv, jsonl or xes",
+            args.db.shown()
+        );
+    }
     let mut out: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(
             File::create(path).with_context(|| format!("{}: cannot create", path.display()))?,
@@ -91,7 +100,10 @@ pub fn run(args: ExportArgs, ui: &Ui) -> anyhow::Result<()> {
             };
             export::write_xes(&store, &mut out, by)?
         }
-        ExportFormat::OcelJson => export::write_ocel(&store, &mut out)?,
+        ExportFormat::OcelJson => match store.as_sqlite() {
+            Some(sqlite) => export::write_ocel(sqlite, &mut out)?,
+            None => unreachable!("refused above"),
+        },
         ExportFormat::OcelSqlite => unreachable!("refused above"),
     };
     out.flush()?;
@@ -109,7 +121,7 @@ fn ocel_instances(args: &ExportArgs, ui: &Ui) -> anyhow::Result<()> {
     let store = args.db.open_existing()?;
     let mining = crate::link_cmd::mining_of(&store, ui)?;
     let spinner = ui.spinner("exporting");
-    let objects = miner::objects::extract(&store, &mining, &matcher)?;
+    let objects = miner::objects::extract_with_steps(&store, &mining, &matcher, args.ocel_steps)?;
     let log = miner::link::ocel::build(&mining, &objects);
     match args.format {
         ExportFormat::OcelSqlite => {

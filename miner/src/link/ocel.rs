@@ -101,7 +101,11 @@ pub fn routine_name(r: &Routine, mining: &Mining) -> String {
     }
 }
 
-/// Builds the instance-level log from a mining result and the objects of its instances.
+/// Builds the instance-level log from a mining result and the objects of its instances. Instances
+/// extracted with steps ([`crate::objects::extract_with_steps`]) add one event per UI event
+/// (type `paste in tryton`), related to the instance (then also an object, type
+/// `routine instance`, qualifier `step of`), its user, its application and the business objects
+/// seen in it.
 pub fn build(mining: &Mining, objects: &[InstanceObjects]) -> OcelLog {
     let names: HashMap<u32, String> = mining
         .routines
@@ -164,6 +168,47 @@ pub fn build(mining: &Mining, objects: &[InstanceObjects]) -> OcelLog {
             relations,
         });
     }
+    let mut business_ids: BTreeSet<String> = BTreeSet::new();
+    for (ty, id) in business.keys() {
+        business_ids.insert(format!("{ty}:{id}"));
+    }
+    let mut instances: Vec<Object> = Vec::new();
+    for inst in objects.iter().filter(|i| !i.steps.is_empty()) {
+        // With steps, an instance is also an object, so that its steps can relate to it.
+        let instance_id = format!("routine-{}-instance-{}", inst.routine, inst.instance + 1);
+        instances.push(Object {
+            id: instance_id.clone(),
+            ty: "routine instance".into(),
+            attrs: vec![("routine".into(), Value::Int(inst.routine.into()))],
+            relations: vec![(format!("user:{}", inst.user), "performed by".to_owned())],
+        });
+        for (n, st) in inst.steps.iter().enumerate() {
+            let mut relations = vec![
+                (instance_id.clone(), "step of".to_owned()),
+                (format!("user:{}", inst.user), "performed by".to_owned()),
+            ];
+            if !st.app.is_empty() {
+                relations.push((format!("application:{}", st.app), "in".to_owned()));
+            }
+            for o in &st.objects {
+                // A generic number that a specific pattern also typed was dropped from the objects.
+                if business_ids.contains(o) {
+                    relations.push((o.clone(), "seen".to_owned()));
+                }
+            }
+            events.push(Event {
+                id: format!("{instance_id}-step-{}", n + 1),
+                ty: if st.app.is_empty() {
+                    st.kind.as_str().to_owned()
+                } else {
+                    format!("{} in {}", st.kind, st.app)
+                },
+                time: st.ts,
+                attrs: vec![("routine".into(), Value::Int(inst.routine.into()))],
+                relations,
+            });
+        }
+    }
     events.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
     let mut out = OcelLog {
         objects: Vec::new(),
@@ -201,6 +246,7 @@ pub fn build(mining: &Mining, objects: &[InstanceObjects]) -> OcelLog {
                 .collect(),
         });
     }
+    out.objects.extend(instances);
     out
 }
 
