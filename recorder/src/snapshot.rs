@@ -50,7 +50,7 @@ impl Area {
 }
 
 /// The box around the pointer when no element extents are known (`elements` mode).
-pub const POINTER_BOX: (i32, i32) = (200, 56);
+pub const POINTER_BOX: (i32, i32) = (240, 56);
 /// The box around the target in `on` mode.
 pub const CONTEXT_BOX: (i32, i32) = (400, 160);
 /// The largest crop before downscaling; a larger element is cut to this around the target point.

@@ -17,7 +17,7 @@ use crate::snapshot::Grey;
 /// 10–12 px of a UI font.
 pub const OCR_SCALE: u32 = 3;
 /// Words Tesseract is less sure of than this (0–100) are ignored.
-pub const MIN_CONFIDENCE: f32 = 40.0;
+pub const MIN_CONFIDENCE: f32 = 30.0;
 /// The longest element name OCR gives, in characters.
 pub const LABEL_MAX: usize = 40;
 
@@ -48,9 +48,19 @@ pub fn available() -> bool {
 pub fn read_words(png: &[u8]) -> Result<Vec<Word>> {
     let grey = Grey::from_png(png)?.grow(OCR_SCALE);
     let file = TempPng::write(&grey)?;
+    // Sparse text finds a button's word among borders; a field's text inside its frame is found
+    // only by page segmentation, so that is the second try.
+    let words = tesseract(&file.0, "11")?;
+    if words.is_empty() {
+        return tesseract(&file.0, "3");
+    }
+    Ok(words)
+}
+
+fn tesseract(image: &Path, psm: &str) -> Result<Vec<Word>> {
     let out = Command::new("tesseract")
-        .arg(&file.0)
-        .args(["stdout", "--psm", "11", "-l", "eng", "tsv"])
+        .arg(image)
+        .args(["stdout", "--psm", psm, "-l", "eng", "tsv"])
         .stdin(Stdio::null())
         .output()
         .map_err(|e| {
