@@ -76,7 +76,13 @@ pub fn run(args: ExportArgs, ui: &Ui) -> anyhow::Result<()> {
             "--format ocel-sqlite writes routine instances; --ocel-events ui is JSON only"
         );
     }
-    let store = args.db.open()?;
+    let store = args.db.open_log()?;
+    if matches!(args.format, ExportFormat::OcelJson) && store.as_sqlite().is_none() {
+        anyhow::bail!(
+            "{}: OCEL export is not yet supported on PostgreSQL; export csv, jsonl or xes",
+            args.db.shown()
+        );
+    }
     let mut out: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(
             File::create(path).with_context(|| format!("{}: cannot create", path.display()))?,
@@ -94,7 +100,10 @@ pub fn run(args: ExportArgs, ui: &Ui) -> anyhow::Result<()> {
             };
             export::write_xes(&store, &mut out, by)?
         }
-        ExportFormat::OcelJson => export::write_ocel(&store, &mut out)?,
+        ExportFormat::OcelJson => match store.as_sqlite() {
+            Some(sqlite) => export::write_ocel(sqlite, &mut out)?,
+            None => unreachable!("refused above"),
+        },
         ExportFormat::OcelSqlite => unreachable!("refused above"),
     };
     out.flush()?;

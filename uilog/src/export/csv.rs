@@ -4,14 +4,14 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::log_store::LogRead;
 
 use super::{out_err, ts_text, CSV_COLUMNS};
 
 /// Writes every event as one CSV row under a header of [`CSV_COLUMNS`]. Absent values are empty
 /// cells (so an empty `text` or `case` is written as absent); `attrs` is the JSON object the store
 /// keeps. Returns the number of events written.
-pub fn write_csv(store: &Store, out: &mut dyn Write) -> Result<u64> {
+pub fn write_csv(store: &dyn LogRead, out: &mut dyn Write) -> Result<u64> {
     let d = store.dictionary()?;
     let mut w = ::csv::WriterBuilder::new()
         .buffer_capacity(256 * 1024)
@@ -21,7 +21,7 @@ pub fn write_csv(store: &Store, out: &mut dyn Write) -> Result<u64> {
     let mut n = 0u64;
     let mut rec = ::csv::ByteRecord::new();
     let mut num = String::new();
-    store.scan(|row| -> Result<()> {
+    store.visit_rows(&mut |row| -> Result<()> {
         let session = d
             .sessions
             .get(row.session as usize)

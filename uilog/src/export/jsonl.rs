@@ -4,15 +4,17 @@ use std::io::Write;
 
 use crate::error::{Error, Result};
 use crate::event::check_ts;
-use crate::store::Store;
+use crate::log_store::LogRead;
 
 use super::{buffered, finish, out_err};
 
 /// Writes every event as one line of JSON. Returns the number of events written.
-pub fn write_jsonl(store: &Store, out: &mut dyn Write) -> Result<u64> {
+pub fn write_jsonl(store: &dyn LogRead, out: &mut dyn Write) -> Result<u64> {
     let mut w = buffered(out);
     let mut n = 0u64;
-    store.for_each_event(|e| -> Result<()> {
+    let d = store.dictionary()?;
+    store.visit_rows(&mut |row| -> Result<()> {
+        let e = &d.resolve(&row);
         // The JSONL importer refuses a time outside the log's range; so must its exporter.
         check_ts(e.ts).map_err(|m| {
             Error::Invalid(format!(

@@ -14,7 +14,8 @@ use std::str::FromStr;
 use crate::error::Result;
 use crate::event::EventKind;
 use crate::import::xes::TRACE_KIND_KEY;
-use crate::store::{Dictionary, EventRow, Store};
+use crate::log_store::LogRead;
+use crate::store::{Dictionary, EventRow};
 
 use super::{buffered, finish, out_err, ts_text};
 
@@ -88,7 +89,7 @@ pub(super) const RESERVED: [&str; 21] = [
 ];
 
 /// Writes the log as XES with one trace per session or per case. Returns the number of events.
-pub fn write_xes(store: &Store, out: &mut dyn Write, by: TraceBy) -> Result<u64> {
+pub fn write_xes(store: &dyn LogRead, out: &mut dyn Write, by: TraceBy) -> Result<u64> {
     let d = store.dictionary()?;
     let names = TraceNames::new(&d);
     let mut w = buffered(out);
@@ -100,7 +101,7 @@ pub fn write_xes(store: &Store, out: &mut dyn Write, by: TraceBy) -> Result<u64>
     // Case mode: the current session's events, rendered, per case in order of first appearance.
     let mut by_case: HashMap<u32, Vec<u8>> = HashMap::new();
     let mut case_order: Vec<u32> = Vec::new();
-    store.scan(|row| -> Result<()> {
+    store.visit_rows(&mut |row| -> Result<()> {
         if current != Some(row.session) {
             if let Some(s) = current {
                 match by {
