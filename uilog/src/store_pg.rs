@@ -344,9 +344,11 @@ impl PgStore {
                 cache: &mut self.cache,
                 target: &target,
                 rows: Vec::with_capacity(COPY_FLUSH_BYTES + 4096),
+                pending: Vec::with_capacity(PENDING),
                 count: 0,
             };
             fill(&mut sink)?;
+            sink.drain()?;
             sink.flush()?;
             let events = sink.count;
             client
@@ -840,7 +842,145 @@ struct PgSink<'a> {
     target: &'a str,
     /// Encoded rows waiting for the next COPY.
     rows: Vec<u8>,
+    /// Events waiting for their strings to be interned, [`PENDING`] at a time.
+    pending: Vec<Event>,
     count: u64,
+}
+
+/// Events whose new strings are interned together: a few statements per table for all of them,
+/// instead of a round trip per new string (a fleet's log brings a new title every twenty events).
+const PENDING: usize = 4096;
+
+/// A dictionary table as [`bulk_intern`] sees it: its key columns (with the cast from text each
+/// needs) and, for tables unique by md5, the indexed expression on the table's side and on the
+/// keys' side.
+struct Dict {
+    table: &'static str,
+    columns: &'static [(&'static str, &'static str)],
+    md5: Option<(&'static str, &'static str)>,
+}
+
+const USERS: Dict = Dict {
+    table: "users",
+    columns: &[("name", "")],
+    md5: None,
+};
+const HOSTS: Dict = Dict {
+    table: "hosts",
+    columns: &[("name", "")],
+    md5: None,
+};
+const APPS: Dict = Dict {
+    table: "apps",
+    columns: &[("name", "")],
+    md5: None,
+};
+const WINDOWS: Dict = Dict {
+    table: "windows",
+    columns: &[("title", "")],
+    md5: Some(("md5(t.title)", "md5(u.c1)")),
+};
+const SESSIONS: Dict = Dict {
+    table: "sessions",
+    columns: &[("name", ""), ("user_id", "::int"), ("host_id", "::int")],
+    md5: None,
+};
+const ELEMENTS: Dict = Dict {
+    table: "elements",
+    columns: &[("role", ""), ("name", ""), ("ident", ""), ("path", "")],
+    md5: Some((
+        "md5(t.role) || md5(t.name) || md5(t.ident) || md5(t.path)",
+        "md5(u.c1) || md5(u.c2) || md5(u.c3) || md5(u.c4)",
+    )),
+};
+const CASES: Dict = Dict {
+    table: "cases",
+    columns: &[("session_id", "::int"), ("name", "")],
+    md5: None,
+};
+
+/// The ids of `keys` (column-major: one vector per key column, all of one length) in `dict`,
+/// inserting those that are missing in the order given, so that ids follow first appearance as
+/// they do on SQLite. Three statements whatever the number of keys: look up, insert the missing
+/// (`ON CONFLICT DO NOTHING`: a concurrent writer may insert them first), look those up.
+fn bulk_intern(
+    client: &mut Client,
+    dict: &Dict,
+    keys: &[Vec<String>],
+) -> std::result::Result<Vec<Option<i32>>, postgres::Error> {
+    let n = keys.first().map_or(0, Vec::len);
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let arrays: Vec<String> = (1..=keys.len()).map(|i| format!("${i}::text[]")).collect();
+    let names: Vec<String> = (1..=keys.len()).map(|i| format!("c{i}")).collect();
+    let from = format!(
+        "unnest({}) WITH ORDINALITY AS u({}, i)",
+        arrays.join(", "),
+        names.join(", ")
+    );
+    let mut on: Vec<String> = dict
+        .columns
+        .iter()
+        .zip(&names)
+        .map(|((col, cast), c)| format!("t.{col} = u.{c}{cast}"))
+        .collect();
+    if let Some((table_side, key_side)) = dict.md5 {
+        on.insert(0, format!("{table_side} = {key_side}"));
+    }
+    let lookup = format!(
+        "SELECT u.i, t.id FROM {from} JOIN {} t ON {}",
+        dict.table,
+        on.join(" AND ")
+    );
+    let params = |keys: &[Vec<String>]| -> Vec<Box<dyn ToSql + Sync>> {
+        keys.iter()
+            .map(|k| Box::new(k.clone()) as Box<dyn ToSql + Sync>)
+            .collect()
+    };
+    let find = |client: &mut Client,
+                keys: &[Vec<String>]|
+     -> std::result::Result<Vec<Option<i32>>, postgres::Error> {
+        let owned = params(keys);
+        let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
+        let mut ids = vec![None; keys[0].len()];
+        for row in client.query(&lookup, &refs)? {
+            let i: i64 = row.get(0);
+            ids[(i - 1) as usize] = Some(row.get(1));
+        }
+        Ok(ids)
+    };
+    let mut ids = find(client, keys)?;
+    let missing: Vec<usize> = (0..n).filter(|&i| ids[i].is_none()).collect();
+    if !missing.is_empty() {
+        let subset: Vec<Vec<String>> = keys
+            .iter()
+            .map(|col| missing.iter().map(|&i| col[i].clone()).collect())
+            .collect();
+        let columns: Vec<&str> = dict.columns.iter().map(|(c, _)| *c).collect();
+        let values: Vec<String> = dict
+            .columns
+            .iter()
+            .zip(&names)
+            .map(|((_, cast), c)| format!("u.{c}{cast}"))
+            .collect();
+        let insert = format!(
+            "INSERT INTO {} ({}) SELECT {} FROM {from} ORDER BY u.i ON CONFLICT DO NOTHING",
+            dict.table,
+            columns.join(", "),
+            values.join(", ")
+        );
+        let owned = params(&subset);
+        let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
+        client.execute(&insert, &refs)?;
+        // What this insert skipped, a concurrent writer committed first (the insert waited for
+        // it), so the second look-up sees every key.
+        let found = find(client, &subset)?;
+        for (&i, id) in missing.iter().zip(found) {
+            ids[i] = id;
+        }
+    }
+    Ok(ids)
 }
 
 fn intern(
@@ -934,11 +1074,143 @@ impl PgSink<'_> {
         Ok(id)
     }
 
-    fn push_event(&mut self, e: &Event) -> Result<()> {
-        if e.session.is_empty() {
-            return Err(Error::Invalid("an event needs a session".into()));
+    /// Interns every string of the pending events that the cache does not know, table by table
+    /// in the order events refer to them (sessions need their user and host, cases their session).
+    fn prefetch(&mut self, pending: &[Event]) -> Result<()> {
+        let target = self.target;
+        let client = &mut *self.client;
+        let c = &mut *self.cache;
+        let mut run = |dict: &Dict, keys: Vec<Vec<String>>| -> Result<Vec<i32>> {
+            let ids = bulk_intern(client, dict, &keys).map_err(pg_err(target))?;
+            ids.into_iter()
+                .map(|id| {
+                    id.ok_or_else(|| Error::Postgres {
+                        target: target.to_owned(),
+                        message: format!(
+                            "a row of {} went missing while a batch interned it",
+                            dict.table
+                        ),
+                    })
+                })
+                .collect()
+        };
+        let names = |cache: &Map<String, i32>, of: &dyn Fn(&Event) -> &str| -> Vec<String> {
+            let mut seen = std::collections::HashSet::new();
+            pending
+                .iter()
+                .map(of)
+                .filter(|v| !cache.contains_key(*v) && seen.insert(*v))
+                .map(str::to_owned)
+                .collect()
+        };
+        for (dict, which) in [(&USERS, 0), (&HOSTS, 1), (&APPS, 2), (&WINDOWS, 3)] {
+            let cache = match which {
+                0 => &mut c.users,
+                1 => &mut c.hosts,
+                2 => &mut c.apps,
+                _ => &mut c.windows,
+            };
+            let of: &dyn Fn(&Event) -> &str = match which {
+                0 => &|e: &Event| e.user.as_str(),
+                1 => &|e: &Event| e.host.as_str(),
+                2 => &|e: &Event| e.app.as_str(),
+                _ => &|e: &Event| e.window.as_str(),
+            };
+            let missing = names(cache, of);
+            if !missing.is_empty() {
+                let ids = run(dict, vec![missing.clone()])?;
+                cache.extend(missing.into_iter().zip(ids));
+            }
         }
-        check_ts(e.ts).map_err(|m| Error::Invalid(format!("event time: {m}")))?;
+        let session_of =
+            |c: &Interned, e: &Event| -> (i32, i32) { (c.users[&e.user], c.hosts[&e.host]) };
+        let mut missing: Vec<(String, i32, i32)> = Vec::new();
+        for e in pending {
+            let (u, h) = session_of(c, e);
+            let known = c
+                .sessions
+                .get(&(u, h))
+                .is_some_and(|m| m.contains_key(&e.session));
+            if !known
+                && !missing
+                    .iter()
+                    .any(|(n, mu, mh)| *n == e.session && *mu == u && *mh == h)
+            {
+                missing.push((e.session.clone(), u, h));
+            }
+        }
+        if !missing.is_empty() {
+            let keys = vec![
+                missing.iter().map(|m| m.0.clone()).collect(),
+                missing.iter().map(|m| m.1.to_string()).collect(),
+                missing.iter().map(|m| m.2.to_string()).collect(),
+            ];
+            let ids = run(&SESSIONS, keys)?;
+            for ((name, u, h), id) in missing.into_iter().zip(ids) {
+                c.sessions.entry((u, h)).or_default().insert(name, id);
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        let elements: Vec<&Element> = pending
+            .iter()
+            .filter_map(|e| e.element.as_ref())
+            .filter(|el| !el.is_empty() && !c.elements.contains_key(*el) && seen.insert(*el))
+            .collect();
+        if !elements.is_empty() {
+            let part = |f: fn(&Element) -> &Option<String>| -> Vec<String> {
+                elements
+                    .iter()
+                    .map(|el| f(el).clone().unwrap_or_default())
+                    .collect()
+            };
+            let keys = vec![
+                part(|el| &el.role),
+                part(|el| &el.name),
+                part(|el| &el.id),
+                part(|el| &el.path),
+            ];
+            let ids = run(&ELEMENTS, keys)?;
+            for (el, id) in elements.into_iter().zip(ids) {
+                c.elements.insert(el.clone(), id);
+            }
+        }
+        let mut missing: Vec<(i32, String)> = Vec::new();
+        for e in pending {
+            let Some(case) = &e.case else { continue };
+            let (u, h) = session_of(c, e);
+            let session = c.sessions[&(u, h)][&e.session];
+            let known = c.cases.get(&session).is_some_and(|m| m.contains_key(case));
+            if !known && !missing.iter().any(|(s, n)| *s == session && n == case) {
+                missing.push((session, case.clone()));
+            }
+        }
+        if !missing.is_empty() {
+            let keys = vec![
+                missing.iter().map(|m| m.0.to_string()).collect(),
+                missing.iter().map(|m| m.1.clone()).collect(),
+            ];
+            let ids = run(&CASES, keys)?;
+            for ((session, name), id) in missing.into_iter().zip(ids) {
+                c.cases.entry(session).or_default().insert(name, id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Interns the pending events' new strings in bulk, then encodes the events (every string a
+    /// cache hit now).
+    fn drain(&mut self) -> Result<()> {
+        let pending = std::mem::take(&mut self.pending);
+        self.prefetch(&pending)?;
+        for e in &pending {
+            self.push_event(e)?;
+        }
+        self.pending = pending;
+        self.pending.clear();
+        Ok(())
+    }
+
+    fn push_event(&mut self, e: &Event) -> Result<()> {
         let target = self.target;
         let err = pg_err(target);
         let session = self.session_id(e).map_err(&err)?;
@@ -985,7 +1257,6 @@ impl PgSink<'_> {
             let len = (r.len() - at - 4) as i32;
             r[at..at + 4].copy_from_slice(&len.to_be_bytes());
         }
-        self.count += 1;
         if self.rows.len() >= COPY_FLUSH_BYTES {
             self.flush()?;
         }
@@ -1044,7 +1315,16 @@ fn put_text(r: &mut Vec<u8>, v: Option<&[u8]>) {
 
 impl EventPush for PgSink<'_> {
     fn push(&mut self, e: &Event) -> Result<()> {
-        self.push_event(e)
+        if e.session.is_empty() {
+            return Err(Error::Invalid("an event needs a session".into()));
+        }
+        check_ts(e.ts).map_err(|m| Error::Invalid(format!("event time: {m}")))?;
+        self.pending.push(e.clone());
+        self.count += 1;
+        if self.pending.len() >= PENDING {
+            self.drain()?;
+        }
+        Ok(())
     }
 
     fn count(&self) -> u64 {
