@@ -9,6 +9,8 @@ mod cmd;
 // store backends' file) stays as it is.
 #[path = "cmd/link.rs"]
 mod link_cmd;
+#[path = "cmd/name.rs"]
+mod name_cmd;
 mod ui;
 
 pub use ui::Ui;
@@ -54,6 +56,9 @@ enum Command {
     Audit(cmd::audit::AuditArgs),
     /// Mine the UI log into ranked automation candidates (routines with their evidence), and keep them.
     Mine(cmd::mine::MineArgs),
+    /// Give a routine of the latest stored result a name of your own, which `mine` and the
+    /// dashboard show from then on.
+    Name(name_cmd::NameArgs),
     /// Print the task graph (actions and transitions) of the log or of one routine, as DOT or JSON.
     Graph(cmd::graph::GraphArgs),
     /// Link routine instances to the cases of a process-mining log (CSV, XES, OCEL 2.0) by the
@@ -100,6 +105,7 @@ fn main() -> ExitCode {
         Command::Copy(args) => cmd::copy::run(args, &ui),
         Command::Bench(args) => cmd::bench::run(args, &ui),
         Command::Mine(args) => cmd::mine::run(args, &ui),
+        Command::Name(args) => name_cmd::run(args, &ui),
         Command::Graph(args) => cmd::graph::run(args, &ui),
         Command::Eval(args) => cmd::eval::run(args, &ui),
         Command::Link(args) => link_cmd::run(args, &ui),

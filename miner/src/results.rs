@@ -509,3 +509,152 @@ pub fn run_ids(conn: &Connection, path: &Path) -> Result<Vec<i64>> {
         .map_err(&err)?;
     Ok(ids)
 }
+
+/// Names analysts gave routines (`taskmine name`), by the routine's pattern (its step labels, one
+/// a line) so that a name follows its routine from run to run whatever its rank. A table beside
+/// the versioned ones, like `mining_run_logs`, so that older versions keep reading the file.
+const NAMES_SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS mining_routine_names (
+        pattern TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        named_at INTEGER NOT NULL
+    );
+";
+
+fn pattern_key(r: &Routine) -> String {
+    r.labels.join("\n")
+}
+
+/// Gives a routine the analyst's name, for this and later runs that find the same pattern; an
+/// empty name removes it, so that the made name shows again. A name is one line of at most
+/// [`crate::MAX_NAME_CHARS`] characters.
+pub fn set_routine_name(conn: &Connection, path: &Path, r: &Routine, name: &str) -> Result<()> {
+    let name = name.trim();
+    let bad = |message: String| {
+        Err(Error::Option {
+            option: "name".into(),
+            message,
+        })
+    };
+    if name.chars().count() > crate::MAX_NAME_CHARS {
+        return bad(format!(
+            "{name:?} has {} characters; a routine's name has at most {}",
+            name.chars().count(),
+            crate::MAX_NAME_CHARS
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return bad(format!("{name:?} is not one line of text"));
+    }
+    let err = sql(path);
+    conn.execute_batch(NAMES_SCHEMA).map_err(&err)?;
+    if name.is_empty() {
+        conn.execute(
+            "DELETE FROM mining_routine_names WHERE pattern = ?1",
+            [pattern_key(r)],
+        )
+        .map_err(&err)?;
+        return Ok(());
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64);
+    conn.execute(
+        "INSERT OR REPLACE INTO mining_routine_names (pattern, name, named_at) VALUES (?1, ?2, ?3)",
+        params![pattern_key(r), name, now],
+    )
+    .map_err(&err)?;
+    Ok(())
+}
+
+/// The names analysts gave routines of `m`, by routine id (for [`crate::routine_names_given`]).
+/// Reading never creates the table.
+pub fn given_names(
+    conn: &Connection,
+    path: &Path,
+    m: &Mining,
+) -> Result<std::collections::BTreeMap<u32, String>> {
+    let err = sql(path);
+    let has: Option<String> = conn
+        .query_row(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'mining_routine_names'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(&err)?;
+    let mut out = std::collections::BTreeMap::new();
+    if has.is_none() {
+        return Ok(out);
+    }
+    let mut stmt = conn
+        .prepare("SELECT name FROM mining_routine_names WHERE pattern = ?1")
+        .map_err(&err)?;
+    for r in &m.routines {
+        let name: Option<String> = stmt
+            .query_row([pattern_key(r)], |row| row.get(0))
+            .optional()
+            .map_err(&err)?;
+        if let Some(name) = name {
+            out.insert(r.id, name);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    #[test]
+    fn a_given_name_follows_the_pattern_and_an_empty_one_removes_it() {
+        let mut store = uilog::Store::open_in_memory().unwrap();
+        store
+            .write_batch(None, "t", |sink| -> uilog::Result<()> {
+                for (i, kind) in [
+                    uilog::EventKind::Focus,
+                    uilog::EventKind::Copy,
+                    uilog::EventKind::Paste,
+                ]
+                .repeat(3)
+                .into_iter()
+                .enumerate()
+                {
+                    let mut e = uilog::Event::new(
+                        "s",
+                        "u",
+                        1_700_000_000_000_000 + i as i64 * 20_000_000,
+                        kind,
+                    );
+                    e.app = "erp".into();
+                    sink.push(&e)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        let mut opts = crate::Options::default();
+        opts.discovery.min_support = Some(2);
+        let (_, mut m) = crate::mine(&store, &opts, &mut crate::NoProgress).unwrap();
+        let (conn, path) = (store.connection(), store.path());
+        assert!(given_names(conn, path, &m).unwrap().is_empty());
+        let r = m.routines[0].clone();
+        set_routine_name(conn, path, &r, "  Post the ERP entry ").unwrap();
+        // Another run ranks it differently: the name goes with the pattern, not the rank.
+        m.routines[0].id = 7;
+        let given = given_names(conn, path, &m).unwrap();
+        assert_eq!(
+            given.get(&7).map(String::as_str),
+            Some("Post the ERP entry")
+        );
+        assert_eq!(
+            crate::routine_names_given(&m, &given)[0],
+            "Post the ERP entry"
+        );
+        let long = "x".repeat(crate::MAX_NAME_CHARS + 1);
+        let e = set_routine_name(conn, path, &r, &long).unwrap_err();
+        assert!(e.to_string().contains("at most"), "{e}");
+        assert!(set_routine_name(conn, path, &r, "two\nlines").is_err());
+        set_routine_name(conn, path, &r, "").unwrap();
+        assert!(given_names(conn, path, &m).unwrap().is_empty());
+    }
+}

@@ -26,6 +26,9 @@ pub struct Analysis {
     pub run: Option<i64>,
     /// Whether this was mined now or read back from a stored run.
     pub origin: Origin,
+    /// Each routine's name by id, as the miner makes it ([`miner::routine_names`]); the CLI shows
+    /// the same.
+    pub names: std::collections::BTreeMap<u32, String>,
 }
 
 /// Where a result came from.
@@ -246,7 +249,9 @@ impl Analysis {
     ) -> Analysis {
         let graph = graph::whole_log(&log, mining.summary.idle_gap_secs);
         let bots = draft_bots(store, &log, &mining);
+        let names = names(store, &mining);
         Analysis {
+            names,
             stats,
             log,
             mining,
@@ -288,6 +293,7 @@ impl Analysis {
                 let computed_at = miner::results::run_created_at(conn, path, run)?
                     .unwrap_or_else(|| jiff::Timestamp::now().as_microsecond());
                 return Ok(Analysis {
+                    names: names(store, &mining),
                     stats,
                     log,
                     mining,
@@ -361,13 +367,29 @@ pub fn durations_s(r: &Routine) -> Vec<f64> {
         .collect()
 }
 
-/// A routine's name for lists: its first and last step.
-pub fn routine_name(r: &Routine) -> String {
-    match (r.labels.first(), r.labels.last()) {
-        (Some(a), Some(b)) if r.labels.len() > 1 => format!("{a} → … → {b}"),
-        (Some(a), _) => a.clone(),
-        _ => format!("routine {}", r.id),
-    }
+/// Routine names by id: readable, unique within the result, at most 60 characters; the names
+/// analysts gave (`taskmine name`) where there are some.
+fn names(store: &Store, mining: &Mining) -> std::collections::BTreeMap<u32, String> {
+    let given = miner::results::given_names(store.connection(), store.path(), mining)
+        .unwrap_or_else(|e| {
+            tracing::warn!("routines keep the names the miner makes: {e}");
+            Default::default()
+        });
+    mining
+        .routines
+        .iter()
+        .map(|r| r.id)
+        .zip(miner::routine_names_given(mining, &given))
+        .collect()
+}
+
+/// A routine's name for lists and pages (`Copy from mail "New hire" to HR Portal "New employee",
+/// Save`), the same the CLI's `mine` shows.
+pub fn routine_name(a: &Analysis, r: &Routine) -> String {
+    a.names
+        .get(&r.id)
+        .cloned()
+        .unwrap_or_else(|| miner::naming::describe(&a.mining.actions, r))
 }
 
 /// The summary the overview and `GET /api/v1/summary` show.

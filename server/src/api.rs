@@ -90,7 +90,7 @@ async fn routines(State(st): St) -> Result<Json<Value>, ApiError> {
         .iter()
         .map(|r| RoutineBrief {
             id: r.id,
-            name: routine_name(r),
+            name: routine_name(&a, r),
             labels: &r.labels,
             support: r.support,
             score: &r.score,
@@ -110,7 +110,7 @@ async fn routine(State(st): St, Path(id): Path<u32>) -> Result<Json<Value>, ApiE
         .collect();
     Ok(Json(json!({
         "id": r.id,
-        "name": routine_name(r),
+        "name": routine_name(&a, r),
         "steps": r.steps,
         "labels": r.labels,
         "support": r.support,
@@ -137,7 +137,7 @@ async fn candidates(State(st): St) -> Result<Json<Value>, ApiError> {
             json!({
                 "rank": i + 1,
                 "routine": r.id,
-                "name": routine_name(r),
+                "name": routine_name(&a, r),
                 "labels": r.labels,
                 "hours_saved_per_month": r.score.hours_saved_per_month,
                 "evidence": {

@@ -118,7 +118,7 @@ pub fn summary(a: &Analysis, pseudonym: &str) -> PersonSummary {
             let mine = r.instances.iter().filter(|i| i.user == pseudonym).count() as u64;
             (mine > 0).then(|| PersonRoutine {
                 id: r.id,
-                name: routine_name(r),
+                name: routine_name(a, r),
                 mine,
                 all: r.instances.len() as u64,
             })

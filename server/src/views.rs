@@ -90,12 +90,12 @@ const VARIANTS_SHOWN: usize = 10;
 /// Nodes drawn in a routine's part of the task graph, most frequent first.
 const GRAPH_NODES: usize = 30;
 
-pub fn candidate_row(rank: usize, r: &Routine) -> CandidateRow {
+pub fn candidate_row(a: &Analysis, rank: usize, r: &Routine) -> CandidateRow {
     let s = &r.score;
     CandidateRow {
         rank,
         id: r.id,
-        name: routine_name(r),
+        name: routine_name(a, r),
         steps: r.steps.len(),
         instances: s.instances,
         instances_per_week: s.instances_per_week,
@@ -114,7 +114,7 @@ pub fn candidate_row(rank: usize, r: &Routine) -> CandidateRow {
 pub fn candidates(a: &Analysis) -> Vec<CandidateRow> {
     a.candidates()
         .enumerate()
-        .map(|(i, r)| candidate_row(i + 1, r))
+        .map(|(i, r)| candidate_row(a, i + 1, r))
         .collect()
 }
 
@@ -210,7 +210,7 @@ pub fn routine(a: &Analysis, r: &Routine) -> RoutineView {
         })
         .collect();
     RoutineView {
-        row: candidate_row(rank, r),
+        row: candidate_row(a, rank, r),
         labels: r.labels.clone(),
         variants,
         users: r.users.clone(),

@@ -110,18 +110,6 @@ impl miner::Progress for Bars<'_> {
     }
 }
 
-/// A short name for a routine: the apps it goes through, in order.
-pub fn routine_name(m: &miner::Mining, r: &miner::Routine) -> String {
-    let mut apps: Vec<&str> = Vec::new();
-    for &a in &r.steps {
-        let app = m.actions.get(a as usize).map_or("?", |x| x.app.as_str());
-        if apps.last() != Some(&app) {
-            apps.push(app);
-        }
-    }
-    apps.join(" → ")
-}
-
 fn minutes(s: f64) -> String {
     if s >= 60.0 {
         format!("{:.1} min", s / 60.0)
@@ -150,7 +138,8 @@ pub fn run(args: MineArgs, ui: &Ui) -> anyhow::Result<()> {
                 "note: the result is not stored: storing mining results in PostgreSQL is not yet supported"
             );
         }
-        return print(&args, &m, false);
+        let names = miner::routine_names(&m);
+        return print(&args, &m, &names, false);
     };
     let (log, m) = miner::mine(store, &opts, &mut Bars::new(ui))?;
     if let Some(path) = &args.report {
@@ -166,11 +155,13 @@ pub fn run(args: MineArgs, ui: &Ui) -> anyhow::Result<()> {
             format!("cannot store the mining result in {}", args.db.db.display())
         })?;
     }
-    print(&args, &m, !args.no_store)
+    // Names analysts gave (`taskmine name`) go with their routine's pattern from run to run.
+    let names = crate::name_cmd::names(store, &m)?;
+    print(&args, &m, &names, !args.no_store)
 }
 
 /// Prints the result: JSON, or the table of candidates.
-fn print(args: &MineArgs, m: &miner::Mining, stored: bool) -> anyhow::Result<()> {
+fn print(args: &MineArgs, m: &miner::Mining, names: &[String], stored: bool) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     if args.json {
         let mut shown = m.clone();
@@ -207,21 +198,34 @@ fn print(args: &MineArgs, m: &miner::Mining, stored: bool) -> anyhow::Result<()>
         )?;
         return Ok(());
     }
+    // The miner's names (the dashboard and report show the same), at most 60 characters; the
+    // column is as wide as the longest one shown.
+    let w = names
+        .iter()
+        .take(args.top)
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("routine".len());
     writeln!(out)?;
     writeln!(
         out,
-        "{:>3}  {:<42} {:>5} {:>11} {:>9} {:>6} {:>5} {:>11}",
-        "#", "routine", "steps", "inst/week", "median", "std", "users", "saved h/mo"
+        "{:>3}  {:<w$} {:>5} {:>11} {:>9} {:>6} {:>5} {:>11}",
+        "#",
+        "routine",
+        "steps",
+        "inst/week",
+        "median",
+        "std",
+        "users",
+        "saved h/mo",
+        w = w
     )?;
-    for r in m.routines.iter().take(args.top) {
+    for (r, name) in m.routines.iter().zip(names).take(args.top) {
         let sc = &r.score;
-        let mut name = routine_name(m, r);
-        if name.chars().count() > 42 {
-            name = name.chars().take(41).collect::<String>() + "…";
-        }
         writeln!(
             out,
-            "{:>3}  {:<42} {:>5} {:>11.1} {:>9} {:>5.0}% {:>5} {:>11.1}",
+            "{:>3}  {:<w$} {:>5} {:>11.1} {:>9} {:>5.0}% {:>5} {:>11.1}",
             r.id,
             name,
             r.steps.len(),
