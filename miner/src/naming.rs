@@ -424,6 +424,9 @@ impl AppNames {
     }
 
     fn place(&self, a: &Action) -> Place {
+        if let Some(p) = url_place(&a.title) {
+            return p;
+        }
         let mut seg = segments(&a.title);
         if is_browser(&a.app) {
             // Browsers end their titles with their own name; before it come the page and the site.
@@ -460,6 +463,34 @@ impl AppNames {
             app: shown,
         }
     }
+}
+
+/// A title that is a URL (logs imported from browser extensions have them) as its host and the
+/// last part of its path: `https://forms.zoho.com/x/form/NewRecord` is `forms.zoho.com "NewRecord"`.
+fn url_place(title: &str) -> Option<Place> {
+    let t = title.trim();
+    let rest = t
+        .strip_prefix("https://")
+        .or_else(|| t.strip_prefix("http://"))?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = clean(host.trim_start_matches("www."));
+    let page = path
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .split('/')
+        .rfind(|s| !s.is_empty())
+        .map(clean)
+        .unwrap_or_default();
+    let app = if host.is_empty() {
+        "web".to_owned()
+    } else {
+        host
+    };
+    Some(Place {
+        window: (!page.is_empty()).then_some(page),
+        app,
+    })
 }
 
 /// `s` in at most `max` characters, cut at a word with `…` where it is longer.
@@ -718,6 +749,10 @@ mod tests {
         assert_eq!(clean("Order status SO<n>"), "Order status");
         assert_eq!(clean("New hire: <*>"), "New hire");
         assert!(!has_placeholder("a<b") && has_placeholder("x<file>"));
+        let p = url_place("https://www.forms.zoho.com/uni/form/NewRecord?x=1").unwrap();
+        assert_eq!(p.render(true), "forms.zoho.com \"NewRecord\"");
+        assert_eq!(url_place("http://<*>/").unwrap().render(true), "web");
+        assert!(url_place("New employee - HR Portal").is_none());
     }
 
     #[test]
