@@ -166,7 +166,14 @@ fn print(args: &MineArgs, m: &miner::Mining, names: &[String], stored: bool) -> 
     if args.json {
         let mut shown = m.clone();
         shown.routines.truncate(args.top);
-        writeln!(out, "{}", serde_json::to_string_pretty(&shown)?)?;
+        // Each routine carries the name the table shows, beside its evidence.
+        let mut value = serde_json::to_value(&shown)?;
+        if let Some(rs) = value["routines"].as_array_mut() {
+            for (r, name) in rs.iter_mut().zip(names) {
+                r["name"] = name.clone().into();
+            }
+        }
+        writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
         return Ok(());
     }
     let s = &m.summary;
