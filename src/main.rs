@@ -5,12 +5,6 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd;
-// `taskmine link` lives beside the other commands; it is declared here so that cmd/mod.rs (the
-// store backends' file) stays as it is.
-#[path = "cmd/link.rs"]
-mod link_cmd;
-#[path = "cmd/name.rs"]
-mod name_cmd;
 mod ui;
 
 pub use ui::Ui;
@@ -58,12 +52,12 @@ enum Command {
     Mine(cmd::mine::MineArgs),
     /// Give a routine of the latest stored result a name of your own, which `mine` and the
     /// dashboard show from then on.
-    Name(name_cmd::NameArgs),
+    Name(cmd::name::NameArgs),
     /// Print the task graph (actions and transitions) of the log or of one routine, as DOT or JSON.
     Graph(cmd::graph::GraphArgs),
     /// Link routine instances to the cases of a process-mining log (CSV, XES, OCEL 2.0) by the
     /// identifiers they share and by time: desktop minutes, share and hours saved per activity.
-    Link(link_cmd::LinkArgs),
+    Link(cmd::link::LinkArgs),
     /// Score mining against a ground truth: precision, recall and F1 of routines and segment boundaries.
     Eval(cmd::eval::EvalArgs),
     /// Copy a UI log between databases (SQLite file ⇄ PostgreSQL), resumable and idempotent.
@@ -105,10 +99,10 @@ fn main() -> ExitCode {
         Command::Copy(args) => cmd::copy::run(args, &ui),
         Command::Bench(args) => cmd::bench::run(args, &ui),
         Command::Mine(args) => cmd::mine::run(args, &ui),
-        Command::Name(args) => name_cmd::run(args, &ui),
+        Command::Name(args) => cmd::name::run(args, &ui),
         Command::Graph(args) => cmd::graph::run(args, &ui),
         Command::Eval(args) => cmd::eval::run(args, &ui),
-        Command::Link(args) => link_cmd::run(args, &ui),
+        Command::Link(args) => cmd::link::run(args, &ui),
         Command::Bots(args) => cmd::bots::run(args, &ui),
         Command::Replay(args) => cmd::replay::run(args, &ui),
         Command::Ocr(args) => cmd::ocr::run(args, &ui),

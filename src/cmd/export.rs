@@ -117,9 +117,9 @@ pub fn run(args: ExportArgs, ui: &Ui) -> anyhow::Result<()> {
 /// Routine instances as OCEL 2.0: everything is computed before the output is created, so a
 /// failure leaves no file behind.
 fn ocel_instances(args: &ExportArgs, ui: &Ui) -> anyhow::Result<()> {
-    let matcher = crate::link_cmd::rules(args.objects.as_deref())?;
+    let matcher = super::link::rules(args.objects.as_deref())?;
     let store = args.db.open_existing()?;
-    let mining = crate::link_cmd::mining_of(&store, ui)?;
+    let mining = super::link::mining_of(&store, ui)?;
     let spinner = ui.spinner("exporting");
     let objects = miner::objects::extract_with_steps(&store, &mining, &matcher, args.ocel_steps)?;
     let log = miner::link::ocel::build(&mining, &objects);

@@ -156,7 +156,7 @@ pub fn run(args: MineArgs, ui: &Ui) -> anyhow::Result<()> {
         })?;
     }
     // Names analysts gave (`taskmine name`) go with their routine's pattern from run to run.
-    let names = crate::name_cmd::names(store, &m)?;
+    let names = super::name::names(store, &m)?;
     print(&args, &m, &names, !args.no_store)
 }
 
