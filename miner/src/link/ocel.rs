@@ -1,10 +1,10 @@
 //! Routine instances as an OCEL 2.0 object-centric event log, in the standard's JSON and SQLite
 //! layouts (<https://www.ocel-standard.org/>), for PM4Py, OCPM and the like.
 //!
-//! Events are routine instances: the type is the routine's name ([`routine_name`]), the time its
-//! start, the attributes its routine id, duration, variant and event count. Objects are the users
-//! (pseudonyms), the applications and the business objects found in the instances
-//! ([`crate::objects`]), typed by the pattern that found them. Event-to-object qualifiers say how
+//! Events are routine instances: the type is the routine's name ([`crate::routine_names`], as
+//! `mine` shows it), the time its start, the attributes its routine id, duration, variant and
+//! event count. Objects are the users (pseudonyms), the applications and the business objects
+//! found in the instances ([`crate::objects`]), typed by the pattern that found them. Event-to-object qualifiers say how
 //! the instance touched the object (`performed by`, `uses`, and for business objects where the
 //! identifier was seen: `typed`, `pasted`, `title`, …); object-to-object relations say which user
 //! handled a business object (`handled by`) and which applications a user works in (`works in`).
@@ -21,7 +21,7 @@ use serde::Serialize;
 use uilog::Micros;
 
 use crate::error::{Error, Result};
-use crate::mining::{Mining, Routine};
+use crate::mining::Mining;
 use crate::objects::InstanceObjects;
 
 /// An attribute value; OCEL types `string`, `integer`, `float`.
@@ -79,28 +79,6 @@ pub struct OcelLog {
     pub events: Vec<Event>,
 }
 
-/// A readable name for a routine: its id and the applications its steps go through,
-/// `routine 3: thunderbird → tryton`.
-pub fn routine_name(r: &Routine, mining: &Mining) -> String {
-    let mut apps: Vec<&str> = Vec::new();
-    for &s in &r.steps {
-        let app = mining
-            .actions
-            .get(s as usize)
-            .filter(|a| a.id == s)
-            .or_else(|| mining.actions.iter().find(|a| a.id == s))
-            .map_or("", |a| a.app.as_str());
-        if !app.is_empty() && apps.last() != Some(&app) {
-            apps.push(app);
-        }
-    }
-    if apps.is_empty() {
-        format!("routine {}", r.id)
-    } else {
-        format!("routine {}: {}", r.id, apps.join(" → "))
-    }
-}
-
 /// Builds the instance-level log from a mining result and the objects of its instances. Instances
 /// extracted with steps ([`crate::objects::extract_with_steps`]) add one event per UI event
 /// (type `paste in tryton`), related to the instance (then also an object, type
@@ -110,7 +88,8 @@ pub fn build(mining: &Mining, objects: &[InstanceObjects]) -> OcelLog {
     let names: HashMap<u32, String> = mining
         .routines
         .iter()
-        .map(|r| (r.id, routine_name(r, mining)))
+        .map(|r| r.id)
+        .zip(crate::routine_names(mining))
         .collect();
     let variants: HashMap<(u32, u32), u32> = mining
         .routines
