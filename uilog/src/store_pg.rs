@@ -928,8 +928,10 @@ fn bulk_intern(
     if let Some((table_side, key_side)) = dict.md5 {
         on.insert(0, format!("{table_side} = {key_side}"));
     }
+    // A sub-select per key, not a join: the planner would hash the whole table (md5 of every
+    // title) for each batch, where a probe of the unique index per key is what is wanted.
     let lookup = format!(
-        "SELECT u.i, t.id FROM {from} JOIN {} t ON {}",
+        "SELECT u.i, (SELECT t.id FROM {} t WHERE {}) FROM {from}",
         dict.table,
         on.join(" AND ")
     );
@@ -946,7 +948,7 @@ fn bulk_intern(
         let mut ids = vec![None; keys[0].len()];
         for row in client.query(&lookup, &refs)? {
             let i: i64 = row.get(0);
-            ids[(i - 1) as usize] = Some(row.get(1));
+            ids[(i - 1) as usize] = row.get(1);
         }
         Ok(ids)
     };

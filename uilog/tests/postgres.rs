@@ -347,3 +347,65 @@ fn retention_and_erasure_remove_the_same_as_on_sqlite() {
     write(&mut sqlite, None, &events[..50]);
     assert_eq!(pg.events().unwrap(), sqlite.events().unwrap());
 }
+
+#[test]
+fn writers_interning_the_same_new_strings_at_once_share_one_row_each() {
+    let url = pg::server().fresh_db("intern_race");
+    let events = simulated(2_000, 13);
+    let writers = 4;
+    let barrier = Arc::new(Barrier::new(writers));
+    let threads: Vec<_> = (0..writers)
+        .map(|w| {
+            let (url, barrier, events) = (url.clone(), barrier.clone(), events.clone());
+            std::thread::spawn(move || {
+                let mut store = PgStore::open(&url).unwrap();
+                barrier.wait();
+                store
+                    .write_batch(Some(&format!("writer/{w}")), "race", |sink| -> Result<()> {
+                        events.iter().try_for_each(|e| sink.push(e))
+                    })
+                    .unwrap()
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(
+            t.join().unwrap(),
+            BatchOutcome::Written {
+                events: events.len() as u64
+            }
+        );
+    }
+    let mut client = connect(&url);
+    for (table, key) in [
+        ("users", "name"),
+        ("hosts", "name"),
+        ("apps", "name"),
+        ("windows", "title"),
+        ("sessions", "name, user_id, host_id"),
+        ("elements", "role, name, ident, path"),
+    ] {
+        let doubled: i64 = client
+            .query_one(
+                &format!("SELECT count(*) FROM (SELECT {key} FROM {table} GROUP BY {key} HAVING count(*) > 1) d"),
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(doubled, 0, "{table}");
+    }
+    let store = PgStore::open(&url).unwrap();
+    assert_eq!(
+        store.event_count().unwrap(),
+        (writers * events.len()) as u64
+    );
+    let mut once = Store::open_in_memory().unwrap();
+    once.write_batch(None, "t", |sink| -> Result<()> {
+        events.iter().try_for_each(|e| sink.push(e))
+    })
+    .unwrap();
+    assert_eq!(
+        store.stats().unwrap().windows,
+        once.stats().unwrap().windows
+    );
+}
