@@ -37,12 +37,23 @@ fi
 # The bot tests run the rendered Robot Framework and Python (pyautogui) scripts with the real tools.
 if ! command -v python3 >/dev/null 2>&1; then
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends python3 python3-pip python3-tk >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends python3 python3-pip python3-venv python3-tk >/dev/null
 fi
 if ! python3 -m pip show -q robotframework pyautogui >/dev/null 2>&1; then
   echo "setup: installing robotframework and pyautogui from PyPI" >&2
   python3 -m pip install -q robotframework pyautogui 2>/dev/null ||
     python3 -m pip install -q --break-system-packages robotframework pyautogui
+fi
+
+# PM4Py reads taskmine's OCEL 2.0 export back in a test (miner/tests/link.rs, through
+# TASKMINE_PYTHON, which scripts/test.sh sets). PM4Py is AGPL: it only ever runs as a separate
+# program, from its own virtual environment under target/. About a minute the first time.
+pm4py_venv=target/pm4py-venv
+if ! "$pm4py_venv/bin/python" -c 'import pm4py' >/dev/null 2>&1; then
+  echo "setup: installing PM4Py into $pm4py_venv from PyPI" >&2
+  rm -rf "$pm4py_venv"
+  python3 -m venv "$pm4py_venv"
+  "$pm4py_venv/bin/python" -m pip install -q pm4py
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The interpreter with PM4Py that setup.sh installed, for the OCEL read-back test.
+export TASKMINE_PYTHON="$PWD/target/pm4py-venv/bin/python"
 cargo test --workspace --locked "$@"

@@ -257,16 +257,22 @@ fn the_ocel_sqlite_export_has_the_standards_tables() {
     assert!(link::ocel::write_sqlite(&log, &path).is_err());
 }
 
-/// PM4Py reads the export, where PM4Py is installed (`python3 -c 'import pm4py'`; the variable
-/// `TASKMINE_PYTHON` names another interpreter). Elsewhere the test says it was skipped.
+/// PM4Py reads the export. `TASKMINE_PYTHON` names the interpreter with PM4Py, and scripts/test.sh
+/// (so CI) sets it to the one scripts/setup.sh installs: then a missing PM4Py fails the test.
+/// Without the variable, `python3` is tried and the test says it was skipped where it has none.
 #[test]
 fn pm4py_reads_the_ocel_json_export() {
-    let python = std::env::var("TASKMINE_PYTHON").unwrap_or_else(|_| "python3".into());
+    let named = std::env::var("TASKMINE_PYTHON").ok();
+    let python = named.clone().unwrap_or_else(|| "python3".into());
     let has = std::process::Command::new(&python)
         .args(["-c", "import pm4py"])
         .output()
         .is_ok_and(|o| o.status.success());
     if !has {
+        assert!(
+            named.is_none(),
+            "TASKMINE_PYTHON={python} cannot import pm4py: run scripts/setup.sh, which installs it"
+        );
         println!("skipped: pm4py is not importable by {python}");
         return;
     }
