@@ -28,6 +28,94 @@ pub struct IdPattern {
     #[serde(rename = "type")]
     pub object_type: String,
     pub pattern: String,
+    /// A check digit scheme the identifier must satisfy; a match that fails it is no identifier
+    /// of this type (later patterns may still take it).
+    #[serde(default, skip_serializing_if = "Checksum::is_none")]
+    pub checksum: Checksum,
+}
+
+/// Check digit schemes of identifiers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Checksum {
+    #[default]
+    None,
+    /// GS1 GTIN (EAN-8, UPC-A, EAN-13, GTIN-14): weights 3 and 1 from the right, mod 10.
+    Gtin,
+    /// Luhn mod 10 (customer and account numbers of many systems).
+    Luhn,
+    /// ISO 13616 IBAN: the country and check digits moved to the end, letters as 10–35, mod 97.
+    Iban,
+}
+
+impl Checksum {
+    fn is_none(&self) -> bool {
+        *self == Checksum::None
+    }
+
+    /// Whether `id` satisfies the scheme.
+    pub fn holds(self, id: &str) -> bool {
+        match self {
+            Checksum::None => true,
+            Checksum::Gtin => gs1_mod10(id),
+            Checksum::Luhn => luhn(id),
+            Checksum::Iban => iban_mod97(id),
+        }
+    }
+}
+
+fn digits(id: &str) -> Option<Vec<u32>> {
+    let d: Option<Vec<u32>> = id.chars().map(|c| c.to_digit(10)).collect();
+    d.filter(|d| d.len() >= 2)
+}
+
+fn gs1_mod10(id: &str) -> bool {
+    let Some(d) = digits(id) else { return false };
+    let sum: u32 = d
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &x)| if i % 2 == 1 { 3 * x } else { x })
+        .sum();
+    sum % 10 == 0
+}
+
+fn luhn(id: &str) -> bool {
+    let Some(d) = digits(id) else { return false };
+    let sum: u32 = d
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &x)| match (i % 2, 2 * x) {
+            (1, y) if y > 9 => y - 9,
+            (1, y) => y,
+            _ => x,
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+fn iban_mod97(id: &str) -> bool {
+    let id: String = id.chars().filter(|c| !c.is_whitespace()).collect();
+    if !(15..=34).contains(&id.len()) || !id.is_ascii() {
+        return false;
+    }
+    let (head, rest) = id.split_at(4);
+    let mut r: u32 = 0;
+    for c in rest.chars().chain(head.chars()) {
+        let v = match c {
+            '0'..='9' => c as u32 - '0' as u32,
+            'A'..='Z' => c as u32 - 'A' as u32 + 10,
+            _ => return false,
+        };
+        // Letters are two digits.
+        r = if v >= 10 {
+            (r * 100 + v) % 97
+        } else {
+            (r * 10 + v) % 97
+        };
+    }
+    r == 1
 }
 
 /// The identifier patterns, in priority order: a value two patterns find gets the type of the
@@ -40,10 +128,12 @@ pub struct ObjectRules {
 
 impl Default for ObjectRules {
     fn default() -> Self {
-        let p = |t: &str, re: &str| IdPattern {
+        let checked = |t: &str, re: &str, checksum: Checksum| IdPattern {
             object_type: t.to_owned(),
             pattern: re.to_owned(),
+            checksum,
         };
+        let p = |t: &str, re: &str| checked(t, re, Checksum::None);
         ObjectRules {
             patterns: vec![
                 p("invoice", r"\bINV-?\d{3,12}\b"),
@@ -64,6 +154,14 @@ impl Default for ObjectRules {
                     r"(?i)\bcustomer\s*(?:no\.?|number|#)\s*(\d{4,12})\b",
                 ),
                 p("product", r"\bP-\d{4,10}\b"),
+                // Product barcodes and bank accounts carry check digits: a number of the right
+                // length that fails them is something else.
+                checked("product", r"\b\d{12,14}\b", Checksum::Gtin),
+                checked(
+                    "account",
+                    r"\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b",
+                    Checksum::Iban,
+                ),
                 p("number", r"\b\d{6,10}\b"),
             ],
         }
@@ -118,7 +216,7 @@ impl ObjectRules {
             if re.captures_len() > 2 {
                 return Err(bad("has more than one capture group".into()));
             }
-            patterns.push((p.object_type.clone(), re));
+            patterns.push((p.object_type.clone(), re, p.checksum));
         }
         Ok(IdMatcher { patterns })
     }
@@ -127,24 +225,24 @@ impl ObjectRules {
 /// Compiled [`ObjectRules`].
 #[derive(Debug, Clone)]
 pub struct IdMatcher {
-    patterns: Vec<(String, Regex)>,
+    patterns: Vec<(String, Regex, Checksum)>,
 }
 
 impl IdMatcher {
     /// The object types, in pattern order (an [`ObjectRef::type_index`] points here).
     pub fn types(&self) -> impl Iterator<Item = &str> {
-        self.patterns.iter().map(|(t, _)| t.as_str())
+        self.patterns.iter().map(|(t, _, _)| t.as_str())
     }
 
     /// The identifiers in `text` with their pattern index; a value found by an earlier pattern is
     /// not repeated by a later one.
     pub fn find(&self, text: &str) -> Vec<(u16, String)> {
         let mut out: Vec<(u16, String)> = Vec::new();
-        for (i, (_, re)) in self.patterns.iter().enumerate() {
+        for (i, (_, re, checksum)) in self.patterns.iter().enumerate() {
             for c in re.captures_iter(text) {
                 let m = c.get(1).or_else(|| c.get(0)).expect("group 0 exists");
                 let v = m.as_str();
-                if !out.iter().any(|(_, o)| o == v) {
+                if checksum.holds(v) && !out.iter().any(|(_, o)| o == v) {
                     out.push((i as u16, v.to_owned()));
                 }
             }
@@ -508,6 +606,62 @@ mod tests {
             vec![("number".into(), "9876543".into())]
         );
         assert!(found("row 42, 2026-11-25").is_empty());
+        // Check digits: a barcode or IBAN that fails them is not one.
+        assert_eq!(
+            found("EAN 4006381333931"),
+            vec![("product".into(), "4006381333931".into())]
+        );
+        assert!(found("EAN 4006381333932").is_empty());
+        assert_eq!(
+            found("pay to DE89370400440532013000"),
+            vec![("account".into(), "DE89370400440532013000".into())]
+        );
+        assert!(found("pay to DE89370400440532013001").is_empty());
+    }
+
+    #[test]
+    fn check_digit_schemes_accept_valid_and_refuse_altered_identifiers() {
+        for (scheme, good) in [
+            (Checksum::Gtin, "4006381333931"),
+            (Checksum::Gtin, "036000291452"),
+            (Checksum::Luhn, "79927398713"),
+            (Checksum::Iban, "GB82WEST12345698765432"),
+        ] {
+            assert!(scheme.holds(good), "{scheme:?} {good}");
+            // Any change of one digit breaks each of these schemes.
+            for (i, c) in good.char_indices().filter(|(_, c)| c.is_ascii_digit()) {
+                let d = c.to_digit(10).unwrap();
+                let mut bad = good.to_owned();
+                bad.replace_range(i..=i, &((d + 1) % 10).to_string());
+                assert!(!scheme.holds(&bad), "{scheme:?} took {bad}");
+            }
+        }
+        assert!(!Checksum::Luhn.holds("12a4"));
+        assert!(!Checksum::Iban.holds("GB82"));
+    }
+
+    #[test]
+    fn a_rules_file_names_a_check_digit_scheme() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("objects.yaml");
+        std::fs::write(
+            &path,
+            "patterns:\n  - type: customer\n    pattern: 'C(\\d+)'\n    checksum: luhn\n",
+        )
+        .unwrap();
+        let m = ObjectRules::load(&path).unwrap().compile().unwrap();
+        assert_eq!(
+            m.find("C79927398713 C79927398710").len(),
+            1,
+            "only the Luhn-valid one"
+        );
+        std::fs::write(
+            &path,
+            "patterns:\n  - type: customer\n    pattern: 'C\\d+'\n    checksum: crc\n",
+        )
+        .unwrap();
+        let e = ObjectRules::load(&path).unwrap_err().to_string();
+        assert!(e.contains("objects.yaml:"), "{e}");
     }
 
     #[test]
