@@ -567,17 +567,22 @@ fn resolve(
         pid: window.pid,
         title: Some(window.title.clone()),
     };
+    // The last search that finished: a search cut short by its budget (a busy app, or the little
+    // time left before the deadline) is no answer, so it neither fails the step while time is left
+    // nor hides what the finished searches found.
+    let mut last: Option<Vec<Found>> = None;
     loop {
         let budget = deadline
             .saturating_duration_since(Instant::now())
             .clamp(Duration::from_millis(200), LOOKUP_BUDGET);
-        let mut found = a11y
-            .find(&query, &|e| m.matches(e), budget)
-            .map_err(|e| format!("selector {sel}: accessibility lookup failed: {e}"))?;
-        if found.len() == 1 {
-            return Ok(found.remove(0));
+        match a11y.find(&query, &|e| m.matches(e), budget) {
+            Ok(mut found) if found.len() == 1 => return Ok(found.remove(0)),
+            Ok(found) => last = Some(found),
+            Err(desktop::Error::Timeout { .. }) if last.is_some() || Instant::now() < deadline => {}
+            Err(e) => return Err(format!("selector {sel}: accessibility lookup failed: {e}")),
         }
         if Instant::now() >= deadline {
+            let found = last.unwrap_or_default();
             return Err(match found.len() {
                 0 => format!("selector {sel} matches no element in {window}"),
                 n => format!(
