@@ -572,9 +572,14 @@ fn resolve(
     // nor hides what the finished searches found.
     let mut last: Option<Vec<Found>> = None;
     loop {
-        let budget = deadline
-            .saturating_duration_since(Instant::now())
-            .clamp(Duration::from_millis(200), LOOKUP_BUDGET);
+        // Until one search has finished, each gets the whole budget, so that the step ends with an
+        // answer even when little time is left before the deadline.
+        let budget = match last {
+            None => LOOKUP_BUDGET,
+            Some(_) => deadline
+                .saturating_duration_since(Instant::now())
+                .clamp(Duration::from_millis(200), LOOKUP_BUDGET),
+        };
         match a11y.find(&query, &|e| m.matches(e), budget) {
             Ok(mut found) if found.len() == 1 => return Ok(found.remove(0)),
             Ok(found) => last = Some(found),
