@@ -79,15 +79,21 @@ fn evenly_spread<T>(items: Vec<T>, max: usize) -> Vec<T> {
 /// For each instance that follows the dominant variant, the event of each of its steps (in order,
 /// skipping noise inside the span); at most [`MAX_DRAFT_INSTANCES`], evenly spread.
 fn align(log: &Log, r: &Routine) -> Vec<Vec<Option<i64>>> {
-    evenly_spread(align_all(log, r), MAX_DRAFT_INSTANCES)
+    evenly_spread(aligned(log, r).collect(), MAX_DRAFT_INSTANCES)
 }
 
-fn align_all(log: &Log, r: &Routine) -> Vec<Vec<Option<i64>>> {
-    let steps = &r.variants[0].steps;
+/// For each instance that follows the dominant variant, in the routine's order, the event of each
+/// of its steps (in order, skipping noise inside the span). A routine without variants has none.
+pub(crate) fn aligned<'a>(
+    log: &'a Log,
+    r: &'a Routine,
+) -> impl Iterator<Item = Vec<Option<i64>>> + 'a {
+    let steps = r.variants.first().map(|v| v.steps.as_slice());
     r.instances
         .iter()
         .filter(|i| i.variant == 0)
-        .filter_map(|i| {
+        .filter_map(move |i| {
+            let steps = steps?;
             let span = log.events.get(i.span.0 as usize..=i.span.1 as usize)?;
             let mut out = vec![None; steps.len()];
             let mut k = 0;
@@ -99,7 +105,6 @@ fn align_all(log: &Log, r: &Routine) -> Vec<Vec<Option<i64>>> {
             }
             (k == steps.len()).then_some(out)
         })
-        .collect()
 }
 
 fn fetch(store: &Store, ids: &HashSet<i64>) -> Result<HashMap<i64, Event>> {

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use miner::{Log, Mining, Routine};
+use miner::{Log, Mining};
 use serde::Serialize;
 use tera::{Context, Tera};
 use uilog::{Event, EventKind, Store};
@@ -82,7 +82,7 @@ pub fn build(store: &Store, log: &Log, mining: &Mining, id: u32) -> Result<Pdd> 
                 mining.routines.len()
             ),
         })?;
-    let aligned = align(log, r, SAMPLE);
+    let aligned: Vec<Vec<Option<i64>>> = crate::generate::aligned(log, r).take(SAMPLE).collect();
     let wanted: HashSet<i64> = aligned.iter().flatten().flatten().copied().collect();
     let events = fetch(store, &wanted)?;
     let label = |a: u32| {
@@ -206,31 +206,6 @@ fn slug(s: &str) -> String {
         }
     }
     out.trim_end_matches('_').chars().take(30).collect()
-}
-
-/// Per instance of the dominant variant (at most `max`, the first ones), the store id of the
-/// event at each step.
-fn align(log: &Log, r: &Routine, max: usize) -> Vec<Vec<Option<i64>>> {
-    let Some(steps) = r.variants.first().map(|v| &v.steps) else {
-        return Vec::new();
-    };
-    r.instances
-        .iter()
-        .filter(|i| i.variant == 0)
-        .filter_map(|i| {
-            let span = log.events.get(i.span.0 as usize..=i.span.1 as usize)?;
-            let mut out = vec![None; steps.len()];
-            let mut k = 0;
-            for e in span {
-                if k < steps.len() && e.action == steps[k] {
-                    out[k] = Some(e.id);
-                    k += 1;
-                }
-            }
-            (k == steps.len()).then_some(out)
-        })
-        .take(max)
-        .collect()
 }
 
 fn fetch(store: &Store, ids: &HashSet<i64>) -> Result<HashMap<i64, Event>> {
