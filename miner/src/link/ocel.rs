@@ -444,7 +444,69 @@ fn write_sqlite_new(log: &OcelLog, path: &Path) -> Result<()> {
              PRIMARY KEY (ocel_source_id, ocel_target_id, ocel_qualifier));",
     )
     .map_err(sql)?;
-    let sql_type = |t: &str| match t {
+    let events = log.events.iter().map(|e| Item {
+        id: &e.id,
+        ty: &e.ty,
+        time: Some(e.time),
+        attrs: &e.attrs,
+        relations: &e.relations,
+    });
+    write_typed(&tx, &EVENT_TABLES, events).map_err(sql)?;
+    let objects = log.objects.iter().map(|o| Item {
+        id: &o.id,
+        ty: &o.ty,
+        time: None,
+        attrs: &o.attrs,
+        relations: &o.relations,
+    });
+    write_typed(&tx, &OBJECT_TABLES, objects).map_err(sql)?;
+    tx.commit().map_err(sql)
+}
+
+/// Where the OCEL 2.0 SQLite layout keeps events or objects: the list (`event`), the type map, one
+/// table per type (`event_<map>`) whose leading columns differ between the two, and the relations.
+struct TypedTables {
+    kind: &'static str,
+    /// The per-type table's leading columns, declared, named, and the values they get.
+    head_decl: &'static str,
+    head_cols: &'static str,
+    head_vals: &'static str,
+    relations: &'static str,
+}
+
+const EVENT_TABLES: TypedTables = TypedTables {
+    kind: "event",
+    head_decl: "ocel_id TEXT PRIMARY KEY, ocel_time TIMESTAMP",
+    head_cols: "ocel_id, ocel_time",
+    head_vals: "?, ?",
+    relations: "event_object",
+};
+
+const OBJECT_TABLES: TypedTables = TypedTables {
+    kind: "object",
+    head_decl: "ocel_id TEXT, ocel_time TIMESTAMP, ocel_changed_field TEXT",
+    head_cols: "ocel_id, ocel_time, ocel_changed_field",
+    head_vals: "?, ?, NULL",
+    relations: "object_object",
+};
+
+/// An event or object as [`write_typed`] stores it.
+struct Item<'a> {
+    id: &'a str,
+    ty: &'a str,
+    /// An event's time; objects' attributes hold [`SINCE`].
+    time: Option<Micros>,
+    attrs: &'a [(String, Value)],
+    relations: &'a [(String, String)],
+}
+
+/// Writes events or objects in the OCEL 2.0 SQLite layout `t`.
+fn write_typed<'a>(
+    tx: &rusqlite::Transaction<'_>,
+    t: &TypedTables,
+    items: impl Iterator<Item = Item<'a>> + Clone,
+) -> rusqlite::Result<()> {
+    let sql_type = |ty: &str| match ty {
         "integer" => "INTEGER",
         "float" => "REAL",
         _ => "TEXT",
@@ -454,109 +516,61 @@ fn write_sqlite_new(log: &OcelLog, path: &Path) -> Result<()> {
         Value::Int(i) => rusqlite::types::Value::Integer(*i),
         Value::Float(f) => rusqlite::types::Value::Real(*f),
     };
-    // Events.
-    let decl = declared(log.events.iter().map(|e| (e.ty.as_str(), &e.attrs[..])));
+    let kind = t.kind;
+    let decl = declared(items.clone().map(|i| (i.ty, i.attrs)));
     let maps = type_maps(decl.keys().copied());
     for (ty, attrs) in &decl {
         let map = &maps[ty];
         tx.execute(
-            "INSERT INTO event_map_type VALUES (?1, ?2)",
+            &format!("INSERT INTO {kind}_map_type VALUES (?1, ?2)"),
             [ty, map.as_str()],
-        )
-        .map_err(sql)?;
+        )?;
         let cols: String = attrs
             .iter()
-            .map(|(a, t)| format!(", {} {}", quote(a), sql_type(t)))
+            .map(|(a, ty)| format!(", {} {}", quote(a), sql_type(ty)))
             .collect();
         tx.execute_batch(&format!(
-            "CREATE TABLE {} (ocel_id TEXT PRIMARY KEY, ocel_time TIMESTAMP{cols});",
-            quote(&format!("event_{map}"))
-        ))
-        .map_err(sql)?;
+            "CREATE TABLE {} ({}{cols});",
+            quote(&format!("{kind}_{map}")),
+            t.head_decl
+        ))?;
     }
-    for e in &log.events {
-        tx.prepare_cached("INSERT INTO event VALUES (?1, ?2)")
-            .and_then(|mut s| s.execute([&e.id, &e.ty]))
-            .map_err(sql)?;
-        let attrs = &decl[e.ty.as_str()];
+    for item in items {
+        tx.prepare_cached(&format!("INSERT INTO {kind} VALUES (?1, ?2)"))?
+            .execute([item.id, item.ty])?;
+        let attrs = &decl[item.ty];
         let cols: String = attrs.keys().map(|a| format!(", {}", quote(a))).collect();
         let marks: String = attrs.keys().map(|_| ", ?").collect();
         let mut vals = vec![
-            rusqlite::types::Value::Text(e.id.clone()),
-            rusqlite::types::Value::Text(uilog::format_ts(e.time)),
+            rusqlite::types::Value::Text(item.id.to_owned()),
+            rusqlite::types::Value::Text(
+                item.time.map_or_else(|| SINCE.to_owned(), uilog::format_ts),
+            ),
         ];
         for a in attrs.keys() {
             vals.push(
-                e.attrs
+                item.attrs
                     .iter()
                     .find(|(n, _)| n == a)
                     .map_or(rusqlite::types::Value::Null, |(_, v)| value(v)),
             );
         }
         tx.prepare_cached(&format!(
-            "INSERT INTO {} (ocel_id, ocel_time{cols}) VALUES (?, ?{marks})",
-            quote(&format!("event_{}", maps[e.ty.as_str()]))
-        ))
-        .and_then(|mut s| s.execute(params_from_iter(vals)))
-        .map_err(sql)?;
-        for (o, q) in &e.relations {
-            tx.prepare_cached("INSERT OR IGNORE INTO event_object VALUES (?1, ?2, ?3)")
-                .and_then(|mut s| s.execute([&e.id, o, q]))
-                .map_err(sql)?;
+            "INSERT INTO {} ({}{cols}) VALUES ({}{marks})",
+            quote(&format!("{kind}_{}", maps[item.ty])),
+            t.head_cols,
+            t.head_vals
+        ))?
+        .execute(params_from_iter(vals))?;
+        for (other, q) in item.relations {
+            tx.prepare_cached(&format!(
+                "INSERT OR IGNORE INTO {} VALUES (?1, ?2, ?3)",
+                t.relations
+            ))?
+            .execute([item.id, other, q])?;
         }
     }
-    // Objects.
-    let decl = declared(log.objects.iter().map(|o| (o.ty.as_str(), &o.attrs[..])));
-    let maps = type_maps(decl.keys().copied());
-    for (ty, attrs) in &decl {
-        let map = &maps[ty];
-        tx.execute(
-            "INSERT INTO object_map_type VALUES (?1, ?2)",
-            [ty, map.as_str()],
-        )
-        .map_err(sql)?;
-        let cols: String = attrs
-            .iter()
-            .map(|(a, t)| format!(", {} {}", quote(a), sql_type(t)))
-            .collect();
-        tx.execute_batch(&format!(
-            "CREATE TABLE {} (ocel_id TEXT, ocel_time TIMESTAMP, ocel_changed_field TEXT{cols});",
-            quote(&format!("object_{map}"))
-        ))
-        .map_err(sql)?;
-    }
-    for o in &log.objects {
-        tx.prepare_cached("INSERT INTO object VALUES (?1, ?2)")
-            .and_then(|mut s| s.execute([&o.id, &o.ty]))
-            .map_err(sql)?;
-        let attrs = &decl[o.ty.as_str()];
-        let cols: String = attrs.keys().map(|a| format!(", {}", quote(a))).collect();
-        let marks: String = attrs.keys().map(|_| ", ?").collect();
-        let mut vals = vec![
-            rusqlite::types::Value::Text(o.id.clone()),
-            rusqlite::types::Value::Text(SINCE.to_owned()),
-        ];
-        for a in attrs.keys() {
-            vals.push(
-                o.attrs
-                    .iter()
-                    .find(|(n, _)| n == a)
-                    .map_or(rusqlite::types::Value::Null, |(_, v)| value(v)),
-            );
-        }
-        tx.prepare_cached(&format!(
-            "INSERT INTO {} (ocel_id, ocel_time, ocel_changed_field{cols}) VALUES (?, ?, NULL{marks})",
-            quote(&format!("object_{}", maps[o.ty.as_str()]))
-        ))
-        .and_then(|mut s| s.execute(params_from_iter(vals)))
-        .map_err(sql)?;
-        for (t, q) in &o.relations {
-            tx.prepare_cached("INSERT OR IGNORE INTO object_object VALUES (?1, ?2, ?3)")
-                .and_then(|mut s| s.execute([&o.id, t, q]))
-                .map_err(sql)?;
-        }
-    }
-    tx.commit().map_err(sql)
+    Ok(())
 }
 
 #[cfg(test)]
