@@ -7,7 +7,10 @@
 //! ([`InstanceObjects::hashes`]): an identifier from elsewhere (a process log) is linked by hashing
 //! it with the same key ([`value_key_from_secret`]) — the value itself is never recovered.
 //!
-//! Results are computed from the store and a mining result on demand; they are not stored.
+//! When a mining result is saved, the objects of its instances are saved with it ([`store`]:
+//! instance, object type, identifier as kept — plain, or the keyed hash as 16 hex digits); link
+//! and the OCEL export read them back ([`stored_or_extract`]) while the rules and the log are those
+//! they were found with, and compute them from the store otherwise.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -252,6 +255,16 @@ impl IdMatcher {
 
     fn type_name(&self, i: u16) -> &str {
         &self.patterns[i as usize].0
+    }
+
+    /// The patterns as one string: stored objects serve only the rules they were found with.
+    pub fn fingerprint(&self) -> String {
+        let p: Vec<(&str, &str, Checksum)> = self
+            .patterns
+            .iter()
+            .map(|(t, re, c)| (t.as_str(), re.as_str(), *c))
+            .collect();
+        serde_json::to_string(&p).expect("patterns serialize")
     }
 }
 
@@ -573,6 +586,327 @@ pub fn extract_with_steps(
             .retain(|o| o.object_type != "number" || !typed.contains(&o.id));
     }
     Ok(out)
+}
+
+/// The objects of a stored run's instances, in tables beside the versioned mining tables (like
+/// `mining_run_logs`), so that a taskmine that does not know them keeps reading the file. A value
+/// hash has no object type (the policy kept no text to type it by) and no source or count.
+pub const STORED_SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS mining_object_runs (
+        run_id INTEGER PRIMARY KEY REFERENCES mining_runs(id) ON DELETE CASCADE,
+        rules TEXT NOT NULL,
+        log_batches INTEGER NOT NULL,
+        log_events INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS mining_instance_objects (
+        run_id INTEGER NOT NULL REFERENCES mining_runs(id) ON DELETE CASCADE,
+        routine_id INTEGER NOT NULL,
+        instance INTEGER NOT NULL,
+        object_type TEXT,
+        value TEXT NOT NULL,
+        hashed INTEGER NOT NULL,
+        source TEXT,
+        events INTEGER
+    );
+    CREATE INDEX IF NOT EXISTS mining_instance_objects_by_instance
+        ON mining_instance_objects (run_id, routine_id, instance);
+    CREATE TABLE IF NOT EXISTS mining_instance_words (
+        run_id INTEGER NOT NULL REFERENCES mining_runs(id) ON DELETE CASCADE,
+        routine_id INTEGER NOT NULL,
+        instance INTEGER NOT NULL,
+        tokens TEXT NOT NULL,
+        apps TEXT NOT NULL,
+        PRIMARY KEY (run_id, routine_id, instance)
+    );
+";
+
+/// The tables of [`STORED_SCHEMA`], children first; each has a `run_id` column.
+pub const STORED_TABLES: &[&str] = &[
+    "mining_instance_objects",
+    "mining_instance_words",
+    "mining_object_runs",
+];
+
+fn sql(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
+    move |source| Error::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn source_from(s: &str) -> Option<Source> {
+    Some(match s {
+        "typed" => Source::Typed,
+        "copied" => Source::Copied,
+        "pasted" => Source::Pasted,
+        "title" => Source::Title,
+        "element" => Source::Element,
+        "url" => Source::Url,
+        _ => return None,
+    })
+}
+
+/// Stores the objects of run `run`'s instances (from [`extract`] with `rules`, on the log at
+/// `log_version`, [`uilog::Store::version`]), replacing any stored before. Steps are not stored.
+pub fn store(
+    conn: &rusqlite::Connection,
+    path: &Path,
+    run: i64,
+    objects: &[InstanceObjects],
+    rules: &IdMatcher,
+    log_version: (i64, i64),
+) -> Result<()> {
+    let err = sql(path);
+    let tx = conn.unchecked_transaction().map_err(&err)?;
+    tx.execute_batch(STORED_SCHEMA).map_err(&err)?;
+    for table in STORED_TABLES {
+        tx.execute(&format!("DELETE FROM {table} WHERE run_id = ?1"), [run])
+            .map_err(&err)?;
+    }
+    tx.execute(
+        "INSERT INTO mining_object_runs (run_id, rules, log_batches, log_events) VALUES (?1, ?2, ?3, ?4)",
+        rusqlite::params![run, rules.fingerprint(), log_version.0, log_version.1],
+    )
+    .map_err(&err)?;
+    {
+        let mut object = tx
+            .prepare(
+                "INSERT INTO mining_instance_objects
+                     (run_id, routine_id, instance, object_type, value, hashed, source, events)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .map_err(&err)?;
+        let mut words = tx
+            .prepare(
+                "INSERT INTO mining_instance_words (run_id, routine_id, instance, tokens, apps)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .map_err(&err)?;
+        for i in objects {
+            for o in &i.objects {
+                object
+                    .execute(rusqlite::params![
+                        run,
+                        i.routine,
+                        i.instance,
+                        o.object_type,
+                        o.id,
+                        false,
+                        o.source.as_str(),
+                        o.events
+                    ])
+                    .map_err(&err)?;
+            }
+            for h in &i.hashes {
+                object
+                    .execute(rusqlite::params![
+                        run,
+                        i.routine,
+                        i.instance,
+                        None::<&str>,
+                        h.to_string(),
+                        true,
+                        None::<&str>,
+                        None::<u32>
+                    ])
+                    .map_err(&err)?;
+            }
+            words
+                .execute(rusqlite::params![
+                    run,
+                    i.routine,
+                    i.instance,
+                    serde_json::to_string(&i.tokens).expect("strings serialize"),
+                    serde_json::to_string(&i.apps).expect("strings serialize")
+                ])
+                .map_err(&err)?;
+        }
+    }
+    tx.commit().map_err(&err)
+}
+
+/// The objects stored for run `run`, in [`extract`]'s order, when they were found with `rules` on
+/// the log at `log_version`; `None` otherwise (none stored, other rules, the log changed since).
+pub fn load_stored(
+    conn: &rusqlite::Connection,
+    path: &Path,
+    run: i64,
+    mining: &Mining,
+    rules: &IdMatcher,
+    log_version: (i64, i64),
+) -> Result<Option<Vec<InstanceObjects>>> {
+    use rusqlite::OptionalExtension;
+    let err = sql(path);
+    let has: Option<String> = conn
+        .query_row(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'mining_object_runs'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(&err)?;
+    if has.is_none() {
+        return Ok(None);
+    }
+    let found: Option<(String, i64, i64)> = conn
+        .query_row(
+            "SELECT rules, log_batches, log_events FROM mining_object_runs WHERE run_id = ?1",
+            [run],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(&err)?;
+    match found {
+        Some((r, b, e)) if r == rules.fingerprint() && (b, e) == log_version => {}
+        _ => return Ok(None),
+    }
+    let bad = |field: &str, message: String| Error::Parse {
+        file: path.to_path_buf(),
+        line: 0,
+        field: field.to_owned(),
+        message,
+    };
+    let mut by_instance: HashMap<(u32, u32), InstanceObjects> = HashMap::new();
+    {
+        let mut stmt = conn
+            .prepare(
+                "SELECT routine_id, instance, tokens, apps FROM mining_instance_words WHERE run_id = ?1",
+            )
+            .map_err(&err)?;
+        let mut rows = stmt.query([run]).map_err(&err)?;
+        while let Some(r) = rows.next().map_err(&err)? {
+            let key: (u32, u32) = (r.get(0).map_err(&err)?, r.get(1).map_err(&err)?);
+            let tokens: String = r.get(2).map_err(&err)?;
+            let apps: String = r.get(3).map_err(&err)?;
+            let parse = |field: &str, text: &str| -> Result<Vec<String>> {
+                serde_json::from_str(text).map_err(|e| bad(field, e.to_string()))
+            };
+            by_instance.insert(
+                key,
+                InstanceObjects {
+                    routine: key.0,
+                    instance: key.1,
+                    tokens: parse("mining_instance_words.tokens", &tokens)?,
+                    apps: parse("mining_instance_words.apps", &apps)?,
+                    ..InstanceObjects::default()
+                },
+            );
+        }
+    }
+    {
+        let mut stmt = conn
+            .prepare(
+                "SELECT routine_id, instance, object_type, value, hashed, source, events
+                 FROM mining_instance_objects WHERE run_id = ?1 ORDER BY rowid",
+            )
+            .map_err(&err)?;
+        let mut rows = stmt.query([run]).map_err(&err)?;
+        while let Some(r) = rows.next().map_err(&err)? {
+            let key: (u32, u32) = (r.get(0).map_err(&err)?, r.get(1).map_err(&err)?);
+            let value: String = r.get(3).map_err(&err)?;
+            let Some(inst) = by_instance.get_mut(&key) else {
+                return Err(bad(
+                    "mining_instance_objects.instance",
+                    format!(
+                        "run {run}: routine {} instance {} has objects but no words",
+                        key.0, key.1
+                    ),
+                ));
+            };
+            if r.get::<_, bool>(4).map_err(&err)? {
+                let h = value
+                    .parse::<ValueHash>()
+                    .map_err(|m| bad("mining_instance_objects.value", m))?;
+                inst.hashes.push(h);
+            } else {
+                let source: Option<String> = r.get(5).map_err(&err)?;
+                let source = source.as_deref().and_then(source_from).ok_or_else(|| {
+                    bad(
+                        "mining_instance_objects.source",
+                        format!("{source:?} is no source"),
+                    )
+                })?;
+                inst.objects.push(ObjectRef {
+                    object_type: r
+                        .get::<_, Option<String>>(2)
+                        .map_err(&err)?
+                        .unwrap_or_default(),
+                    id: value,
+                    source,
+                    events: r.get::<_, Option<u32>>(6).map_err(&err)?.unwrap_or(0),
+                });
+            }
+        }
+    }
+    // Instances in the result's order, each with its span from the run.
+    let mut out = Vec::with_capacity(by_instance.len());
+    for r in &mining.routines {
+        for (k, i) in r.instances.iter().enumerate() {
+            if let Some(mut o) = by_instance.remove(&(r.id, k as u32)) {
+                o.user = i.user.clone();
+                o.session = i.session.clone();
+                o.start_ts = i.start_ts;
+                o.end_ts = i.end_ts;
+                o.hashes.sort_unstable();
+                out.push(o);
+            }
+        }
+    }
+    if let Some((routine, instance)) = by_instance.keys().min() {
+        return Err(bad(
+            "mining_instance_words.instance",
+            format!("run {run} has no instance {instance} of routine {routine}"),
+        ));
+    }
+    Ok(Some(out))
+}
+
+/// Extracts the objects of run `run`'s instances from `store` and stores them with the run: what
+/// the save of a mining result calls. Returns them.
+pub fn extract_and_store(
+    store: &Store,
+    run: i64,
+    mining: &Mining,
+    rules: &IdMatcher,
+) -> Result<Vec<InstanceObjects>> {
+    // The version read before the scan: events written during it make the stored objects look
+    // older than they are, so they are recomputed rather than served stale.
+    let version = store.version()?;
+    let objects = extract(store, mining, rules)?;
+    self::store(
+        store.connection(),
+        store.path(),
+        run,
+        &objects,
+        rules,
+        version,
+    )?;
+    Ok(objects)
+}
+
+/// The objects of `mining`'s instances: read back when `run` (the stored run `mining` was loaded
+/// from) has them stored for these rules and this state of the log, extracted from the store
+/// otherwise. The flag says whether they were read back.
+pub fn stored_or_extract(
+    store: &Store,
+    run: Option<i64>,
+    mining: &Mining,
+    rules: &IdMatcher,
+) -> Result<(Vec<InstanceObjects>, bool)> {
+    if let Some(run) = run {
+        let version = store.version()?;
+        if let Some(o) = load_stored(
+            store.connection(),
+            store.path(),
+            run,
+            mining,
+            rules,
+            version,
+        )? {
+            return Ok((o, true));
+        }
+    }
+    Ok((extract(store, mining, rules)?, false))
 }
 
 #[cfg(test)]

@@ -144,14 +144,18 @@ pub fn forget_user(conn: &Connection, path: &Path, user: &str) -> Result<u64> {
         ids
     };
     tx.execute_batch(LOG_SCHEMA).map_err(sql(path))?;
+    tx.execute_batch(crate::objects::STORED_SCHEMA)
+        .map_err(sql(path))?;
+    // Link reports that counted the person go too, whichever run they came from.
+    crate::link::stored::forget_user(&tx, path, user)?;
     for run in &runs {
         // Children first: the cascade needs foreign keys on, which this function does not assume.
-        for table in [
+        for table in crate::objects::STORED_TABLES.iter().copied().chain([
             "mining_run_logs",
             "mining_instances",
             "mining_routines",
             "mining_runs",
-        ] {
+        ]) {
             let column = if table == "mining_runs" {
                 "id"
             } else {
@@ -453,6 +457,8 @@ pub fn prune_log_runs(conn: &Connection, path: &Path, keep: usize) -> Result<u64
     let err = sql(path);
     let tx = conn.unchecked_transaction().map_err(&err)?;
     tx.execute_batch(LOG_SCHEMA).map_err(&err)?;
+    tx.execute_batch(crate::objects::STORED_SCHEMA)
+        .map_err(&err)?;
     let old: Vec<i64> = {
         let mut stmt = tx
             .prepare("SELECT run_id FROM mining_run_logs ORDER BY run_id DESC LIMIT -1 OFFSET ?1")
@@ -465,6 +471,10 @@ pub fn prune_log_runs(conn: &Connection, path: &Path, keep: usize) -> Result<u64
         ids
     };
     for run in &old {
+        for table in crate::objects::STORED_TABLES {
+            tx.execute(&format!("DELETE FROM {table} WHERE run_id = ?1"), [run])
+                .map_err(&err)?;
+        }
         for (table, column) in [
             ("mining_run_logs", "run_id"),
             ("mining_instances", "run_id"),

@@ -9,9 +9,11 @@
 //! process activity which routines do its desktop work, how many desktop minutes a case takes, the
 //! share of cases with desktop work and the hours automation would save per case.
 //!
-//! [`ocel`] writes the instances as an OCEL 2.0 log (JSON or SQLite).
+//! [`ocel`] writes the instances as an OCEL 2.0 log (JSON or SQLite); [`stored`] keeps reports in
+//! the log's database for the server's process page.
 
 pub mod ocel;
+pub mod stored;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -467,7 +469,7 @@ impl Default for LinkOptions {
 }
 
 /// One routine instance linked to one case.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Link {
     pub routine: u32,
     /// Index into the routine's instances.
@@ -485,7 +487,7 @@ pub struct Link {
 }
 
 /// A routine's part in an activity's desktop work.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoutineShare {
     pub routine: u32,
     pub instances: u64,
@@ -494,7 +496,7 @@ pub struct RoutineShare {
 }
 
 /// What the link says about one process activity.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActivityReport {
     pub activity: String,
     /// Cases with this activity.
@@ -507,11 +509,15 @@ pub struct ActivityReport {
     /// Hours a bot would save per case with desktop work: each linked instance's routine's
     /// median duration × automatability.
     pub hours_saved_per_case: f64,
+    /// People whose instances are linked at this activity (the server shows its figures only when
+    /// they are k or more).
+    #[serde(default)]
+    pub users: u64,
     pub routines: Vec<RoutineShare>,
 }
 
 /// The result of [`link`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkReport {
     pub process_log: PathBuf,
     pub id_field: String,
@@ -651,6 +657,14 @@ fn report_activities(mining: &Mining, log: &ProcessLog, links: &[Link]) -> Vec<A
             *cases_with.entry(a).or_default() += 1;
         }
     }
+    let routines: HashMap<u32, &crate::Routine> =
+        mining.routines.iter().map(|r| (r.id, r)).collect();
+    let user_of = |l: &Link| {
+        routines
+            .get(&l.routine)
+            .and_then(|r| r.instances.get(l.instance as usize))
+            .map(|i| i.user.as_str())
+    };
     let mut by_activity: BTreeMap<&str, Vec<&Link>> = BTreeMap::new();
     for l in links {
         by_activity.entry(l.activity.as_str()).or_default().push(l);
@@ -680,6 +694,9 @@ fn report_activities(mining: &Mining, log: &ProcessLog, links: &[Link]) -> Vec<A
                     .cmp(&a.instances)
                     .then(a.routine.cmp(&b.routine))
             });
+            let mut users: Vec<&str> = ls.iter().filter_map(|l| user_of(l)).collect();
+            users.sort_unstable();
+            users.dedup();
             let minutes: f64 = ls.iter().map(|l| l.duration_s).sum::<f64>() / 60.0;
             let saved: f64 = ls
                 .iter()
@@ -692,6 +709,7 @@ fn report_activities(mining: &Mining, log: &ProcessLog, links: &[Link]) -> Vec<A
                 share_with_desktop_work: with as f64 / total.max(1) as f64,
                 desktop_minutes_per_case: minutes / with.max(1) as f64,
                 hours_saved_per_case: saved / with.max(1) as f64,
+                users: users.len() as u64,
                 routines,
             }
         })
