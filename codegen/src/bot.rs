@@ -170,6 +170,10 @@ pub struct Step {
     /// The element a click or type step acts on, found again in the step's window at replay.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<Selector>,
+    /// The target as it looks: found on the screen when no selector resolves (or the app has no
+    /// accessibility tree). Clicks only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Target>,
     /// What a click may use when the step has no selector. Never implied: a bot clicks by
     /// position only where its file says so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -208,6 +212,7 @@ impl Step {
             action,
             window,
             selector: None,
+            target: None,
             fallback: None,
             x: None,
             y: None,
@@ -228,6 +233,46 @@ impl Step {
             (Action::Paste, None) => Some("ctrl+v"),
             _ => None,
         }
+    }
+}
+
+/// A click's target as it looks on the screen, for apps without an accessibility tree: the text OCR
+/// reads on or beside it and its snapshot. Replay looks for the text first: the point clicked is
+/// the centre of the text's words moved by `dx`, `dy` (a field's label left of it, or a button's
+/// own caption at 0, 0). A step without text is looked for by its image, clicked at the image's
+/// centre. Only a unique match counts (see [`crate::vision`]); a step whose text is gone halts.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// Words, matched whole and case-insensitively in one line of the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// From the centre of the text to the point to click, in pixels.
+    #[serde(default, skip_serializing_if = "is_zero_i32")]
+    pub dx: i32,
+    #[serde(default, skip_serializing_if = "is_zero_i32")]
+    pub dy: i32,
+    /// The target's snapshot as a PNG data URI (`data:image/png;base64,…`), its target at the
+    /// centre; at the scale of the screen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+}
+
+fn is_zero_i32(v: &i32) -> bool {
+    *v == 0
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.text {
+            Some(t) if (self.dx, self.dy) == (0, 0) => write!(f, "text {t:?}")?,
+            Some(t) => write!(f, "text {t:?} {:+} {:+}", self.dx, self.dy)?,
+            None => f.write_str("image")?,
+        }
+        if self.text.is_some() && self.image.is_some() {
+            f.write_str(" (with image)")?;
+        }
+        Ok(())
     }
 }
 
@@ -562,6 +607,26 @@ impl Bot {
                     self.invalid(at(field), msg)
                 })?;
             }
+            if let Some(t) = &s.target {
+                if s.action != Action::Click {
+                    return Err(self.invalid(at("target"), "only a click step has a target"));
+                }
+                if t.text.is_none() && t.image.is_none() {
+                    return Err(self.invalid(at("target"), "a target needs text or image"));
+                }
+                if let Some(text) = &t.text {
+                    if crate::vision::text_words(text).is_empty() {
+                        return Err(self.invalid(
+                            at("target.text"),
+                            format!("{text:?} has no word to look for"),
+                        ));
+                    }
+                }
+                if let Some(image) = &t.image {
+                    crate::vision::grey_of_data_uri(image)
+                        .map_err(|m| self.invalid(at("target.image"), m))?;
+                }
+            }
             let by_position = s.fallback == Some(Fallback::Position);
             if by_position && (s.x.is_none() || s.y.is_none()) {
                 return Err(self.invalid(
@@ -570,10 +635,10 @@ impl Bot {
                 ));
             }
             match s.action {
-                Action::Click if s.selector.is_none() && !by_position => {
+                Action::Click if s.selector.is_none() && s.target.is_none() && !by_position => {
                     return Err(self.invalid(
                         at("selector"),
-                        "a click needs a selector, or x, y and `fallback: position` to click by position",
+                        "a click needs a selector, a target (text or image), or x, y and `fallback: position` to click by position",
                     ));
                 }
                 Action::Type => match &s.text {

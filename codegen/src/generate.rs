@@ -8,7 +8,8 @@ use uilog::{Element, Event, EventKind, Store};
 
 use crate::bot::{
     exact, path_without_indices, Action, Bot, Evidence, ExpectedAction, Fallback, Input, InputType,
-    MouseButton, Params, PostCondition, Selector, Source, Step, WindowMatch, API_VERSION, PATH_SEP,
+    MouseButton, Params, PostCondition, Selector, Source, Step, Target, WindowMatch, API_VERSION,
+    PATH_SEP,
 };
 use crate::error::Result;
 
@@ -44,11 +45,11 @@ pub fn draft_bots(store: &Store, log: &Log, mining: &Mining, top: usize) -> Resu
         .copied()
         .collect();
     let events = fetch(store, &wanted)?;
-    Ok(routines
+    routines
         .iter()
         .zip(&aligned)
-        .map(|(r, inst)| draft(mining, r, inst, &events))
-        .collect())
+        .map(|(r, inst)| draft(store, mining, r, inst, &events))
+        .collect()
 }
 
 /// Drafting compares the values of every instance with those of the others (inputs, constants,
@@ -485,11 +486,12 @@ fn window_of(app: &str, template: &str, evs: &[&Event]) -> WindowMatch {
 }
 
 fn draft(
+    store: &Store,
     mining: &Mining,
     r: &Routine,
     instances: &[Vec<Option<i64>>],
     events: &HashMap<i64, Event>,
-) -> Draft {
+) -> Result<Draft> {
     let variant = &r.variants[0].steps;
     let mut inputs = Inputs {
         names: Vec::new(),
@@ -507,9 +509,15 @@ fn draft(
             .iter()
             .filter_map(|i| i[k].and_then(|id| events.get(&id)))
             .collect();
+        // An element OCR named (`text 'Save'`) is no accessibility element: no selector finds it,
+        // so it becomes the step's target text instead.
         let elements: Vec<Option<&Element>> = evs
             .iter()
-            .map(|e| e.element.as_ref().filter(|el| !el.is_empty()))
+            .map(|e| {
+                e.element
+                    .as_ref()
+                    .filter(|el| !el.is_empty() && ocr_text(el).is_none())
+            })
             .collect();
         let selector = matches!(
             action.kind,
@@ -534,6 +542,10 @@ fn draft(
                 s.y = median_i32(evs.iter().filter_map(|e| e.wy).collect());
                 s.selector = selector;
                 if s.selector.is_none() {
+                    let ids: Vec<i64> = instances.iter().filter_map(|i| i[k]).collect();
+                    s.target = look_of(store, &ids, events)?;
+                }
+                if s.selector.is_none() && s.target.is_none() {
                     // No element in the log: the position is all there is, and the file says so.
                     s.fallback = Some(Fallback::Position);
                 }
@@ -688,7 +700,7 @@ fn draft(
             skipped.join("; ")
         ));
     }
-    Draft {
+    Ok(Draft {
         bot: Bot {
             api_version: API_VERSION.into(),
             name: bot_name(r, mining),
@@ -709,7 +721,77 @@ fn draft(
             postconditions,
         },
         rows,
+    })
+}
+
+/// The words of an element the OCR pass named (`text 'Save'` → `Save`); `None` for any other.
+pub fn ocr_text(e: &Element) -> Option<&str> {
+    if e.role.as_deref() != Some("ocr") {
+        return None;
     }
+    e.name
+        .as_deref()?
+        .strip_prefix("text '")?
+        .strip_suffix('\'')
+        .filter(|t| !t.trim().is_empty())
+}
+
+/// Snapshots looked at per step to place its text.
+const LOOK_TRIES: usize = 5;
+
+/// A click's target as it looked, from the events `ids` of its instances: the text the OCR pass
+/// named most often, placed in one of their snapshots (the offset from the text to the target,
+/// which is the snapshot's middle), with that snapshot. A text OCR no longer finds in any snapshot
+/// is left out (its offset would be a guess), and the image alone is kept. The policy's
+/// placeholders (`<email>`) are never a text to look for.
+fn look_of(store: &Store, ids: &[i64], events: &HashMap<i64, Event>) -> Result<Option<Target>> {
+    let text = most_common(ids.iter().filter_map(|id| {
+        let t = ocr_text(events.get(id)?.element.as_ref()?)?;
+        (!regex_lite_tag(t)).then(|| t.to_owned())
+    }));
+    let with_text: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| {
+            text.is_none()
+                || events
+                    .get(id)
+                    .and_then(|e| e.element.as_ref())
+                    .and_then(ocr_text)
+                    == text.as_deref()
+        })
+        .collect();
+    let mut first_image = None;
+    let mut tried = 0;
+    for id in with_text {
+        let Some(snap) = store.snapshot(id)? else {
+            continue;
+        };
+        let image = crate::vision::to_data_uri(&snap.png);
+        let Some(t) = &text else {
+            return Ok(Some(Target {
+                image: Some(image),
+                ..Target::default()
+            }));
+        };
+        if let Some((dx, dy)) = crate::vision::offset_in_snapshot(&snap.png, t) {
+            return Ok(Some(Target {
+                text: Some(t.clone()),
+                dx,
+                dy,
+                image: Some(image),
+            }));
+        }
+        first_image.get_or_insert(image);
+        tried += 1;
+        if tried >= LOOK_TRIES {
+            break;
+        }
+    }
+    Ok(first_image.map(|image| Target {
+        image: Some(image),
+        ..Target::default()
+    }))
 }
 
 fn round3(v: f64) -> f64 {

@@ -12,6 +12,8 @@
 //!   step, finding each step's element by its selector through AT-SPI ([`desktop`]) and proving
 //!   that the step acted on it; [`validate`] compares the recorded replay with the routine at
 //!   element level and checks post-conditions.
+//! - [`vision`]: where an app has no accessibility tree, a step's target is found on the screen by
+//!   the text OCR reads there, else by its snapshot (template matching); only a unique match counts.
 //!
 //! ```
 //! use codegen::bot::{fill, Params};
@@ -32,6 +34,7 @@ pub mod render;
 #[cfg(feature = "x11")]
 pub mod replay;
 pub mod validate;
+pub mod vision;
 
 pub use bot::{Bot, Params, API_VERSION};
 pub use error::{Error, Result};

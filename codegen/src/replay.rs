@@ -24,10 +24,12 @@
 use std::time::{Duration, Instant};
 
 use enigo::{Button, Coordinate, Direction, Enigo, Key, Keyboard, Mouse, Settings};
+use recorder::snapshot::Grey;
 use serde::Serialize;
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
-    Atom, AtomEnum, ClientMessageEvent, ConnectionExt as _, EventMask, Window,
+    Atom, AtomEnum, ClientMessageEvent, ConnectionExt as _, EventMask, ImageFormat, ImageOrder,
+    Window,
 };
 use x11rb::rust_connection::RustConnection;
 
@@ -35,7 +37,7 @@ use desktop::{A11y, Found};
 
 use crate::bot::{
     describe_element, fill, Action, Bot, Fallback, Matcher, MouseButton, Params, Selector, Step,
-    WindowMatch,
+    Target, WindowMatch,
 };
 use crate::error::{Error, Result};
 use crate::keys::{self, Combo, KeyName, Named};
@@ -137,6 +139,8 @@ pub const INPUT_DELAY_MS: u32 = 3;
 pub struct Desktop {
     conn: RustConnection,
     root: Window,
+    /// Width and height of the screen, in pixels.
+    screen: (i32, i32),
     atoms: Atoms,
     enigo: Enigo,
     held_keys: Vec<Key>,
@@ -168,6 +172,10 @@ impl Desktop {
             ))
         })?;
         let root = conn.setup().roots[screen].root;
+        let size = {
+            let s = &conn.setup().roots[screen];
+            (i32::from(s.width_in_pixels), i32::from(s.height_in_pixels))
+        };
         let intern = |name: &[u8]| -> Result<Atom> {
             Ok(conn
                 .intern_atom(false, name)
@@ -193,6 +201,7 @@ impl Desktop {
         Ok(Desktop {
             conn,
             root,
+            screen: size,
             atoms,
             enigo,
             held_keys: Vec::new(),
@@ -303,6 +312,64 @@ impl Desktop {
             .reply()
             .map_err(x_err)?;
         Ok((r.dst_x.into(), r.dst_y.into()))
+    }
+
+    /// What `id` shows now, as grey with 16 levels (the way snapshots are stored, so that a step's
+    /// snapshot and the window compare level for level), and the screen position of its top-left
+    /// pixel. Read from the root window: the step's window has focus, so it is on top.
+    pub fn capture(&self, id: Window) -> Result<(Grey, i32, i32)> {
+        let geo = self
+            .conn
+            .get_geometry(id)
+            .map_err(x_err)?
+            .reply()
+            .map_err(x_err)?;
+        let (ox, oy) = self.origin(id)?;
+        let x0 = ox.max(0);
+        let y0 = oy.max(0);
+        let x1 = (ox + i32::from(geo.width)).min(self.screen.0);
+        let y1 = (oy + i32::from(geo.height)).min(self.screen.1);
+        if x1 <= x0 || y1 <= y0 {
+            return Err(Error::Desktop(format!(
+                "window {id:#x} is off the screen at ({ox}, {oy})"
+            )));
+        }
+        let (w, h) = ((x1 - x0) as u16, (y1 - y0) as u16);
+        let image = self
+            .conn
+            .get_image(
+                ImageFormat::Z_PIXMAP,
+                self.root,
+                x0 as i16,
+                y0 as i16,
+                w,
+                h,
+                !0,
+            )
+            .map_err(x_err)?
+            .reply()
+            .map_err(x_err)?;
+        let setup = self.conn.setup();
+        let format = setup
+            .pixmap_formats
+            .iter()
+            .find(|f| f.depth == image.depth)
+            .ok_or_else(|| Error::Desktop(format!("no pixmap format for depth {}", image.depth)))?;
+        if format.bits_per_pixel != 32 || setup.image_byte_order != ImageOrder::LSB_FIRST {
+            return Err(Error::Desktop(format!(
+                "screen images of {} bits per pixel in byte order {:?} are not supported",
+                format.bits_per_pixel, setup.image_byte_order
+            )));
+        }
+        let pad = (usize::from(format.scanline_pad) / 8).max(1);
+        let stride = (usize::from(w) * 4).div_ceil(pad) * pad;
+        let mut grey = Grey::from_bgrx(u32::from(w), u32::from(h), stride, &image.data)
+            .map_err(|e| Error::Desktop(e.to_string()))?;
+        // 16 levels as a 4-bit PNG decodes them: 0, 17, …, 255.
+        for p in &mut grey.pixels {
+            *p = (*p >> 4) * 17;
+        }
+        Ok((grey, x0, y0))
     }
 
     fn press(&mut self, key: Key) -> Result<()> {
@@ -461,9 +528,11 @@ pub fn describe(filled: &[Filled]) -> Vec<String> {
             );
             match s.action {
                 Action::Click => {
-                    match &s.selector {
-                        Some(sel) => line.push_str(&format!(" on {sel}")),
-                        None => line.push_str(&format!(
+                    match (&s.selector, &s.target) {
+                        (Some(sel), Some(t)) => line.push_str(&format!(" on {sel}, else {t}")),
+                        (Some(sel), None) => line.push_str(&format!(" on {sel}")),
+                        (None, Some(t)) => line.push_str(&format!(" on {t}")),
+                        (None, None) => line.push_str(&format!(
                             " at ({}, {}) by position",
                             s.x.unwrap_or_default(),
                             s.y.unwrap_or_default()
@@ -605,6 +674,157 @@ fn resolve(
     }
 }
 
+/// Where a step's target was seen on the screen, and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sighting {
+    /// The screen point to act on.
+    pub x: i32,
+    pub y: i32,
+    /// `text` or `image`.
+    pub by: &'static str,
+    /// For the report: what matched, where and how well.
+    pub detail: String,
+}
+
+/// The outcome of one look for one target in one window image.
+fn look_once(
+    image: &Grey,
+    origin: (i32, i32),
+    words: Option<&[recorder::snapshot_ocr::Word]>,
+    t: &Target,
+) -> std::result::Result<Sighting, String> {
+    use crate::vision::{find_image, find_text, TextSearch, IMAGE_MIN_MARGIN, IMAGE_MIN_SCORE};
+    let at = |x: i32, y: i32| (origin.0 + x, origin.1 + y);
+    if let Some(text) = &t.text {
+        let words = words.unwrap_or_default();
+        return match find_text(words, text) {
+            TextSearch::Unique(hit) => {
+                let (cx, cy) = hit.centre();
+                let (x, y) = at(cx + t.dx, cy + t.dy);
+                let (tx, ty) = at(cx, cy);
+                Ok(Sighting {
+                    x,
+                    y,
+                    by: "text",
+                    detail: format!(
+                        "text {text:?} @({tx},{ty}), confidence {:.0}; clicked ({x}, {y})",
+                        hit.confidence
+                    ),
+                })
+            }
+            TextSearch::Missing { read } => {
+                let mut m = format!(
+                    "text {text:?} is not in the window (OCR read: {})",
+                    if read.is_empty() {
+                        "nothing".to_owned()
+                    } else {
+                        read.join(" ")
+                    }
+                );
+                if t.image.is_some() {
+                    m.push_str(
+                        "; its image is not tried: with the text that named the target gone, a \
+                         look-alike is no proof",
+                    );
+                }
+                Err(m)
+            }
+            TextSearch::Unsure(hit) => {
+                let (x, y) = at(hit.x, hit.y);
+                Err(format!(
+                    "text {text:?} @({x},{y}) is read only with confidence {:.0} (at least {:.0} needed)",
+                    hit.confidence,
+                    crate::vision::TEXT_MIN_CONFIDENCE
+                ))
+            }
+            TextSearch::Ambiguous(hits) => Err(format!(
+                "text {text:?} is in the window {} times, so the target is ambiguous: {}",
+                hits.len(),
+                hits.iter()
+                    .take(3)
+                    .map(|h| {
+                        let (x, y) = at(h.x, h.y);
+                        format!("@({x},{y})")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        };
+    }
+    let Some(uri) = &t.image else {
+        return Err("the target has neither text nor image".into());
+    };
+    let needle = crate::vision::grey_of_data_uri(uri).map_err(|m| format!("target.image: {m}"))?;
+    let Some(hit) = find_image(image, &needle) else {
+        return Err(format!(
+            "the target's image ({}x{}) is no smaller than the window ({}x{}) or has no contrast",
+            needle.width, needle.height, image.width, image.height
+        ));
+    };
+    let (x, y) = at(
+        hit.x + needle.width as i32 / 2,
+        hit.y + needle.height as i32 / 2,
+    );
+    let summary = format!(
+        "image @({x},{y}) scores {:.3}, the best other place {:.3}",
+        hit.score, hit.second
+    );
+    if hit.score < IMAGE_MIN_SCORE {
+        return Err(format!(
+            "the target's image is not in the window: best match {summary} (at least {IMAGE_MIN_SCORE:.2} needed)"
+        ));
+    }
+    if hit.score - hit.second < IMAGE_MIN_MARGIN {
+        return Err(format!(
+            "the target's image fits more than one place, so the target is ambiguous: {summary} (a margin of {IMAGE_MIN_MARGIN:.2} needed)"
+        ));
+    }
+    Ok(Sighting {
+        x,
+        y,
+        by: "image",
+        detail: summary,
+    })
+}
+
+/// Looks for each target in `window`, capturing and reading the window again until every one is
+/// seen exactly once or `deadline` passes (an app still drawing); at least one look is made. One
+/// capture and one OCR serve all targets. The error names the first target not seen and why.
+fn look(
+    desk: &Desktop,
+    window: &WindowInfo,
+    targets: &[&Target],
+    deadline: Instant,
+) -> std::result::Result<Vec<Sighting>, (usize, String)> {
+    let need_text = targets.iter().any(|t| t.text.is_some());
+    loop {
+        let (image, x0, y0) = desk
+            .capture(window.id)
+            .map_err(|e| (0, format!("cannot capture {window}: {e}")))?;
+        let words = if need_text {
+            Some(crate::vision::read_grey(&image).map_err(|m| (0, format!("OCR failed: {m}")))?)
+        } else {
+            None
+        };
+        let mut seen = Vec::with_capacity(targets.len());
+        let mut miss = None;
+        for (i, t) in targets.iter().enumerate() {
+            match look_once(&image, (x0, y0), words.as_deref(), t) {
+                Ok(s) => seen.push(s),
+                Err(m) => {
+                    miss = Some((i, format!("{m}, in {window}")));
+                    break;
+                }
+            }
+        }
+        match miss {
+            None => return Ok(seen),
+            Some(e) if Instant::now() >= deadline => return Err(e),
+            Some(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
 /// Polls until the active window matches or the timeout passes.
 fn wait_active(
     desk: &Desktop,
@@ -728,6 +948,7 @@ fn run_step(desk: &mut Desktop, ctx: StepContext<'_>) -> std::result::Result<Ste
         action: s.action.as_str(),
         selector: s.selector.as_ref().map(ToString::to_string),
         found: None,
+        found_by: None,
         read_back: None,
         verified: false,
         note: String::new(),
@@ -805,9 +1026,11 @@ fn run_step(desk: &mut Desktop, ctx: StepContext<'_>) -> std::result::Result<Ste
     })?;
 
     // Before the first input in this window: every selector of the steps that follow in it must
-    // name exactly one element, or nothing is typed or clicked at all.
+    // name exactly one element, and every target looked for on the screen must be seen exactly
+    // once, or nothing is typed or clicked at all.
     if is_input(s.action) && ctx.checked_ahead.is_none_or(|last| k > last) {
         let mut ahead = Vec::new();
+        let mut looks: Vec<(usize, &Target)> = Vec::new();
         let mut last = k;
         for (j, g) in ctx.filled.iter().enumerate().skip(k) {
             if g.step.window != s.window
@@ -816,28 +1039,39 @@ fn run_step(desk: &mut Desktop, ctx: StepContext<'_>) -> std::result::Result<Ste
                 break;
             }
             last = j;
-            if let (Some(sel), Some(m)) = (&g.step.selector, &ctx.matchers[j]) {
-                ahead.push((j, sel, m));
+            match (&g.step.selector, &ctx.matchers[j], &g.step.target) {
+                (Some(sel), Some(m), t) => ahead.push((j, sel, m, t.as_ref())),
+                (None, _, Some(t)) => looks.push((j, t)),
+                _ => {}
             }
         }
-        if !ahead.is_empty() {
-            let a11y = match desk.a11y() {
-                Ok(a) => a,
-                Err(m) => return Err(fail(desk, &check, m)),
-            };
-            for (j, sel, m) in ahead {
-                if let Err(message) = resolve(a11y, &active, sel, m, deadline) {
-                    let message = if j == k {
-                        message
-                    } else {
-                        format!(
-                            "step {} ({}) cannot run, so nothing was done: {message}",
-                            j + 1,
-                            ctx.filled[j].step.action.as_str()
-                        )
-                    };
-                    return Err(fail(desk, &check, message));
-                }
+        let cannot_run = |j: usize, message: String| {
+            if j == k {
+                message
+            } else {
+                format!(
+                    "step {} ({}) cannot run, so nothing was done: {message}",
+                    j + 1,
+                    ctx.filled[j].step.action.as_str()
+                )
+            }
+        };
+        for (j, sel, m, t) in ahead {
+            let resolved = desk
+                .a11y()
+                .and_then(|a11y| resolve(a11y, &active, sel, m, deadline));
+            match (resolved, t) {
+                (Ok(_), _) => {}
+                // The selector names nothing here: the step's look on the screen decides.
+                (Err(_), Some(t)) => looks.push((j, t)),
+                (Err(message), None) => return Err(fail(desk, &check, cannot_run(j, message))),
+            }
+        }
+        if !looks.is_empty() {
+            looks.sort_by_key(|l| l.0);
+            let targets: Vec<&Target> = looks.iter().map(|l| l.1).collect();
+            if let Err((i, message)) = look(desk, &active, &targets, deadline) {
+                return Err(fail(desk, &check, cannot_run(looks[i].0, message)));
             }
         }
         *ctx.checked_ahead = Some(last);
@@ -850,32 +1084,66 @@ fn run_step(desk: &mut Desktop, ctx: StepContext<'_>) -> std::result::Result<Ste
             check.found = Some(active.to_string());
             check.note = "the window has focus".into();
         }
-        Action::Click => match (&s.selector, &ctx.matchers[k]) {
-            (Some(sel), Some(m)) => {
-                let found = desk
+        Action::Click => {
+            let mut selector_miss = None;
+            let mut done = false;
+            if let (Some(sel), Some(m)) = (&s.selector, &ctx.matchers[k]) {
+                match desk
                     .a11y()
                     .and_then(|a11y| resolve(a11y, &active, sel, m, deadline))
-                    .map_err(|m| fail(desk, &check, m))?;
-                check.found = Some(describe_found(&found));
-                click_element(desk, s, &found).map_err(|m| fail(desk, &check, m))?;
-                check.verified = true;
+                {
+                    Ok(found) => {
+                        check.found = Some(describe_found(&found));
+                        check.found_by = Some("selector");
+                        click_element(desk, s, &found).map_err(|m| fail(desk, &check, m))?;
+                        check.verified = true;
+                        done = true;
+                    }
+                    Err(m) if s.target.is_some() => selector_miss = Some(m),
+                    Err(m) => return Err(fail(desk, &check, m)),
+                }
             }
-            _ if s.fallback == Some(Fallback::Position) => {
+            if done {
+            } else if let Some(t) = &s.target {
+                let seen = look(desk, &active, &[t], deadline).map_err(|(_, m)| {
+                    let m = match &selector_miss {
+                        Some(sm) => format!("{sm}; on the screen: {m}"),
+                        None => m,
+                    };
+                    fail(desk, &check, m)
+                })?;
+                let seen = seen.into_iter().next().expect("one target, one sighting");
+                desk.click(
+                    seen.x,
+                    seen.y,
+                    s.button.unwrap_or_default(),
+                    s.clicks.unwrap_or(1),
+                )
+                .map_err(|e| io(desk, &check, e))?;
+                desk.sync().map_err(|e| io(desk, &check, e))?;
+                check.found = Some(seen.detail);
+                check.found_by = Some(seen.by);
+                check.note = match selector_miss {
+                    Some(m) => format!("{m}; found on the screen instead: the click is not proven"),
+                    None => "found on the screen: the click is not proven (no accessibility tree)"
+                        .into(),
+                };
+            } else if s.fallback == Some(Fallback::Position) {
                 let (ox, oy) = desk.origin(active.id).map_err(|e| io(desk, &check, e))?;
                 let (x, y) = (ox + s.x.unwrap_or_default(), oy + s.y.unwrap_or_default());
                 desk.click(x, y, s.button.unwrap_or_default(), s.clicks.unwrap_or(1))
                     .map_err(|e| io(desk, &check, e))?;
                 desk.sync().map_err(|e| io(desk, &check, e))?;
+                check.found_by = Some("position");
                 check.note = format!("by position ({x}, {y}): the target is not proven");
-            }
-            _ => {
+            } else {
                 return Err(fail(
                     desk,
                     &check,
-                    "a click needs a selector or `fallback: position`".into(),
-                ))
+                    "a click needs a selector, a target or `fallback: position`".into(),
+                ));
             }
-        },
+        }
         Action::Type => {
             let text = f.text.as_deref().unwrap_or_default();
             match (&s.selector, &ctx.matchers[k]) {
@@ -885,6 +1153,7 @@ fn run_step(desk: &mut Desktop, ctx: StepContext<'_>) -> std::result::Result<Ste
                         .and_then(|a11y| resolve(a11y, &active, sel, m, deadline))
                         .map_err(|m| fail(desk, &check, m))?;
                     check.found = Some(describe_found(&found));
+                    check.found_by = Some("selector");
                     let (read, ok) =
                         type_into(desk, &found, text).map_err(|m| fail(desk, &check, m))?;
                     check.read_back = read.clone();

@@ -227,6 +227,10 @@ pub struct StepCheck {
     /// The element the selector found, with its extents on screen.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub found: Option<String>,
+    /// How the step's target was found: `selector` (accessibility tree), `text` (OCR), `image`
+    /// (template matching) or `position` (`fallback: position`); `None` for a step without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found_by: Option<&'static str>,
     /// What the element held after a type step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_back: Option<String>,
@@ -256,7 +260,10 @@ impl StepCheck {
             s.push_str(&format!("; selector {sel}"));
         }
         if let Some(f) = &self.found {
-            s.push_str(&format!("; found {f}"));
+            match self.found_by {
+                Some(by) => s.push_str(&format!("; found by {by}: {f}")),
+                None => s.push_str(&format!("; found {f}")),
+            }
         }
         if let Some(r) = &self.read_back {
             s.push_str(&format!("; read back {r:?}"));

@@ -1,0 +1,508 @@
+//! Finding a step's target on the screen, for apps without an accessibility tree: by the words OCR
+//! reads ([`find_text`]) and by the target's snapshot ([`find_image`], feature `x11`).
+//!
+//! Both answer with a unique match or with why there is none; neither guesses. A text match is
+//! whole words, case-insensitive, in one line, read with at least [`TEXT_MIN_CONFIDENCE`], and the
+//! only place those words are on the window. An image match is the zero-mean normalised
+//! cross-correlation of the snapshot over the window image: at least [`IMAGE_MIN_SCORE`], and at
+//! least [`IMAGE_MIN_MARGIN`] above the best place that does not overlap it.
+//!
+//! OCR is the recorder's ([`recorder::snapshot_ocr::read_words`]: Tesseract's CLI, the image
+//! enlarged three times), so that replay reads a window the way the OCR pass read the snapshots.
+
+use base64::Engine as _;
+use recorder::snapshot::Grey;
+use recorder::snapshot_ocr::Word;
+
+/// Each word of a text match must have been read at least this sure (Tesseract's 0–100).
+pub const TEXT_MIN_CONFIDENCE: f32 = 60.0;
+/// The least correlation (−1…1) an image match needs.
+pub const IMAGE_MIN_SCORE: f32 = 0.90;
+/// How far the best image match must score above the best place that does not overlap it.
+pub const IMAGE_MIN_MARGIN: f32 = 0.10;
+
+/// How a bot file holds an image: a PNG as a data URI.
+pub const DATA_URI_PNG: &str = "data:image/png;base64,";
+
+/// A PNG as the data URI a bot file holds.
+pub fn to_data_uri(png: &[u8]) -> String {
+    format!(
+        "{DATA_URI_PNG}{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    )
+}
+
+/// The PNG bytes of a data URI; the error says what is wrong with it.
+pub fn png_of_data_uri(uri: &str) -> Result<Vec<u8>, String> {
+    let b64 = uri
+        .strip_prefix(DATA_URI_PNG)
+        .ok_or_else(|| format!("must start with {DATA_URI_PNG:?}"))?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .map_err(|e| format!("not valid base64: {e}"))?;
+    if !bytes.starts_with(b"\x89PNG") {
+        return Err("the data is not a PNG".into());
+    }
+    Ok(bytes)
+}
+
+/// A data URI's image as grey; the error says what is wrong with it.
+pub fn grey_of_data_uri(uri: &str) -> Result<Grey, String> {
+    let png = png_of_data_uri(uri)?;
+    Grey::from_png(&png).map_err(|e| e.to_string())
+}
+
+/// Where a step's text was found: the box of its words, in the searched image's pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TextHit {
+    pub x: i32,
+    pub y: i32,
+    pub width: i32,
+    pub height: i32,
+    /// The least confidence among its words.
+    pub confidence: f32,
+}
+
+impl TextHit {
+    pub fn centre(&self) -> (i32, i32) {
+        (self.x + self.width / 2, self.y + self.height / 2)
+    }
+}
+
+/// What a text search found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TextSearch {
+    Unique(TextHit),
+    /// No place has the words; what OCR read instead, for the message.
+    Missing {
+        read: Vec<String>,
+    },
+    /// The words are there but read less surely than [`TEXT_MIN_CONFIDENCE`].
+    Unsure(TextHit),
+    /// More than one place has the words.
+    Ambiguous(Vec<TextHit>),
+}
+
+fn norm(w: &str) -> String {
+    w.trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase()
+}
+
+/// The words of a target text as they are compared.
+pub fn text_words(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .map(norm)
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Whether `b` follows `a` on the same line of text: the same OCR line, or (sparse-text OCR puts
+/// words in blocks of their own) overlapping rows and a gap no wider than about two letters.
+fn follows(a: &Word, b: &Word) -> bool {
+    if a.line == b.line {
+        return true;
+    }
+    let overlap = (a.y + a.height).min(b.y + b.height) - a.y.max(b.y);
+    let gap = b.x - (a.x + a.width);
+    let h = a.height.max(b.height).max(1);
+    overlap * 2 >= h && gap >= -h / 2 && gap <= 2 * h
+}
+
+/// Every place where `text`'s words stand in a row, whole words, case-insensitively.
+pub fn find_text(words: &[Word], text: &str) -> TextSearch {
+    let want = text_words(text);
+    if want.is_empty() {
+        return TextSearch::Missing { read: Vec::new() };
+    }
+    let normed: Vec<String> = words.iter().map(|w| norm(&w.text)).collect();
+    let mut hits = Vec::new();
+    for start in 0..words.len() {
+        if normed[start] != want[0] {
+            continue;
+        }
+        let mut run = vec![start];
+        for next in &want[1..] {
+            let last = &words[*run.last().expect("not empty")];
+            // The next word is the nearest one to the right that follows on the same line.
+            let cand = (0..words.len())
+                .filter(|&j| !run.contains(&j) && follows(last, &words[j]))
+                .min_by_key(|&j| (words[j].x - last.x).abs());
+            match cand {
+                Some(j) if normed[j] == *next => run.push(j),
+                _ => break,
+            }
+        }
+        if run.len() < want.len() {
+            continue;
+        }
+        let x0 = run.iter().map(|&j| words[j].x).min().unwrap_or(0);
+        let y0 = run.iter().map(|&j| words[j].y).min().unwrap_or(0);
+        let x1 = run
+            .iter()
+            .map(|&j| words[j].x + words[j].width)
+            .max()
+            .unwrap_or(0);
+        let y1 = run
+            .iter()
+            .map(|&j| words[j].y + words[j].height)
+            .max()
+            .unwrap_or(0);
+        let confidence = run
+            .iter()
+            .map(|&j| words[j].confidence)
+            .fold(f32::INFINITY, f32::min);
+        hits.push(TextHit {
+            x: x0,
+            y: y0,
+            width: x1 - x0,
+            height: y1 - y0,
+            confidence,
+        });
+    }
+    match hits.len() {
+        0 => TextSearch::Missing {
+            read: words.iter().map(|w| w.text.clone()).collect(),
+        },
+        1 if hits[0].confidence >= TEXT_MIN_CONFIDENCE => TextSearch::Unique(hits[0]),
+        1 => TextSearch::Unsure(hits[0]),
+        _ => TextSearch::Ambiguous(hits),
+    }
+}
+
+/// The words of a PNG (the recorder's OCR); the error is Tesseract's.
+pub fn read_png(png: &[u8]) -> Result<Vec<Word>, String> {
+    recorder::snapshot_ocr::read_words(png).map_err(|e| e.to_string())
+}
+
+/// The words of a grey image, read like a stored snapshot (16 grey levels, enlarged).
+pub fn read_grey(g: &Grey) -> Result<Vec<Word>, String> {
+    read_png(&g.to_png().map_err(|e| e.to_string())?)
+}
+
+/// Where a snapshot's target is relative to `text` in it: from the centre of the text's words to
+/// the middle of the snapshot (where its target was). `None` unless OCR reads the text in the
+/// snapshot exactly once.
+pub fn offset_in_snapshot(png: &[u8], text: &str) -> Option<(i32, i32)> {
+    let g = Grey::from_png(png).ok()?;
+    let words = read_png(png).ok()?;
+    match find_text(&words, text) {
+        TextSearch::Unique(hit) => {
+            let (cx, cy) = hit.centre();
+            Some((g.width as i32 / 2 - cx, g.height as i32 / 2 - cy))
+        }
+        _ => None,
+    }
+}
+
+/// The best place of an image in a larger one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ImageHit {
+    /// Top-left corner of the match, in the searched image's pixels.
+    pub x: i32,
+    pub y: i32,
+    pub score: f32,
+    /// The best score of a place that does not overlap this one (−1 when there is none).
+    pub second: f32,
+}
+
+#[cfg(feature = "x11")]
+pub use matching::find_image;
+
+#[cfg(feature = "x11")]
+mod matching {
+    use imageproc::image::{GrayImage, Luma};
+    use imageproc::integral_image::{integral_image, integral_squared_image, sum_image_pixels};
+    use imageproc::template_matching::{match_template, MatchTemplateMethod};
+    use recorder::snapshot::Grey;
+
+    use super::ImageHit;
+
+    fn gray(g: &Grey) -> GrayImage {
+        GrayImage::from_raw(g.width, g.height, g.pixels.clone()).expect("width × height pixels")
+    }
+
+    /// Zero-mean normalised cross-correlation of `t` at every place in `i`, row by row
+    /// (`(iw − tw + 1) × (ih − th + 1)` scores). imageproc's `match_template` gives the plain
+    /// cross-correlation Σ I·T; the means and deviations of each window come from integral
+    /// images: ZNCC = (Σ I·T − n·Ī·T̄) / (n·σ_I·σ_T). A window without contrast scores 0.
+    fn zncc(i: &GrayImage, t: &GrayImage) -> (u32, u32, Vec<f32>) {
+        let (tw, th) = t.dimensions();
+        let n = f64::from(tw * th);
+        let t_sum: f64 = t.pixels().map(|p| f64::from(p[0])).sum();
+        let t_sq: f64 = t.pixels().map(|p| f64::from(p[0]).powi(2)).sum();
+        let t_var = t_sq - t_sum * t_sum / n;
+        let cc = match_template(i, t, MatchTemplateMethod::CrossCorrelation);
+        let (w, h) = cc.dimensions();
+        let sum = integral_image::<Luma<u8>, u64>(i);
+        let sq = integral_squared_image::<Luma<u8>, u64>(i);
+        let mut out = Vec::with_capacity((w * h) as usize);
+        for y in 0..h {
+            for x in 0..w {
+                let s = sum_image_pixels(&sum, x, y, x + tw - 1, y + th - 1)[0] as f64;
+                let s2 = sum_image_pixels(&sq, x, y, x + tw - 1, y + th - 1)[0] as f64;
+                let i_var = s2 - s * s / n;
+                let num = f64::from(cc.get_pixel(x, y)[0]) - s * t_sum / n;
+                // Less than one grey level of deviation per pixel: flat, nothing to compare.
+                let score = if i_var < n || t_var < n {
+                    0.0
+                } else {
+                    (num / (i_var * t_var).sqrt()).clamp(-1.0, 1.0)
+                };
+                out.push(score as f32);
+            }
+        }
+        (w, h, out)
+    }
+
+    /// The best place and the best one not overlapping it by more than half the template.
+    fn best_two(w: u32, scores: &[f32], tw: u32, th: u32) -> Option<((u32, u32, f32), f32)> {
+        let (k, &best) = scores
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))?;
+        let (bx, by) = (k as u32 % w, k as u32 / w);
+        let second = scores
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| {
+                let (x, y) = (*j as u32 % w, *j as u32 / w);
+                x.abs_diff(bx) * 2 > tw || y.abs_diff(by) * 2 > th
+            })
+            .map(|(_, s)| *s)
+            .fold(-1.0f32, f32::max);
+        Some(((bx, by, best), second))
+    }
+
+    /// The full-resolution score near a coarse place: the best within `r` pixels of `(x, y)`.
+    fn refine(hay: &Grey, needle: &GrayImage, x: u32, y: u32, r: u32) -> (u32, u32, f32) {
+        let x0 = x.saturating_sub(r);
+        let y0 = y.saturating_sub(r);
+        let x1 = (x + r + needle.width()).min(hay.width);
+        let y1 = (y + r + needle.height()).min(hay.height);
+        let mut part = GrayImage::new(x1 - x0, y1 - y0);
+        for yy in y0..y1 {
+            for xx in x0..x1 {
+                let p = hay.pixels[(yy * hay.width + xx) as usize];
+                part.put_pixel(xx - x0, yy - y0, Luma([p]));
+            }
+        }
+        if part.width() < needle.width() || part.height() < needle.height() {
+            return (x, y, -1.0);
+        }
+        let (w, _, scores) = zncc(&part, needle);
+        let (k, &s) = scores
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap_or((0, &-1.0));
+        (x0 + k as u32 % w, y0 + k as u32 / w, s)
+    }
+
+    /// Where `needle` (a step's snapshot) best fits in `hay` (the window), with the runner-up's
+    /// score. Searched at half resolution over the whole window, then both candidates are scored
+    /// again at full resolution around their places. `None` when the needle is larger than the
+    /// window or has no contrast.
+    pub fn find_image(hay: &Grey, needle: &Grey) -> Option<ImageHit> {
+        if needle.width >= hay.width || needle.height >= hay.height || needle.width < 4 {
+            return None;
+        }
+        let f = if needle.width >= 32 && needle.height >= 16 {
+            2
+        } else {
+            1
+        };
+        let (hs, ns) = (hay.shrink(f), needle.shrink(f));
+        let (w, _, scores) = zncc(&gray(&hs), &gray(&ns));
+        let ((bx, by, best), second) = best_two(w, &scores, ns.width, ns.height)?;
+        if best <= 0.0 {
+            return None;
+        }
+        let full = gray(needle);
+        let (x, y, score) = refine(hay, &full, bx * f, by * f, f + 1);
+        // The runner-up at full resolution too, where it is not the same place.
+        let second = if second > -1.0 {
+            let k = scores
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| {
+                    let (x, y) = (*j as u32 % w, *j as u32 / w);
+                    x.abs_diff(bx) * 2 > ns.width || y.abs_diff(by) * 2 > ns.height
+                })
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map(|(j, _)| j as u32);
+            match k {
+                Some(k) => refine(hay, &full, (k % w) * f, (k / w) * f, f + 1).2,
+                None => -1.0,
+            }
+        } else {
+            -1.0
+        };
+        Some(ImageHit {
+            x: x as i32,
+            y: y as i32,
+            score,
+            second,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(text: &str, line: u32, x: i32, y: i32, confidence: f32) -> Word {
+        Word {
+            text: text.into(),
+            line: (line, 1, 1),
+            x,
+            y,
+            width: 10 * text.len() as i32,
+            height: 14,
+            confidence,
+        }
+    }
+
+    #[test]
+    fn text_is_found_as_whole_words_in_a_row_and_only_once() {
+        let words = vec![
+            word("First", 1, 10, 10, 95.0),
+            // Sparse OCR may put the second word in a block of its own: still the same row.
+            word("name", 2, 66, 11, 93.0),
+            word("Last", 3, 10, 50, 96.0),
+            word("name:", 3, 56, 50, 94.0),
+            word("Saved", 4, 10, 90, 90.0),
+            word("SAVE", 5, 200, 90, 91.0),
+        ];
+        match find_text(&words, "first NAME") {
+            TextSearch::Unique(h) => {
+                assert_eq!((h.x, h.y, h.width), (10, 10, 96));
+                assert_eq!(h.confidence, 93.0);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            find_text(&words, "Last name"),
+            TextSearch::Unique(_)
+        ));
+        // "Saved" is not the word "Save"; "SAVE" is, whatever its case.
+        match find_text(&words, "Save") {
+            TextSearch::Unique(h) => assert_eq!(h.x, 200),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            find_text(&words, "name"),
+            TextSearch::Ambiguous(h) if h.len() == 2
+        ));
+        match find_text(&words, "Delete") {
+            TextSearch::Missing { read } => assert!(read.contains(&"SAVE".to_owned())),
+            other => panic!("{other:?}"),
+        }
+        // Words far apart on a row are not one text.
+        let apart = vec![
+            word("First", 1, 10, 10, 95.0),
+            word("name", 2, 300, 10, 95.0),
+        ];
+        assert!(matches!(
+            find_text(&apart, "First name"),
+            TextSearch::Missing { .. }
+        ));
+        let unsure = vec![word("Save", 1, 10, 10, 41.0)];
+        assert!(matches!(find_text(&unsure, "Save"), TextSearch::Unsure(_)));
+    }
+
+    #[test]
+    fn images_travel_as_png_data_uris() {
+        let g = Grey {
+            width: 3,
+            height: 2,
+            pixels: vec![0, 255, 0, 255, 0, 255],
+        };
+        let png = g.to_png().unwrap();
+        let uri = to_data_uri(&png);
+        assert!(uri.starts_with("data:image/png;base64,iVBOR"), "{uri}");
+        assert_eq!(png_of_data_uri(&uri).unwrap(), png);
+        assert_eq!(grey_of_data_uri(&uri).unwrap().width, 3);
+        assert!(png_of_data_uri("data:image/gif;base64,R0lG")
+            .unwrap_err()
+            .contains("must start with"));
+        assert!(png_of_data_uri("data:image/png;base64,%%%")
+            .unwrap_err()
+            .contains("base64"));
+        assert!(png_of_data_uri("data:image/png;base64,aGVsbG8=")
+            .unwrap_err()
+            .contains("not a PNG"));
+    }
+
+    /// A synthetic window: a light background with a few distinct dark shapes.
+    #[cfg(feature = "x11")]
+    fn window() -> Grey {
+        let (w, h) = (200u32, 120u32);
+        let mut pixels = vec![230u8; (w * h) as usize];
+        let mut rect = |x0: u32, y0: u32, rw: u32, rh: u32, v: u8| {
+            for y in y0..y0 + rh {
+                for x in x0..x0 + rw {
+                    pixels[(y * w + x) as usize] = v;
+                }
+            }
+        };
+        // Two look-alike buttons and one with an extra mark.
+        rect(20, 20, 40, 20, 40);
+        rect(30, 26, 20, 8, 200);
+        rect(120, 20, 40, 20, 40);
+        rect(130, 26, 20, 8, 200);
+        rect(70, 80, 40, 20, 40);
+        rect(76, 84, 6, 12, 240);
+        rect(96, 84, 8, 6, 240);
+        Grey {
+            width: w,
+            height: h,
+            pixels,
+        }
+    }
+
+    #[cfg(feature = "x11")]
+    fn crop(g: &Grey, x0: u32, y0: u32, w: u32, h: u32) -> Grey {
+        let mut pixels = Vec::new();
+        for y in y0..y0 + h {
+            pixels.extend_from_slice(&g.pixels[(y * g.width + x0) as usize..][..w as usize]);
+        }
+        Grey {
+            width: w,
+            height: h,
+            pixels,
+        }
+    }
+
+    #[cfg(feature = "x11")]
+    #[test]
+    fn an_image_is_found_where_it_is_unique_and_look_alikes_leave_no_margin() {
+        let win = window();
+        let unique = crop(&win, 64, 74, 52, 32);
+        let hit = find_image(&win, &unique).unwrap();
+        assert_eq!((hit.x, hit.y), (64, 74), "{hit:?}");
+        assert!(hit.score > 0.99, "{hit:?}");
+        assert!(hit.score - hit.second >= IMAGE_MIN_MARGIN, "{hit:?}");
+        // One of two identical buttons: a perfect score, and a runner-up just as good.
+        let twin = crop(&win, 14, 14, 52, 32);
+        let hit = find_image(&win, &twin).unwrap();
+        assert!(hit.score > 0.99 && hit.second > 0.99, "{hit:?}");
+        // Moved by some pixels inside a larger window: still found, at its new place.
+        let mut moved = Grey {
+            width: 260,
+            height: 160,
+            pixels: vec![230; 260 * 160],
+        };
+        for y in 0..win.height {
+            for x in 0..win.width {
+                moved.pixels[((y + 17) * 260 + x + 33) as usize] =
+                    win.pixels[(y * win.width + x) as usize];
+            }
+        }
+        let hit = find_image(&moved, &unique).unwrap();
+        assert_eq!((hit.x, hit.y), (64 + 33, 74 + 17), "{hit:?}");
+        // A flat needle, or one larger than the window, is no search.
+        let flat = crop(&win, 0, 0, 20, 10);
+        assert_eq!(find_image(&win, &flat), None);
+        assert_eq!(find_image(&unique, &win), None);
+    }
+}
