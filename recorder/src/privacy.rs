@@ -448,6 +448,9 @@ pub struct Privacy {
     /// Derived from the secret key, one per use, so that a user pseudonym can never equal a value hash.
     value_key: [u8; 32],
     name_key: [u8; 32],
+    /// For the person's access code ([`Privacy::access_code`]): a key of its own, so that a code
+    /// is neither a pseudonym nor a value hash of the same name.
+    code_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Privacy {
@@ -523,6 +526,7 @@ impl Privacy {
             password_elements,
             value_key: blake3::derive_key("taskmine recorder 2026 value hash", key),
             name_key: blake3::derive_key("taskmine recorder 2026 pseudonym", key),
+            code_key: blake3::derive_key("taskmine recorder 2026 person access code", key),
             policy,
         })
     }
@@ -740,6 +744,33 @@ impl Privacy {
         format!("{what}-{hex}")
     }
 
+    /// The recorded person's access code to their own page on a server (`/me/signin`): a keyed
+    /// hash of their login name under the pseudonym key, so only whoever holds the key and knows the
+    /// name can make it, and the server never learns either; it checks the code against a verifier
+    /// the uploader sends beside the person's events. [`ACCESS_CODE_SYMBOLS`] symbols of Crockford's
+    /// base 32 (5 bits each, 120 bits), in groups of four. The code is the same whether or not the
+    /// policy pseudonymizes users.
+    pub fn access_code(&self, login_name: &str) -> String {
+        let mut h = blake3::Hasher::new_keyed(&self.code_key);
+        h.update(b"user");
+        h.update(&[0]);
+        h.update(login_name.as_bytes());
+        let digest = h.finalize();
+        let bytes = digest.as_bytes();
+        let mut out = String::with_capacity(ACCESS_CODE_SYMBOLS + ACCESS_CODE_SYMBOLS / 4);
+        for i in 0..ACCESS_CODE_SYMBOLS {
+            if i > 0 && i % 4 == 0 {
+                out.push('-');
+            }
+            // Symbol i is bits 5i .. 5i+5 of the digest, read big-endian.
+            let bit = 5 * i;
+            let pair = u16::from_be_bytes([bytes[bit / 8], bytes[bit / 8 + 1]]);
+            let v = (pair >> (11 - bit % 8)) & 0x1f;
+            out.push(CROCKFORD[v as usize] as char);
+        }
+        out
+    }
+
     /// Events before this instant are deleted at start-up, if the policy sets a retention.
     pub fn retention_cutoff(&self, now: Micros) -> Option<Micros> {
         self.policy
@@ -747,6 +778,14 @@ impl Privacy {
             .map(|days| now - i64::from(days) * 86_400 * 1_000_000)
     }
 }
+
+/// Symbols in a person's access code: 24 × 5 = 120 bits, past the 100 that keep a guess hopeless
+/// even for someone who holds a server's database (which stores only a hash of the code).
+pub const ACCESS_CODE_SYMBOLS: usize = 24;
+
+/// Crockford's base 32: no I, L, O or U, so a code read aloud or copied by hand is not mistaken
+/// (a reader maps O to 0 and I, L to 1).
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /// Where the key of a policy file lives: `key_file` relative to the policy, or `<policy stem>.key`.
 pub fn key_path_for(policy_file: &Path, policy: &Policy) -> PathBuf {
@@ -861,6 +900,40 @@ mod tests {
         assert_ne!(user, p.user("bob"));
         assert!(p.host("laptop").starts_with("host-"));
         assert_eq!(p.policy().retention_days, Some(90));
+    }
+
+    #[test]
+    fn access_codes_are_keyed_per_person_and_readable() {
+        let a = Privacy::new(Policy::default(), &[1; 32]).unwrap();
+        let b = Privacy::new(Policy::default(), &[2; 32]).unwrap();
+        let code = a.access_code("alice");
+        assert_eq!(code, a.access_code("alice"), "a code is stable");
+        assert_ne!(code, a.access_code("bob"));
+        assert_ne!(code, b.access_code("alice"), "a code depends on the key");
+        let groups: Vec<&str> = code.split('-').collect();
+        assert_eq!(groups.len(), ACCESS_CODE_SYMBOLS / 4, "{code}");
+        assert!(groups.iter().all(|g| g.len() == 4), "{code}");
+        assert!(
+            code.bytes().all(|c| c == b'-' || CROCKFORD.contains(&c)),
+            "{code}"
+        );
+        // The code shares nothing with what the log holds about the same person.
+        let pseudonym = a.user("alice");
+        let hex = pseudonym.trim_start_matches("user-");
+        assert!(
+            !code.to_lowercase().contains(&hex[..4]),
+            "{code} {pseudonym}"
+        );
+        // Over many names every symbol shows up: the encoding spreads the digest's bits.
+        let mut seen = [false; 32];
+        for i in 0..200 {
+            for c in a.access_code(&format!("user{i}")).bytes() {
+                if let Some(k) = CROCKFORD.iter().position(|&x| x == c) {
+                    seen[k] = true;
+                }
+            }
+        }
+        assert!(seen.iter().all(|&s| s), "{seen:?}");
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub struct UploaderConfig {
     pub max_batch_events: usize,
     /// Time allowed for one request, connecting included.
     pub timeout: Duration,
+    /// Sent with every batch: the verifiers of the access codes of the people this desktop records
+    /// (the server keeps each beside the events of its pseudonym; see [`crate::people::verifier`]).
+    pub access: Vec<crate::wire::PersonVerifier>,
 }
 
 impl UploaderConfig {
@@ -41,6 +44,7 @@ impl UploaderConfig {
             spool: spool.into(),
             max_batch_events: 5_000,
             timeout: Duration::from_secs(30),
+            access: Vec::new(),
         }
     }
 }
@@ -108,8 +112,12 @@ impl Uploader {
             path: tmp.clone(),
             source,
         };
-        let body = serde_json::to_vec(&BatchRef { batch_id, events })
-            .map_err(|e| Error::Server(format!("cannot encode batch {batch_id}: {e}")))?;
+        let body = serde_json::to_vec(&BatchRef {
+            batch_id,
+            events,
+            access: &self.cfg.access,
+        })
+        .map_err(|e| Error::Server(format!("cannot encode batch {batch_id}: {e}")))?;
         let mut f = create_private(&tmp).map_err(io)?;
         f.write_all(&body).map_err(io)?;
         f.sync_all().map_err(io)?;
@@ -233,6 +241,8 @@ impl Uploader {
 struct BatchRef<'a> {
     batch_id: &'a str,
     events: &'a [Event],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    access: &'a [crate::wire::PersonVerifier],
 }
 
 /// Reads a spooled batch back (for inspection and tests).

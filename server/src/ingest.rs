@@ -14,9 +14,14 @@ use axum::Json;
 use tokio::sync::oneshot;
 use uilog::BatchOutcome;
 
+use std::collections::HashSet;
+
+use crate::access::Identity;
+use crate::accounts::Role;
 use crate::agents::Agent;
+use crate::people::{self, Registered};
 use crate::state::{AppState, Limits};
-use crate::wire::{Accepted, ApiError, Batch};
+use crate::wire::{Accepted, ApiError, Batch, PersonVerifier};
 use crate::writer::Job;
 
 /// Parses and checks a batch. Errors name the wrong field the way a reader would write it
@@ -54,6 +59,29 @@ pub fn parse_batch(bytes: &[u8], limits: &Limits) -> Result<Batch, ApiError> {
             ),
         ));
     }
+    if batch.access.len() > MAX_VERIFIERS {
+        return Err(bad(
+            "access",
+            format!(
+                "a batch may carry at most {MAX_VERIFIERS} verifiers, this one has {}",
+                batch.access.len()
+            ),
+        ));
+    }
+    for (i, v) in batch.access.iter().enumerate() {
+        if v.pseudonym.is_empty() || v.pseudonym.len() > 200 {
+            return Err(bad(
+                &format!("access[{i}].pseudonym"),
+                "a pseudonym must be 1 to 200 characters".into(),
+            ));
+        }
+        if !crate::people::is_verifier(&v.verifier) {
+            return Err(bad(
+                &format!("access[{i}].verifier"),
+                "a verifier is 64 lower-case hex digits".into(),
+            ));
+        }
+    }
     for (i, e) in batch.events.iter().enumerate() {
         if e.session.is_empty() {
             return Err(bad(
@@ -66,6 +94,69 @@ pub fn parse_batch(bytes: &[u8], limits: &Limits) -> Result<Batch, ApiError> {
         uilog::check_ts(e.ts).map_err(|m| bad(&format!("events[{i}].ts"), m))?;
     }
     Ok(batch)
+}
+
+/// Verifiers one batch may carry: a desktop records one person, now and then a few.
+const MAX_VERIFIERS: usize = 16;
+
+/// Keeps the verifiers of the people whose events the batch holds (see [`people::register_verifier`]);
+/// one for a pseudonym without events in the batch is ignored, and one that differs from the
+/// pseudonym's kept verifier goes into the audit trail. A failure here is logged, not answered:
+/// the events are written, and the next batch brings the verifier again.
+async fn register_verifiers(
+    st: &Arc<AppState>,
+    agent: &Agent,
+    remote: String,
+    access: Vec<PersonVerifier>,
+    users: HashSet<String>,
+) {
+    let wanted: Vec<PersonVerifier> = access
+        .into_iter()
+        .filter(|v| users.contains(&v.pseudonym))
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let name = agent.name.clone();
+    let done = st
+        .with_accounts(move |c| {
+            let mut outcomes = Vec::new();
+            for v in wanted {
+                let r = people::register_verifier(c, &v.pseudonym, &v.verifier, &name)?;
+                outcomes.push((v.pseudonym, r));
+            }
+            Ok(outcomes)
+        })
+        .await;
+    let outcomes = match done {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::error!("keeping access-code verifiers: {}", e.error);
+            return;
+        }
+    };
+    let actor = Identity {
+        name: format!("agent:{}", agent.name),
+        role: Role::Viewer,
+        csrf: None,
+        remote,
+    };
+    for (pseudonym, r) in outcomes {
+        let action = match r {
+            Registered::New => "person.verifier",
+            Registered::Known => continue,
+            Registered::Conflict => {
+                tracing::warn!(
+                    "agent {} sent another access-code verifier for {}; the first one is kept",
+                    agent.name,
+                    crate::erasure::person_ref(&pseudonym)
+                );
+                "person.verifier.conflict"
+            }
+        };
+        st.audit(&actor, action, crate::erasure::person_ref(&pseudonym))
+            .await;
+    }
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -114,8 +205,10 @@ fn body_error(e: axum::Error) -> ApiError {
 pub(crate) async fn post_events(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Body,
+    req: axum::extract::Request,
 ) -> Result<Json<Accepted>, ApiError> {
+    let remote = crate::access::remote(&req);
+    let body: Body = req.into_body();
     let token = bearer(&headers).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -134,6 +227,12 @@ pub(crate) async fn post_events(
     let batch = tokio::task::spawn_blocking(move || parse_batch(&bytes, &limits))
         .await
         .map_err(ApiError::internal)??;
+    let users: HashSet<String> = if batch.access.is_empty() {
+        HashSet::new()
+    } else {
+        batch.events.iter().map(|e| e.user.clone()).collect()
+    };
+    let access = batch.access;
     let (reply, answer) = oneshot::channel();
     let job = Job {
         key: format!("agent/{}/{}", agent.id, batch.batch_id),
@@ -153,6 +252,9 @@ pub(crate) async fn post_events(
         BatchOutcome::Written { events } => ("written", events),
         BatchOutcome::AlreadyWritten => ("duplicate", 0),
     };
+    if !access.is_empty() {
+        register_verifiers(&st, &agent, remote, access, users).await;
+    }
     Ok(Json(Accepted {
         batch_id: batch.batch_id,
         status: status.into(),

@@ -2,9 +2,10 @@
 //! codes and erases people.
 //!
 //! The person's page shows what was captured about the signed-in pseudonym only: events by app
-//! and by day, and the routines their instances are counted in. It is built from the latest mining
-//! result's log, like every other page, and filtered by the session's pseudonym before anything
-//! is rendered; no parameter of the request names a person.
+//! and by day, and the routines their instances are counted in, from the latest mining result's
+//! log like every other page; and their latest events exactly as the store holds them (after the
+//! recorder's redaction), read through [`uilog::Store::latest_of_user`]. Everything is filtered by
+//! the session's pseudonym before anything is rendered; no parameter of the request names a person.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -43,6 +44,58 @@ pub struct PersonSummary {
 
 /// How many of a person's latest actions their page lists.
 pub const SAMPLE: usize = 20;
+
+/// One of a person's events as stored: the strings the recorder wrote after its policy (a typed
+/// value as masked or plain text when the policy kept text, else as the keyed hash).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub time: String,
+    pub kind: String,
+    pub app: String,
+    pub title: String,
+    pub element: String,
+    pub value: String,
+}
+
+impl StoredEvent {
+    fn of(e: &uilog::Event) -> StoredEvent {
+        let element = e.element.as_ref().map_or_else(String::new, |el| {
+            let mut parts = Vec::new();
+            if let Some(r) = &el.role {
+                parts.push(r.clone());
+            }
+            if let Some(n) = &el.name {
+                parts.push(format!("{n:?}"));
+            }
+            if let Some(i) = &el.id {
+                parts.push(format!("#{i}"));
+            }
+            parts.join(" ")
+        });
+        let value = match (&e.text, e.value_hash) {
+            (Some(t), _) => t.clone(),
+            (None, Some(h)) => format!("hash {:016x}", h.0),
+            (None, None) => String::new(),
+        };
+        StoredEvent {
+            time: uilog::format_ts(e.ts),
+            kind: e.kind.as_str().to_owned(),
+            app: e.app.clone(),
+            title: e.window.clone(),
+            element,
+            value,
+        }
+    }
+}
+
+/// The newest [`SAMPLE`] events of `pseudonym` as the store holds them now.
+pub fn stored_events(store: &Store, pseudonym: &str) -> crate::Result<Vec<StoredEvent>> {
+    Ok(store
+        .latest_of_user(pseudonym, SAMPLE)?
+        .iter()
+        .map(StoredEvent::of)
+        .collect())
+}
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct PersonRoutine {
@@ -188,42 +241,56 @@ pub(crate) async fn signin_submit(State(st): State<Arc<AppState>>, req: Request)
         );
     }
     let token = expected.unwrap_or_default().to_owned();
-    let who = PersonIdentity {
-        pseudonym: f.pseudonym.clone(),
+    // A failed sign-in is audited under the pseudonym typed, if any (by hash, as always); with a
+    // code alone nobody is named.
+    let typed = f.pseudonym.trim().to_owned();
+    let mut tried = PersonIdentity {
+        pseudonym: typed.clone(),
         csrf: String::new(),
-        remote,
+        remote: remote.clone(),
     }
     .actor();
-    let (p, code) = (f.pseudonym.clone(), f.code);
+    if typed.is_empty() {
+        tried.name = "person#unknown".into();
+    }
+    let code = f.code;
     let outcome = match st
-        .with_accounts(move |c| people::sign_in(c, &p, &code))
+        .with_accounts(move |c| people::sign_in(c, &typed, &code))
         .await
     {
         Ok(o) => o,
         Err(e) => return e.into_response(),
     };
-    match outcome {
-        PersonSignIn::Ok => {}
+    let pseudonym = match outcome {
+        PersonSignIn::Ok { pseudonym } => pseudonym,
         PersonSignIn::Wrong => {
-            st.audit(&who, "person.signin.failed", String::new()).await;
+            st.audit(&tried, "person.signin.failed", String::new())
+                .await;
             return render_signin(
                 &st,
                 StatusCode::UNAUTHORIZED,
                 &token,
-                Some("Wrong pseudonym or access code."),
+                Some("Wrong access code (or pseudonym)."),
             );
         }
         PersonSignIn::Locked { until } => {
-            st.audit(&who, "person.signin.locked", String::new()).await;
+            st.audit(&tried, "person.signin.locked", String::new())
+                .await;
             let msg = format!(
                 "Too many failed attempts: this code is locked until {} UTC.",
                 uilog::format_ts(until)
             );
             return render_signin(&st, StatusCode::TOO_MANY_REQUESTS, &token, Some(&msg));
         }
+    };
+    let who = PersonIdentity {
+        pseudonym: pseudonym.clone(),
+        csrf: String::new(),
+        remote,
     }
+    .actor();
     let old = access::cookie(&headers, PERSON_COOKIE).map(str::to_owned);
-    let p = f.pseudonym.clone();
+    let p = pseudonym;
     let created = st
         .with_accounts(move |c| {
             if let Some(old) = old {
@@ -265,11 +332,17 @@ pub(crate) async fn me_page(
         .and_then(|x| x.erasure_requested_at)
         .map(uilog::format_ts);
     let st2 = Arc::clone(&st);
+    let db = st.config().db.clone();
     tokio::task::spawn_blocking(move || {
         let s = summary(&a, &p);
+        let stored = Store::open(&db)
+            .map_err(crate::Error::from)
+            .and_then(|store| stored_events(&store, &p))
+            .map_err(ApiError::internal)?;
         plain_page(&st2, "dashboard/me.html", None, |ctx| {
             ctx.insert("person", &me);
             ctx.insert("summary", &s);
+            ctx.insert("stored", &stored);
             ctx.insert("computed_at", &uilog::format_ts(a.computed_at));
             if let Some(r) = &requested {
                 ctx.insert("erasure_requested", r);
@@ -317,6 +390,8 @@ struct PersonRow {
     pseudonym: String,
     events: u64,
     code_issued: Option<String>,
+    /// When the verifier of the code the person's recorder derived arrived.
+    code_from_recorder: Option<String>,
     erasure_requested: Option<String>,
 }
 
@@ -343,6 +418,7 @@ async fn people_rows(st: &Arc<AppState>) -> Result<Vec<PersonRow>, ApiError> {
                         pseudonym: u.clone(),
                         events: *n,
                         code_issued: None,
+                        code_from_recorder: None,
                         erasure_requested: None,
                     },
                 );
@@ -355,9 +431,11 @@ async fn people_rows(st: &Arc<AppState>) -> Result<Vec<PersonRow>, ApiError> {
                     pseudonym: p.pseudonym.clone(),
                     events: 0,
                     code_issued: None,
+                    code_from_recorder: None,
                     erasure_requested: None,
                 });
-            row.code_issued = Some(uilog::format_ts(p.issued_at));
+            row.code_issued = p.issued_at.map(uilog::format_ts);
+            row.code_from_recorder = p.verified_at.map(uilog::format_ts);
             row.erasure_requested = p.erasure_requested_at.map(uilog::format_ts);
         }
         rows.into_values().collect()

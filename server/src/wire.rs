@@ -14,6 +14,20 @@ use uilog::Event;
 pub struct Batch {
     pub batch_id: String,
     pub events: Vec<Event>,
+    /// The verifiers of the access codes of the people whose events these are (optional: older
+    /// recorders send none, and a batch without any is written as before). The server keeps one
+    /// only for a pseudonym that has events in the same batch.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access: Vec<PersonVerifier>,
+}
+
+/// A person's [`crate::people::verifier`]: what lets them sign in to their own page with the code
+/// their recorder printed, without the server learning the code or their name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonVerifier {
+    pub pseudonym: String,
+    pub verifier: String,
 }
 
 /// The answer to an accepted batch.

@@ -31,7 +31,9 @@ enum UserWhat {
     /// Make a new API token for an account (the old one stops working) and print it, once.
     Token { name: String },
     /// Issue a recorded person an access code for their own page (`/me/signin` on the server) and
-    /// print it, once; an earlier code stops working.
+    /// print it, once; an earlier code stops working. For logs that came in without a recorder
+    /// (imports): a person whose recorder sends events has a code already, printed by
+    /// `taskmine record --access-code`, of which the server only ever holds a verifier.
     PersonCode {
         /// The person's pseudonym as the log holds it.
         pseudonym: String,
