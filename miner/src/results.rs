@@ -447,6 +447,30 @@ pub fn load_for_log(
     Ok(Some((run, m)))
 }
 
+/// Whether every instance's span points at its first and last event in `log`: a stored run is
+/// only reused for the log it was mined from, event for event (the log's version alone does not
+/// tell a log whose events were deleted and others written in their place).
+pub fn spans_fit(log: &crate::Log, m: &Mining) -> bool {
+    let id = |k: u32| log.events.get(k as usize).map(|e| e.id);
+    m.routines
+        .iter()
+        .flat_map(|r| &r.instances)
+        .all(|i| id(i.span.0) == Some(i.first_event) && id(i.span.1) == Some(i.last_event))
+}
+
+/// The run to reuse instead of mining `log` again: the latest saved by [`save_for_log`] for this
+/// log version and these options whose spans fit `log` ([`spans_fit`]), as (run id, result). The
+/// server and the CLI (`bots`, `mine`) decide alike through this and [`load_for_log`].
+pub fn load_fitting(
+    conn: &Connection,
+    path: &Path,
+    log_version: (i64, i64),
+    options: &crate::Options,
+    log: &crate::Log,
+) -> Result<Option<(i64, Mining)>> {
+    Ok(load_for_log(conn, path, log_version, options)?.filter(|(_, m)| spans_fit(log, m)))
+}
+
 /// Deletes the runs saved by [`save_for_log`] except the latest `keep`, so that a server mining
 /// again and again does not grow the file. Runs saved by [`save`] are left alone. Returns how many
 /// were deleted.

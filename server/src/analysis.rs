@@ -79,16 +79,6 @@ fn draft_bots(store: &Store, log: &Log, mining: &Mining) -> Vec<BotDraft> {
         .collect()
 }
 
-/// Whether every instance's span points at its first and last event in `log`: a stored run is
-/// only reused for the log it was mined from, event for event.
-fn spans_match(log: &Log, m: &Mining) -> bool {
-    let id = |k: u32| log.events.get(k as usize).map(|e| e.id);
-    m.routines
-        .iter()
-        .flat_map(|r| &r.instances)
-        .all(|i| id(i.span.0) == Some(i.first_event) && id(i.span.1) == Some(i.last_event))
-}
-
 const DRAFTS_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS server_bot_drafts (
     run_id INTEGER NOT NULL,
@@ -117,6 +107,11 @@ fn sql(store: &Store) -> impl Fn(rusqlite::Error) -> crate::Error + '_ {
 fn store_result(store: &Store, a: &Analysis) -> Result<i64> {
     let (conn, path) = (store.connection(), store.path());
     let run = miner::results::save_for_log(conn, path, &a.mining, a.version)?;
+    // The business objects of its instances go with it (link and the OCEL export read them); the
+    // result stands without them.
+    if let Err(e) = miner::objects::store_default(store, run, &a.mining) {
+        tracing::warn!("business objects of mining run {run} not stored: {e}");
+    }
     let err = sql(store);
     let tx = conn.unchecked_transaction().map_err(&err)?;
     tx.execute_batch(DRAFTS_SCHEMA).map_err(&err)?;
@@ -283,7 +278,7 @@ impl Analysis {
         let mut loaded_log = None;
         if let Some((run, mining)) = miner::results::load_for_log(conn, path, version, &opts)? {
             let log = Log::load(store, &opts.abstraction, &mut NoProgress)?;
-            if spans_match(&log, &mining) {
+            if miner::results::spans_fit(&log, &mining) {
                 let bots = match load_drafts(conn, run)? {
                     Some(b) => b,
                     None => draft_bots(store, &log, &mining),

@@ -3,12 +3,13 @@ use std::path::PathBuf;
 use clap::Args;
 use codegen::render::{write_draft, Format, Renderer};
 
-use super::mine::{Bars, MineOpts};
+use super::mine::{mine_or_read, Keep, MineOpts};
 use super::DbArg;
 use crate::Ui;
 
-/// Mines the log and drafts a bot for each of the top candidates: one folder per bot with the bot
-/// file, the same bot as scripts, and its parameter file.
+/// Mines the log (or reads back the result stored for it) and drafts a bot for each of the top
+/// candidates: one folder per bot with the bot file, the same bot as scripts, and its parameter
+/// file.
 #[derive(Args)]
 pub struct BotsArgs {
     #[command(flatten)]
@@ -32,6 +33,10 @@ pub struct BotsArgs {
     /// parameter file of its samples.
     #[arg(long, value_name = "BOT.yaml")]
     from: Option<PathBuf>,
+    /// Mine even when a result stored for this very log and these options (by `taskmine mine`,
+    /// an earlier `bots` or the server) could be read back.
+    #[arg(long)]
+    fresh: bool,
 }
 
 pub fn run(args: BotsArgs, ui: &Ui) -> anyhow::Result<()> {
@@ -53,8 +58,11 @@ pub fn run(args: BotsArgs, ui: &Ui) -> anyhow::Result<()> {
     }
     let opts = args.opts.options()?;
     let store = args.db.open_existing()?;
-    let (log, mining) = miner::mine(&store, &opts, &mut Bars::new(ui))?;
-    let drafts = codegen::draft_bots(&store, &log, &mining, args.top)?;
+    // A result mined now is kept for the next command; bots only reads the log, so a store it
+    // cannot write to is said, not an error.
+    let got = mine_or_read(&store, &opts, args.fresh, Keep::Try, ui)?;
+    let mining = got.mining;
+    let drafts = codegen::draft_bots(&store, &got.log, &mining, args.top)?;
     if drafts.is_empty() {
         println!(
             "no candidates in {} ({} events): nothing to draft",

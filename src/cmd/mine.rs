@@ -69,6 +69,9 @@ pub struct MineArgs {
     /// Do not store the result in the database.
     #[arg(long)]
     no_store: bool,
+    /// Mine even when a result stored for this very log and these options could be read back.
+    #[arg(long)]
+    fresh: bool,
     /// Also write the dashboard's views (overview, candidates, routines with variants, task graph,
     /// durations, bot drafts, privacy with k) as one self-contained HTML file.
     #[arg(long)]
@@ -110,6 +113,115 @@ impl miner::Progress for Bars<'_> {
     }
 }
 
+/// Whether a new mining result is stored for the next command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Not stored (`mine --no-store`).
+    No,
+    /// Stored; a failure is said and the result used all the same (`bots`, which only reads).
+    Try,
+    /// Stored; a failure is an error (`mine`, whose job is keeping the result).
+    Must,
+}
+
+/// A mining result for the log as it is now.
+pub struct Obtained {
+    pub log: miner::Log,
+    pub mining: miner::Mining,
+    /// The stored run this is: read back, or stored just now.
+    pub run: Option<i64>,
+    /// Read back from a stored run rather than mined now.
+    pub read_back: bool,
+}
+
+/// The result `mine` and `bots` work from: the stored run mined from this very state of the log
+/// with these options, found by the rule the server uses ([`miner::results::load_fitting`]),
+/// unless `fresh`; otherwise the log mined now, stored as `keep` says (with the log's version and
+/// the spans, so that later `bots`, `mine` and `serve` read it back). Says which on stderr, in one
+/// line: a user waiting 10 s for mining, or wondering why a change of the log does not show,
+/// should see why.
+pub fn mine_or_read(
+    store: &uilog::Store,
+    opts: &miner::Options,
+    fresh: bool,
+    keep: Keep,
+    ui: &Ui,
+) -> anyhow::Result<Obtained> {
+    opts.validate()?;
+    let (conn, path) = (store.connection(), store.path());
+    // The version before the log is read: events written meanwhile make the stored run look
+    // older than it is (mined again next time), never newer.
+    let version = store.version()?;
+    let mut bars = Bars::new(ui);
+    let t = std::time::Instant::now();
+    let log = miner::Log::load(store, &opts.abstraction, &mut bars)?;
+    let load_ms = t.elapsed().as_secs_f64() * 1e3;
+    let why = if fresh {
+        "--fresh".to_owned()
+    } else {
+        match miner::results::load_fitting(conn, path, version, opts, &log) {
+            Ok(Some((run, mining))) => {
+                let ago = miner::results::run_created_at(conn, path, run)?
+                    .map(|at| {
+                        let now = std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map_or(0, |d| d.as_micros() as i64);
+                        format!(", mined {} ago", age((now - at).max(0) as f64 / 1e6))
+                    })
+                    .unwrap_or_default();
+                eprintln!(
+                    "read back mining run {run} (stored for this log and these options{ago}; --fresh mines again)"
+                );
+                return Ok(Obtained {
+                    log,
+                    mining,
+                    run: Some(run),
+                    read_back: true,
+                });
+            }
+            Ok(None) => "no stored run for this log and these options".to_owned(),
+            // A stored run that cannot be read is no reason not to mine.
+            Err(e) => format!("the stored run could not be read: {e}"),
+        }
+    };
+    let mut mining = miner::mine_log(&log, opts, &mut bars);
+    mining.timings_ms.insert(0, ("load".into(), load_ms));
+    let stored = match keep {
+        Keep::No => Err("not stored: --no-store".to_owned()),
+        _ => miner::results::save_for_log(conn, path, &mining, version).map_err(|e| e.to_string()),
+    };
+    let secs = mining.timings_ms.iter().map(|(_, ms)| ms).sum::<f64>() / 1e3;
+    match &stored {
+        Ok(run) => eprintln!("mined the log in {secs:.1} s ({why}); stored as mining run {run}"),
+        Err(e) if keep == Keep::Must => {
+            anyhow::bail!(
+                "cannot store the mining result in {}: {e}",
+                store.path().display()
+            )
+        }
+        Err(e) => eprintln!("mined the log in {secs:.1} s ({why}); {e}"),
+    }
+    Ok(Obtained {
+        log,
+        mining,
+        run: stored.ok(),
+        read_back: false,
+    })
+}
+
+/// A duration for a person: "40 s", "12 min", "3.5 h", "2.0 days".
+fn age(s: f64) -> String {
+    if s < 60.0 {
+        format!("{s:.0} s")
+    } else if s < 3600.0 {
+        format!("{:.0} min", s / 60.0)
+    } else if s < 48.0 * 3600.0 {
+        format!("{:.1} h", s / 3600.0)
+    } else {
+        format!("{:.1} days", s / 86400.0)
+    }
+}
+
 fn minutes(s: f64) -> String {
     if s >= 60.0 {
         format!("{:.1} min", s / 60.0)
@@ -139,29 +251,41 @@ pub fn run(args: MineArgs, ui: &Ui) -> anyhow::Result<()> {
             );
         }
         let names = miner::routine_names(&m);
-        return print(&args, &m, &names, false);
+        return print(&args, &m, &names, Shown::Mined);
     };
-    let (log, m) = miner::mine(store, &opts, &mut Bars::new(ui))?;
+    let keep = if args.no_store { Keep::No } else { Keep::Must };
+    let got = mine_or_read(store, &opts, args.fresh, keep, ui)?;
+    let m = got.mining;
     if let Some(path) = &args.report {
         let privacy = server::Privacy::k_only(opts.min_users, "taskmine mine --min-users");
-        let a = server::Analysis::from_mining(store, store.stats()?, log, m.clone(), privacy);
+        let a = server::Analysis::from_mining(store, store.stats()?, got.log, m.clone(), privacy);
         let html = server::report::render(&a)?;
         std::fs::write(path, html)
             .with_context(|| format!("cannot write the report to {}", path.display()))?;
         eprintln!("report written to {}", path.display());
     }
-    if !args.no_store {
-        miner::results::save(store.connection(), store.path(), &m).with_context(|| {
-            format!("cannot store the mining result in {}", args.db.db.display())
-        })?;
-    }
     // Names analysts gave (`taskmine name`) go with their routine's pattern from run to run.
     let names = super::name::names(store, &m)?;
-    print(&args, &m, &names, !args.no_store)
+    let shown = match got.run {
+        Some(run) if got.read_back => Shown::ReadBack(run),
+        Some(_) => Shown::Stored,
+        None => Shown::Mined,
+    };
+    print(&args, &m, &names, shown)
+}
+
+/// Where the printed result came from, for its first and last lines.
+#[derive(Clone, Copy)]
+enum Shown {
+    Mined,
+    /// Mined now and stored.
+    Stored,
+    /// Read back from this stored run.
+    ReadBack(i64),
 }
 
 /// Prints the result: JSON, or the table of candidates.
-fn print(args: &MineArgs, m: &miner::Mining, names: &[String], stored: bool) -> anyhow::Result<()> {
+fn print(args: &MineArgs, m: &miner::Mining, names: &[String], shown: Shown) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     if args.json {
         let mut shown = m.clone();
@@ -178,19 +302,31 @@ fn print(args: &MineArgs, m: &miner::Mining, names: &[String], stored: bool) -> 
     }
     let s = &m.summary;
     let secs: f64 = m.timings_ms.iter().map(|(_, ms)| ms).sum::<f64>() / 1e3;
+    // A result read back took no mining time: it says which run it is instead.
+    let head = match shown {
+        Shown::ReadBack(run) => format!(
+            "{} events of {} users, read back from mining run {run}",
+            s.events, s.users
+        ),
+        _ => format!(
+            "mined {} events of {} users in {secs:.2} s ({:.0} events/s)",
+            s.events,
+            s.users,
+            s.events as f64 / secs.max(1e-9)
+        ),
+    };
     writeln!(
         out,
-        "mined {} events of {} users in {:.2} s ({:.0} events/s): {} actions, {} segments (idle gap {:.0} s), {} routines{}",
-        s.events,
-        s.users,
-        secs,
-        s.events as f64 / secs.max(1e-9),
+        "{head}: {} actions, {} segments (idle gap {:.0} s), {} routines{}",
         s.actions,
         s.segments,
         s.idle_gap_secs,
         m.routines.len(),
         if m.withheld > 0 {
-            format!(", {} withheld (seen by fewer than {} users)", m.withheld, m.options.min_users)
+            format!(
+                ", {} withheld (seen by fewer than {} users)",
+                m.withheld, m.options.min_users
+            )
         } else {
             String::new()
         }
@@ -250,7 +386,7 @@ fn print(args: &MineArgs, m: &miner::Mining, names: &[String], stored: bool) -> 
          std: standardization (0–100 %); saved h/mo: hours a month that automating it would save.\n\
          `taskmine mine --json` prints every figure with the instances and variants."
     )?;
-    if stored {
+    if let Shown::Stored = shown {
         writeln!(out, "result stored in {}", args.db.db.display())?;
     }
     Ok(())
