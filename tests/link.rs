@@ -217,4 +217,204 @@ fn bad_process_logs_give_one_line_naming_file_line_and_field_and_write_nothing()
         e.contains("overlap.csv:3: field `invoice`") && e.contains("overlap"),
         "{e}"
     );
+    // Nor was a report stored for the dashboard.
+    let store = uilog::Store::open(&db).unwrap();
+    let stored: i64 = store
+        .connection()
+        .query_row("SELECT count(*) FROM mining_links", (), |r| r.get(0))
+        .unwrap_or(0);
+    assert_eq!(stored, 0);
+}
+
+/// `taskmine user add NAME --role ROLE` and its API token.
+fn account(db: &Path, name: &str, role: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_taskmine"))
+        .args(["user", "--db", p(db), "add", name, "--role", role])
+        .env_remove("TASKMINE_DB")
+        .env("TASKMINE_PASSWORD", "correct horse battery staple")
+        .output()
+        .expect("taskmine runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = ok(&["user", "--db", p(db), "token", name]);
+    out.lines().last().expect("a token").trim().to_owned()
+}
+
+/// `taskmine serve` on a free loopback port, stopped (by its own handle) when dropped.
+struct Served {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Served {
+    fn start(db: &Path) -> Served {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_taskmine"))
+            .args(["serve", "--db", p(db), "--addr", "127.0.0.1:0"])
+            .env_remove("TASKMINE_DB")
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("taskmine serve starts");
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let addr = loop {
+            let line = lines.next().expect("serve said where it listens").unwrap();
+            if let Some(rest) = line.split("http://").nth(1) {
+                break rest.split('/').next().unwrap().to_owned();
+            }
+        };
+        // The rest of its output is not read; a thread keeps the pipe from filling.
+        std::thread::spawn(move || lines.for_each(drop));
+        Served { child, addr }
+    }
+
+    /// GET over a plain HTTP/1.1 connection: (status, Location, body).
+    fn get(&self, path: &str, token: Option<&str>) -> (u16, String, String) {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&self.addr).unwrap();
+        let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{auth}\r\n",
+            self.addr
+        )
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        let location = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .starts_with("location:")
+                    .then(|| l[9..].trim().to_owned())
+            })
+            .unwrap_or_default();
+        (status, location, body.to_owned())
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_link_report_is_a_page_of_the_dashboard_with_the_role_rules_and_goes_with_an_erasure() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, plog) = (dir.path().join("a.db"), dir.path().join("p2p.csv"));
+    ok(&[
+        "simulate",
+        "--db",
+        p(&db),
+        "--users",
+        "4",
+        "--days",
+        "2",
+        "--process-log",
+        p(&plog),
+    ]);
+    ok(&["mine", "--db", p(&db)]);
+    let json = ok(&[
+        "link",
+        "--db",
+        p(&db),
+        "--process-log",
+        p(&plog),
+        "--id-attr",
+        "object_id",
+        "--json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let viewer = account(&db, "vera", "viewer");
+    let analyst = account(&db, "anton", "analyst");
+    // The objects link found were kept with the run it linked.
+    let objects = |db: &Path| -> i64 {
+        let store = uilog::Store::open(db).unwrap();
+        store
+            .connection()
+            .query_row("SELECT count(*) FROM mining_instance_objects", (), |r| {
+                r.get(0)
+            })
+            .unwrap_or(0)
+    };
+    assert!(objects(&db) > 0);
+
+    let srv = Served::start(&db);
+    let (status, location, _) = srv.get("/process", None);
+    assert_eq!(status, 303, "nobody signed in is sent to sign in");
+    assert!(location.starts_with("/signin"), "{location}");
+
+    let (status, _, page) = srv.get("/process", Some(&viewer));
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("p2p.csv") && page.contains("object_id"),
+        "{page}"
+    );
+    // Every activity whose desktop work comes from k = 3 people or more is a row with the
+    // figures `link` computed; the others are withheld.
+    let mut rows = 0;
+    for a in report["activities"].as_array().unwrap() {
+        let name = a["activity"].as_str().unwrap();
+        let row = format!("<td>{name}</td>");
+        if a["users"].as_u64().unwrap() < 3 {
+            assert!(!page.contains(&row), "{name} is shown: {page}");
+            continue;
+        }
+        rows += 1;
+        let at = page
+            .find(&row)
+            .unwrap_or_else(|| panic!("no row {name}: {page}"));
+        let tr = &page[at..at + page[at..].find("</tr>").unwrap()];
+        for figure in [
+            format!(
+                "{:.1} %",
+                a["share_with_desktop_work"].as_f64().unwrap() * 100.0
+            ),
+            format!("{:.2}", a["desktop_minutes_per_case"].as_f64().unwrap()),
+            format!("{:.3}", a["hours_saved_per_case"].as_f64().unwrap()),
+            format!(">{}<", a["cases"].as_u64().unwrap()),
+        ] {
+            assert!(tr.contains(&figure), "{name}: no {figure} in {tr}");
+        }
+    }
+    assert!(rows > 0, "{json}");
+    assert!(
+        !page.contains("href=\"/process/links\""),
+        "a viewer is not offered the links"
+    );
+    let (status, _, privacy) = srv.get("/privacy", Some(&viewer));
+    assert_eq!(status, 200);
+    assert!(
+        privacy.contains("href=\"/process\""),
+        "the navigation links the page"
+    );
+
+    // The case-by-case links are for analysts.
+    let (status, _, _) = srv.get("/process/links", Some(&viewer));
+    assert_eq!(status, 403);
+    let (status, _, links) = srv.get("/process/links", Some(&analyst));
+    assert_eq!(status, 200, "{links}");
+    let case = report["links"][0]["case_id"].as_str().unwrap();
+    assert!(
+        links.contains(&format!("<td>{case}</td>")),
+        "{case}: {links}"
+    );
+    let (_, _, page) = srv.get("/process", Some(&analyst));
+    assert!(page.contains("href=\"/process/links\""));
+    drop(srv);
+
+    // Erasing a person the report counted removes it and the objects of their instances.
+    ok(&["erase", "--db", p(&db), "--user", "user-01"]);
+    assert_eq!(objects(&db), 0);
+    let srv = Served::start(&db);
+    let (status, _, page) = srv.get("/process", Some(&viewer));
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"no-link\""), "{page}");
 }

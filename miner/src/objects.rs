@@ -861,8 +861,8 @@ pub fn load_stored(
     Ok(Some(out))
 }
 
-/// Extracts the objects of run `run`'s instances from `store` and stores them with the run: what
-/// the save of a mining result calls. Returns them.
+/// Extracts the objects of run `run`'s instances from `store` and stores them with the run.
+/// Returns them.
 pub fn extract_and_store(
     store: &Store,
     run: i64,
@@ -882,6 +882,12 @@ pub fn extract_and_store(
         version,
     )?;
     Ok(objects)
+}
+
+/// [`extract_and_store`] with the default rules: what the save of a mining result calls.
+pub fn store_default(store: &Store, run: i64, mining: &Mining) -> Result<()> {
+    let rules = ObjectRules::default().compile()?;
+    extract_and_store(store, run, mining, &rules).map(|_| ())
 }
 
 /// The objects of `mining`'s instances: read back when `run` (the stored run `mining` was loaded

@@ -92,6 +92,9 @@ pub const RULES: &[Rule] = &[
     rule("get", "/privacy", VIEWER, None),
     rule("get", "/routines/{id}", ANALYST, Some("routine.read")),
     rule("get", "/report.html", ANALYST, Some("export")),
+    // The per-activity aggregates for every role; the case-by-case links for analysts.
+    rule("get", "/process", VIEWER, None),
+    rule("get", "/process/links", ANALYST, Some("process.read")),
     rule("get", "/admin/audit", ADMIN, Some("audit.read")),
     rule("get", "/admin/accounts", ADMIN, None),
     rule("get", "/admin/people", ADMIN, None),

@@ -107,6 +107,11 @@ fn sql(store: &Store) -> impl Fn(rusqlite::Error) -> crate::Error + '_ {
 fn store_result(store: &Store, a: &Analysis) -> Result<i64> {
     let (conn, path) = (store.connection(), store.path());
     let run = miner::results::save_for_log(conn, path, &a.mining, a.version)?;
+    // The business objects of its instances go with it (link and the OCEL export read them); the
+    // result stands without them.
+    if let Err(e) = miner::objects::store_default(store, run, &a.mining) {
+        tracing::warn!("business objects of mining run {run} not stored: {e}");
+    }
     let err = sql(store);
     let tx = conn.unchecked_transaction().map_err(&err)?;
     tx.execute_batch(DRAFTS_SCHEMA).map_err(&err)?;

@@ -23,6 +23,8 @@ pub(crate) fn routes() -> Vec<(&'static str, &'static str, MethodRouter<Arc<AppS
         ("get", "/routines/{id}", get(routine)),
         ("get", "/privacy", get(privacy)),
         ("get", "/report.html", get(report)),
+        ("get", "/process", get(crate::process::page)),
+        ("get", "/process/links", get(crate::process::links)),
         ("get", "/signin", get(signin::form)),
         ("post", "/signin", post(signin::submit)),
         ("post", "/signout", post(signin::sign_out)),

@@ -24,6 +24,7 @@ pub mod own;
 pub mod pages;
 pub mod people;
 pub mod privacy;
+pub mod process;
 pub mod ratelimit;
 pub mod replays;
 pub mod report;

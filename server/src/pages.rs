@@ -26,6 +26,8 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
     "dashboard/candidates.html",
     "dashboard/routine.html",
     "dashboard/privacy.html",
+    "dashboard/process.html",
+    "dashboard/process_links.html",
     "dashboard/report.html",
     "dashboard/signin.html",
     "dashboard/audit.html",

@@ -36,6 +36,8 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("get", "/privacy", "viewer"),
     ("get", "/routines/{id}", "analyst"),
     ("get", "/report.html", "analyst"),
+    ("get", "/process", "viewer"),
+    ("get", "/process/links", "analyst"),
     ("get", "/admin/audit", "admin"),
     ("get", "/admin/accounts", "admin"),
     ("get", "/admin/people", "admin"),

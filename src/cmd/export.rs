@@ -119,9 +119,14 @@ pub fn run(args: ExportArgs, ui: &Ui) -> anyhow::Result<()> {
 fn ocel_instances(args: &ExportArgs, ui: &Ui) -> anyhow::Result<()> {
     let matcher = super::link::rules(args.objects.as_deref())?;
     let store = args.db.open_existing()?;
-    let mining = super::link::mining_of(&store, ui)?;
+    let (run, mining) = super::link::mining_of(&store, ui)?;
     let spinner = ui.spinner("exporting");
-    let objects = miner::objects::extract_with_steps(&store, &mining, &matcher, args.ocel_steps)?;
+    // Steps are not stored with the objects: with them, everything is read from the log.
+    let objects = if args.ocel_steps {
+        miner::objects::extract_with_steps(&store, &mining, &matcher, true)?
+    } else {
+        miner::objects::stored_or_extract(&store, run, &mining, &matcher)?.0
+    };
     let log = miner::link::ocel::build(&mining, &objects);
     match args.format {
         ExportFormat::OcelSqlite => {

@@ -2,6 +2,7 @@
 //! says per process activity (desktop minutes per case, share of cases with desktop work, hours
 //! a bot would save per case).
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -43,10 +44,14 @@ pub struct LinkArgs {
     json: bool,
 }
 
-/// The latest stored mining result, or a fresh one with default options when there is none.
-pub fn mining_of(store: &uilog::Store, ui: &Ui) -> anyhow::Result<Mining> {
-    if let Some(m) = miner::results::load_latest(store.connection(), store.path())? {
-        return Ok(m);
+/// The latest stored mining result with its run id, or a fresh one with default options (and no
+/// run) when there is none.
+pub fn mining_of(store: &uilog::Store, ui: &Ui) -> anyhow::Result<(Option<i64>, Mining)> {
+    let (conn, path) = (store.connection(), store.path());
+    if let Some(m) = miner::results::load_latest(conn, path)? {
+        // load_latest reads the run of the highest id.
+        let run = miner::results::run_ids(conn, path)?.last().copied();
+        return Ok((run, m));
     }
     eprintln!(
         "{}: no stored mining result; mining with default options (run `taskmine mine` to keep one)",
@@ -55,7 +60,7 @@ pub fn mining_of(store: &uilog::Store, ui: &Ui) -> anyhow::Result<Mining> {
     let bar = ui.spinner("mining");
     let (_, m) = miner::mine(store, &miner::Options::default(), &mut miner::NoProgress)?;
     bar.finish_and_clear();
-    Ok(m)
+    Ok((None, m))
 }
 
 pub fn rules(path: Option<&Path>) -> anyhow::Result<miner::objects::IdMatcher> {
@@ -81,9 +86,17 @@ pub fn run(args: LinkArgs, ui: &Ui) -> anyhow::Result<()> {
         opts.keys.push(load_value_key(k)?);
     }
     let store = args.db.open_existing()?;
-    let mining = mining_of(&store, ui)?;
-    let objects = miner::objects::extract(&store, &mining, &matcher)?;
+    let (run, mining) = mining_of(&store, ui)?;
+    let version = store.version()?;
+    let (objects, from_store) = miner::objects::stored_or_extract(&store, run, &mining, &matcher)?;
     let report = miner::link::link(&mining, &objects, &log, &opts)?;
+    let names = super::name::names(&store, &mining)?;
+    let (conn, db) = (store.connection(), store.path());
+    if let (Some(run), false) = (run, from_store) {
+        // Kept with the run (a run saved before objects were stored, or other rules), so that the
+        // next link and export read them back.
+        miner::objects::store(conn, db, run, &objects, &matcher, version)?;
+    }
     let mut out = std::io::stdout().lock();
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
@@ -91,10 +104,19 @@ pub fn run(args: LinkArgs, ui: &Ui) -> anyhow::Result<()> {
         print_report(&mut out, &report)?;
     }
     if let Some(path) = &args.report {
-        std::fs::write(path, html(&report))
+        let by_id: BTreeMap<u32, &str> = mining
+            .routines
+            .iter()
+            .zip(&names)
+            .map(|(r, n)| (r.id, n.as_str()))
+            .collect();
+        std::fs::write(path, html(&report, &by_id))
             .with_context(|| format!("{}: cannot write", path.display()))?;
         eprintln!("{}: report written", path.display());
     }
+    // Kept for the dashboard's process page (`taskmine serve`, /process).
+    miner::link::stored::save(conn, db, &report, &mining, &names, run)
+        .with_context(|| format!("cannot store the link report in {}", store.path().display()))?;
     Ok(())
 }
 
@@ -143,13 +165,18 @@ fn esc(s: &str) -> String {
 }
 
 /// A page of its own, styled inline like the server's one-file report, with no script.
-fn html(r: &LinkReport) -> String {
+fn html(r: &LinkReport, names: &BTreeMap<u32, &str>) -> String {
     let mut rows = String::new();
     for a in &r.activities {
         let routines: Vec<String> = a
             .routines
             .iter()
-            .map(|x| format!("routine {} ({:.0} %)", x.routine, x.share * 100.0))
+            .map(|x| {
+                let name = names
+                    .get(&x.routine)
+                    .map_or_else(|| format!("routine {}", x.routine), |n| (*n).to_owned());
+                format!("{name} ({:.0} %)", x.share * 100.0)
+            })
             .collect();
         rows += &format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.1} %</td><td>{:.2} min</td><td>{:.3} h</td><td>{}</td></tr>\n",
