@@ -2,7 +2,8 @@
 //! running server on 127.0.0.1; the rendered DOM must hold the candidates table and the task graph's
 //! SVG nodes. Screenshots go to target/tmp/. A second test drives Chromium over the DevTools
 //! protocol (on a pipe, no port): sign in through the form, browse, check the cookie's flags as the
-//! browser stored them, sign out.
+//! browser stored them, sign out. A third signs a recorded person in on `/me` with the code their
+//! recorder derived and checks that the page shows only their data.
 
 mod support;
 
@@ -370,4 +371,127 @@ fn headless_chromium_signs_in_browses_and_signs_out() {
         did("signin") && did("routine.read") && did("signout"),
         "{trail:#?}"
     );
+}
+
+#[test]
+fn headless_chromium_signs_a_person_in_with_their_recorders_code_and_shows_only_their_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("log.db");
+    simulated_store(&db, 4, 1);
+    let token = {
+        let store = uilog::Store::open(&db).unwrap();
+        server::agents::add(&store, "alice-desk").unwrap()
+    };
+    let srv = TestServer::start_with(fresh_config(&db), "127.0.0.1:0".parse().unwrap());
+
+    // Alice's recorder: her pseudonym and code from its key; its batch carries the verifier.
+    let privacy = recorder::Privacy::new(recorder::Policy::default(), &[5; 32]).unwrap();
+    let alice = privacy.user("alice");
+    let code = privacy.access_code("alice");
+    let events: Vec<uilog::Event> = (0..5)
+        .map(|i| {
+            let mut e = uilog::Event::new(
+                "alice-1",
+                &alice,
+                1_700_000_000_000_000 + i * 1_000_000,
+                uilog::EventKind::Type,
+            );
+            e.host = "host-a".into();
+            e.app = "ledger".into();
+            e.window = format!("Ledger entry {i}");
+            e.value_hash = Some(uilog::ValueHash(0x5eed + i as u64));
+            e
+        })
+        .collect();
+    let body = serde_json::to_vec(&serde_json::json!({
+        "batch_id": "alice-1",
+        "events": events,
+        "access": [{"pseudonym": alice, "verifier": server::people::verifier(&alice, &code).unwrap()}],
+    }))
+    .unwrap();
+    let (status, text) = post(&srv.url("/api/v1/events"), Some(&token), &body, false);
+    assert_eq!(status, 200, "{text}");
+
+    let mut b = Cdp::start();
+    b.call("Network.enable", serde_json::json!({}));
+    // Not signed in: the person's page sends the browser to its form, where the code alone does.
+    b.navigate(&srv.url("/me"), "/me/signin");
+    let typed = serde_json::to_string(&code).unwrap();
+    b.eval(&format!(
+        "document.getElementById('code').value = {typed}; \
+         document.getElementById('me-signin-submit').click(); true"
+    ));
+    b.wait_for_page("/me");
+    assert_eq!(
+        b.eval("document.getElementById('me-pseudonym').textContent"),
+        alice.as_str()
+    );
+    // The mining job runs again after the batch; until then the page shows the earlier result.
+    let start = Instant::now();
+    while b.eval("document.querySelector('#me-events strong').textContent") != "5" {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the page never counted Alice's 5 events"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        b.navigate(&srv.url("/me"), "/me");
+    }
+    // Only Alice's data: her one app, her events as stored (hashes, not text), nobody else's.
+    assert_eq!(
+        b.eval("[...document.querySelectorAll('tr.me-app td:first-child')].map(t => t.textContent).join()"),
+        "ledger"
+    );
+    let rows =
+        b.eval("[...document.querySelectorAll('tr.me-event')].map(r => r.innerText).join('\\n')");
+    let rows = rows.as_str().unwrap();
+    assert_eq!(rows.lines().count(), 5, "{rows}");
+    assert!(
+        rows.lines().next().unwrap().contains("Ledger entry 4"),
+        "{rows}"
+    );
+    assert!(rows.contains(&format!("{:016x}", 0x5eed)), "{rows}");
+    let text = b.eval("document.body.innerText");
+    let text = text.as_str().unwrap().replace(&alice, "");
+    let others = uilog::Store::open(&db).unwrap().dictionary().unwrap();
+    for name in others
+        .users
+        .iter()
+        .chain(&others.apps)
+        .filter(|n| !n.is_empty())
+    {
+        if *name != alice && name != "ledger" {
+            assert!(
+                !text.contains(name.as_str()),
+                "{name} on Alice's page: {text}"
+            );
+        }
+    }
+
+    // The person's cookie as the browser stored it: HttpOnly, SameSite=Strict, /me only.
+    let cookies = b.cookies(&srv.url("/me"));
+    let person = cookies
+        .iter()
+        .find(|c| c["name"] == "tm_person")
+        .unwrap_or_else(|| panic!("no person cookie: {cookies:?}"));
+    assert_eq!(person["httpOnly"], true, "{person}");
+    assert_eq!(person["sameSite"], "Strict", "{person}");
+    assert_eq!(person["path"], "/me");
+    // It opens no dashboard page.
+    b.navigate(&srv.url("/"), "/signin?next=/");
+
+    // Sign out from the person's page: back at the form, and the page closed again.
+    b.navigate(&srv.url("/me"), "/me");
+    b.eval("document.querySelector('form.signout button').click(); true");
+    b.wait_for_page("/me/signin");
+    b.navigate(&srv.url("/me"), "/me/signin");
+
+    let store = uilog::Store::open(&db).unwrap();
+    let trail = server::audit::list(store.connection(), 100).unwrap();
+    let me = server::erasure::person_ref(&alice);
+    for action in ["person.signin", "person.signout"] {
+        assert!(
+            trail.iter().any(|e| e.actor == me && e.action == action),
+            "{action}: {trail:#?}"
+        );
+    }
 }
