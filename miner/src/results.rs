@@ -129,6 +129,8 @@ pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {
 /// without mining tables has none.
 pub fn forget_user(conn: &Connection, path: &Path, user: &str) -> Result<u64> {
     if schema_version(conn, path)? == 0 {
+        // A link report is stored without a run when it linked a result mined on the fly.
+        crate::link::stored::forget_user(conn, path, user)?;
         return Ok(0);
     }
     let tx = conn.unchecked_transaction().map_err(sql(path))?;

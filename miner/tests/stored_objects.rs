@@ -201,3 +201,23 @@ fn erasing_a_person_removes_their_instances_objects_and_the_link_reports_that_co
         );
     }
 }
+
+#[test]
+fn a_link_report_of_a_result_never_stored_goes_with_an_erasure_too() {
+    let (store, sim, mining) = simulated(&Config {
+        users: 3,
+        days: 1,
+        ..Config::default()
+    });
+    let (conn, path) = (store.connection(), store.path());
+    let rules = ObjectRules::default().compile().unwrap();
+    let objects = objects::extract(&store, &mining, &rules).unwrap();
+    let log = ProcessLog::from_simulated(&sim, Path::new("p2p.csv"));
+    let report = link::link(&mining, &objects, &log, &LinkOptions::default()).unwrap();
+    let names = miner::routine_names(&mining);
+    link::stored::save(conn, path, &report, &mining, &names, None).unwrap();
+    assert_eq!(miner::results::schema_version(conn, path).unwrap(), 0);
+    let victim = mining.routines[0].instances[0].user.clone();
+    assert_eq!(miner::results::forget_user(conn, path, &victim).unwrap(), 0);
+    assert!(link::stored::load_latest(conn, path).unwrap().is_none());
+}
