@@ -116,7 +116,11 @@ pub fn run(args: LinkArgs, ui: &Ui) -> anyhow::Result<()> {
     }
     // Kept for the dashboard's process page (`taskmine serve`, /process).
     miner::link::stored::save(conn, db, &report, &mining, &names, run)
-        .with_context(|| format!("cannot store the link report in {}", store.path().display()))?;
+        .with_context(|| format!("cannot store the link report in {}", db.display()))?;
+    eprintln!(
+        "{}: link report stored; `taskmine serve` shows it at /process",
+        db.display()
+    );
     Ok(())
 }
 
