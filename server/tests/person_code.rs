@@ -266,4 +266,28 @@ fn a_recorder_derived_code_opens_its_persons_page_once_the_batches_carry_its_ver
     assert!(!text.contains(&alice) && !text.contains(&code) && !text.contains(&verifier));
     let nobody_ref = server::erasure::person_ref("user-nobody");
     assert!(!trail.iter().any(|(_, _, d)| *d == nobody_ref), "{trail:?}");
+
+    // Erasing Alice takes her verifier too: neither it nor her pseudonym is left in the file or
+    // its WAL, where both were before.
+    let file_bytes = || {
+        let mut bytes = std::fs::read(&db).unwrap();
+        bytes.extend(std::fs::read(db.with_extension("db-wal")).unwrap_or_default());
+        bytes
+    };
+    let holds =
+        |bytes: &[u8], needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+    let before = file_bytes();
+    assert!(holds(&before, &verifier) && holds(&before, &alice));
+    let mut store = uilog::Store::open(&db).unwrap();
+    server::erasure::erase(&mut store, &alice, "cli:test", "local", true).unwrap();
+    drop(store);
+    let after = file_bytes();
+    assert!(
+        !holds(&after, &verifier),
+        "Alice's verifier is still in the database"
+    );
+    assert!(
+        !holds(&after, &alice),
+        "Alice's pseudonym is still in the database"
+    );
 }
