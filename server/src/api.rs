@@ -252,7 +252,12 @@ pub fn openapi() -> Value {
                     "type": "object", "required": ["batch_id", "events"], "additionalProperties": false,
                     "properties": {
                         "batch_id": { "type": "string", "minLength": 1, "maxLength": 200, "description": "Chosen by the agent; a batch id already written is not written again." },
-                        "events": { "type": "array", "items": { "$ref": "#/components/schemas/Event" } }
+                        "events": { "type": "array", "items": { "$ref": "#/components/schemas/Event" } },
+                        "access": {
+                            "type": "array", "maxItems": 16,
+                            "description": "Optional: verifiers of the access codes of the people whose events these are (`taskmine record --access-code`); kept only for a pseudonym with events in this batch.",
+                            "items": obj(json!({ "pseudonym": { "type": "string", "minLength": 1, "maxLength": 200 }, "verifier": { "type": "string", "pattern": "^[0-9a-f]{64}$" } }))
+                        }
                     }
                 },
                 "Accepted": obj(json!({ "batch_id": { "type": "string" }, "status": { "type": "string", "enum": ["written", "duplicate"] }, "events": { "type": "integer" } })),

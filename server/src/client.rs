@@ -159,7 +159,21 @@ impl Uploader {
                 path: path.clone(),
                 source,
             })?;
-            match self.post(&body) {
+            let mut answer = self.post(&body);
+            // A server older than the `access` field refuses it as unknown; the events matter
+            // more than the person's code, so they go again without it.
+            if let Ok((400, text)) = &answer {
+                if text.contains("unknown field `access`") {
+                    if let Some(plain) = without_access(&body) {
+                        tracing::warn!(
+                            "{} does not take access-code verifiers yet; batches go without them",
+                            self.cfg.server
+                        );
+                        answer = self.post(&plain);
+                    }
+                }
+            }
+            match answer {
                 Err(message) => {
                     out.pending = pending.len() - i;
                     out.unreachable = Some(message);
@@ -235,6 +249,13 @@ impl Uploader {
             .map_err(|e| e.to_string())?;
         Ok((status, text))
     }
+}
+
+/// A spooled batch's body without its `access` list (`None` when it has none).
+fn without_access(body: &[u8]) -> Option<Vec<u8>> {
+    let mut v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    v.as_object_mut()?.remove("access")?;
+    serde_json::to_vec(&v).ok()
 }
 
 #[derive(serde::Serialize)]
@@ -397,4 +418,35 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     f.write_all(bytes).map_err(io)?;
     f.sync_all().map_err(io)?;
     fs::rename(&tmp, path).map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_for_an_older_server_keeps_its_events_and_drops_only_the_verifiers() {
+        let events = vec![Event::new("s", "user-1", 1, uilog::EventKind::Click)];
+        let access = vec![crate::wire::PersonVerifier {
+            pseudonym: "user-1".into(),
+            verifier: "ab".repeat(32),
+        }];
+        let body = serde_json::to_vec(&BatchRef {
+            batch_id: "b1",
+            events: &events,
+            access: &access,
+        })
+        .unwrap();
+        let full: Batch = serde_json::from_slice(&body).unwrap();
+        assert_eq!(full.access, access);
+        let plain = without_access(&body).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+        assert_eq!(
+            v.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["batch_id", "events"]
+        );
+        let back: Batch = serde_json::from_slice(&plain).unwrap();
+        assert_eq!((back.events, back.access), (events, Vec::new()));
+        assert_eq!(without_access(&plain), None);
+    }
 }
