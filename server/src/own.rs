@@ -4,7 +4,7 @@
 //! The person's page shows what was captured about the signed-in pseudonym only: events by app
 //! and by day, and the routines their instances are counted in, from the latest mining result's
 //! log like every other page; and their latest events exactly as the store holds them (after the
-//! recorder's redaction), read through [`uilog::Store::latest_of_user`]. Everything is filtered by
+//! recorder's redaction), read through [`uilog::LogRead::latest_of_user`]. Everything is filtered by
 //! the session's pseudonym before anything is rendered; no parameter of the request names a person.
 
 use std::collections::BTreeMap;
@@ -15,7 +15,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::{Deserialize, Serialize};
-use uilog::Store;
+use uilog::{LogRead, LogStore, Store};
 
 use crate::access::{self, Identity, PersonIdentity, PERSON_COOKIE, PERSON_SIGNIN_COOKIE};
 use crate::analysis::{routine_name, Analysis};
@@ -89,7 +89,7 @@ impl StoredEvent {
 }
 
 /// The newest [`SAMPLE`] events of `pseudonym` as the store holds them now.
-pub fn stored_events(store: &Store, pseudonym: &str) -> crate::Result<Vec<StoredEvent>> {
+pub fn stored_events(store: &dyn LogRead, pseudonym: &str) -> crate::Result<Vec<StoredEvent>> {
     Ok(store
         .latest_of_user(pseudonym, SAMPLE)?
         .iter()
@@ -335,7 +335,8 @@ pub(crate) async fn me_page(
     let db = st.config().db.clone();
     tokio::task::spawn_blocking(move || {
         let s = summary(&a, &p);
-        let stored = Store::open(&db)
+        // A SQLite file or a postgres:// URL, whichever the server's log is.
+        let stored = LogStore::open(&db.to_string_lossy())
             .map_err(crate::Error::from)
             .and_then(|store| stored_events(&store, &p))
             .map_err(ApiError::internal)?;

@@ -97,6 +97,44 @@ pub trait LogRead {
     fn version(&self) -> Result<(i64, i64)>;
     /// The file or the URL (without its password) the log is in, for messages.
     fn location(&self) -> String;
+    /// The newest `limit` events of `user` (the name as the log holds it), newest first, exactly
+    /// as stored: what a person's own page shows them. This default reads the whole log once;
+    /// SQLite answers from its index ([`Store::latest_of_user`]).
+    fn latest_of_user(&self, user: &str, limit: usize) -> Result<Vec<Event>> {
+        latest_of_user_by_scan(self, user, limit)
+    }
+}
+
+/// [`LogRead::latest_of_user`] by one pass over every event.
+fn latest_of_user_by_scan<R: LogRead + ?Sized>(
+    log: &R,
+    user: &str,
+    limit: usize,
+) -> Result<Vec<Event>> {
+    let dict = log.dictionary()?;
+    let Some(uid) = dict.users.iter().position(|u| u == user) else {
+        return Ok(Vec::new());
+    };
+    let newest_first = |kept: &mut Vec<(Micros, i64, Event)>| {
+        kept.sort_unstable_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+        kept.truncate(limit);
+    };
+    let mut kept: Vec<(Micros, i64, Event)> = Vec::new();
+    log.visit_rows(&mut |row| {
+        let mine = dict
+            .sessions
+            .get(row.session as usize)
+            .is_some_and(|s| s.user as usize == uid);
+        if mine {
+            kept.push((row.ts, row.id, dict.resolve(&row)));
+            if kept.len() > limit.saturating_mul(4).max(64) {
+                newest_first(&mut kept);
+            }
+        }
+        Ok(())
+    })?;
+    newest_first(&mut kept);
+    Ok(kept.into_iter().map(|(_, _, e)| e).collect())
 }
 
 impl LogRead for Store {
@@ -135,6 +173,9 @@ impl LogRead for Store {
     }
     fn location(&self) -> String {
         self.path().display().to_string()
+    }
+    fn latest_of_user(&self, user: &str, limit: usize) -> Result<Vec<Event>> {
+        Store::latest_of_user(self, user, limit)
     }
 }
 
@@ -403,6 +444,9 @@ impl LogRead for LogStore {
     fn location(&self) -> String {
         self.reader().location()
     }
+    fn latest_of_user(&self, user: &str, limit: usize) -> Result<Vec<Event>> {
+        self.reader().latest_of_user(user, limit)
+    }
 }
 
 impl LogStore {
@@ -411,6 +455,49 @@ impl LogStore {
         match self {
             LogStore::Sqlite(s) => s,
             LogStore::Postgres(p) => p,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventKind;
+
+    #[test]
+    fn latest_of_user_by_scan_agrees_with_sqlites_index() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut events = Vec::new();
+        for i in 0..300i64 {
+            let user = ["user-a", "user-b", "user-c"][(i % 3) as usize];
+            // Times out of order, and some equal, so that the order is the store's, not the input's.
+            let mut e = Event::new("s", user, (i * 7919) % 101 * 1_000, EventKind::Click);
+            e.window = format!("w{i}");
+            events.push(e);
+        }
+        store
+            .write_batch(None, "test", |sink| -> Result<()> {
+                for e in &events {
+                    sink.push(e)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        for (user, limit) in [
+            ("user-a", 5),
+            ("user-b", 100),
+            ("user-c", 1000),
+            ("nobody", 3),
+        ] {
+            let indexed = store.latest_of_user(user, limit).unwrap();
+            let scanned = latest_of_user_by_scan(&store, user, limit).unwrap();
+            assert_eq!(indexed, scanned, "{user} {limit}");
+            assert_eq!(
+                indexed.len(),
+                if user == "nobody" { 0 } else { limit.min(100) }
+            );
+            assert!(indexed.iter().all(|e| e.user == user));
+            assert!(indexed.windows(2).all(|w| w[0].ts >= w[1].ts));
         }
     }
 }
