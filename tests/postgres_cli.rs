@@ -153,14 +153,23 @@ fn postgresql_faults_and_unsupported_commands_are_one_line() {
     assert!(err.contains("password authentication failed"), "{err}");
     assert!(!err.contains(pg::PASSWORD), "{err}");
 
-    // TASKMINE_DB names the log as --db does, and a command whose own tables are SQLite-only
-    // says so instead of failing somewhere inside.
+    // TASKMINE_DB names the log as --db does: agents (server tables) live in PostgreSQL too.
     let url = server.fresh_db("cli_unsupported");
-    let out = Command::new(env!("CARGO_BIN_EXE_taskmine"))
-        .args(["agent", "list", "--quiet"])
-        .env("TASKMINE_DB", &url)
-        .output()
-        .unwrap();
+    let taskmine_db = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_taskmine"))
+            .args(args)
+            .env("TASKMINE_DB", &url)
+            .output()
+            .unwrap()
+    };
+    let added = taskmine_db(&["agent", "add", "desk-1", "--quiet"]);
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    assert!(String::from_utf8_lossy(&added.stdout).starts_with("tm_"));
+    let listed = taskmine_db(&["agent", "list", "--quiet"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).starts_with("desk-1\t"));
+    // A command whose own tables are SQLite-only (person access codes) says so instead of
+    // failing somewhere inside.
+    let out = taskmine_db(&["user", "person-code", "someone", "--quiet"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");

@@ -11,6 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         events_per_agent: num(1, 25_000)?.max(1),
         batch: num(2, 1_000)?.max(1),
         gzip: args.get(3).is_some_and(|s| s == "gzip"),
+        ..Default::default()
     };
     let dir = tempfile::tempdir()?;
     let r = server::bench::ingest(&cfg, dir.path())?;

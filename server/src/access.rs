@@ -218,7 +218,7 @@ async fn identify(
     if let Some(token) = bearer(headers) {
         let token = token.to_owned();
         let user = st
-            .with_accounts(move |c| accounts::by_api_token(c, &token))
+            .with_db(move |c| accounts::by_api_token(c, &token))
             .await?
             .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unknown API token"))?;
         return Ok(Some(Identity {
@@ -231,9 +231,7 @@ async fn identify(
     let Some(sid) = cookie(headers, SESSION_COOKIE).map(str::to_owned) else {
         return Ok(None);
     };
-    let found = st
-        .with_accounts(move |c| accounts::session(c, &sid))
-        .await?;
+    let found = st.with_db(move |c| accounts::session(c, &sid)).await?;
     Ok(found.map(|(user, csrf)| Identity {
         name: user.name,
         role: user.role,

@@ -1,6 +1,7 @@
 //! The server's own accounts: people who read the dashboard and the read API, each with a role.
-//! Kept in the log's database file in tables of the server's own (`server_users`,
-//! `server_sessions`); uilog's tables are never touched.
+//! Kept in the log's database (the SQLite file, or the PostgreSQL database several servers share)
+//! in tables of the server's own (`server_users`, `server_sessions`); uilog's tables are never
+//! touched.
 //!
 //! Passwords are stored as argon2id hashes (PHC strings). Sessions and API tokens carry 256 random
 //! bits and are stored as their blake3 hash, so a copy of the database file opens no session.
@@ -9,10 +10,10 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use uilog::Micros;
 
+use crate::db::{Conn, Row};
 use crate::error::{Error, Result};
 
 const SCHEMA: &str = "
@@ -102,16 +103,10 @@ pub(crate) fn now() -> Micros {
     jiff::Timestamp::now().as_microsecond()
 }
 
-fn sql(conn: &Connection) -> impl Fn(rusqlite::Error) -> Error + '_ {
-    move |source| Error::Sqlite {
-        path: conn.path().unwrap_or("").into(),
-        source,
-    }
-}
-
-/// Creates the account tables if they are missing.
-pub fn ensure_schema(conn: &Connection) -> Result<()> {
-    conn.execute_batch(SCHEMA).map_err(sql(conn))
+/// Creates the account tables in a SQLite file if they are missing (PostgreSQL's are made by
+/// [`crate::db::SERVER_PG_MIGRATIONS`]).
+pub fn ensure_schema<'a>(db: impl Into<Conn<'a>>) -> Result<()> {
+    db.into().sqlite_batch(SCHEMA)
 }
 
 /// A random secret: 256 bits in hex, after `prefix`.
@@ -165,125 +160,121 @@ pub fn check_password(password: &str) -> Result<()> {
 }
 
 /// Adds an account.
-pub fn add(conn: &Connection, name: &str, role: Role, password: &str) -> Result<User> {
+pub fn add<'a>(db: impl Into<Conn<'a>>, name: &str, role: Role, password: &str) -> Result<User> {
+    let db = db.into();
     if !valid_name(name) {
         return Err(Error::UserName(name.to_owned()));
     }
     check_password(password)?;
-    ensure_schema(conn)?;
+    ensure_schema(db)?;
     let hash = hash_password(password)?;
     let created_at = now();
-    let result = conn.execute(
-        "INSERT INTO server_users (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![name, role.as_str(), hash, created_at],
-    );
-    match result {
-        Ok(_) => {
-            let id = conn.last_insert_rowid();
-            audit_cli(conn, "user.add", &format!("{name} ({role})"))?;
-            Ok(User {
-                id,
-                name: name.to_owned(),
-                role,
-                created_at,
-                has_api_token: false,
-                locked_until: 0,
-            })
-        }
-        Err(rusqlite::Error::SqliteFailure(f, _))
-            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
-            Err(Error::UserExists(name.to_owned()))
-        }
-        Err(e) => Err(sql(conn)(e)),
+    let inserted = db.exec_unique(
+        "INSERT INTO server_users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4)",
+        &[&name, &role.as_str(), &hash, &created_at],
+    )?;
+    if inserted.is_none() {
+        return Err(Error::UserExists(name.to_owned()));
     }
+    let id = db
+        .query_opt("SELECT id FROM server_users WHERE name = $1", &[&name])?
+        .ok_or_else(|| Error::NoUser(name.to_owned()))?
+        .int(0)?;
+    audit_cli(db, "user.add", &format!("{name} ({role})"))?;
+    Ok(User {
+        id,
+        name: name.to_owned(),
+        role,
+        created_at,
+        has_api_token: false,
+        locked_until: 0,
+    })
 }
 
-fn read_user(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
-    let role: String = r.get(2)?;
+fn read_user(r: &Row) -> Result<User> {
+    let role = r.text(2)?;
     Ok(User {
-        id: r.get(0)?,
-        name: r.get(1)?,
+        id: r.int(0)?,
+        name: r.text(1)?,
         // A role this version does not know gets the least access rather than an error page.
         role: role.parse().unwrap_or(Role::Viewer),
-        created_at: r.get(3)?,
-        has_api_token: r.get::<_, Option<String>>(4)?.is_some(),
-        locked_until: r.get(5)?,
+        created_at: r.int(3)?,
+        has_api_token: r.opt_text(4)?.is_some(),
+        locked_until: r.int(5)?,
     })
 }
 
 const USER_COLUMNS: &str = "id, name, role, created_at, api_token_hash, locked_until";
 
 /// The accounts, by name.
-pub fn list(conn: &Connection) -> Result<Vec<User>> {
-    ensure_schema(conn)?;
-    let mut stmt = conn
-        .prepare(&format!(
-            "SELECT {USER_COLUMNS} FROM server_users ORDER BY name"
-        ))
-        .map_err(sql(conn))?;
-    let rows = stmt.query_map([], read_user).map_err(sql(conn))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(sql(conn))
+pub fn list<'a>(db: impl Into<Conn<'a>>) -> Result<Vec<User>> {
+    let db = db.into();
+    ensure_schema(db)?;
+    db.query(
+        &format!("SELECT {USER_COLUMNS} FROM server_users ORDER BY name"),
+        &[],
+    )?
+    .iter()
+    .map(read_user)
+    .collect()
 }
 
 /// Whether at least one admin account exists (`serve` needs one to listen beyond loopback).
-pub fn has_admin(conn: &Connection) -> Result<bool> {
-    Ok(list(conn)?.iter().any(|u| u.role == Role::Admin))
+pub fn has_admin<'a>(db: impl Into<Conn<'a>>) -> Result<bool> {
+    Ok(list(db)?.iter().any(|u| u.role == Role::Admin))
 }
 
 /// Removes an account, its sessions and its API token at once.
-pub fn remove(conn: &Connection, name: &str) -> Result<()> {
-    ensure_schema(conn)?;
-    let tx = conn.unchecked_transaction().map_err(sql(conn))?;
-    tx.execute(
-        "DELETE FROM server_sessions WHERE user_id IN (SELECT id FROM server_users WHERE name = ?1)",
-        [name],
-    )
-    .map_err(sql(conn))?;
-    let n = tx
-        .execute("DELETE FROM server_users WHERE name = ?1", [name])
-        .map_err(sql(conn))?;
-    if n == 0 {
-        return Err(Error::NoUser(name.to_owned()));
-    }
-    tx.commit().map_err(sql(conn))?;
-    audit_cli(conn, "user.remove", name)
+pub fn remove<'a>(db: impl Into<Conn<'a>>, name: &str) -> Result<()> {
+    let db = db.into();
+    ensure_schema(db)?;
+    db.transaction(|tx| {
+        tx.exec(
+            "DELETE FROM server_sessions WHERE user_id IN (SELECT id FROM server_users WHERE name = $1)",
+            &[&name],
+        )?;
+        let n = tx.exec("DELETE FROM server_users WHERE name = $1", &[&name])?;
+        if n == 0 {
+            return Err(Error::NoUser(name.to_owned()));
+        }
+        Ok(())
+    })?;
+    audit_cli(db, "user.remove", name)
 }
 
 /// Account changes are made on the server's machine (`taskmine user`), so they are recorded as
 /// the command line's.
-fn audit_cli(conn: &Connection, action: &str, detail: &str) -> Result<()> {
-    crate::audit::append(conn, &crate::audit::cli_actor(), action, detail, "local")
+fn audit_cli(db: Conn<'_>, action: &str, detail: &str) -> Result<()> {
+    crate::audit::append(db, &crate::audit::cli_actor(), action, detail, "local")
 }
 
 /// Makes a new API token for an account (replacing any earlier one) and returns it; only its hash
 /// is kept.
-pub fn new_api_token(conn: &Connection, name: &str) -> Result<String> {
-    ensure_schema(conn)?;
+pub fn new_api_token<'a>(db: impl Into<Conn<'a>>, name: &str) -> Result<String> {
+    let db = db.into();
+    ensure_schema(db)?;
     let token = secret("tmu_");
-    let n = conn
-        .execute(
-            "UPDATE server_users SET api_token_hash = ?1 WHERE name = ?2",
-            params![hash_secret(&token), name],
-        )
-        .map_err(sql(conn))?;
+    let n = db.exec(
+        "UPDATE server_users SET api_token_hash = $1 WHERE name = $2",
+        &[&hash_secret(&token), &name],
+    )?;
     if n == 0 {
         return Err(Error::NoUser(name.to_owned()));
     }
-    audit_cli(conn, "user.token", name)?;
+    audit_cli(db, "user.token", name)?;
     Ok(token)
 }
 
 /// The account an API token belongs to.
-pub fn by_api_token(conn: &Connection, token: &str) -> Result<Option<User>> {
-    conn.query_row(
-        &format!("SELECT {USER_COLUMNS} FROM server_users WHERE api_token_hash = ?1"),
-        [hash_secret(token)],
-        read_user,
-    )
-    .optional()
-    .map_err(sql(conn))
+pub fn by_api_token<'a>(db: impl Into<Conn<'a>>, token: &str) -> Result<Option<User>> {
+    db.into()
+        .query_opt(
+            &format!("SELECT {USER_COLUMNS} FROM server_users WHERE api_token_hash = $1"),
+            &[&hash_secret(token)],
+        )?
+        .as_ref()
+        .map(read_user)
+        .transpose()
 }
 
 /// What a sign-in attempt came to.
@@ -307,95 +298,92 @@ pub(crate) fn decoy_hash() -> &'static str {
 
 /// Checks a name and password, counting failures: [`MAX_FAILED_SIGNINS`] in a row lock the
 /// account for [`LOCKOUT_SECS`]; a locked account is refused without looking at the password.
-pub fn sign_in(conn: &Connection, name: &str, password: &str) -> Result<SignIn> {
-    ensure_schema(conn)?;
+pub fn sign_in<'a>(db: impl Into<Conn<'a>>, name: &str, password: &str) -> Result<SignIn> {
+    let db = db.into();
+    ensure_schema(db)?;
     let now = now();
-    let row: Option<(User, String, i64)> = conn
-        .query_row(
-            &format!(
-                "SELECT {USER_COLUMNS}, password_hash, failed_signins FROM server_users WHERE name = ?1"
-            ),
-            [name],
-            |r| Ok((read_user(r)?, r.get(6)?, r.get(7)?)),
-        )
-        .optional()
-        .map_err(sql(conn))?;
-    let Some((user, hash, failed)) = row else {
+    let row = db.query_opt(
+        &format!(
+            "SELECT {USER_COLUMNS}, password_hash, failed_signins FROM server_users WHERE name = $1"
+        ),
+        &[&name],
+    )?;
+    let Some(row) = row else {
         let _ = password_matches(password, decoy_hash());
         return Ok(SignIn::Wrong);
     };
+    let (user, hash, failed) = (read_user(&row)?, row.text(6)?, row.int(7)?);
     if user.locked_until > now {
         return Ok(SignIn::Locked {
             until: user.locked_until,
         });
     }
     if password_matches(password, &hash) {
-        conn.execute(
-            "UPDATE server_users SET failed_signins = 0, locked_until = 0 WHERE id = ?1",
-            [user.id],
-        )
-        .map_err(sql(conn))?;
+        db.exec(
+            "UPDATE server_users SET failed_signins = 0, locked_until = 0 WHERE id = $1",
+            &[&user.id],
+        )?;
         return Ok(SignIn::Ok(User {
             locked_until: 0,
             ..user
         }));
     }
+    // Counted in the database, not from what was read: two servers failing the same account at
+    // once both count.
     let failed = failed + 1;
     if failed >= MAX_FAILED_SIGNINS {
         let until = now + LOCKOUT_SECS * 1_000_000;
-        conn.execute(
-            "UPDATE server_users SET failed_signins = 0, locked_until = ?1 WHERE id = ?2",
-            params![until, user.id],
-        )
-        .map_err(sql(conn))?;
+        db.exec(
+            "UPDATE server_users SET failed_signins = 0, locked_until = $1 WHERE id = $2",
+            &[&until, &user.id],
+        )?;
         return Ok(SignIn::Locked { until });
     }
-    conn.execute(
-        "UPDATE server_users SET failed_signins = ?1 WHERE id = ?2",
-        params![failed, user.id],
-    )
-    .map_err(sql(conn))?;
+    db.exec(
+        "UPDATE server_users SET failed_signins = failed_signins + 1 WHERE id = $1",
+        &[&user.id],
+    )?;
     Ok(SignIn::Wrong)
 }
 
 /// A new session for a signed-in account: (session id for the cookie, CSRF token for its forms).
 /// Always a new id, so an id planted before sign-in never becomes a signed-in session.
-pub fn create_session(conn: &Connection, user_id: i64) -> Result<(String, String)> {
+pub fn create_session<'a>(db: impl Into<Conn<'a>>, user_id: i64) -> Result<(String, String)> {
+    let db = db.into();
     let id = secret("");
     let csrf = secret("");
     let now = now();
     // Expired sessions are dropped here, where sessions are written anyway.
-    conn.execute("DELETE FROM server_sessions WHERE expires_at <= ?1", [now])
-        .map_err(sql(conn))?;
-    conn.execute(
-        "INSERT INTO server_sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![hash_secret(&id), user_id, csrf, now, now + SESSION_SECS * 1_000_000],
-    )
-    .map_err(sql(conn))?;
+    db.exec(
+        "DELETE FROM server_sessions WHERE expires_at <= $1",
+        &[&now],
+    )?;
+    db.exec(
+        "INSERT INTO server_sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        &[&hash_secret(&id), &user_id, &csrf, &now, &(now + SESSION_SECS * 1_000_000)],
+    )?;
     Ok((id, csrf))
 }
 
 /// The account and CSRF token of a live session.
-pub fn session(conn: &Connection, id: &str) -> Result<Option<(User, String)>> {
-    conn.query_row(
+pub fn session<'a>(db: impl Into<Conn<'a>>, id: &str) -> Result<Option<(User, String)>> {
+    let row = db.into().query_opt(
         "SELECT u.id, u.name, u.role, u.created_at, u.api_token_hash, u.locked_until, s.csrf
          FROM server_sessions s JOIN server_users u ON u.id = s.user_id
-         WHERE s.id_hash = ?1 AND s.expires_at > ?2",
-        params![hash_secret(id), now()],
-        |r| Ok((read_user(r)?, r.get(6)?)),
-    )
-    .optional()
-    .map_err(sql(conn))
+         WHERE s.id_hash = $1 AND s.expires_at > $2",
+        &[&hash_secret(id), &now()],
+    )?;
+    row.map(|r| Ok((read_user(&r)?, r.text(6)?))).transpose()
 }
 
 /// Ends a session (sign-out, or the old session of a new sign-in).
-pub fn end_session(conn: &Connection, id: &str) -> Result<()> {
-    conn.execute(
-        "DELETE FROM server_sessions WHERE id_hash = ?1",
-        [hash_secret(id)],
-    )
-    .map(|_| ())
-    .map_err(sql(conn))
+pub fn end_session<'a>(db: impl Into<Conn<'a>>, id: &str) -> Result<()> {
+    db.into()
+        .exec(
+            "DELETE FROM server_sessions WHERE id_hash = $1",
+            &[&hash_secret(id)],
+        )
+        .map(drop)
 }
 
 /// Compares two secrets in time that does not depend on where they differ.
@@ -424,6 +412,7 @@ pub fn read_new_password() -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::Connection;
 
     fn conn() -> Connection {
         let c = Connection::open_in_memory().unwrap();

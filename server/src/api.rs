@@ -193,9 +193,7 @@ async fn audit(
     State(st): St,
     axum::extract::Query(q): axum::extract::Query<AuditQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let entries = st
-        .with_accounts(move |c| crate::audit::list(c, q.limit))
-        .await?;
+    let entries = st.with_db(move |c| crate::audit::list(c, q.limit)).await?;
     Ok(Json(json!({ "entries": entries })))
 }
 

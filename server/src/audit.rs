@@ -2,15 +2,15 @@
 //! bot downloads, exports, account and agent changes and erasures; read by admins (page, API and
 //! `taskmine audit`).
 //!
-//! Append-only: no route updates or deletes it, and triggers make SQLite refuse an UPDATE or DELETE
-//! on the table, so the product cannot edit it even by mistake (someone with the file can, which is
-//! what file permissions are for).
+//! Append-only: no route updates or deletes it, and triggers make SQLite (and PostgreSQL) refuse an
+//! UPDATE or DELETE on the table, so the product cannot edit it even by mistake (someone with the
+//! file or the database owner's password can, which is what permissions are for).
 
-use rusqlite::{params, Connection};
 use serde::Serialize;
 use uilog::Micros;
 
-use crate::error::{Error, Result};
+use crate::db::Conn;
+use crate::error::Result;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS server_audit (
@@ -43,38 +43,31 @@ pub struct Entry {
     pub remote: String,
 }
 
-fn sql(conn: &Connection) -> impl Fn(rusqlite::Error) -> Error + '_ {
-    move |source| Error::Sqlite {
-        path: conn.path().unwrap_or("").into(),
-        source,
-    }
-}
-
-pub fn ensure_schema(conn: &Connection) -> Result<()> {
-    conn.execute_batch(SCHEMA).map_err(sql(conn))
+pub fn ensure_schema<'a>(db: impl Into<Conn<'a>>) -> Result<()> {
+    db.into().sqlite_batch(SCHEMA)
 }
 
 /// Appends an entry.
-pub fn append(
-    conn: &Connection,
+pub fn append<'a>(
+    db: impl Into<Conn<'a>>,
     actor: &str,
     action: &str,
     detail: &str,
     remote: &str,
 ) -> Result<()> {
-    ensure_schema(conn)?;
-    conn.execute(
-        "INSERT INTO server_audit (ts, actor, action, detail, remote) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            jiff::Timestamp::now().as_microsecond(),
-            actor,
-            action,
-            detail,
-            remote
+    let db = db.into();
+    ensure_schema(db)?;
+    db.exec(
+        "INSERT INTO server_audit (ts, actor, action, detail, remote) VALUES ($1, $2, $3, $4, $5)",
+        &[
+            &jiff::Timestamp::now().as_microsecond(),
+            &actor,
+            &action,
+            &detail,
+            &remote,
         ],
     )
-    .map(|_| ())
-    .map_err(sql(conn))
+    .map(drop)
 }
 
 /// The actor of a command run on the server's machine.
@@ -86,32 +79,31 @@ pub fn cli_actor() -> String {
 }
 
 /// The newest `limit` entries, newest first.
-pub fn list(conn: &Connection, limit: usize) -> Result<Vec<Entry>> {
-    ensure_schema(conn)?;
-    let mut stmt = conn
-        .prepare(
-            "SELECT id, ts, actor, action, detail, remote FROM server_audit ORDER BY id DESC LIMIT ?1",
-        )
-        .map_err(sql(conn))?;
-    let rows = stmt
-        .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-            Ok(Entry {
-                id: r.get(0)?,
-                ts: r.get(1)?,
-                actor: r.get(2)?,
-                action: r.get(3)?,
-                detail: r.get(4)?,
-                remote: r.get(5)?,
-            })
+pub fn list<'a>(db: impl Into<Conn<'a>>, limit: usize) -> Result<Vec<Entry>> {
+    let db = db.into();
+    ensure_schema(db)?;
+    db.query(
+        "SELECT id, ts, actor, action, detail, remote FROM server_audit ORDER BY id DESC LIMIT $1",
+        &[&i64::try_from(limit).unwrap_or(i64::MAX)],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(Entry {
+            id: r.int(0)?,
+            ts: r.int(1)?,
+            actor: r.text(2)?,
+            action: r.text(3)?,
+            detail: r.text(4)?,
+            remote: r.text(5)?,
         })
-        .map_err(sql(conn))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(sql(conn))
+    })
+    .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::Connection;
 
     #[test]
     fn entries_are_appended_and_cannot_be_changed_or_deleted() {

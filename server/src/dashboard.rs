@@ -75,7 +75,7 @@ async fn audit_page(
     State(st): State<Arc<AppState>>,
     Extension(me): Extension<Identity>,
 ) -> Result<Html<String>, ApiError> {
-    let entries = st.with_accounts(|c| audit::list(c, 1000)).await?;
+    let entries = st.with_db(|c| audit::list(c, 1000)).await?;
     let rows: Vec<_> = entries
         .iter()
         .map(|e| serde_json::json!({ "ts": uilog::format_ts(e.ts), "entry": e }))
@@ -90,7 +90,7 @@ async fn accounts_page(
     Extension(me): Extension<Identity>,
 ) -> Result<Html<String>, ApiError> {
     let (users, agents) = st
-        .with_accounts(|c| Ok((accounts::list(c)?, agents::list_conn(c)?)))
+        .with_db(|c| Ok((accounts::list(c)?, agents::list(c)?)))
         .await?;
     let users: Vec<_> = users
         .iter()

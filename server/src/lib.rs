@@ -16,6 +16,7 @@ pub mod audit;
 pub mod bench;
 pub mod client;
 mod dashboard;
+pub mod db;
 pub mod erasure;
 mod error;
 pub mod ingest;
@@ -124,7 +125,10 @@ pub async fn serve(
         ),
         None => None,
     };
-    let state = AppState::new(config)?;
+    // Connecting to PostgreSQL blocks (the `postgres` client runs a runtime of its own).
+    let state = tokio::task::spawn_blocking(move || AppState::new(config))
+        .await
+        .map_err(|e| Error::Server(format!("cannot start: {e}")))??;
     // The first result is ready sooner when mining starts with the server, not with the first page.
     state.start_mining();
     // The peer address goes into the audit trail.

@@ -306,7 +306,7 @@ pub(crate) async fn callback(State(st): State<Arc<AppState>>, req: Request) -> R
     let n = name.clone();
     let old = access::cookie(req.headers(), SESSION_COOKIE).map(str::to_owned);
     let created = st
-        .with_accounts(move |c| {
+        .with_db(move |c| {
             let Some(user) = accounts::list(c)?.into_iter().find(|u| u.name == n) else {
                 return Ok(None);
             };

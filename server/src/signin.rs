@@ -119,7 +119,7 @@ pub(crate) async fn submit(State(st): State<Arc<AppState>>, req: Request) -> Res
     let token = expected.unwrap_or_default().to_owned();
     let (name, password) = (f.name.clone(), f.password);
     let outcome = match st
-        .with_accounts(move |c| accounts::sign_in(c, &name, &password))
+        .with_db(move |c| accounts::sign_in(c, &name, &password))
         .await
     {
         Ok(o) => o,
@@ -163,7 +163,7 @@ pub(crate) async fn submit(State(st): State<Arc<AppState>>, req: Request) -> Res
     let old = access::cookie(&headers, SESSION_COOKIE).map(str::to_owned);
     let uid = user.id;
     let created = st
-        .with_accounts(move |c| {
+        .with_db(move |c| {
             if let Some(old) = old {
                 accounts::end_session(c, &old)?;
             }
@@ -197,8 +197,7 @@ pub(crate) async fn sign_out(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if let Some(sid) = access::cookie(&headers, SESSION_COOKIE).map(str::to_owned) {
-        st.with_accounts(move |c| accounts::end_session(c, &sid))
-            .await?;
+        st.with_db(move |c| accounts::end_session(c, &sid)).await?;
     }
     st.audit(&me, "signout", String::new()).await;
     let mut resp = Redirect::to("/signin").into_response();

@@ -7,11 +7,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
-use uilog::Store;
+use uilog::{LogRead, LogStore, Store};
 
 use crate::agents::{self, Agent};
 use crate::analysis::{self, Analysis};
-use crate::error::{Error, Result};
+use crate::db::{Db, DbSettings};
+use crate::error::Result;
 use crate::pages::Pages;
 use crate::privacy::Privacy;
 use crate::replays;
@@ -77,8 +78,11 @@ impl AuthMode {
 /// How a server runs.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The UI log database; the server keeps its agents in the same file.
+    /// The UI log database: a SQLite file, or a `postgres://` URL that several servers may share;
+    /// the server keeps its agents, accounts and audit trail in the same database.
     pub db: PathBuf,
+    /// Connections and statement timeout on PostgreSQL.
+    pub db_settings: DbSettings,
     pub limits: Limits,
     /// The policy in force; its k withholds routines seen across fewer users.
     pub privacy: Privacy,
@@ -86,6 +90,9 @@ pub struct Config {
     /// The background mining job runs at most once per this long; pages show the previous
     /// result meanwhile.
     pub remine_after: Duration,
+    /// How often the job looks for batches that did not come through this server (another server
+    /// on the same PostgreSQL database, a local recorder, retention).
+    pub recheck: Duration,
     /// A copy of `templates/` to render pages from instead of the compiled-in templates.
     pub templates: Option<PathBuf>,
     /// Where `taskmine bots` wrote its drafts; replay reports are read from its subdirectories.
@@ -104,13 +111,25 @@ pub struct Config {
 }
 
 impl Config {
+    /// `db` as the string the stores open.
+    pub fn db_str(&self) -> String {
+        self.db.to_string_lossy().into_owned()
+    }
+
+    /// Whether the log is in PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        uilog::is_postgres_url(&self.db_str())
+    }
+
     pub fn new(db: impl Into<PathBuf>) -> Config {
         Config {
             db: db.into(),
+            db_settings: DbSettings::default(),
             limits: Limits::default(),
             privacy: Privacy::builtin(),
             mining: miner::Options::default(),
             remine_after: Duration::from_secs(30),
+            recheck: RECHECK,
             templates: None,
             bots_dir: None,
             auth: AuthMode::Required,
@@ -126,8 +145,11 @@ impl Config {
 /// takes effect within this time.
 const AUTH_CACHE_TTL: Duration = Duration::from_secs(10);
 
-/// A reading connection for token look-ups, and the tokens seen recently (by hash).
-type AuthCache = (rusqlite::Connection, HashMap<String, (Agent, Instant)>);
+/// A connection for token look-ups, and the tokens seen recently (by hash).
+type AuthCache = (Db, HashMap<String, (Agent, Instant)>);
+
+/// The database's `--db` and connection settings.
+type DbTarget = (String, DbSettings);
 
 /// What the handlers share.
 pub struct AppState {
@@ -135,8 +157,10 @@ pub struct AppState {
     pub(crate) writer: mpsc::Sender<Job>,
     auth: Mutex<AuthCache>,
     /// A writing connection for the server's own tables (accounts, sessions, audit), apart from
-    /// the writer thread's, which only writes batches.
-    accounts: Arc<Mutex<rusqlite::Connection>>,
+    /// the writer threads', which only write batches.
+    accounts: Arc<Mutex<Db>>,
+    /// What to reconnect to when a connection is lost.
+    db_target: Arc<DbTarget>,
     pub(crate) pages: Pages,
     pub(crate) limiter: crate::ratelimit::Limiter,
     /// The latest result of the background mining job (`None` until its first run ends).
@@ -161,8 +185,8 @@ pub(crate) struct JobCounters {
 /// A mining result as the job publishes it; an error is kept as its message.
 type Published = Option<std::result::Result<Arc<Analysis>, String>>;
 
-/// How often the job looks at the store even when no batch arrived through this server (another
-/// server, a local recorder or retention may have changed it).
+/// How often the job looks at the store by default even when no batch arrived through this server
+/// (another server, a local recorder or retention may have changed it).
 const RECHECK: Duration = Duration::from_secs(60);
 
 /// Mines the store at start, then again after batches were written (at most once per
@@ -174,8 +198,8 @@ async fn mining_job(state: std::sync::Weak<AppState>) {
     loop {
         let Some(st) = state.upgrade() else { return };
         let started = Instant::now();
-        let db = st.config.db.clone();
-        let version = tokio::task::spawn_blocking(move || analysis::version(&Store::open(&db)?))
+        let config = st.config.clone();
+        let version = tokio::task::spawn_blocking(move || log_version(&config))
             .await
             .map_err(|e| e.to_string())
             .and_then(|v| v.map_err(|e| e.to_string()));
@@ -184,16 +208,12 @@ async fn mining_job(state: std::sync::Weak<AppState>) {
             Err(_) => true,
         };
         if changed {
-            let db = st.config.db.clone();
-            let opts = st.config.mining.clone();
-            let privacy = st.config.privacy.clone();
+            let config = st.config.clone();
             st.job.running.store(true, Relaxed);
-            let result = tokio::task::spawn_blocking(move || {
-                Analysis::load_or_mine(&Store::open(&db)?, &opts, privacy)
-            })
-            .await
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.map_err(|e| e.to_string()));
+            let result = tokio::task::spawn_blocking(move || mine(&config))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()));
             st.job.running.store(false, Relaxed);
             match &result {
                 Ok(a) => {
@@ -208,11 +228,15 @@ async fn mining_job(state: std::sync::Weak<AppState>) {
             }
             st.results.send_replace(Some(result.map(Arc::new)));
         }
-        let (written, pause) = (Arc::clone(&st.written), st.config.remine_after);
+        let (written, pause, recheck) = (
+            Arc::clone(&st.written),
+            st.config.remine_after,
+            st.config.recheck,
+        );
         drop(st);
         tokio::select! {
             _ = written.notified() => {}
-            _ = tokio::time::sleep(RECHECK) => {}
+            _ = tokio::time::sleep(recheck) => {}
         }
         if let Some(rest) = pause.checked_sub(started.elapsed()) {
             tokio::time::sleep(rest).await;
@@ -220,36 +244,114 @@ async fn mining_job(state: std::sync::Weak<AppState>) {
     }
 }
 
+/// The mining job's connection to a log on PostgreSQL: no statement timeout, since a scan of a
+/// large log may take longer than any batch should.
+fn open_for_mining(config: &Config) -> Result<LogStore> {
+    let settings = uilog::store_pg::PgSettings {
+        statement_timeout: None,
+        application_name: Some("taskmine-mining".into()),
+    };
+    Ok(LogStore::open_with(&config.db_str(), &settings)?)
+}
+
+/// What the log holds now: see [`analysis::version`].
+fn log_version(config: &Config) -> Result<(i64, i64)> {
+    if config.is_postgres() {
+        return Ok(open_for_mining(config)?.version()?);
+    }
+    analysis::version(&Store::open(&config.db)?)
+}
+
+/// The result for the log as it is now. From SQLite it may be a stored run read back (see
+/// [`Analysis::load_or_mine`]); from PostgreSQL it is mined afresh and served from memory.
+fn mine(config: &Config) -> Result<Analysis> {
+    if config.is_postgres() {
+        let store = open_for_mining(config)?;
+        return mine_in_memory(store.reader(), &config.mining, config.privacy.clone());
+    }
+    Analysis::load_or_mine(
+        &Store::open(&config.db)?,
+        &config.mining,
+        config.privacy.clone(),
+    )
+}
+
+/// Mines a log on any backend into a result kept in memory only. Stored mining runs, bot drafts
+/// and analysts' routine names are SQLite tables so far, so a server on PostgreSQL mines the log
+/// itself and serves the routines without bot drafts; two servers on one database show the same
+/// figures because mining one log gives one result.
+pub fn mine_in_memory(
+    store: &dyn LogRead,
+    opts: &miner::Options,
+    privacy: crate::privacy::Privacy,
+) -> Result<Analysis> {
+    let version = store.version()?;
+    let stats = store.stats()?;
+    let mut opts = opts.clone();
+    opts.min_users = opts.min_users.max(privacy.k);
+    opts.validate()?;
+    let log = miner::Log::load(store, &opts.abstraction, &mut miner::NoProgress)?;
+    let mining = miner::mine_log(&log, &opts, &mut miner::NoProgress);
+    let graph = miner::graph::whole_log(&log, mining.summary.idle_gap_secs);
+    let names = mining
+        .routines
+        .iter()
+        .map(|r| r.id)
+        .zip(miner::routine_names(&mining))
+        .collect();
+    Ok(Analysis {
+        names,
+        stats,
+        log,
+        mining,
+        graph,
+        privacy,
+        bots: Vec::new(),
+        version,
+        computed_at: jiff::Timestamp::now().as_microsecond(),
+        run: None,
+        origin: analysis::Origin::Mined,
+    })
+}
+
 impl AppState {
     /// Opens the store (creating it and the server's table if needed) and starts the writer thread.
     pub fn new(config: Config) -> Result<Arc<AppState>> {
-        let store = Store::open(&config.db)?;
-        agents::ensure_schema(&store)?;
-        crate::accounts::ensure_schema(store.connection())?;
-        crate::audit::ensure_schema(store.connection())?;
-        crate::people::ensure_schema(store.connection())?;
-        let accounts = rusqlite::Connection::open(&config.db).map_err(Error::sqlite(&config.db))?;
-        accounts
-            .busy_timeout(Duration::from_secs(5))
-            .map_err(Error::sqlite(&config.db))?;
-        let conn = rusqlite::Connection::open_with_flags(
-            &config.db,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .map_err(Error::sqlite(&config.db))?;
-        conn.busy_timeout(Duration::from_secs(5))
-            .map_err(Error::sqlite(&config.db))?;
+        let db = config.db_str();
+        let accounts = Self::open_db(&config, "accounts")?;
+        if let Some(conn) = accounts.sqlite() {
+            agents::ensure_schema(conn)?;
+            crate::accounts::ensure_schema(conn)?;
+            crate::audit::ensure_schema(conn)?;
+            crate::people::ensure_schema(conn)?;
+        }
+        let auth = Self::open_db(&config, "auth")?;
+        // One writer on SQLite, whose write lock admits one at a time anyway; on PostgreSQL a pool,
+        // since batches of different agents commit side by side there.
+        let (writers, settings) = if config.is_postgres() {
+            (
+                config.db_settings.pool.max(1),
+                config.db_settings.pg("writer"),
+            )
+        } else {
+            (1, Default::default())
+        };
+        // The first writer connects now, so a wrong URL or password fails the start, not a batch.
+        let first = LogStore::open_with(&db, &settings)?;
         let pages = match &config.templates {
             Some(dir) => Pages::from_dir(dir)?,
             None => Pages::builtin()?,
         };
         let written = Arc::new(tokio::sync::Notify::new());
-        let writer = writer::spawn_writer(store, Arc::clone(&written));
+        let open = move || LogStore::open_with(&db, &settings);
+        let writer = writer::spawn_writers(first, open, writers, Arc::clone(&written));
+        let db_target = Arc::new((config.db_str(), config.db_settings.clone()));
         Ok(Arc::new(AppState {
             limiter: crate::ratelimit::Limiter::new(config.rate),
             config,
             writer,
-            auth: Mutex::new((conn, HashMap::new())),
+            auth: Mutex::new((auth, HashMap::new())),
+            db_target,
             accounts: Arc::new(Mutex::new(accounts)),
             pages,
             results: tokio::sync::watch::channel(None).0,
@@ -310,23 +412,65 @@ impl AppState {
         self.written.notify_one();
     }
 
-    /// Runs `f` on the accounts connection, on a blocking thread.
+    /// A connection for the server's own tables, opened per the config.
+    fn open_db(config: &Config, use_: &str) -> Result<Db> {
+        Db::open(&config.db_str(), &config.db_settings.pg(use_))
+    }
+
+    /// Keeps `db` usable: a new connection when the old one is gone (a PostgreSQL server that
+    /// restarted, or ended the session).
+    fn live(target: &DbTarget, db: &mut Db, use_: &str) -> Result<()> {
+        if db.is_closed() {
+            tracing::warn!("the {use_} connection to the database was lost; reconnecting");
+            *db = Db::open(&target.0, &target.1.pg(use_))?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the connection for the server's own tables (accounts, sessions, agents, audit
+    /// trail), on a blocking thread.
+    pub(crate) async fn with_db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Db) -> Result<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let (conn, target) = (Arc::clone(&self.accounts), Arc::clone(&self.db_target));
+        tokio::task::spawn_blocking(move || {
+            let mut db = conn.lock().expect("accounts lock");
+            Self::live(&target, &mut db, "accounts")?;
+            f(&db)
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+    }
+
+    /// Runs `f` on the SQLite connection, for the tables that are SQLite-only so far (person
+    /// access codes); on PostgreSQL the answer is 501.
     pub(crate) async fn with_accounts<T: Send + 'static>(
         &self,
         f: impl FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
     ) -> Result<T, ApiError> {
+        if self.config.is_postgres() {
+            return Err(ApiError::new(
+                axum::http::StatusCode::NOT_IMPLEMENTED,
+                "person access codes are not yet kept in PostgreSQL; serve a SQLite log for them",
+            ));
+        }
         let conn = Arc::clone(&self.accounts);
-        tokio::task::spawn_blocking(move || f(&conn.lock().expect("accounts lock")))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)
+        tokio::task::spawn_blocking(move || {
+            let db = conn.lock().expect("accounts lock");
+            f(db.sqlite().expect("a SQLite log has a SQLite connection"))
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
     }
 
     /// Appends to the audit trail. A failure is logged, not shown: the answer was already decided.
     pub(crate) async fn audit(&self, who: &crate::access::Identity, action: &str, detail: String) {
         let (actor, action, remote) = (who.name.clone(), action.to_owned(), who.remote.clone());
         if let Err(e) = self
-            .with_accounts(move |c| crate::audit::append(c, &actor, &action, &detail, &remote))
+            .with_db(move |c| crate::audit::append(c, &actor, &action, &detail, &remote))
             .await
         {
             tracing::error!("audit trail: {}", e.error);
@@ -354,6 +498,7 @@ impl AppState {
         let token = token.to_owned();
         tokio::task::spawn_blocking(move || {
             let mut guard = st.auth.lock().expect("auth lock");
+            Self::live(&st.db_target, &mut guard.0, "auth").map_err(ApiError::internal)?;
             let found = agents::authenticate(&guard.0, &token).map_err(ApiError::internal)?;
             match &found {
                 Some(agent) => {

@@ -292,6 +292,7 @@ fn the_load_measurement_checks_its_own_count() {
         events_per_agent: 700,
         batch: 200,
         gzip: true,
+        ..Default::default()
     };
     let r = server::bench::ingest(&cfg, dir.path()).unwrap();
     assert_eq!(r.events, 2_100);

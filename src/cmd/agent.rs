@@ -7,7 +7,7 @@ use crate::Ui;
 
 #[derive(Args)]
 pub struct AgentArgs {
-    /// The UI log database (SQLite). Accepted before or after the subcommand
+    /// The UI log database (a SQLite file or a postgres:// URL). Accepted before or after the subcommand
     /// (`taskmine agent add desk-1 --db D` as well as `taskmine agent --db D add desk-1`).
     #[arg(long, default_value = super::DEFAULT_DB, env = "TASKMINE_DB", global = true)]
     db: std::path::PathBuf,
@@ -56,7 +56,11 @@ pub fn run(args: AgentArgs, ui: &Ui) -> anyhow::Result<()> {
     if let AgentWhat::Push(push) = args.what {
         return run_push(&args.db, push, ui);
     }
-    let store = DbArg { db: args.db }.open()?;
+    let arg = DbArg { db: args.db };
+    if !arg.is_postgres() {
+        arg.open()?;
+    }
+    let store = server::db::Db::open(&arg.db.to_string_lossy(), &Default::default())?;
     match args.what {
         AgentWhat::Add { name } => {
             let token = server::agents::add(&store, &name)?;

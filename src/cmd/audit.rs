@@ -21,8 +21,11 @@ pub struct AuditArgs {
 }
 
 pub fn run(args: AuditArgs, _ui: &Ui) -> anyhow::Result<()> {
-    let store = args.db.open_existing()?;
-    let entries = server::audit::list(store.connection(), args.limit)?;
+    if !args.db.is_postgres() {
+        args.db.open_existing()?;
+    }
+    let db = server::db::Db::open(&args.db.db.to_string_lossy(), &Default::default())?;
+    let entries = server::audit::list(&db, args.limit)?;
     // writeln! rather than println!, so `taskmine audit | head` ends quietly on the closed pipe.
     let mut out = std::io::stdout().lock();
     if args.json {

@@ -49,6 +49,17 @@ enum BenchWhat {
         /// Send gzip-compressed bodies.
         #[arg(long)]
         gzip: bool,
+        /// Servers to run in this process, on ports of their own; more than one needs a shared
+        /// PostgreSQL --db. Agents spread batches over them, retry a failed one on the next, and
+        /// send every tenth batch to a second server too (it must answer duplicate).
+        #[arg(long, default_value_t = 1)]
+        servers: usize,
+        /// The servers' database: a postgres:// URL (default: a temporary SQLite file).
+        #[arg(long)]
+        db: Option<String>,
+        /// Writer connections per server on PostgreSQL.
+        #[arg(long, default_value_t = 4)]
+        db_pool: usize,
     },
     /// A fleet-sized log behind `taskmine serve`: time to the first mining result, latency of
     /// every dashboard page and read-API route (p50/p95), and the server's peak memory.
@@ -78,12 +89,18 @@ pub fn run(args: BenchArgs, ui: &Ui) -> anyhow::Result<()> {
             events_per_agent,
             batch,
             gzip,
+            servers,
+            db,
+            db_pool,
         } => bench_ingest(
             server::bench::IngestBench {
                 agents: agents.max(1),
                 events_per_agent: events_per_agent.max(1),
                 batch: batch.max(1),
                 gzip,
+                db,
+                servers: servers.max(1),
+                pool: db_pool.max(1),
             },
             ui,
         ),
@@ -91,13 +108,22 @@ pub fn run(args: BenchArgs, ui: &Ui) -> anyhow::Result<()> {
 }
 
 fn bench_ingest(cfg: server::bench::IngestBench, ui: &Ui) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        cfg.servers == 1 || cfg.db.as_deref().is_some_and(uilog::is_postgres_url),
+        "--servers {} needs a PostgreSQL --db they share",
+        cfg.servers
+    );
     let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
     println!(
-        "ingest benchmark: {} agents × {} events in batches of {}{} over 127.0.0.1",
+        "ingest benchmark: {} agents × {} events in batches of {}{} over 127.0.0.1 to {} server(s) on {}",
         cfg.agents,
         cfg.events_per_agent,
         cfg.batch,
-        if cfg.gzip { ", gzip" } else { "" }
+        if cfg.gzip { ", gzip" } else { "" },
+        cfg.servers,
+        cfg.db
+            .as_deref()
+            .map_or_else(|| "a temporary SQLite file".to_owned(), uilog::redact_url)
     );
     let spinner = ui.spinner("simulating and sending");
     let r = server::bench::ingest(&cfg, dir.path())?;
@@ -111,21 +137,20 @@ fn bench_ingest(cfg: server::bench::IngestBench, ui: &Ui) -> anyhow::Result<()> 
         r.events_per_s
     );
     println!(
-        "request latency: p50 {:.1} ms, p99 {:.1} ms; the store holds {} events ({})",
-        r.latency_p50_ms,
-        r.latency_p99_ms,
-        r.stored,
-        if r.stored == r.events {
-            "none lost or doubled"
-        } else {
-            "MISMATCH"
-        }
+        "request latency: p50 {:.1} ms, p99 {:.1} ms; the store gained {} events; {} batches resent to another server, {} retried",
+        r.latency_p50_ms, r.latency_p99_ms, r.stored, r.resent, r.retried
+    );
+    println!(
+        "lost: {} events, duplicated: {} events",
+        r.lost, r.duplicated
     );
     anyhow::ensure!(
-        r.stored == r.events,
-        "the store holds {} events, {} were sent",
+        r.stored == r.events && r.lost == 0 && r.duplicated == 0,
+        "the store gained {} events, {} were sent ({} lost, {} duplicated)",
         r.stored,
-        r.events
+        r.events,
+        r.lost,
+        r.duplicated
     );
     Ok(())
 }

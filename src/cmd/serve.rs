@@ -70,6 +70,15 @@ pub struct ServeArgs {
     /// The ID token claim that names the account: preferred_username, email (verified only) or sub.
     #[arg(long, default_value = "preferred_username")]
     oidc_claim: String,
+    /// With a PostgreSQL --db: connections that write batches. The server opens three more
+    /// (accounts, token look-ups, mining), so the database must allow servers × (pool + 3).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    db_pool: u16,
+    /// With a PostgreSQL --db: seconds a statement of the server's may run before PostgreSQL
+    /// cancels it and rolls its batch back (the agent sends it again); 0 for no limit. Mining is
+    /// not limited.
+    #[arg(long, default_value_t = 30)]
+    db_statement_timeout: u64,
 }
 
 fn rate(flag: &str, value: &str) -> anyhow::Result<Option<server::Rate>> {
@@ -83,6 +92,11 @@ fn rate(flag: &str, value: &str) -> anyhow::Result<Option<server::Rate>> {
 
 pub fn run(args: ServeArgs, _ui: &Ui) -> anyhow::Result<()> {
     let mut config = server::Config::new(&args.db.db);
+    config.db_settings = server::db::DbSettings {
+        pool: usize::from(args.db_pool),
+        statement_timeout: (args.db_statement_timeout > 0)
+            .then(|| std::time::Duration::from_secs(args.db_statement_timeout)),
+    };
     config.limits = server::Limits {
         max_body_bytes: args.max_body_mib << 20,
         max_batch_events: args.max_batch_events,
@@ -111,7 +125,10 @@ pub fn run(args: ServeArgs, _ui: &Ui) -> anyhow::Result<()> {
     config.templates = args.templates;
     config.bots_dir = Some(args.bots);
     config.remine_after = std::time::Duration::from_secs(args.remine_after_secs);
-    let users = server::accounts::list(args.db.open()?.connection())?;
+    let users = server::accounts::list(&server::db::Db::open(
+        &config.db_str(),
+        &config.db_settings.pg("serve"),
+    )?)?;
     config.auth = server::AuthMode::for_listening(args.addr, &users, args.insecure_no_auth)
         .map_err(anyhow::Error::msg)?;
     config.secure_cookies = args.behind_tls_proxy;
@@ -132,7 +149,7 @@ pub fn run(args: ServeArgs, _ui: &Ui) -> anyhow::Result<()> {
             }
         );
     }
-    let db = args.db.db.display().to_string();
+    let db = args.db.shown();
     server::run(args.addr, config, |addr| {
         eprintln!("serving {db} on {scheme}://{addr}/ (Ctrl-C stops)");
     })?;

@@ -7,7 +7,7 @@ use crate::Ui;
 
 #[derive(Args)]
 pub struct UserArgs {
-    /// The UI log database (SQLite) the server uses. Accepted before or after the subcommand.
+    /// The UI log database the server uses (a SQLite file or a postgres:// URL). Accepted before or after the subcommand.
     #[arg(long, default_value = super::DEFAULT_DB, env = "TASKMINE_DB", global = true)]
     db: std::path::PathBuf,
     #[command(subcommand)]
@@ -41,8 +41,12 @@ enum UserWhat {
 }
 
 pub fn run(args: UserArgs, _ui: &Ui) -> anyhow::Result<()> {
-    let store = DbArg { db: args.db }.open()?;
-    let c = store.connection();
+    let arg = DbArg { db: args.db };
+    if let UserWhat::PersonCode { pseudonym } = &args.what {
+        return person_code(&arg, pseudonym);
+    }
+    let db = server::db::Db::open(&arg.db.to_string_lossy(), &Default::default())?;
+    let c = &db;
     match args.what {
         UserWhat::Add { name, role } => {
             let role: server::accounts::Role = role.parse()?;
@@ -72,26 +76,32 @@ pub fn run(args: UserArgs, _ui: &Ui) -> anyhow::Result<()> {
             );
             println!("{token}");
         }
-        UserWhat::PersonCode { pseudonym } => {
-            if !store.dictionary()?.users.contains(&pseudonym) {
-                anyhow::bail!(
-                    "{}: no recorded person with pseudonym {pseudonym:?}",
-                    store.path().display()
-                );
-            }
-            let code = server::people::issue_code(c, &pseudonym)?;
-            server::audit::append(
-                c,
-                &server::audit::cli_actor(),
-                "person.code",
-                &server::erasure::person_ref(&pseudonym),
-                "local",
-            )?;
-            eprintln!(
-                "access code of {pseudonym}, shown only now (they sign in at /me/signin with their pseudonym and this code):"
-            );
-            println!("{code}");
-        }
+        UserWhat::PersonCode { .. } => unreachable!("handled above"),
     }
+    Ok(())
+}
+
+/// Person access codes are kept in SQLite only so far.
+fn person_code(arg: &DbArg, pseudonym: &str) -> anyhow::Result<()> {
+    let store = arg.open()?;
+    let c = store.connection();
+    if !store.dictionary()?.users.iter().any(|u| u == pseudonym) {
+        anyhow::bail!(
+            "{}: no recorded person with pseudonym {pseudonym:?}",
+            store.path().display()
+        );
+    }
+    let code = server::people::issue_code(c, pseudonym)?;
+    server::audit::append(
+        c,
+        &server::audit::cli_actor(),
+        "person.code",
+        &server::erasure::person_ref(pseudonym),
+        "local",
+    )?;
+    eprintln!(
+        "access code of {pseudonym}, shown only now (they sign in at /me/signin with their pseudonym and this code):"
+    );
+    println!("{code}");
     Ok(())
 }

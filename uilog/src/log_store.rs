@@ -231,6 +231,24 @@ impl LogStore {
         }
     }
 
+    /// [`LogStore::open`] with settings for a PostgreSQL connection (ignored for a SQLite file).
+    pub fn open_with(db: &str, settings: &crate::store_pg::PgSettings) -> Result<LogStore> {
+        if is_postgres_url(db) {
+            Ok(LogStore::Postgres(PgStore::open_with(db, settings)?))
+        } else {
+            Ok(LogStore::Sqlite(Store::open(db)?))
+        }
+    }
+
+    /// Whether the store's connection is gone (a PostgreSQL server ended it); a SQLite file
+    /// never is.
+    pub fn is_closed(&self) -> bool {
+        match self {
+            LogStore::Sqlite(_) => false,
+            LogStore::Postgres(p) => p.is_closed(),
+        }
+    }
+
     /// The SQLite store, for what only SQLite has yet (the miner's and the server's own tables).
     pub fn as_sqlite(&self) -> Option<&Store> {
         match self {

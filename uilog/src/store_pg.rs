@@ -263,23 +263,61 @@ fn pg_err(target: &str) -> impl Fn(postgres::Error) -> Error + '_ {
     }
 }
 
+/// What a connection is set up with beyond its URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PgSettings {
+    /// `statement_timeout` of the session: a statement running longer is cancelled (its
+    /// transaction rolled back). `None` leaves the server's setting (by default no limit).
+    pub statement_timeout: Option<Duration>,
+    /// The `application_name` the connection shows in `pg_stat_activity`, unless the URL names
+    /// one; `taskmine` when `None`.
+    pub application_name: Option<String>,
+}
+
+/// A PostgreSQL error as one line of [`Error::Postgres`], naming `target` (a URL without its
+/// password), for other crates' tables in the same database.
+pub fn pg_error(target: &str, e: &postgres::Error) -> Error {
+    Error::Postgres {
+        target: target.to_owned(),
+        message: pg_message(e),
+    }
+}
+
+/// Connects to `url` as [`PgStore::open`] does (same timeouts and messages) without touching the
+/// schema: for crates that keep their own tables in the log's database. Returns the client and
+/// the URL without its password.
+pub fn pg_connect(url: &str, settings: &PgSettings) -> Result<(Client, String)> {
+    let target = redact_url(url);
+    let mut config = postgres::Config::from_str(url).map_err(|e| Error::Postgres {
+        target: target.clone(),
+        message: format!("not a PostgreSQL URL: {}", pg_message(&e)),
+    })?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    if config.get_application_name().is_none() {
+        config.application_name(settings.application_name.as_deref().unwrap_or("taskmine"));
+    }
+    let mut client = config.connect(NoTls).map_err(pg_err(&target))?;
+    if let Some(t) = settings.statement_timeout {
+        client
+            .batch_execute(&format!("SET statement_timeout = {}", t.as_millis().max(1)))
+            .map_err(pg_err(&target))?;
+    }
+    Ok((client, target))
+}
+
 impl PgStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/dbname`, with the
     /// libpq parameters the `postgres` crate accepts, `host=/socket/dir` included) and brings its
     /// schema up to date. Connecting gives up after 10 s unless the URL sets `connect_timeout`.
     pub fn open(url: &str) -> Result<PgStore> {
-        let target = redact_url(url);
-        let mut config = postgres::Config::from_str(url).map_err(|e| Error::Postgres {
-            target: target.clone(),
-            message: format!("not a PostgreSQL URL: {}", pg_message(&e)),
-        })?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(CONNECT_TIMEOUT);
-        }
-        if config.get_application_name().is_none() {
-            config.application_name("taskmine");
-        }
-        let mut client = config.connect(NoTls).map_err(pg_err(&target))?;
+        PgStore::open_with(url, &PgSettings::default())
+    }
+
+    /// [`PgStore::open`] with a statement timeout or an application name of the caller's.
+    pub fn open_with(url: &str, settings: &PgSettings) -> Result<PgStore> {
+        let (mut client, target) = pg_connect(url, settings)?;
         migrate(&mut client, &target)?;
         let stmts = Statements::prepare(&mut client).map_err(pg_err(&target))?;
         Ok(PgStore {
@@ -288,6 +326,12 @@ impl PgStore {
             stmts,
             cache: Interned::default(),
         })
+    }
+
+    /// Whether the connection is gone (the server ended it, or it broke): such a store answers
+    /// every call with an error, and its owner should open a new one.
+    pub fn is_closed(&self) -> bool {
+        self.client.borrow().is_closed()
     }
 
     /// The database's URL without its password.
