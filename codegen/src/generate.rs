@@ -586,7 +586,11 @@ fn draft(
                     evs.iter().map(|e| kept(e.text.as_deref())).collect();
                 inputs.hint = most_common(evs.iter().filter_map(|e| {
                     let el = e.element.as_ref()?;
-                    el.name.clone().or_else(|| el.id.clone())
+                    // An OCR name reads `text 'First name'`: the words are the hint.
+                    ocr_text(el)
+                        .map(str::to_owned)
+                        .or_else(|| el.name.clone())
+                        .or_else(|| el.id.clone())
                 }));
                 let mut s = Step::new(Action::Type, window.clone());
                 s.selector = selector;
@@ -753,61 +757,46 @@ pub fn ocr_text(e: &Element) -> Option<&str> {
         .filter(|t| !t.trim().is_empty())
 }
 
-/// Snapshots looked at per step to place its text.
-const LOOK_TRIES: usize = 5;
+/// Snapshots read per step to find the text it is anchored by.
+const LOOK_SNAPSHOTS: usize = 5;
 
-/// A click's target as it looked, from the events `ids` of its instances: the text the OCR pass
-/// named most often, placed in one of their snapshots (the offset from the text to the target,
-/// which is the snapshot's middle), with that snapshot. A text OCR no longer finds in any snapshot
-/// is left out (its offset would be a guess), and the image alone is kept. The policy's
-/// placeholders (`<email>`) are never a text to look for.
+/// A click's target as it looked, from the events `ids` of its instances: the anchor text their
+/// snapshots agree on (see [`crate::vision::agreed_anchor`]: a label or caption at the same offset
+/// from the target in each, preferring the words the OCR pass named the events by), and the first
+/// of those snapshots as its image. Without an agreed anchor (or where Tesseract cannot run) the
+/// image alone. `None` when no instance has a snapshot.
 fn look_of(store: &Store, ids: &[i64], events: &HashMap<i64, Event>) -> Result<Option<Target>> {
-    let text = most_common(ids.iter().filter_map(|id| {
+    let hint = most_common(ids.iter().filter_map(|id| {
         let t = ocr_text(events.get(id)?.element.as_ref()?)?;
         (!regex_lite_tag(t)).then(|| t.to_owned())
     }));
-    let with_text: Vec<i64> = ids
-        .iter()
-        .copied()
-        .filter(|id| {
-            text.is_none()
-                || events
-                    .get(id)
-                    .and_then(|e| e.element.as_ref())
-                    .and_then(ocr_text)
-                    == text.as_deref()
-        })
-        .collect();
-    let mut first_image = None;
-    let mut tried = 0;
-    for id in with_text {
-        let Some(snap) = store.snapshot(id)? else {
-            continue;
-        };
-        let image = crate::vision::to_data_uri(&snap.png);
-        let Some(t) = &text else {
-            return Ok(Some(Target {
-                image: Some(image),
-                ..Target::default()
-            }));
-        };
-        if let Some((dx, dy)) = crate::vision::offset_in_snapshot(&snap.png, t) {
-            return Ok(Some(Target {
-                text: Some(t.clone()),
-                dx,
-                dy,
-                image: Some(image),
-            }));
-        }
-        first_image.get_or_insert(image);
-        tried += 1;
-        if tried >= LOOK_TRIES {
+    let mut snaps = Vec::new();
+    for &id in ids {
+        if snaps.len() >= LOOK_SNAPSHOTS {
             break;
         }
+        if let Some(snap) = store.snapshot(id)? {
+            snaps.push(snap);
+        }
     }
-    Ok(first_image.map(|image| Target {
-        image: Some(image),
-        ..Target::default()
+    let Some(first) = snaps.first() else {
+        return Ok(None);
+    };
+    let per_snapshot: Vec<Vec<crate::vision::Anchor>> = snaps
+        .iter()
+        .map(|s| {
+            crate::vision::read_png(&s.png)
+                .map(|words| crate::vision::anchors(&words, s.width, s.height))
+                .unwrap_or_default()
+        })
+        .collect();
+    let anchor = crate::vision::agreed_anchor(&per_snapshot, hint.as_deref())
+        .filter(|a| !regex_lite_tag(&a.text));
+    Ok(Some(Target {
+        dx: anchor.as_ref().map_or(0, |a| a.dx),
+        dy: anchor.as_ref().map_or(0, |a| a.dy),
+        text: anchor.map(|a| a.text),
+        image: Some(crate::vision::to_data_uri(&first.png)),
     }))
 }
 

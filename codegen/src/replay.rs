@@ -28,8 +28,8 @@ use recorder::snapshot::Grey;
 use serde::Serialize;
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
-    Atom, AtomEnum, ClientMessageEvent, ConnectionExt as _, EventMask, ImageFormat, ImageOrder,
-    Window,
+    Atom, AtomEnum, ClientMessageEvent, ConnectionExt as _, EventMask, GrabMode, GrabStatus,
+    ImageFormat, ImageOrder, Window,
 };
 use x11rb::rust_connection::RustConnection;
 
@@ -413,7 +413,43 @@ impl Desktop {
             self.enigo.button(b, Direction::Release).map_err(x_err)?;
             self.held_buttons.pop();
         }
+        self.sync()?;
+        self.wait_pointer_free();
         Ok(())
+    }
+
+    /// Waits (up to a second) until no client holds the pointer grabbed. A window manager that
+    /// focuses on click grabs the button, freezing the press until it lets the press through to
+    /// the app; keys are not frozen, so keys typed meanwhile reach the app before the click (seen
+    /// with openbox and a Tk form: half a name in the field before). Our own grab succeeds only
+    /// once the press went on; it is released at once.
+    fn wait_pointer_free(&self) {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(1) {
+            let grabbed = self
+                .conn
+                .grab_pointer(
+                    false,
+                    self.root,
+                    EventMask::NO_EVENT,
+                    GrabMode::ASYNC,
+                    GrabMode::ASYNC,
+                    x11rb::NONE,
+                    x11rb::NONE,
+                    x11rb::CURRENT_TIME,
+                )
+                .ok()
+                .and_then(|c| c.reply().ok());
+            match grabbed {
+                Some(r) if r.status == GrabStatus::SUCCESS => {
+                    let _ = self.conn.ungrab_pointer(x11rb::CURRENT_TIME);
+                    let _ = self.conn.flush();
+                    return;
+                }
+                Some(_) => std::thread::sleep(Duration::from_millis(5)),
+                None => return,
+            }
+        }
     }
 
     /// Waits until the X server has delivered every event injected so far. XTEST delays each event
@@ -693,7 +729,7 @@ fn look_once(
     words: Option<&[recorder::snapshot_ocr::Word]>,
     t: &Target,
 ) -> std::result::Result<Sighting, String> {
-    use crate::vision::{find_image, find_text, TextSearch, IMAGE_MIN_MARGIN, IMAGE_MIN_SCORE};
+    use crate::vision::{find_text, TextSearch};
     let at = |x: i32, y: i32| (origin.0 + x, origin.1 + y);
     if let Some(text) = &t.text {
         let words = words.unwrap_or_default();
@@ -755,35 +791,16 @@ fn look_once(
         return Err("the target has neither text nor image".into());
     };
     let needle = crate::vision::grey_of_data_uri(uri).map_err(|m| format!("target.image: {m}"))?;
-    let Some(hit) = find_image(image, &needle) else {
-        return Err(format!(
-            "the target's image ({}x{}) is no smaller than the window ({}x{}) or has no contrast",
-            needle.width, needle.height, image.width, image.height
-        ));
-    };
-    let (x, y) = at(
-        hit.x + needle.width as i32 / 2,
-        hit.y + needle.height as i32 / 2,
-    );
-    let summary = format!(
-        "image @({x},{y}) scores {:.3}, the best other place {:.3}",
-        hit.score, hit.second
-    );
-    if hit.score < IMAGE_MIN_SCORE {
-        return Err(format!(
-            "the target's image is not in the window: best match {summary} (at least {IMAGE_MIN_SCORE:.2} needed)"
-        ));
-    }
-    if hit.score - hit.second < IMAGE_MIN_MARGIN {
-        return Err(format!(
-            "the target's image fits more than one place, so the target is ambiguous: {summary} (a margin of {IMAGE_MIN_MARGIN:.2} needed)"
-        ));
-    }
+    let seen = crate::vision::locate_image(image, &needle)?;
+    let (x, y) = at(seen.x, seen.y);
     Ok(Sighting {
         x,
         y,
         by: "image",
-        detail: summary,
+        detail: format!(
+            "image ({}) @({x},{y}) scores {:.3}, the best other place {:.3}",
+            seen.part, seen.score, seen.second
+        ),
     })
 }
 
@@ -1028,6 +1045,7 @@ fn run_step(desk: &mut Desktop, ctx: StepContext<'_>) -> std::result::Result<Ste
     // Before the first input in this window: every selector of the steps that follow in it must
     // name exactly one element, and every target looked for on the screen must be seen exactly
     // once, or nothing is typed or clicked at all.
+    let mut pre_seen: Option<Sighting> = None;
     if is_input(s.action) && ctx.checked_ahead.is_none_or(|last| k > last) {
         let mut ahead = Vec::new();
         let mut looks: Vec<(usize, &Target)> = Vec::new();
@@ -1070,8 +1088,14 @@ fn run_step(desk: &mut Desktop, ctx: StepContext<'_>) -> std::result::Result<Ste
         if !looks.is_empty() {
             looks.sort_by_key(|l| l.0);
             let targets: Vec<&Target> = looks.iter().map(|l| l.1).collect();
-            if let Err((i, message)) = look(desk, &active, &targets, deadline) {
-                return Err(fail(desk, &check, cannot_run(looks[i].0, message)));
+            match look(desk, &active, &targets, deadline) {
+                Ok(seen) => {
+                    // This step's own sighting is a moment old: it is what the step acts on.
+                    pre_seen = looks.iter().zip(seen).find(|(l, _)| l.0 == k).map(|x| x.1);
+                }
+                Err((i, message)) => {
+                    return Err(fail(desk, &check, cannot_run(looks[i].0, message)));
+                }
             }
         }
         *ctx.checked_ahead = Some(last);
@@ -1105,14 +1129,20 @@ fn run_step(desk: &mut Desktop, ctx: StepContext<'_>) -> std::result::Result<Ste
             }
             if done {
             } else if let Some(t) = &s.target {
-                let seen = look(desk, &active, &[t], deadline).map_err(|(_, m)| {
-                    let m = match &selector_miss {
-                        Some(sm) => format!("{sm}; on the screen: {m}"),
-                        None => m,
-                    };
-                    fail(desk, &check, m)
-                })?;
-                let seen = seen.into_iter().next().expect("one target, one sighting");
+                let seen = match pre_seen {
+                    Some(seen) => seen,
+                    None => look(desk, &active, &[t], deadline)
+                        .map_err(|(_, m)| {
+                            let m = match &selector_miss {
+                                Some(sm) => format!("{sm}; on the screen: {m}"),
+                                None => m,
+                            };
+                            fail(desk, &check, m)
+                        })?
+                        .into_iter()
+                        .next()
+                        .expect("one target, one sighting"),
+                };
                 desk.click(
                     seen.x,
                     seen.y,

@@ -179,19 +179,107 @@ pub fn read_grey(g: &Grey) -> Result<Vec<Word>, String> {
     read_png(&g.to_png().map_err(|e| e.to_string())?)
 }
 
-/// Where a snapshot's target is relative to `text` in it: from the centre of the text's words to
-/// the middle of the snapshot (where its target was). `None` unless OCR reads the text in the
-/// snapshot exactly once.
-pub fn offset_in_snapshot(png: &[u8], text: &str) -> Option<(i32, i32)> {
-    let g = Grey::from_png(png).ok()?;
-    let words = read_png(png).ok()?;
-    match find_text(&words, text) {
-        TextSearch::Unique(hit) => {
-            let (cx, cy) = hit.centre();
-            Some((g.width as i32 / 2 - cx, g.height as i32 / 2 - cy))
+/// A text in a snapshot that can find its target again: a line read surely and only once, and
+/// the offset from its centre to the snapshot's middle (where the target was).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub text: String,
+    pub dx: i32,
+    pub dy: i32,
+}
+
+/// The lines of text in `words`: runs of words that follow each other (see [`find_text`]), each
+/// from its leftmost word.
+fn lines(words: &[Word]) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..words.len()).collect();
+    order.sort_by_key(|&i| (words[i].x, words[i].y));
+    let mut used = vec![false; words.len()];
+    let mut out = Vec::new();
+    for &start in &order {
+        if used[start] {
+            continue;
         }
-        _ => None,
+        used[start] = true;
+        let mut line = vec![start];
+        loop {
+            let last = &words[*line.last().expect("not empty")];
+            let next = (0..words.len())
+                .filter(|&j| !used[j] && words[j].x > last.x && follows(last, &words[j]))
+                .min_by_key(|&j| words[j].x);
+            match next {
+                Some(j) => {
+                    used[j] = true;
+                    line.push(j);
+                }
+                None => break,
+            }
+        }
+        out.push(line);
     }
+    out
+}
+
+/// The anchors of a snapshot of `width` × `height` with these words, nearest to its middle first
+/// (a caption under the middle, then a label beside it; a row away counts double).
+pub fn anchors(words: &[Word], width: u32, height: u32) -> Vec<Anchor> {
+    let (mx, my) = (width as i32 / 2, height as i32 / 2);
+    let mut found: Vec<(i32, Anchor)> = Vec::new();
+    for line in lines(words) {
+        let text = line
+            .iter()
+            .map(|&j| words[j].text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let TextSearch::Unique(hit) = find_text(words, &text) else {
+            continue;
+        };
+        let (cx, cy) = hit.centre();
+        let ex = ((mx - cx).abs() - hit.width / 2).max(0);
+        let ey = ((my - cy).abs() - hit.height / 2).max(0);
+        found.push((
+            ex + 2 * ey,
+            Anchor {
+                text,
+                dx: mx - cx,
+                dy: my - cy,
+            },
+        ));
+    }
+    found.sort_by_key(|(d, _)| *d);
+    found.into_iter().map(|(_, a)| a).collect()
+}
+
+/// How far an anchor's offset may differ between two snapshots of the same target, in pixels.
+pub const ANCHOR_SLACK: i32 = 6;
+
+/// The anchor a step's snapshots agree on: the same text at the same offset in at least two
+/// thirds of them, so that a value typed into a field (different in each instance) is never the
+/// anchor, only a label or a caption. Preferred: an anchor holding the words of `hint` (the name
+/// the OCR pass gave the events), then the nearest. With one snapshot its nearest anchor.
+pub fn agreed_anchor(per_snapshot: &[Vec<Anchor>], hint: Option<&str>) -> Option<Anchor> {
+    let first = per_snapshot.first()?;
+    let need = (per_snapshot.len() * 2).div_ceil(3);
+    let hint = hint.map(text_words).unwrap_or_default();
+    let holds_hint = |a: &Anchor| {
+        let words = text_words(&a.text);
+        !hint.is_empty() && hint.iter().all(|h| words.contains(h))
+    };
+    let mut order: Vec<&Anchor> = first.iter().collect();
+    order.sort_by_key(|a| !holds_hint(a));
+    order.into_iter().find_map(|a| {
+        let want = text_words(&a.text);
+        let agree = per_snapshot
+            .iter()
+            .filter(|anchors| {
+                anchors.iter().any(|b| {
+                    text_words(&b.text) == want
+                        && (a.dx - b.dx).abs() <= ANCHOR_SLACK
+                        && (a.dy - b.dy).abs() <= ANCHOR_SLACK
+                })
+            })
+            .count();
+        (agree >= need).then(|| a.clone())
+    })
 }
 
 /// The best place of an image in a larger one.
@@ -203,6 +291,83 @@ pub struct ImageHit {
     pub score: f32,
     /// The best score of a place that does not overlap this one (−1 when there is none).
     pub second: f32,
+}
+
+/// Where a target's image was found: the screen point of the target (the image's middle) in the
+/// searched image's pixels, and how well it matched.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ImageSight {
+    pub x: i32,
+    pub y: i32,
+    pub score: f32,
+    pub second: f32,
+    /// `whole` image, or its `middle` (half its width and height around the target).
+    pub part: &'static str,
+}
+
+/// The part of `g` of `w` × `h` around its middle.
+pub fn middle(g: &Grey, w: u32, h: u32) -> Grey {
+    let (w, h) = (w.min(g.width), h.min(g.height));
+    let (x0, y0) = ((g.width - w) / 2, (g.height - h) / 2);
+    let mut pixels = Vec::with_capacity((w * h) as usize);
+    for y in y0..y0 + h {
+        let row = (y * g.width + x0) as usize;
+        pixels.extend_from_slice(&g.pixels[row..row + w as usize]);
+    }
+    Grey {
+        width: w,
+        height: h,
+        pixels,
+    }
+}
+
+/// Finds a target by its snapshot in `hay`: the whole snapshot first; where that does not match,
+/// its middle half, since a snapshot taken near a window's edge holds pixels from beyond the window
+/// that moved on with the desktop. Each try must score [`IMAGE_MIN_SCORE`] and lead the best
+/// place not overlapping it by [`IMAGE_MIN_MARGIN`]; the error says how every try fell short.
+#[cfg(feature = "x11")]
+pub fn locate_image(hay: &Grey, needle: &Grey) -> Result<ImageSight, String> {
+    let mut tries = vec![("whole", needle.clone())];
+    if needle.width >= 32 && needle.height >= 24 {
+        tries.push((
+            "middle",
+            middle(needle, needle.width / 2, needle.height / 2),
+        ));
+    }
+    let mut why = Vec::new();
+    for (part, n) in &tries {
+        let Some(hit) = find_image(hay, n) else {
+            why.push(format!(
+                "the {part} ({}x{}) is no smaller than the window ({}x{}) or has no contrast",
+                n.width, n.height, hay.width, hay.height
+            ));
+            continue;
+        };
+        let (x, y) = (hit.x + n.width as i32 / 2, hit.y + n.height as i32 / 2);
+        let summary = format!(
+            "the {part} scores {:.3} at ({x},{y}) in the window, the best other place {:.3}",
+            hit.score, hit.second
+        );
+        if hit.score < IMAGE_MIN_SCORE {
+            why.push(format!("{summary} (at least {IMAGE_MIN_SCORE:.2} needed)"));
+        } else if hit.score - hit.second < IMAGE_MIN_MARGIN {
+            why.push(format!(
+                "{summary}: ambiguous (a lead of {IMAGE_MIN_MARGIN:.2} needed)"
+            ));
+        } else {
+            return Ok(ImageSight {
+                x,
+                y,
+                score: hit.score,
+                second: hit.second,
+                part,
+            });
+        }
+    }
+    Err(format!(
+        "the target's image is not found once: {}",
+        why.join("; ")
+    ))
 }
 
 #[cfg(feature = "x11")]
@@ -408,6 +573,33 @@ mod tests {
         ));
         let unsure = vec![word("Save", 1, 10, 10, 41.0)];
         assert!(matches!(find_text(&unsure, "Save"), TextSearch::Unsure(_)));
+    }
+
+    #[test]
+    fn the_anchor_is_the_text_every_snapshot_has_at_the_same_place() {
+        // A field clicked at (200, 80) of a 400 × 160 snapshot: its label left of it, the value
+        // typed in the field above it (another in each instance) and a button far below.
+        let snap = |value: &str, shift: i32| {
+            vec![
+                word("First", 1, 40, 74, 95.0),
+                word("name", 2, 96, 75, 94.0),
+                word(value, 3, 170 + shift, 40, 92.0),
+                word("Save", 4, 180, 140, 96.0),
+            ]
+        };
+        let a = anchors(&snap("Ada", 0), 400, 160);
+        assert_eq!(a[0].text, "Ada", "the value is nearest: {a:?}");
+        assert_eq!(a[1].text, "First name", "{a:?}");
+        assert_eq!((a[1].dx, a[1].dy), (200 - 88, 80 - 81));
+        let all: Vec<Vec<Anchor>> = [("Ada", 0), ("Grace", 3), ("Alan", -2)]
+            .iter()
+            .map(|(v, s)| anchors(&snap(v, *s), 400, 160))
+            .collect();
+        let chosen = agreed_anchor(&all, None).unwrap();
+        assert_eq!(chosen.text, "First name", "values differ, labels stay");
+        assert_eq!(agreed_anchor(&all, Some("Save")).unwrap().text, "Save");
+        assert_eq!(agreed_anchor(&all[..1], None).unwrap().text, "Ada");
+        assert_eq!(agreed_anchor(&[], None), None);
     }
 
     #[test]

@@ -27,16 +27,16 @@ def main():
 
     root = tk.Tk()
     root.title(args.title)
-    root.geometry("620x330" + args.at)
+    root.geometry("560x420" + args.at)
     root.resizable(False, False)
     font = ("DejaVu Sans", 14)
     widgets = {}
     form = tk.Frame(root)
-    form.pack(padx=30, pady=24)
+    form.pack(padx=30, pady=(50, 0))
     for row, (key, label) in enumerate([("first", "First name"), ("last", "Last name")]):
-        tk.Label(form, text=label, font=font).grid(row=row, column=0, sticky="e", padx=10, pady=10)
-        e = tk.Entry(form, font=font, width=18)
-        e.grid(row=row, column=1, padx=10, pady=10)
+        tk.Label(form, text=label, font=font).grid(row=row, column=0, sticky="e", padx=10, pady=30)
+        e = tk.Entry(form, font=font, width=10)
+        e.grid(row=row, column=1, padx=10, pady=30)
         widgets[key] = e
     starred = tk.BooleanVar(value=False)
     buttons = tk.Frame(root)
