@@ -116,7 +116,7 @@ fn latest_of_user_by_scan<R: LogRead + ?Sized>(
         return Ok(Vec::new());
     };
     let newest_first = |kept: &mut Vec<(Micros, i64, Event)>| {
-        kept.sort_unstable_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+        kept.sort_unstable_by_key(|k| std::cmp::Reverse((k.0, k.1)));
         kept.truncate(limit);
     };
     let mut kept: Vec<(Micros, i64, Event)> = Vec::new();
