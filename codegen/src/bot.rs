@@ -895,6 +895,56 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_click_may_name_its_target_by_text_or_image_and_bad_ones_are_named() {
+        let mut bot = small_bot();
+        let mut click = Step::new(Action::Click, bot.steps[0].window.clone());
+        let png = recorder::snapshot::Grey {
+            width: 2,
+            height: 2,
+            pixels: vec![0, 255, 255, 0],
+        }
+        .to_png()
+        .unwrap();
+        click.target = Some(Target {
+            text: Some("First name".into()),
+            dx: 120,
+            dy: -2,
+            image: Some(crate::vision::to_data_uri(&png)),
+        });
+        bot.steps.push(click);
+        bot.check().unwrap();
+        let yaml = bot.to_yaml().unwrap();
+        assert!(
+            yaml.contains("text: First name") && yaml.contains("dx: 120"),
+            "{yaml}"
+        );
+        assert_eq!(Bot::parse(&yaml, Path::new("b.yaml")).unwrap(), bot);
+
+        let bad = yaml.replace("data:image/png;base64,", "data:image/png;base64,@@");
+        let e = Bot::parse(&bad, Path::new("b.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("steps[3] (click).target.image"), "{e}");
+        let t = bot.steps[3].target.as_mut().unwrap();
+        t.text = Some(" -- ".into());
+        let e = bot.check().unwrap_err().to_string();
+        assert!(e.contains("steps[3] (click).target.text"), "{e}");
+        bot.steps[3].target = Some(Target::default());
+        let e = bot.check().unwrap_err().to_string();
+        assert!(e.contains("needs text or image"), "{e}");
+        bot.steps[3].target = Some(Target {
+            text: Some("Save".into()),
+            ..Target::default()
+        });
+        bot.steps[1].target = bot.steps[3].target.clone();
+        let e = bot.check().unwrap_err().to_string();
+        assert!(
+            e.contains("steps[1] (type).target") && e.contains("only a click"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn required_inputs_have_no_default() {
         let mut bot = small_bot();
         bot.inputs[0].samples.clear();

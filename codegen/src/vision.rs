@@ -697,4 +697,25 @@ mod tests {
         assert_eq!(find_image(&win, &flat), None);
         assert_eq!(find_image(&unique, &win), None);
     }
+
+    #[cfg(feature = "x11")]
+    #[test]
+    fn a_snapshot_beyond_the_window_edge_is_found_by_its_middle_and_twins_are_refused() {
+        let win = window();
+        // Taken at the window's right edge: its right third showed a black desktop.
+        let mut edge = crop(&win, 50, 66, 64, 40);
+        for y in 0..edge.height {
+            for x in 48..edge.width {
+                edge.pixels[(y * edge.width + x) as usize] = 0;
+            }
+        }
+        assert!(find_image(&win, &edge).unwrap().score < IMAGE_MIN_SCORE);
+        let seen = locate_image(&win, &edge).unwrap();
+        assert_eq!(seen.part, "middle");
+        assert_eq!((seen.x, seen.y), (50 + 32, 66 + 20), "{seen:?}");
+        // One of two identical buttons: no place leads, so nothing is found.
+        let e = locate_image(&win, &crop(&win, 14, 14, 52, 32)).unwrap_err();
+        assert!(e.contains("ambiguous"), "{e}");
+        assert_eq!(middle(&win, 10, 4).pixels.len(), 40);
+    }
 }
