@@ -16,10 +16,11 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::str::FromStr;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use postgres::types::ToSql;
-use postgres::{Client, NoTls, Statement};
+use postgres::{Client, NoTls};
 
 use crate::error::{Error, Result};
 use crate::event::{check_ts, Element, Event, EventKind, Micros, ValueHash};
@@ -124,61 +125,6 @@ struct Interned {
     cases: Map<i32, Map<String, i32>>,
 }
 
-/// The interning statements, prepared once per connection: a lookup, and an insert that yields
-/// nothing when a concurrent writer inserted the same string first.
-struct Statements {
-    users: (Statement, Statement),
-    hosts: (Statement, Statement),
-    apps: (Statement, Statement),
-    windows: (Statement, Statement),
-    sessions: (Statement, Statement),
-    elements: (Statement, Statement),
-    cases: (Statement, Statement),
-}
-
-impl Statements {
-    fn prepare(client: &mut Client) -> std::result::Result<Statements, postgres::Error> {
-        let mut pair = |select: &str, insert: &str| -> std::result::Result<_, postgres::Error> {
-            Ok((client.prepare(select)?, client.prepare(insert)?))
-        };
-        let name = |table: &str| {
-            (
-                format!("SELECT id FROM {table} WHERE name = $1"),
-                format!(
-                    "INSERT INTO {table} (name) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id"
-                ),
-            )
-        };
-        let (u, h, a) = (name("users"), name("hosts"), name("apps"));
-        Ok(Statements {
-            users: pair(&u.0, &u.1)?,
-            hosts: pair(&h.0, &h.1)?,
-            apps: pair(&a.0, &a.1)?,
-            windows: pair(
-                "SELECT id FROM windows WHERE md5(title) = md5($1) AND title = $1",
-                "INSERT INTO windows (title) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id",
-            )?,
-            sessions: pair(
-                "SELECT id FROM sessions WHERE name = $1 AND user_id = $2 AND host_id = $3",
-                "INSERT INTO sessions (name, user_id, host_id) VALUES ($1, $2, $3)
-                 ON CONFLICT DO NOTHING RETURNING id",
-            )?,
-            elements: pair(
-                "SELECT id FROM elements
-                 WHERE md5(role) || md5(name) || md5(ident) || md5(path)
-                       = md5($1) || md5($2) || md5($3) || md5($4)
-                   AND role = $1 AND name = $2 AND ident = $3 AND path = $4",
-                "INSERT INTO elements (role, name, ident, path) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT DO NOTHING RETURNING id",
-            )?,
-            cases: pair(
-                "SELECT id FROM cases WHERE session_id = $1 AND name = $2",
-                "INSERT INTO cases (session_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING id",
-            )?,
-        })
-    }
-}
-
 /// A UI log in a PostgreSQL database.
 ///
 /// The client is in a `RefCell` because every call of the `postgres` client takes `&mut`, while
@@ -188,7 +134,6 @@ pub struct PgStore {
     client: RefCell<Client>,
     /// The URL without its password: what errors and messages name.
     target: String,
-    stmts: Statements,
     cache: Interned,
 }
 
@@ -319,11 +264,9 @@ impl PgStore {
     pub fn open_with(url: &str, settings: &PgSettings) -> Result<PgStore> {
         let (mut client, target) = pg_connect(url, settings)?;
         migrate(&mut client, &target)?;
-        let stmts = Statements::prepare(&mut client).map_err(pg_err(&target))?;
         Ok(PgStore {
             client: RefCell::new(client),
             target,
-            stmts,
             cache: Interned::default(),
         })
     }
@@ -382,19 +325,32 @@ impl PgStore {
                 return Ok(None);
             };
             let batch: i64 = batch.get(0);
-            let mut sink = PgSink {
-                client: &mut *client,
-                stmts: &self.stmts,
-                cache: &mut self.cache,
-                target: &target,
-                rows: Vec::with_capacity(COPY_FLUSH_BYTES + 4096),
-                pending: Vec::with_capacity(PENDING),
-                count: 0,
-            };
-            fill(&mut sink)?;
-            sink.drain()?;
-            sink.flush()?;
-            let events = sink.count;
+            let (cache, target) = (&mut self.cache, target.as_str());
+            let (sent, filled) = std::thread::scope(|scope| {
+                let (jobs, queue) = mpsc::sync_channel(1);
+                let conn = &mut *client;
+                let connection = scope.spawn(move || run_jobs(conn, target, queue));
+                let mut sink = PgSink {
+                    jobs,
+                    cache,
+                    target,
+                    rows: Vec::with_capacity(COPY_FLUSH_BYTES + 4096),
+                    holes: Holes::default(),
+                    count: 0,
+                };
+                let filled = fill(&mut sink)
+                    .and_then(|()| sink.flush().map_err(E::from))
+                    .map(|()| sink.count);
+                drop(sink);
+                let sent = match connection.join() {
+                    Ok(sent) => sent,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                };
+                (sent, filled)
+            });
+            // The connection's own error explains why the sink found it stopped.
+            sent?;
+            let events = filled?;
             client
                 .execute(
                     "UPDATE batches SET events = $1 WHERE id = $2",
@@ -877,23 +833,136 @@ fn migrate(client: &mut Client, target: &str) -> Result<()> {
     tx.commit().map_err(&err)
 }
 
-/// Receives the events of one batch inside its transaction: interns their strings (a round trip
-/// only for a string not seen before) and encodes them for the next binary COPY.
+/// Receives the events of one batch inside its transaction and encodes them for the next binary
+/// COPY. A string the cache knows costs a hash look-up. One it does not know leaves a placeholder
+/// id in the encoded row; all of those are interned together (a few statements per table, however
+/// many strings) before the rows are sent, and their ids written over the placeholders. So no
+/// event is copied and no round trip is paid per new string (a fleet's log brings a new title
+/// every twenty events).
 struct PgSink<'a> {
-    client: &'a mut Client,
-    stmts: &'a Statements,
+    /// The connection's thread, which runs what the sink asks in order (see [`Job`]).
+    jobs: mpsc::SyncSender<Job>,
     cache: &'a mut Interned,
     target: &'a str,
     /// Encoded rows waiting for the next COPY.
     rows: Vec<u8>,
-    /// Events waiting for their strings to be interned, [`PENDING`] at a time.
-    pending: Vec<Event>,
+    /// What the encoded rows refer to that has no id yet.
+    holes: Holes,
     count: u64,
 }
 
-/// Events whose new strings are interned together: a few statements per table for all of them,
-/// instead of a round trip per new string (a fleet's log brings a new title every twenty events).
-const PENDING: usize = 4096;
+/// What a batch's sink asks of the thread that holds the connection. That thread sends one chunk
+/// of rows by COPY while the sink encodes the next, so encoding (a third of a batch's time) runs
+/// beside the server's work instead of before it.
+enum Job {
+    /// Send these encoded rows by one binary COPY.
+    Copy(Vec<u8>),
+    /// Intern these keys of a dictionary table (see [`bulk_intern`]); the ids go back on `reply`.
+    Intern {
+        dict: &'static Dict,
+        keys: Vec<Vec<String>>,
+        reply: mpsc::SyncSender<Result<Vec<Option<i32>>>>,
+    },
+}
+
+/// Runs a batch's jobs in the order they come until the sink is done. An error ends the thread,
+/// and the sink, finding the channel closed, stops; the batch then fails with this error.
+fn run_jobs(client: &mut Client, target: &str, jobs: mpsc::Receiver<Job>) -> Result<()> {
+    let err = pg_err(target);
+    for job in jobs {
+        match job {
+            Job::Copy(rows) => {
+                let mut writer = client.copy_in(COPY_IN).map_err(&err)?;
+                let io = |e: std::io::Error| Error::Postgres {
+                    target: target.to_owned(),
+                    message: format!("COPY stream: {e}"),
+                };
+                writer.write_all(COPY_HEADER).map_err(io)?;
+                writer.write_all(&rows).map_err(io)?;
+                writer.write_all(&(-1i16).to_be_bytes()).map_err(io)?;
+                writer.finish().map_err(&err)?;
+            }
+            Job::Intern { dict, keys, reply } => {
+                let ids = bulk_intern(client, dict, &keys).map_err(&err);
+                let failed = ids.is_err();
+                let _ = reply.send(ids);
+                if failed {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Placeholders above which their strings are interned before more rows are encoded, so that the
+/// strings waiting stay few whatever the batch.
+const HOLES: usize = 4096;
+
+/// The new keys of one dictionary table that encoded rows refer to, in first-appearance order
+/// (their ids follow it, as they do on SQLite).
+struct Pending<K> {
+    slots: Map<K, u32>,
+    order: Vec<K>,
+}
+
+impl<K> Default for Pending<K> {
+    fn default() -> Self {
+        Pending {
+            slots: Map::default(),
+            order: Vec::new(),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Pending<K> {
+    /// The slot of `key`, added at the end when it is new.
+    fn slot<Q>(&mut self, key: &Q) -> u32
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        if let Some(&slot) = self.slots.get(key) {
+            return slot;
+        }
+        let slot = self.order.len() as u32;
+        self.slots.insert(key.to_owned(), slot);
+        self.order.push(key.to_owned());
+        slot
+    }
+}
+
+/// A session as a case refers to it: known, or one of the pending sessions.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum SessionRef {
+    Known(i32),
+    Pending(u32),
+}
+
+/// What a placeholder in the encoded rows stands for: a slot of one of the pending tables.
+#[derive(Clone, Copy)]
+enum Slot {
+    App(u32),
+    Window(u32),
+    Session(u32),
+    Element(u32),
+    Case(u32),
+}
+
+#[derive(Default)]
+struct Holes {
+    apps: Pending<String>,
+    windows: Pending<String>,
+    /// (session, user, host) names.
+    sessions: Pending<(String, String, String)>,
+    elements: Pending<Element>,
+    cases: Pending<(SessionRef, String)>,
+    /// The previous event's session when it was pending: events come in runs of one session, and
+    /// this spares each of them building its key.
+    last_session: Option<(String, String, String, u32)>,
+    /// Where each placeholder is in the encoded rows, and what goes there.
+    at: Vec<(usize, Slot)>,
+}
 
 /// A dictionary table as [`bulk_intern`] sees it: its key columns (with the cast from text each
 /// needs) and, for tables unique by md5, the indexed expression on the table's side and on the
@@ -1029,105 +1098,102 @@ fn bulk_intern(
     Ok(ids)
 }
 
-fn intern(
-    client: &mut Client,
-    (select, insert): &(Statement, Statement),
-    params: &[&(dyn ToSql + Sync)],
-) -> std::result::Result<i32, postgres::Error> {
-    if let Some(r) = client.query_opt(select, params)? {
-        return Ok(r.get(0));
-    }
-    if let Some(r) = client.query_opt(insert, params)? {
-        return Ok(r.get(0));
-    }
-    // A concurrent writer inserted it first; the insert waited for its commit, so it is visible.
-    Ok(client.query_one(select, params)?.get(0))
-}
-
-fn intern_name(
-    client: &mut Client,
-    stmts: &(Statement, Statement),
-    cache: &mut Map<String, i32>,
-    value: &str,
-) -> std::result::Result<i32, postgres::Error> {
-    if let Some(&id) = cache.get(value) {
-        return Ok(id);
-    }
-    let id = intern(client, stmts, &[&value])?;
-    cache.insert(value.to_owned(), id);
-    Ok(id)
-}
-
 impl PgSink<'_> {
-    fn session_id(&mut self, e: &Event) -> std::result::Result<i32, postgres::Error> {
+    /// The id of the event's session, or its pending slot.
+    fn session(&mut self, e: &Event) -> std::result::Result<i32, u32> {
+        let same = |(name, user, host): (&String, &String, &String)| {
+            *name == e.session && *user == e.user && *host == e.host
+        };
         if let Some((name, user, host, id)) = &self.cache.last_session {
-            if *name == e.session && *user == e.user && *host == e.host {
+            if same((name, user, host)) {
                 return Ok(*id);
             }
         }
-        let c = &mut *self.cache;
-        let user = intern_name(self.client, &self.stmts.users, &mut c.users, &e.user)?;
-        let host = intern_name(self.client, &self.stmts.hosts, &mut c.hosts, &e.host)?;
-        let id = match c
-            .sessions
-            .get(&(user, host))
-            .and_then(|m| m.get(&e.session))
-        {
-            Some(&id) => id,
-            None => {
-                let id = intern(
-                    self.client,
-                    &self.stmts.sessions,
-                    &[&e.session, &user, &host],
-                )?;
-                c.sessions
-                    .entry((user, host))
-                    .or_default()
-                    .insert(e.session.clone(), id);
-                id
+        if let Some((name, user, host, slot)) = &self.holes.last_session {
+            if same((name, user, host)) {
+                return Err(*slot);
             }
+        }
+        let c = &*self.cache;
+        let known = match (c.users.get(e.user.as_str()), c.hosts.get(e.host.as_str())) {
+            (Some(&u), Some(&h)) => c
+                .sessions
+                .get(&(u, h))
+                .and_then(|m| m.get(e.session.as_str()))
+                .copied(),
+            _ => None,
         };
-        c.last_session = Some((e.session.clone(), e.user.clone(), e.host.clone(), id));
-        Ok(id)
-    }
-
-    fn element_id(&mut self, el: &Element) -> std::result::Result<i32, postgres::Error> {
-        if let Some(&id) = self.cache.elements.get(el) {
-            return Ok(id);
+        let key = (e.session.clone(), e.user.clone(), e.host.clone());
+        match known {
+            Some(id) => {
+                self.cache.last_session = Some((key.0, key.1, key.2, id));
+                Ok(id)
+            }
+            None => {
+                let slot = self.holes.sessions.slot(&key);
+                self.holes.last_session = Some((key.0, key.1, key.2, slot));
+                Err(slot)
+            }
         }
-        let part = |p: &Option<String>| p.as_deref().unwrap_or("").to_owned();
-        let (role, name, ident, path) =
-            (part(&el.role), part(&el.name), part(&el.id), part(&el.path));
-        let id = intern(
-            self.client,
-            &self.stmts.elements,
-            &[&role, &name, &ident, &path],
-        )?;
-        self.cache.elements.insert(el.clone(), id);
-        Ok(id)
     }
 
-    fn case_id(&mut self, session: i32, name: &str) -> std::result::Result<i32, postgres::Error> {
-        if let Some(&id) = self.cache.cases.get(&session).and_then(|m| m.get(name)) {
-            return Ok(id);
+    /// The ids each string of `e` has, or a slot for those not interned yet.
+    fn ids(&mut self, e: &Event) -> [Option<std::result::Result<i32, Slot>>; 5] {
+        let session = self.session(e);
+        let c = &*self.cache;
+        let h = &mut self.holes;
+        let app = match c.apps.get(e.app.as_str()) {
+            Some(&id) => Ok(id),
+            None => Err(Slot::App(h.apps.slot(e.app.as_str()))),
+        };
+        let window = match c.windows.get(e.window.as_str()) {
+            Some(&id) => Ok(id),
+            None => Err(Slot::Window(h.windows.slot(e.window.as_str()))),
+        };
+        let element = match &e.element {
+            Some(el) if !el.is_empty() => Some(match c.elements.get(el) {
+                Some(&id) => Ok(id),
+                None => Err(Slot::Element(h.elements.slot(el))),
+            }),
+            _ => None,
+        };
+        let case = e.case.as_ref().map(|name| {
+            let of = match session {
+                Ok(id) => match c.cases.get(&id).and_then(|m| m.get(name.as_str())) {
+                    Some(&case) => return Ok(case),
+                    None => SessionRef::Known(id),
+                },
+                Err(slot) => SessionRef::Pending(slot),
+            };
+            Err(Slot::Case(h.cases.slot(&(of, name.clone()))))
+        });
+        [
+            Some(session.map_err(Slot::Session)),
+            Some(app),
+            Some(window),
+            element,
+            case,
+        ]
+    }
+
+    /// Interns every pending string, table by table in the order rows refer to them (sessions
+    /// need their user and host, cases their session), and writes the ids over the placeholders.
+    fn resolve(&mut self) -> Result<()> {
+        let holes = std::mem::take(&mut self.holes);
+        if holes.at.is_empty() {
+            return Ok(());
         }
-        let id = intern(self.client, &self.stmts.cases, &[&session, &name])?;
-        self.cache
-            .cases
-            .entry(session)
-            .or_default()
-            .insert(name.to_owned(), id);
-        Ok(id)
-    }
-
-    /// Interns every string of the pending events that the cache does not know, table by table
-    /// in the order events refer to them (sessions need their user and host, cases their session).
-    fn prefetch(&mut self, pending: &[Event]) -> Result<()> {
         let target = self.target;
-        let client = &mut *self.client;
+        let jobs = &self.jobs;
         let c = &mut *self.cache;
-        let mut run = |dict: &Dict, keys: Vec<Vec<String>>| -> Result<Vec<i32>> {
-            let ids = bulk_intern(client, dict, &keys).map_err(pg_err(target))?;
+        let run = |dict: &'static Dict, keys: Vec<Vec<String>>| -> Result<Vec<i32>> {
+            if keys.first().is_none_or(Vec::is_empty) {
+                return Ok(Vec::new());
+            }
+            let (reply, ids) = mpsc::sync_channel(1);
+            jobs.send(Job::Intern { dict, keys, reply })
+                .map_err(|_| stopped(target))?;
+            let ids = ids.recv().map_err(|_| stopped(target))??;
             ids.into_iter()
                 .map(|id| {
                     id.ok_or_else(|| Error::Postgres {
@@ -1140,160 +1206,132 @@ impl PgSink<'_> {
                 })
                 .collect()
         };
-        let names = |cache: &Map<String, i32>, of: &dyn Fn(&Event) -> &str| -> Vec<String> {
+        for (dict, user) in [(&USERS, true), (&HOSTS, false)] {
+            let cache = if user { &mut c.users } else { &mut c.hosts };
             let mut seen = std::collections::HashSet::new();
-            pending
+            let missing: Vec<String> = holes
+                .sessions
+                .order
                 .iter()
-                .map(of)
-                .filter(|v| !cache.contains_key(*v) && seen.insert(*v))
-                .map(str::to_owned)
+                .map(|(_, u, h)| if user { u } else { h })
+                .filter(|n| !cache.contains_key(n.as_str()) && seen.insert(*n))
+                .cloned()
+                .collect();
+            let ids = run(dict, vec![missing.clone()])?;
+            cache.extend(missing.into_iter().zip(ids));
+        }
+        let apps = run(&APPS, vec![holes.apps.order.clone()])?;
+        c.apps
+            .extend(holes.apps.order.into_iter().zip(apps.iter().copied()));
+        let windows = run(&WINDOWS, vec![holes.windows.order.clone()])?;
+        c.windows
+            .extend(holes.windows.order.into_iter().zip(windows.iter().copied()));
+        let owners: Vec<(i32, i32)> = holes
+            .sessions
+            .order
+            .iter()
+            .map(|(_, u, h)| (c.users[u.as_str()], c.hosts[h.as_str()]))
+            .collect();
+        let sessions = run(
+            &SESSIONS,
+            vec![
+                holes.sessions.order.iter().map(|s| s.0.clone()).collect(),
+                owners.iter().map(|o| o.0.to_string()).collect(),
+                owners.iter().map(|o| o.1.to_string()).collect(),
+            ],
+        )?;
+        for (((name, _, _), owner), &id) in
+            holes.sessions.order.into_iter().zip(owners).zip(&sessions)
+        {
+            c.sessions.entry(owner).or_default().insert(name, id);
+        }
+        let part = |f: fn(&Element) -> &Option<String>| -> Vec<String> {
+            holes
+                .elements
+                .order
+                .iter()
+                .map(|el| f(el).clone().unwrap_or_default())
                 .collect()
         };
-        for (dict, which) in [(&USERS, 0), (&HOSTS, 1), (&APPS, 2), (&WINDOWS, 3)] {
-            let cache = match which {
-                0 => &mut c.users,
-                1 => &mut c.hosts,
-                2 => &mut c.apps,
-                _ => &mut c.windows,
-            };
-            let of: &dyn Fn(&Event) -> &str = match which {
-                0 => &|e: &Event| e.user.as_str(),
-                1 => &|e: &Event| e.host.as_str(),
-                2 => &|e: &Event| e.app.as_str(),
-                _ => &|e: &Event| e.window.as_str(),
-            };
-            let missing = names(cache, of);
-            if !missing.is_empty() {
-                let ids = run(dict, vec![missing.clone()])?;
-                cache.extend(missing.into_iter().zip(ids));
-            }
-        }
-        let session_of =
-            |c: &Interned, e: &Event| -> (i32, i32) { (c.users[&e.user], c.hosts[&e.host]) };
-        let mut missing: Vec<(String, i32, i32)> = Vec::new();
-        for e in pending {
-            let (u, h) = session_of(c, e);
-            let known = c
-                .sessions
-                .get(&(u, h))
-                .is_some_and(|m| m.contains_key(&e.session));
-            if !known
-                && !missing
-                    .iter()
-                    .any(|(n, mu, mh)| *n == e.session && *mu == u && *mh == h)
-            {
-                missing.push((e.session.clone(), u, h));
-            }
-        }
-        if !missing.is_empty() {
-            let keys = vec![
-                missing.iter().map(|m| m.0.clone()).collect(),
-                missing.iter().map(|m| m.1.to_string()).collect(),
-                missing.iter().map(|m| m.2.to_string()).collect(),
-            ];
-            let ids = run(&SESSIONS, keys)?;
-            for ((name, u, h), id) in missing.into_iter().zip(ids) {
-                c.sessions.entry((u, h)).or_default().insert(name, id);
-            }
-        }
-        let mut seen = std::collections::HashSet::new();
-        let elements: Vec<&Element> = pending
-            .iter()
-            .filter_map(|e| e.element.as_ref())
-            .filter(|el| !el.is_empty() && !c.elements.contains_key(*el) && seen.insert(*el))
-            .collect();
-        if !elements.is_empty() {
-            let part = |f: fn(&Element) -> &Option<String>| -> Vec<String> {
-                elements
-                    .iter()
-                    .map(|el| f(el).clone().unwrap_or_default())
-                    .collect()
-            };
-            let keys = vec![
+        let elements = run(
+            &ELEMENTS,
+            vec![
                 part(|el| &el.role),
                 part(|el| &el.name),
                 part(|el| &el.id),
                 part(|el| &el.path),
-            ];
-            let ids = run(&ELEMENTS, keys)?;
-            for (el, id) in elements.into_iter().zip(ids) {
-                c.elements.insert(el.clone(), id);
-            }
+            ],
+        )?;
+        c.elements.extend(
+            holes
+                .elements
+                .order
+                .into_iter()
+                .zip(elements.iter().copied()),
+        );
+        let case_sessions: Vec<i32> = holes
+            .cases
+            .order
+            .iter()
+            .map(|(s, _)| match *s {
+                SessionRef::Known(id) => id,
+                SessionRef::Pending(slot) => sessions[slot as usize],
+            })
+            .collect();
+        let cases = run(
+            &CASES,
+            vec![
+                case_sessions.iter().map(i32::to_string).collect(),
+                holes.cases.order.iter().map(|(_, n)| n.clone()).collect(),
+            ],
+        )?;
+        for (((_, name), session), &id) in
+            holes.cases.order.into_iter().zip(case_sessions).zip(&cases)
+        {
+            c.cases.entry(session).or_default().insert(name, id);
         }
-        let mut missing: Vec<(i32, String)> = Vec::new();
-        for e in pending {
-            let Some(case) = &e.case else { continue };
-            let (u, h) = session_of(c, e);
-            let session = c.sessions[&(u, h)][&e.session];
-            let known = c.cases.get(&session).is_some_and(|m| m.contains_key(case));
-            if !known && !missing.iter().any(|(s, n)| *s == session && n == case) {
-                missing.push((session, case.clone()));
-            }
+        for (at, slot) in holes.at {
+            let id = match slot {
+                Slot::App(i) => apps[i as usize],
+                Slot::Window(i) => windows[i as usize],
+                Slot::Session(i) => sessions[i as usize],
+                Slot::Element(i) => elements[i as usize],
+                Slot::Case(i) => cases[i as usize],
+            };
+            self.rows[at..at + 4].copy_from_slice(&id.to_be_bytes());
         }
-        if !missing.is_empty() {
-            let keys = vec![
-                missing.iter().map(|m| m.0.to_string()).collect(),
-                missing.iter().map(|m| m.1.clone()).collect(),
-            ];
-            let ids = run(&CASES, keys)?;
-            for ((session, name), id) in missing.into_iter().zip(ids) {
-                c.cases.entry(session).or_default().insert(name, id);
-            }
-        }
-        Ok(())
-    }
-
-    /// Interns the pending events' new strings in bulk, then encodes the events (every string a
-    /// cache hit now).
-    fn drain(&mut self) -> Result<()> {
-        let pending = std::mem::take(&mut self.pending);
-        self.prefetch(&pending)?;
-        for e in &pending {
-            self.push_event(e)?;
-        }
-        self.pending = pending;
-        self.pending.clear();
         Ok(())
     }
 
     fn push_event(&mut self, e: &Event) -> Result<()> {
-        let target = self.target;
-        let err = pg_err(target);
-        let session = self.session_id(e).map_err(&err)?;
-        let app = intern_name(self.client, &self.stmts.apps, &mut self.cache.apps, &e.app)
-            .map_err(&err)?;
-        let window = intern_name(
-            self.client,
-            &self.stmts.windows,
-            &mut self.cache.windows,
-            &e.window,
-        )
-        .map_err(&err)?;
-        let element = match &e.element {
-            Some(el) if !el.is_empty() => Some(self.element_id(el).map_err(&err)?),
-            _ => None,
+        let [session, app, window, element, case] = self.ids(e);
+        let (rows, holes) = (&mut self.rows, &mut self.holes.at);
+        // An id, or a placeholder that `resolve` overwrites.
+        let mut put_id = |r: &mut Vec<u8>, id: Option<std::result::Result<i32, Slot>>| match id {
+            None => put_i32(r, None),
+            Some(Ok(id)) => put_i32(r, Some(id)),
+            Some(Err(slot)) => {
+                holes.push((r.len() + 4, slot));
+                put_i32(r, Some(0));
+            }
         };
-        let case = match &e.case {
-            Some(c) => Some(self.case_id(session, c).map_err(&err)?),
-            None => None,
-        };
-        let r = &mut self.rows;
+        let r = rows;
         // The 14 columns of COPY_IN; each is a length (-1 for NULL) and big-endian bytes.
         r.extend_from_slice(&14i16.to_be_bytes());
-        put_i32(r, Some(session));
+        put_id(r, session);
         put_i64(r, Some(e.ts));
         r.extend_from_slice(&2i32.to_be_bytes());
         r.extend_from_slice(&i16::from(e.kind.code()).to_be_bytes());
-        put_i32(r, Some(app));
-        put_i32(r, Some(window));
-        put_i32(r, element);
+        put_id(r, app);
+        put_id(r, window);
+        put_id(r, element);
         put_i32(r, e.x);
         put_i32(r, e.y);
         put_i32(r, e.wx);
         put_i32(r, e.wy);
         put_text(r, e.text.as_deref().map(str::as_bytes));
         put_i64(r, e.value_hash.map(|v| v.0 as i64));
-        put_i32(r, case);
+        put_id(r, case);
         if e.attrs.is_empty() {
             r.extend_from_slice(&(-1i32).to_be_bytes());
         } else {
@@ -1303,29 +1341,34 @@ impl PgSink<'_> {
             let len = (r.len() - at - 4) as i32;
             r[at..at + 4].copy_from_slice(&len.to_be_bytes());
         }
+        if self.holes.at.len() >= HOLES {
+            self.resolve()?;
+        }
         if self.rows.len() >= COPY_FLUSH_BYTES {
             self.flush()?;
         }
         Ok(())
     }
 
-    /// Sends the encoded rows by one binary COPY.
+    /// Interns what is pending, then sends the encoded rows by one binary COPY.
     fn flush(&mut self) -> Result<()> {
+        self.resolve()?;
         if self.rows.is_empty() {
             return Ok(());
         }
-        let err = pg_err(self.target);
-        let mut writer = self.client.copy_in(COPY_IN).map_err(&err)?;
-        let io = |e: std::io::Error| Error::Postgres {
-            target: self.target.to_owned(),
-            message: format!("COPY stream: {e}"),
-        };
-        writer.write_all(COPY_HEADER).map_err(io)?;
-        writer.write_all(&self.rows).map_err(io)?;
-        writer.write_all(&(-1i16).to_be_bytes()).map_err(io)?;
-        writer.finish().map_err(&err)?;
-        self.rows.clear();
-        Ok(())
+        let rows = std::mem::replace(&mut self.rows, Vec::with_capacity(COPY_FLUSH_BYTES + 4096));
+        self.jobs
+            .send(Job::Copy(rows))
+            .map_err(|_| stopped(self.target))
+    }
+}
+
+/// What the sink says when the connection's thread has stopped; the batch reports that thread's
+/// own error instead.
+fn stopped(target: &str) -> Error {
+    Error::Postgres {
+        target: target.to_owned(),
+        message: "the connection stopped during a batch".into(),
     }
 }
 
@@ -1365,11 +1408,8 @@ impl EventPush for PgSink<'_> {
             return Err(Error::Invalid("an event needs a session".into()));
         }
         check_ts(e.ts).map_err(|m| Error::Invalid(format!("event time: {m}")))?;
-        self.pending.push(e.clone());
+        self.push_event(e)?;
         self.count += 1;
-        if self.pending.len() >= PENDING {
-            self.drain()?;
-        }
         Ok(())
     }
 

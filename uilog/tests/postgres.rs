@@ -42,6 +42,55 @@ fn pg_log(name: &str) -> (String, LogStore) {
     (url, store)
 }
 
+/// One large batch whose new strings outnumber what the sink interns at a time, and whose rows
+/// outgrow one COPY: every placeholder gets its string's id, in the order SQLite gives them.
+#[test]
+fn a_batch_with_thousands_of_new_strings_reads_back_as_on_sqlite() {
+    let base = simulated(30_000, 21);
+    let mut events = Vec::with_capacity(base.len() * 2);
+    for (i, e) in base.into_iter().enumerate() {
+        let mut e = e;
+        // A new title every other event, a new case every fifth, sessions that come back after
+        // others (so a session is now pending, now known), elements named per event.
+        if i % 2 == 0 {
+            e.window = format!("{} #{i}", e.window);
+        }
+        e.case = Some(format!("case-{}", i / 5));
+        e.session = format!("{}-{}", e.session, (i / 700) % 9);
+        if let Some(el) = &mut e.element {
+            el.name = Some(format!("field {}", i % 6_000));
+        }
+        events.push(e.clone());
+        if i % 3 == 0 {
+            e.app = format!("app-{}", i % 5_000);
+            events.push(e);
+        }
+    }
+    let mut sqlite = LogStore::Sqlite(Store::open_in_memory().unwrap());
+    let (_, mut pg) = pg_log("many_new_strings");
+    for store in [&mut sqlite, &mut pg] {
+        assert_eq!(
+            write(store, Some("one"), &events),
+            BatchOutcome::Written {
+                events: events.len() as u64
+            }
+        );
+    }
+    assert_eq!(pg.events().unwrap(), sqlite.events().unwrap());
+    let (d_pg, d_sqlite) = (pg.dictionary().unwrap(), sqlite.dictionary().unwrap());
+    assert_eq!(d_pg.windows, d_sqlite.windows);
+    assert_eq!(d_pg.apps, d_sqlite.apps);
+    assert_eq!(d_pg.cases, d_sqlite.cases);
+    assert_eq!(d_pg.sessions, d_sqlite.sessions);
+    assert_eq!(d_pg.elements, d_sqlite.elements);
+    // A second batch of the same events finds every string already there.
+    for store in [&mut sqlite, &mut pg] {
+        write(store, Some("two"), &events);
+    }
+    assert_eq!(pg.events().unwrap(), sqlite.events().unwrap());
+    assert_eq!(pg.dictionary().unwrap().windows.len(), d_pg.windows.len());
+}
+
 #[test]
 fn a_log_reads_back_from_postgresql_exactly_as_from_sqlite() {
     let mut events = simulated(6_000, 7);
