@@ -20,6 +20,12 @@
 //! must read back from it (AT-SPI text) before the next step starts. A click without a selector
 //! goes to the step's window-relative position only where the bot says `fallback: position`;
 //! such a step, and text typed without a selector, is reported as unverified.
+//!
+//! A click whose selector names nothing, or that has none (an app without an accessibility tree),
+//! is found on the screen by its `target` ([`crate::vision`]): its text, read by OCR in a capture
+//! of the window, else (a step without text) its snapshot by template matching; only a unique
+//! match counts, and a step whose text is gone halts. These targets, too, are all looked for before
+//! the window's first input. Each step's check says how its target was found (`found_by`).
 
 use std::time::{Duration, Instant};
 
@@ -1429,6 +1435,54 @@ pub fn replay_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn word(text: &str, x: i32, y: i32) -> recorder::snapshot_ocr::Word {
+        recorder::snapshot_ocr::Word {
+            text: text.into(),
+            line: (1, 1, x as u32),
+            x,
+            y,
+            width: 40,
+            height: 14,
+            confidence: 92.0,
+        }
+    }
+
+    #[test]
+    fn a_target_is_clicked_at_its_text_moved_by_the_offset_in_screen_pixels() {
+        let image = Grey {
+            width: 300,
+            height: 200,
+            pixels: vec![200; 300 * 200],
+        };
+        let words = [word("Save", 100, 50), word("Clear", 200, 50)];
+        let t = Target {
+            text: Some("save".into()),
+            dx: 5,
+            dy: -3,
+            image: None,
+        };
+        let seen = look_once(&image, (1000, 500), Some(&words), &t).unwrap();
+        assert_eq!(
+            (seen.x, seen.y, seen.by),
+            (1000 + 120 + 5, 500 + 57 - 3, "text")
+        );
+        let gone = Target {
+            text: Some("Delete".into()),
+            image: Some("data:image/png;base64,".into()),
+            ..Target::default()
+        };
+        let e = look_once(&image, (0, 0), Some(&words), &gone).unwrap_err();
+        assert!(
+            e.contains("\"Delete\" is not in the window")
+                && e.contains("Save Clear")
+                && e.contains("image is not tried"),
+            "{e}"
+        );
+        let twice = [word("Save", 10, 10), word("Save", 10, 100)];
+        let e = look_once(&image, (0, 0), Some(&twice), &t).unwrap_err();
+        assert!(e.contains("2 times") && e.contains("ambiguous"), "{e}");
+    }
 
     #[test]
     fn a_typed_value_reads_back_only_as_itself_or_appended() {
