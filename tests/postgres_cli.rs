@@ -163,7 +163,11 @@ fn postgresql_faults_and_unsupported_commands_are_one_line() {
             .unwrap()
     };
     let added = taskmine_db(&["agent", "add", "desk-1", "--quiet"]);
-    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
     assert!(String::from_utf8_lossy(&added.stdout).starts_with("tm_"));
     let listed = taskmine_db(&["agent", "list", "--quiet"]);
     assert!(String::from_utf8_lossy(&listed.stdout).starts_with("desk-1\t"));
@@ -189,4 +193,149 @@ fn postgresql_faults_and_unsupported_commands_are_one_line() {
     );
     let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(stats["events"], 0);
+}
+
+/// `taskmine serve --db postgres://…` on a free loopback port, killed when dropped.
+struct Served {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Served {
+    fn start(url: &str) -> (Served, String) {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_taskmine"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--remine-after-secs", "0"])
+            .args(["--db", url, "--db-pool", "2"])
+            .env_remove("TASKMINE_DB")
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("taskmine serve starts");
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let (addr, said) = loop {
+            let line = lines.next().expect("serve said where it listens").unwrap();
+            if let Some(rest) = line.split("http://").nth(1) {
+                break (rest.split('/').next().unwrap().to_owned(), line);
+            }
+        };
+        std::thread::spawn(move || lines.for_each(drop));
+        (Served { child, addr }, said)
+    }
+
+    /// One HTTP/1.1 request on its own connection: (status, body).
+    fn request(&self, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&self.addr).unwrap();
+        let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        )
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        (
+            head.split(' ').nth(1).unwrap().parse().unwrap(),
+            body.to_owned(),
+        )
+    }
+
+    fn batch(&self, token: &str, id: &str, events: &[uilog::Event]) -> String {
+        let body = serde_json::json!({ "batch_id": id, "events": events }).to_string();
+        let (status, text) = self.request("POST", "/api/v1/events", Some(token), &body);
+        assert_eq!(status, 200, "{text}");
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()["status"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The summary once the server's mining shows `events` events.
+    fn summary_when(&self, events: u64) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let (status, text) = self.request("GET", "/api/v1/summary", None, "");
+            assert_eq!(status, 200, "{text}");
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            if v["stats"]["events"].as_u64() == Some(events) {
+                return v;
+            }
+            assert!(std::time::Instant::now() < deadline, "{v}");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn two_serve_processes_on_one_postgresql_database_share_agents_batches_and_figures() {
+    let server = pg::server();
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("log.csv");
+    ok(&[
+        "simulate",
+        "--users",
+        "4",
+        "--days",
+        "2",
+        "--seed",
+        "9",
+        "--csv",
+        p(&csv),
+    ]);
+    let url = server.fresh_db("cli_two_servers");
+    ok(&["import", p(&csv), "--db", &url]);
+    let (token, _) = ok(&["agent", "add", "desk-1", "--db", &url]);
+    let token = token.trim().to_owned();
+    let (stats, _) = ok(&["stats", "--db", &url, "--json"]);
+    let imported = serde_json::from_str::<serde_json::Value>(&stats).unwrap()["events"]
+        .as_u64()
+        .unwrap();
+
+    let (a, said) = Served::start(&url);
+    assert!(!said.contains(pg::PASSWORD), "{said}");
+    let (b, _) = Served::start(&url);
+    let events = |session: &str| -> Vec<uilog::Event> {
+        (0..3)
+            .map(|i| {
+                let mut e = uilog::Event::new(
+                    session,
+                    "late-user",
+                    1_700_000_000_000_000 + i,
+                    uilog::EventKind::Click,
+                );
+                e.app = "xterm".into();
+                e.window = "Terminal".into();
+                e.host = "desk-1".into();
+                e
+            })
+            .collect()
+    };
+    // The agent token made by the command line works on both; a batch is written by the first
+    // server it reaches and is a duplicate on the other.
+    assert_eq!(a.batch(&token, "b1", &events("s1")), "written");
+    assert_eq!(b.batch(&token, "b1", &events("s1")), "duplicate");
+    // Each server mines again after a batch of its own: B after b2, A after b3, and B again
+    // after an empty batch; then both have mined the whole log.
+    assert_eq!(b.batch(&token, "b2", &events("s2")), "written");
+    b.summary_when(imported + 6);
+    assert_eq!(a.batch(&token, "b3", &events("s3")), "written");
+    let from_a = a.summary_when(imported + 9);
+    assert_eq!(b.batch(&token, "b3", &events("s3")), "duplicate");
+    assert_eq!(b.batch(&token, "b4", &[]), "written");
+    let from_b = b.summary_when(imported + 9);
+    assert_eq!(from_a, from_b, "both servers show the same figures");
+    let (keys, _) = ok(&["stats", "--db", &url, "--json"]);
+    let stats: serde_json::Value = serde_json::from_str(&keys).unwrap();
+    assert_eq!(stats["events"].as_u64(), Some(imported + 9));
 }
