@@ -1,30 +1,10 @@
 //! The `taskmine` binary end to end: what a user types, what they get back.
 
+mod cli_support;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn taskmine(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_taskmine"))
-        .args(args)
-        .arg("--quiet")
-        .env_remove("TASKMINE_DB")
-        .output()
-        .expect("taskmine runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = taskmine(args);
-    assert!(
-        out.status.success(),
-        "taskmine {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 temp path")
-}
+use cli_support::{ok, p, taskmine, Served};
 
 #[test]
 fn simulate_export_import_export_gives_the_same_events() {
@@ -172,5 +152,74 @@ fn a_missing_database_is_an_error_not_an_empty_log() {
     assert!(
         !dir.path().join("none.db").exists(),
         "stats must not create a database"
+    );
+}
+
+/// Events recorded without `--server` and sent later by `agent push` carry the recorded person's
+/// access-code verifier as `record --server` does, so that their code opens their own page.
+#[test]
+fn agent_push_carries_the_verifier_of_the_persons_access_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let (local, central, policy) = (
+        dir.path().join("desk.db"),
+        dir.path().join("server.db"),
+        dir.path().join("policy.yaml"),
+    );
+    std::fs::write(&policy, "text: hash\n").unwrap();
+    let out = taskmine(&["record", "--access-code", "--policy", p(&policy)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let code = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let said = String::from_utf8(out.stderr).unwrap();
+    let pseudonym = said
+        .split("your pseudonym is ")
+        .nth(1)
+        .and_then(|r| r.split(|c: char| c == ';' || c.is_whitespace()).next())
+        .expect("record names the pseudonym")
+        .to_owned();
+    // What the recorder would have written for this person, and one event of someone else.
+    let csv = dir.path().join("desk.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "session,user,ts,kind,app\n\
+             s1,{pseudonym},2026-11-30T09:00:00.000000Z,click,gedit\n\
+             s1,{pseudonym},2026-11-30T09:00:01.000000Z,copy,gedit\n\
+             s2,someone-else,2026-11-30T09:00:02.000000Z,click,xterm\n"
+        ),
+    )
+    .unwrap();
+    ok(&["import", p(&csv), "--db", p(&local)]);
+    let token = ok(&["agent", "--db", p(&central), "add", "desk-1"])
+        .trim()
+        .to_owned();
+    let served = Served::start(&central);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_taskmine"))
+        .args(["agent", "push", "--db", p(&local), "--policy", p(&policy)])
+        .args(["--server", &format!("http://{}", served.addr)])
+        .env("TASKMINE_TOKEN", &token)
+        .env_remove("TASKMINE_DB")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    served.stop();
+
+    let store = uilog::Store::open(&central).unwrap();
+    assert_eq!(store.stats().unwrap().events, 3);
+    use server::people::{sign_in, PersonSignIn};
+    assert_eq!(
+        sign_in(store.connection(), "", &code).unwrap(),
+        PersonSignIn::Ok { pseudonym }
+    );
+    assert_eq!(
+        sign_in(store.connection(), "someone-else", &code).unwrap(),
+        PersonSignIn::Wrong
     );
 }

@@ -1,37 +1,13 @@
 //! `taskmine simulate --process-log`, `link`, `export --format ocel-*` and `eval --link` end to end,
 //! and the hashed link's key matching the recorder's.
 
+mod cli_support;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn taskmine(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_taskmine"))
-        .args(args)
-        .arg("--quiet")
-        .env_remove("TASKMINE_DB")
-        .output()
-        .expect("taskmine runs")
-}
+use std::process::Command;
 
-fn ok(args: &[&str]) -> String {
-    let out = taskmine(args);
-    assert!(
-        out.status.success(),
-        "taskmine {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
-
-fn fails(args: &[&str]) -> String {
-    let out = taskmine(args);
-    assert!(!out.status.success(), "taskmine {args:?} succeeded");
-    String::from_utf8(out.stderr).expect("UTF-8 output")
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 temp path")
-}
+use cli_support::{fails, ok, p, Served};
 
 #[test]
 fn the_recorders_value_hash_is_what_the_link_hashes_identifiers_with() {
@@ -241,68 +217,6 @@ fn account(db: &Path, name: &str, role: &str) -> String {
     );
     let out = ok(&["user", "--db", p(db), "token", name]);
     out.lines().last().expect("a token").trim().to_owned()
-}
-
-/// `taskmine serve` on a free loopback port, stopped (by its own handle) when dropped.
-struct Served {
-    child: std::process::Child,
-    addr: String,
-}
-
-impl Served {
-    fn start(db: &Path) -> Served {
-        use std::io::BufRead;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_taskmine"))
-            .args(["serve", "--db", p(db), "--addr", "127.0.0.1:0"])
-            .env_remove("TASKMINE_DB")
-            .stderr(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("taskmine serve starts");
-        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-        let addr = loop {
-            let line = lines.next().expect("serve said where it listens").unwrap();
-            if let Some(rest) = line.split("http://").nth(1) {
-                break rest.split('/').next().unwrap().to_owned();
-            }
-        };
-        // The rest of its output is not read; a thread keeps the pipe from filling.
-        std::thread::spawn(move || lines.for_each(drop));
-        Served { child, addr }
-    }
-
-    /// GET over a plain HTTP/1.1 connection: (status, Location, body).
-    fn get(&self, path: &str, token: Option<&str>) -> (u16, String, String) {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(&self.addr).unwrap();
-        let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{auth}\r\n",
-            self.addr
-        )
-        .unwrap();
-        let mut text = String::new();
-        s.read_to_string(&mut text).unwrap();
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-        let location = head
-            .lines()
-            .find_map(|l| {
-                l.to_ascii_lowercase()
-                    .starts_with("location:")
-                    .then(|| l[9..].trim().to_owned())
-            })
-            .unwrap_or_default();
-        (status, location, body.to_owned())
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]

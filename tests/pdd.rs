@@ -1,25 +1,13 @@
 //! `taskmine pdd`: the process definition document of a mined routine, as HTML with its steps and
 //! snapshots inline, and as PDF through headless Chromium.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod cli_support;
+
+use cli_support::{p, taskmine};
 
 use recorder::snapshot::Grey;
 use uilog::store::NewSnapshot;
 use uilog::{EventKind, Store};
-
-fn taskmine(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_taskmine"))
-        .args(args)
-        .arg("--quiet")
-        .env_remove("TASKMINE_DB")
-        .output()
-        .expect("taskmine runs")
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 temp path")
-}
 
 /// A small grey image with a stripe whose place depends on `n`, as PNG.
 fn png(n: usize) -> Vec<u8> {

@@ -43,6 +43,11 @@ pub struct PushArgs {
     /// Give up after this many seconds of the server being unreachable.
     #[arg(long, default_value_t = 60)]
     wait_secs: u64,
+    /// The policy the events were recorded under (as given to `record --policy`; the built-in one
+    /// when absent): batches carry the verifier of your personal access code derived from it, as
+    /// `record --server` sends, so that you can open your own page on the server.
+    #[arg(long)]
+    policy: Option<std::path::PathBuf>,
 }
 
 /// The spool directory beside a database: `taskmine.db` → `taskmine.db.spool`.
@@ -96,7 +101,15 @@ fn run_push(db: &std::path::Path, args: PushArgs, ui: &Ui) -> anyhow::Result<()>
 
     anyhow::ensure!(db.is_file(), "{}: no such database", db.display());
     let spool = args.spool.unwrap_or_else(|| default_spool(db));
-    let cfg = server::client::UploaderConfig::new(&args.server, &args.token, &spool);
+    let mut cfg = server::client::UploaderConfig::new(&args.server, &args.token, &spool);
+    // The server keeps a verifier only for a pseudonym that has events in the same batch, so
+    // pushing someone else's log sends nothing that lets the pusher into their page.
+    let access =
+        super::record::person_access(args.policy.as_deref(), &recorder::capture::user_name())?;
+    cfg.access = vec![server::wire::PersonVerifier {
+        pseudonym: access.pseudonym,
+        verifier: access.verifier,
+    }];
     let mut fwd = server::client::Forwarder::open(db, cfg)?;
     let spooled = fwd.collect()?;
     let status = ui.spinner("sending");
