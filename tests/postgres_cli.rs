@@ -137,6 +137,21 @@ fn a_log_imported_into_postgresql_mines_and_counts_as_in_sqlite_and_copies_both_
     let (stats_sqlite, _) = ok(&["stats", "--db", p(&sqlite), "--json"]);
     let (stats_pg, _) = ok(&["stats", "--db", &pg_b, "--json"]);
     assert_eq!(stats_pg, stats_sqlite);
+
+    // Erasing a person from the PostgreSQL log leaves their events nowhere and says so in the
+    // audit trail the servers share, without naming them.
+    let (_, said) = ok(&["erase", "--db", &pg_b, "--user", "user-01"]);
+    assert!(said.contains("recorded in the audit trail"), "{said}");
+    assert!(!said.contains(pg::PASSWORD), "{said}");
+    let (exported, _) = ok(&["export", "--db", &pg_b, "--format", "jsonl"]);
+    assert!(!exported.is_empty() && !exported.contains("\"user-01\""));
+    let (audit, _) = ok(&["audit", "--db", &pg_b]);
+    let erasure = audit
+        .lines()
+        .find(|l| l.contains("erase"))
+        .expect("an erase entry");
+    assert!(!erasure.contains("user-01"), "{erasure}");
+    assert!(fails(&["erase", "--db", &pg_b, "--user", "user-01"]).contains("no user"));
 }
 
 #[test]

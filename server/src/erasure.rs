@@ -25,6 +25,40 @@ pub struct Erased {
     pub compact: Duration,
 }
 
+/// Erases a recorded person from a log in PostgreSQL: their events and every string only they
+/// used ([`uilog::LogStore::erase_user`]), with the erasure in the shared audit trail. No mining
+/// run or access code is stored there (a server on PostgreSQL mines into memory and finds the
+/// change at its next look), so there is nothing else to reach. PostgreSQL keeps freed rows'
+/// bytes until `VACUUM` reuses them.
+pub fn erase_postgres(
+    url: &str,
+    settings: &uilog::store_pg::PgSettings,
+    pseudonym: &str,
+    actor: &str,
+    remote: &str,
+) -> Result<Erased> {
+    let start = Instant::now();
+    let mut log = uilog::LogStore::open_with(url, settings)?;
+    let events = log
+        .erase_user(pseudonym)?
+        .ok_or_else(|| Error::NoPerson(pseudonym.to_owned()))?;
+    let delete = start.elapsed();
+    let db = crate::db::Db::open(url, settings)?;
+    crate::audit::append(
+        &db,
+        actor,
+        "erase",
+        &format!("{} events={events}", person_ref(pseudonym)),
+        remote,
+    )?;
+    Ok(Erased {
+        events,
+        runs: 0,
+        delete,
+        compact: Duration::ZERO,
+    })
+}
+
 /// How the audit trail names an erased person.
 pub fn person_ref(pseudonym: &str) -> String {
     let h = blake3::hash(pseudonym.as_bytes()).to_hex();

@@ -517,10 +517,15 @@ pub(crate) async fn erase(
         })
         .await;
     }
-    let db = st.config().db.clone();
+    let config = st.config().clone();
     let (p, actor, remote) = (f.pseudonym.clone(), me.name.clone(), me.remote.clone());
     let done = tokio::task::spawn_blocking(move || {
-        let mut store = Store::open(&db)?;
+        // A URL is never opened as a file path: its error would print the password.
+        if config.is_postgres() {
+            let settings = config.db_settings.pg("erase");
+            return erasure::erase_postgres(&config.db_str(), &settings, &p, &actor, &remote);
+        }
+        let mut store = Store::open(&config.db)?;
         erasure::erase(&mut store, &p, &actor, &remote, true)
     })
     .await

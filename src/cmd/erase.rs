@@ -48,14 +48,21 @@ pub fn run(args: EraseArgs, _ui: &Ui) -> anyhow::Result<()> {
 /// The log's part of an erasure on PostgreSQL; the audit trail and stored mining runs are
 /// SQLite-only so far, and the command says so.
 fn erase_postgres(args: &EraseArgs) -> anyhow::Result<()> {
-    let mut log = args.db.open_log()?;
-    let Some(n) = log.erase_user(&args.user)? else {
-        anyhow::bail!("{}: the log has no user {:?}", args.db.shown(), args.user);
+    let url = args.db.db.to_string_lossy();
+    let settings = server::db::DbSettings::default().pg("erase");
+    let actor = server::audit::cli_actor();
+    let e = match server::erasure::erase_postgres(&url, &settings, &args.user, &actor, "local") {
+        Err(server::Error::NoPerson(_)) => {
+            anyhow::bail!("{}: the log has no user {:?}", args.db.shown(), args.user)
+        }
+        e => e?,
     };
     eprintln!(
-        "erased {n} events of {} and every title, element and value only they used; PostgreSQL keeps the freed rows' bytes until VACUUM",
-        args.user
+        "erased {} events of {} and every title, element and value only they used in {:.2} s; recorded in the audit trail as {}; PostgreSQL keeps the freed rows' bytes until VACUUM",
+        e.events,
+        args.user,
+        e.delete.as_secs_f64(),
+        server::erasure::person_ref(&args.user)
     );
-    eprintln!("not yet supported on PostgreSQL: the audit trail entry and stored mining runs (none are kept there)");
     Ok(())
 }
