@@ -758,7 +758,7 @@ pub fn ocr_text(e: &Element) -> Option<&str> {
 }
 
 /// Snapshots read per step to find the text it is anchored by.
-const LOOK_SNAPSHOTS: usize = 5;
+const LOOK_SNAPSHOTS: usize = 3;
 
 /// A click's target as it looked, from the events `ids` of its instances: the anchor text their
 /// snapshots agree on (see [`crate::vision::agreed_anchor`]: a label or caption at the same offset

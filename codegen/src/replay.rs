@@ -810,6 +810,48 @@ fn look_once(
     })
 }
 
+/// How far from the click before a typed text is read back, in pixels: the field clicked (a label
+/// beside it makes sparse-text OCR skip the text inside the field's frame).
+const READ_BACK_REACH: (i32, i32) = (120, 20);
+
+/// Where OCR reads `text` (whole words, once) around `at` in the window, in single-line mode.
+/// `None` when it does not: a proof missing, not a failure, since OCR misreads values it has
+/// never seen far more often than labels.
+fn read_back_at(
+    desk: &Desktop,
+    window: &WindowInfo,
+    text: &str,
+    at: (i32, i32),
+) -> Option<(i32, i32)> {
+    use crate::vision::{find_text, TextSearch};
+    if crate::vision::text_words(text).is_empty() {
+        return None;
+    }
+    // The app draws the last keys a moment after they arrive.
+    std::thread::sleep(Duration::from_millis(50));
+    let Ok((image, x0, y0)) = desk.capture(window.id) else {
+        return None;
+    };
+    // Only around the click: OCR of a whole window skips text inside a field's frame.
+    let (w, h) = (2 * READ_BACK_REACH.0 as u32, 2 * READ_BACK_REACH.1 as u32);
+    let (left, top) = (
+        (at.0 - x0 - READ_BACK_REACH.0).clamp(0, (image.width as i32 - w as i32).max(0)),
+        (at.1 - y0 - READ_BACK_REACH.1).clamp(0, (image.height as i32 - h as i32).max(0)),
+    );
+    let row = crate::vision::crop(&image, left as u32, top as u32, w, h);
+    let Ok(words) = crate::vision::read_line(&row) else {
+        return None;
+    };
+    // The exact typed text is the evidence, however unsure OCR is of a word it never saw.
+    match find_text(&words, text) {
+        TextSearch::Unique(hit) | TextSearch::Unsure(hit) => {
+            let (cx, cy) = hit.centre();
+            Some((x0 + left + cx, y0 + top + cy))
+        }
+        _ => None,
+    }
+}
+
 /// Looks for each target in `window`, capturing and reading the window again until every one is
 /// seen exactly once or `deadline` passes (an app still drawing); at least one look is made. One
 /// capture and one OCR serve all targets. The error names the first target not seen and why.
@@ -909,6 +951,8 @@ pub fn run(
     let pace = Duration::from_secs_f64(opts.pace_ms as f64 / 1000.0 / speed);
     // The last step whose selector was resolved ahead of the first input in its window.
     let mut checked_ahead: Option<usize> = None;
+    // Where the last click found on the screen landed, while the steps stay in its window.
+    let mut last_sight: Option<(i32, i32)> = None;
     for (k, f) in filled.iter().enumerate() {
         let wait = Duration::from_secs_f64(f.step.wait_ms as f64 / 1000.0 / speed);
         if !wait.is_zero() {
@@ -920,6 +964,7 @@ pub fn run(
             filled: &filled,
             matchers: &matchers,
             checked_ahead: &mut checked_ahead,
+            last_sight: &mut last_sight,
         };
         match run_step(desk, ctx) {
             Ok(check) => out.checks.push(check),
@@ -950,6 +995,7 @@ struct StepContext<'a> {
     filled: &'a [Filled],
     matchers: &'a [Option<Matcher>],
     checked_ahead: &'a mut Option<usize>,
+    last_sight: &'a mut Option<(i32, i32)>,
 }
 
 fn is_input(a: Action) -> bool {
@@ -1108,6 +1154,11 @@ fn run_step(desk: &mut Desktop, ctx: StepContext<'_>) -> std::result::Result<Ste
     }
 
     let io = |desk: &Desktop, check: &StepCheck, e: Error| fail(desk, check, e.to_string());
+    // A typed run reads back where the click before it (found on the screen) landed.
+    let sight_before = ctx
+        .last_sight
+        .take()
+        .filter(|_| k > 0 && s.action == Action::Type && ctx.filled[k - 1].step.window == s.window);
     match s.action {
         Action::FocusWindow | Action::WaitForWindow | Action::AssertWindow => {
             check.verified = true;
@@ -1159,6 +1210,7 @@ fn run_step(desk: &mut Desktop, ctx: StepContext<'_>) -> std::result::Result<Ste
                 desk.sync().map_err(|e| io(desk, &check, e))?;
                 check.found = Some(seen.detail);
                 check.found_by = Some(seen.by);
+                *ctx.last_sight = Some((seen.x, seen.y));
                 check.note = match selector_miss {
                     Some(m) => format!("{m}; found on the screen instead: the click is not proven"),
                     None => "found on the screen: the click is not proven (no accessibility tree)"
@@ -1211,8 +1263,27 @@ fn run_step(desk: &mut Desktop, ctx: StepContext<'_>) -> std::result::Result<Ste
                         .text(text)
                         .map_err(|e| io(desk, &check, x_err(e)))?;
                     desk.sync().map_err(|e| io(desk, &check, e))?;
-                    check.note =
-                        "typed into the focused element: no selector to read it back from".into();
+                    match sight_before {
+                        Some(at) => {
+                            let read = read_back_at(desk, &active, text, at);
+                            check.verified = read.is_some();
+                            check.note = match read {
+                                Some((x, y)) => format!(
+                                    "OCR reads the typed text at ({x}, {y}), beside the click before"
+                                ),
+                                None => format!(
+                                    "typed into the focused element; OCR did not read it back beside the click at ({}, {})",
+                                    at.0, at.1
+                                ),
+                            };
+                            check.read_back = read.map(|_| text.to_owned());
+                        }
+                        None => {
+                            check.note =
+                                "typed into the focused element: no selector to read it back from"
+                                    .into();
+                        }
+                    }
                 }
             }
         }

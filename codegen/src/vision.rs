@@ -179,6 +179,41 @@ pub fn read_grey(g: &Grey) -> Result<Vec<Word>, String> {
     read_png(&g.to_png().map_err(|e| e.to_string())?)
 }
 
+/// The words of an image holding one line of text (a field and what is typed in it): Tesseract's
+/// single-line mode, which reads text inside a field's frame that sparse-text mode skips.
+pub fn read_line(g: &Grey) -> Result<Vec<Word>, String> {
+    use recorder::snapshot_ocr::{parse_tsv, OCR_SCALE};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let png = g.grow(OCR_SCALE).to_png().map_err(|e| e.to_string())?;
+    let path = std::env::temp_dir().join(format!(
+        "taskmine-replay-{}-{}.png",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    // Screen content is private: the file is its owner's only, and removed at once.
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    let written = o
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, &png));
+    let out = written.and_then(|()| {
+        std::process::Command::new("tesseract")
+            .arg(&path)
+            .args(["stdout", "--psm", "7", "-l", "eng", "tsv"])
+            .stdin(std::process::Stdio::null())
+            .output()
+    });
+    let _ = std::fs::remove_file(&path);
+    let out = out.map_err(|e| format!("cannot run tesseract: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("tesseract failed ({})", out.status));
+    }
+    Ok(parse_tsv(&String::from_utf8_lossy(&out.stdout), OCR_SCALE))
+}
+
 /// A text in a snapshot that can find its target again: a line read surely and only once, and
 /// the offset from its centre to the snapshot's middle (where the target was).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -308,7 +343,14 @@ pub struct ImageSight {
 /// The part of `g` of `w` × `h` around its middle.
 pub fn middle(g: &Grey, w: u32, h: u32) -> Grey {
     let (w, h) = (w.min(g.width), h.min(g.height));
-    let (x0, y0) = ((g.width - w) / 2, (g.height - h) / 2);
+    crop(g, (g.width - w) / 2, (g.height - h) / 2, w, h)
+}
+
+/// The part of `g` from (`x0`, `y0`), at most `w` × `h` (cut at the image's edges).
+pub fn crop(g: &Grey, x0: u32, y0: u32, w: u32, h: u32) -> Grey {
+    let x0 = x0.min(g.width);
+    let y0 = y0.min(g.height);
+    let (w, h) = (w.min(g.width - x0), h.min(g.height - y0));
     let mut pixels = Vec::with_capacity((w * h) as usize);
     for y in y0..y0 + h {
         let row = (y * g.width + x0) as usize;
@@ -645,19 +687,6 @@ mod tests {
         rect(70, 80, 40, 20, 40);
         rect(76, 84, 6, 12, 240);
         rect(96, 84, 8, 6, 240);
-        Grey {
-            width: w,
-            height: h,
-            pixels,
-        }
-    }
-
-    #[cfg(feature = "x11")]
-    fn crop(g: &Grey, x0: u32, y0: u32, w: u32, h: u32) -> Grey {
-        let mut pixels = Vec::new();
-        for y in y0..y0 + h {
-            pixels.extend_from_slice(&g.pixels[(y * g.width + x0) as usize..][..w as usize]);
-        }
         Grey {
             width: w,
             height: h,

@@ -253,6 +253,7 @@ fn a_bot_finds_its_targets_by_text_after_the_window_moved_and_halts_when_the_tex
     let mut replay = ReplayDesktop::connect(Some(&desk.display)).unwrap();
     let places = [(300, 400), (620, 90), (10, 600), (500, 520), (200, 250)];
     let (mut by_text, mut by_image, mut looked) = (0, 0, 0);
+    let (mut typed, mut read_back) = (0, 0);
     let mut false_passes = 0;
     let mut step_ms: Vec<f64> = Vec::new();
     let t0 = Instant::now();
@@ -285,14 +286,26 @@ fn a_bot_finds_its_targets_by_text_after_the_window_moved_and_halts_when_the_tex
                 _ => {}
             }
             looked += usize::from(matches!(c.found_by, Some("text" | "image")));
+            if c.action == "type" {
+                typed += 1;
+                read_back += usize::from(c.verified);
+                // A value read back is the row's value, never another.
+                if let Some(r) = &c.read_back {
+                    assert!(r == &first || r == &last, "{lines:#?}");
+                }
+            }
         }
         step_ms.extend(&o.step_ms);
+        if i == 0 {
+            eprintln!("run 0:\n{}", lines.join("\n"));
+        }
     }
     let elapsed = t0.elapsed();
     step_ms.sort_by(f64::total_cmp);
     eprintln!(
         "20 runs in {elapsed:?}: {by_text} of {looked} targets found by text ({:.1} %), {by_image} by image, \
-         {false_passes} false passes; step time median {:.0} ms, max {:.0} ms",
+         {false_passes} false passes; {read_back} of {typed} typed values read back by OCR; \
+         step time median {:.0} ms, max {:.0} ms",
         100.0 * by_text as f64 / looked.max(1) as f64,
         step_ms[step_ms.len() / 2],
         step_ms.last().unwrap()
