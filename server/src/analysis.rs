@@ -107,11 +107,6 @@ fn sql(store: &Store) -> impl Fn(rusqlite::Error) -> crate::Error + '_ {
 fn store_result(store: &Store, a: &Analysis) -> Result<i64> {
     let (conn, path) = (store.connection(), store.path());
     let run = miner::results::save_for_log(conn, path, &a.mining, a.version)?;
-    // The business objects of its instances go with it (link and the OCEL export read them); the
-    // result stands without them.
-    if let Err(e) = miner::objects::store_default(store, run, &a.mining) {
-        tracing::warn!("business objects of mining run {run} not stored: {e}");
-    }
     let err = sql(store);
     let tx = conn.unchecked_transaction().map_err(&err)?;
     tx.execute_batch(DRAFTS_SCHEMA).map_err(&err)?;
@@ -145,6 +140,19 @@ fn store_result(store: &Store, a: &Analysis) -> Result<i64> {
     miner::results::prune_log_runs(conn, path, KEEP_RUNS)?;
     forget_orphan_drafts(store)?;
     Ok(run)
+}
+
+/// Stores the business objects of the instances of a result mined and stored just now (link and
+/// the OCEL export read them; without them they extract them again). Apart from [`store_result`]
+/// so that the job publishes the result first: on a fleet's log (10M events) extracting them took
+/// longer than mining, and the first page waited for it. The result stands without them.
+pub fn store_objects(store: &Store, a: &Analysis) {
+    let (Origin::Mined, Some(run)) = (a.origin, a.run) else {
+        return;
+    };
+    if let Err(e) = miner::objects::store_default(store, run, &a.mining) {
+        tracing::warn!("business objects of mining run {run} not stored: {e}");
+    }
 }
 
 /// The bot drafts stored with a run (`None` when the run has none stored).

@@ -226,7 +226,20 @@ async fn mining_job(state: std::sync::Weak<AppState>) {
                 }
                 Err(e) => tracing::error!("mining failed: {e}"),
             }
-            st.results.send_replace(Some(result.map(Arc::new)));
+            let published = result.map(Arc::new);
+            let objects_of = published.as_ref().ok().map(Arc::clone);
+            st.results.send_replace(Some(published));
+            // The result is served while its business objects are stored beside it.
+            if let Some(a) = objects_of.filter(|_| !st.config.is_postgres()) {
+                let db = st.config.db.clone();
+                let opened = tokio::task::spawn_blocking(move || {
+                    Store::open(&db).map(|store| analysis::store_objects(&store, &a))
+                })
+                .await;
+                if let Ok(Err(e)) = opened {
+                    tracing::warn!("business objects not stored: {e}");
+                }
+            }
         }
         let (written, pause, recheck) = (
             Arc::clone(&st.written),

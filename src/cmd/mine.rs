@@ -190,8 +190,10 @@ pub fn mine_or_read(
         Keep::No => Err("not stored: --no-store".to_owned()),
         _ => miner::results::save_for_log(conn, path, &mining, version).map_err(|e| e.to_string()),
     };
-    if let Ok(run) = &stored {
-        // The business objects of its instances go with it (link and the OCEL export read them).
+    if let (Ok(run), Keep::Must) = (&stored, keep) {
+        // The business objects of its instances go with it (link and the OCEL export read them,
+        // and extract them again when they are not stored). Only `mine` takes the time: on 10M
+        // events extracting them takes longer than mining, and `bots` does not need them.
         if let Err(e) = miner::objects::store_default(store, *run, &mining) {
             eprintln!("note: the business objects of mining run {run} are not stored: {e}");
         }
