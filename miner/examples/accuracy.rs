@@ -18,8 +18,9 @@
 //!   benchmark), imported with its `task` and `instance` columns held out as the truth. One run.
 //!
 //! `ONLY=captured,long` runs only those settings; `VERBOSE=1` lists each run's routines (`STEPS=1`
-//! adds their first and last steps). `FILES=a.csv,b.csv` adds one run per labelled stream, for
-//! example one written by `../shared/tools/merge-stream` (label columns `task` and `instance`).
+//! adds their first and last steps); `BOUNDS=1` prints every missed and spurious boundary with the
+//! events around it (`t` the true instance, `d` the discovered one, 0 none). `FILES=a.csv,b.csv`
+//! adds one run per labelled stream, for example one written by `../shared/tools/merge-stream` (label columns `task` and `instance`).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -355,6 +356,9 @@ fn mine_and_score(
         e.boundaries.f1,
         e.event_tasks.f1,
     );
+    if std::env::var_os("BOUNDS").is_some() {
+        print_boundary_errors(&log, &m, truth);
+    }
     if verbose {
         for r in &m.routines {
             let matched = e.matches.iter().find(|x| x.discovered == r.id);
@@ -374,6 +378,88 @@ fn mine_and_score(
         }
     }
     Ok(e)
+}
+
+/// Prints each missed and spurious boundary with the events around it (`BOUNDS=1`): where the
+/// boundary errors come from.
+fn print_boundary_errors(log: &miner::Log, m: &miner::Mining, truth: &GroundTruth) {
+    use std::collections::{BTreeSet, HashMap};
+    let mut sid: HashMap<(&str, &str), u32> = HashMap::new();
+    for (id, s) in log.dict.sessions.iter().enumerate() {
+        let user = log
+            .dict
+            .users
+            .get(s.user as usize)
+            .map_or("", |u| u.as_str());
+        sid.insert((s.name.as_str(), user), id as u32);
+    }
+    let at: HashMap<(u32, i64), usize> = log
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| ((e.session, e.ts), i))
+        .collect();
+    let n = log.events.len();
+    let mut t_inst = vec![0u32; n];
+    let mut t_b: BTreeSet<(usize, bool)> = BTreeSet::new();
+    for (k, inst) in truth.instances.iter().enumerate() {
+        let s = sid
+            .get(&(inst.session.as_str(), inst.user.as_str()))
+            .copied();
+        let idx: Vec<usize> = inst
+            .events
+            .iter()
+            .filter_map(|&ts| s.and_then(|s| at.get(&(s, ts)).copied()))
+            .collect();
+        for &i in &idx {
+            t_inst[i] = k as u32 + 1;
+        }
+        if let (Some(&a), Some(&b)) = (idx.first(), idx.last()) {
+            t_b.insert((a, false));
+            t_b.insert((b, true));
+        }
+    }
+    let mut d_inst = vec![0u32; n];
+    let mut d_b: BTreeSet<(usize, bool)> = BTreeSet::new();
+    let mut k = 0u32;
+    for r in &m.routines {
+        for inst in &r.instances {
+            k += 1;
+            let (a, b) = (inst.span.0 as usize, inst.span.1 as usize);
+            for d in &mut d_inst[a..=b] {
+                *d = k;
+            }
+            d_b.insert((a, false));
+            d_b.insert((b, true));
+        }
+    }
+    let show = |i: usize, what: &str| {
+        println!("    -- {what} at event {i}");
+        for j in i.saturating_sub(3)..(i + 4).min(n) {
+            let e = &log.events[j];
+            println!(
+                "      {}{:5} t{:<4} d{:<4} {}",
+                if j == i { '>' } else { ' ' },
+                j,
+                t_inst[j],
+                d_inst[j],
+                log.actions[e.action as usize].label()
+            );
+        }
+    };
+    for b in t_b.difference(&d_b) {
+        show(b.0, if b.1 { "missed end" } else { "missed start" });
+    }
+    for b in d_b.difference(&t_b) {
+        show(
+            b.0,
+            if b.1 {
+                "spurious end"
+            } else {
+                "spurious start"
+            },
+        );
+    }
 }
 
 fn summary_row(s: &Setting) {

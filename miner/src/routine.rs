@@ -18,10 +18,15 @@
 //! 4. In each covered segment the routine's steps are aligned to the events (first embedding, or the
 //!    longest common subsequence when the segment holds only part of them); the instance spans the
 //!    aligned events, widened over at most 3 events that lead or trail the pattern: actions found
-//!    there in at least `variant_min_share` of the instances (two at least) and inside instances less
-//!    than half as often (noise around instances is as common inside them), and not tied to the other
-//!    side ([`Follows`]: a task's first step left after another task's instance is not its trailing
-//!    step). A segment holding the whole
+//!    there in at least [`EDGE_STEP_SHARE`] of the instances, or, for a variant's step, in at least
+//!    `variant_min_share` of them (two at least) when the action operates a control (has an element,
+//!    is no focus change) in a window of the routine's steps and comes at this place (right after
+//!    the step before it, or right before the step after it) in at least half of its occurrences;
+//!    in both cases inside instances less than half as often (noise around instances is as common
+//!    inside them), and not tied to the other side ([`Follows`]: a task's first step left after
+//!    another task's instance is not its trailing step). Noise gathers at the edges of instances in
+//!    a stream without pauses (people wander off between tasks), so that a rarer edge action that
+//!    is no operation in the routine's windows is noise. A segment holding the whole
 //!    pattern several times gives several instances.
 //! 5. An instance's variant is its sequence of steps: the pattern's, the leading and trailing ones,
 //!    and *extra steps*, actions that come at one place of the routine (after the same aligned step) in
@@ -180,6 +185,16 @@ impl Follows {
         self.pairs.get(&(a, b)).copied().unwrap_or(0)
     }
 
+    /// Whether `x` comes right after `prev` in at least half of its occurrences.
+    fn mostly_after(&self, prev: u32, x: u32) -> bool {
+        self.pair(prev, x) as f64 >= 0.5 * self.into[x as usize] as f64
+    }
+
+    /// Whether `x` comes right before `next` in at least half of its occurrences.
+    fn mostly_before(&self, x: u32, next: u32) -> bool {
+        self.pair(x, next) as f64 >= 0.5 * self.out[x as usize] as f64
+    }
+
     /// Whether `x`, right after `prev`, rather begins what follows: `prev` leads to `x` less than
     /// half the time while `x` leads to one action at least 90 % of the time.
     fn opens_next(&self, prev: u32, x: u32) -> bool {
@@ -194,6 +209,10 @@ impl Follows {
         before_next < 0.5 && self.prev_share[x as usize] >= 0.9
     }
 }
+
+/// The share of a routine's instances a step must lead or trail (within 3 events of the pattern)
+/// to widen them whatever it is; rarer ones must look like a variant's step (see `build_routine`).
+pub const EDGE_STEP_SHARE: f64 = 0.5;
 
 /// Discovers routines in the segments of a log.
 pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Discovery {
@@ -757,12 +776,40 @@ fn build_routine(
             *after.entry(x).or_insert(0) += 1;
         }
     }
-    let edge_step = |counts: &BTreeMap<u32, u64>, x: u32| -> bool {
+    // A step of the routine that the pattern lacks (its place varies, so no closed pattern holds
+    // it) leads or trails most instances. A rarer one is a variant's step only when it operates a
+    // control in a window the routine works in and mostly comes at this place: in a stream
+    // without pauses, people wander off between tasks (focus changes, scrolls, clicks on nothing,
+    // visits to other windows), and that noise gathers at the edges of instances as often as a
+    // variant's step does.
+    let windows: Vec<(&str, &str)> = {
+        let mut w: Vec<(&str, &str)> = steps
+            .iter()
+            .map(|&a| {
+                let a = &log.actions[a as usize];
+                (a.app.as_str(), a.title.as_str())
+            })
+            .collect();
+        w.sort_unstable();
+        w.dedup();
+        w
+    };
+    let variant_like = |x: u32| {
+        let a = &log.actions[x as usize];
+        !a.element.is_empty()
+            && a.kind != EventKind::Focus
+            && windows
+                .binary_search(&(a.app.as_str(), a.title.as_str()))
+                .is_ok()
+    };
+    let edge_step = |counts: &BTreeMap<u32, u64>, x: u32, in_place: bool| -> bool {
         if in_pattern[x as usize] {
             return false;
         }
         let c = counts.get(&x).copied().unwrap_or(0);
-        c >= need && inst_count.get(&x).copied().unwrap_or(0) * 2 < c
+        c >= need
+            && (c as f64 >= EDGE_STEP_SHARE * spans.len() as f64 || (in_place && variant_like(x)))
+            && inst_count.get(&x).copied().unwrap_or(0) * 2 < c
     };
     let mut widened: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
     for (&(_, a, b), &(lo_bound, hi_bound)) in spans.iter().zip(&bounds) {
@@ -771,14 +818,22 @@ fn build_routine(
         // (previous) instance: a task's first step after the last step of whatever task came before.
         while lo > lo_bound
             && a - lo < EDGE
-            && edge_step(&before, ev[lo - 1].action)
+            && edge_step(
+                &before,
+                ev[lo - 1].action,
+                follows.mostly_before(ev[lo - 1].action, ev[lo].action),
+            )
             && !follows.closes_previous(ev[lo - 1].action, ev[lo].action)
         {
             lo -= 1;
         }
         while hi < hi_bound
             && hi - b < EDGE
-            && edge_step(&after, ev[hi + 1].action)
+            && edge_step(
+                &after,
+                ev[hi + 1].action,
+                follows.mostly_after(ev[hi].action, ev[hi + 1].action),
+            )
             && !follows.opens_next(ev[hi].action, ev[hi + 1].action)
         {
             hi += 1;
