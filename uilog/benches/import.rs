@@ -4,6 +4,14 @@
 //!
 //! `cargo bench -p uilog --bench import` (release). The one-shot run is the number the issue asks
 //! for (1M rows in under 10 s); criterion's is for comparing changes.
+//!
+//! To compare changes on the files `taskmine bench store` imports (a simulated log as taskmine CSV
+//! without typed text, and the same log as Action Logger CSV), on a shared machine where only the
+//! median of several runs means anything:
+//! `TASKMINE_BENCH_SIM=DIR` writes `DIR/taskmine.csv` and `DIR/recorder.csv` (about
+//! `TASKMINE_BENCH_ROWS` events) unless they exist, then imports each `TASKMINE_BENCH_REPEAT` times
+//! (default 5) into fresh stores and prints every run and the median; `TASKMINE_BENCH_ONLY=recorder`
+//! imports only the files whose path contains that text (for `perf stat` of one of them).
 
 use std::path::Path;
 use std::time::Instant;
@@ -141,11 +149,101 @@ fn import_once(csv: &Path, db: &Path) -> u64 {
     }
 }
 
+/// The logs `taskmine bench store` imports, written once into `dir`.
+fn write_simulated(dir: &Path, rows: usize) -> [std::path::PathBuf; 2] {
+    let taskmine = dir.join("taskmine.csv");
+    let recorder = dir.join("recorder.csv");
+    if taskmine.exists() && recorder.exists() {
+        return [taskmine, recorder];
+    }
+    std::fs::create_dir_all(dir).expect("create the benchmark directory");
+    let cfg = uilog::SimConfig {
+        events_target: Some(rows as u64),
+        noise: 0.05,
+        ..uilog::SimConfig::default()
+    };
+    let (mut events, truth) = uilog::simulate_to_vec(&cfg).expect("simulate");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&recorder).expect("create"));
+    uilog::simulate::write_recorder_csv(&events, &truth, &mut w, &recorder).expect("write");
+    drop(w);
+    for e in &mut events {
+        e.text = None;
+    }
+    let mut store = Store::open_in_memory().expect("store");
+    store
+        .write_batch(None, "bench", |sink| -> uilog::Result<()> {
+            events.iter().try_for_each(|e| sink.push(e))
+        })
+        .expect("insert");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&taskmine).expect("create"));
+    write_csv(&store, &mut w).expect("export");
+    [taskmine, recorder]
+}
+
+/// CPU seconds of this process so far (all threads), from `/proc/self/stat`: on a shared machine
+/// the wall time says as much about the neighbours as about the import.
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let rest = stat.rfind(')').map_or("", |i| &stat[i + 2..]);
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Imports each simulated log several times into fresh stores; prints each run and the median.
+fn compare_on_simulated(dir: &Path, rows: usize) {
+    let repeat: usize = std::env::var("TASKMINE_BENCH_REPEAT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let only = std::env::var("TASKMINE_BENCH_ONLY").unwrap_or_default();
+    for csv in write_simulated(dir, rows) {
+        if !csv.to_string_lossy().contains(&only) {
+            continue;
+        }
+        let mut rates = Vec::new();
+        for _ in 0..repeat {
+            let db_dir = tempfile::tempdir_in(dir).expect("temporary directory");
+            let mut store = Store::open(db_dir.path().join("b.db")).expect("open");
+            let t = Instant::now();
+            let cpu = cpu_secs();
+            let summary = import_file(&mut store, &csv, &ImportOptions::default(), &mut |_| {})
+                .expect("import");
+            let secs = t.elapsed().as_secs_f64();
+            let cpu = cpu_secs() - cpu;
+            let uilog::BatchOutcome::Written { events } = summary.outcome else {
+                panic!("a fresh store had the batch already");
+            };
+            let rate = events as f64 / secs;
+            println!(
+                "{}: {events} rows in {secs:.2} s ({cpu:.2} s CPU) = {rate:.0} rows/s",
+                csv.display()
+            );
+            rates.push(rate);
+        }
+        rates.sort_by(f64::total_cmp);
+        println!(
+            "{}: median {:.0} rows/s",
+            csv.display(),
+            rates[rates.len() / 2]
+        );
+    }
+}
+
 fn main() {
     let rows: usize = std::env::var("TASKMINE_BENCH_ROWS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
+    if let Some(dir) = std::env::var_os("TASKMINE_BENCH_SIM") {
+        compare_on_simulated(Path::new(&dir), rows);
+        return;
+    }
     let dir = tempfile::tempdir().expect("temporary directory");
     let csv_path = dir.path().join("bench.csv");
     let t = Instant::now();

@@ -27,8 +27,8 @@ use crate::event::{Event, EventKind, ValueHash};
 
 use super::time::parse_log_ts;
 use super::{
-    csv_header, csv_reader, field_line, is_element_path, parse_coord, set_opt, sniff_delimiter,
-    Ctx, Push, QuoteCheck,
+    csv_header, csv_reader, field_line, is_element_path, parse_coord, set_attrs, set_opt,
+    sniff_delimiter, Ctx, Push, QuoteCheck,
 };
 
 /// What a source column (or XES key) means.
@@ -388,26 +388,8 @@ pub(super) fn build<'a>(
     if let Some((key, v)) = other {
         keep(key, Some(v));
     }
-    set_attrs(&mut e.attrs, &attrs);
+    set_attrs(&mut e.attrs, attrs.iter().copied());
     Ok(())
-}
-
-/// Makes `map` hold exactly `entries` (the last value of a repeated key), reusing the keys and
-/// value buffers it already has: the rows of one log mostly have the same keys, and a fresh map
-/// cost two allocations per attribute per row.
-fn set_attrs(map: &mut std::collections::BTreeMap<String, String>, entries: &[(&str, &str)]) {
-    map.retain(|k, _| entries.iter().any(|(key, _)| key == k));
-    for &(key, v) in entries {
-        match map.get_mut(key) {
-            Some(old) => {
-                old.clear();
-                old.push_str(v);
-            }
-            None => {
-                map.insert(key.to_owned(), v.to_owned());
-            }
-        }
-    }
 }
 
 pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<()> {
@@ -458,19 +440,31 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<(
         ));
     }
 
-    let mut record = csv::ByteRecord::new();
+    // The record as text when all of it is UTF-8 (checked once per row, nearly always ASCII), else
+    // as bytes, whose cells are checked one by one to name the bad one.
+    let mut checked: std::result::Result<csv::StringRecord, csv::ByteRecord> =
+        Err(csv::ByteRecord::new());
     let mut e = Event::new("", "", 0, EventKind::Other);
     let mut state = State::default();
     // Where the last record starts and its length, to tell a truncated last row.
     let mut last: Option<(u64, usize)> = None;
     loop {
-        if !QuoteCheck::next_record(&mut reader, &mut record, file)? {
+        let mut raw = match checked {
+            Ok(text) => text.into_byte_record(),
+            Err(raw) => raw,
+        };
+        if !QuoteCheck::next_record(&mut reader, &mut raw, file)? {
             break;
         }
+        checked = csv::StringRecord::from_byte_record(raw).map_err(|x| x.into_byte_record());
+        let record = match &checked {
+            Ok(text) => text.as_byte_record(),
+            Err(raw) => raw,
+        };
         if record.len() > header.len() {
             return Err(Error::parse(
                 file,
-                field_line(file, &record, 0),
+                field_line(file, record, 0),
                 "row",
                 format!(
                     "{} fields where the header has {}",
@@ -486,10 +480,14 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<(
         last = Some((record.position().map_or(0, |p| p.byte()), record.len()));
         let mut slots = Slots::default();
         for (i, raw) in record.iter().enumerate() {
-            let value = std::str::from_utf8(raw).map_err(|x| {
+            let value = match &checked {
+                Ok(text) => Ok(&text[i]),
+                Err(_) => std::str::from_utf8(raw),
+            };
+            let value = value.map_err(|x| {
                 Error::parse(
                     file,
-                    field_line(file, &record, i),
+                    field_line(file, record, i),
                     header[i].as_str(),
                     format!(
                         "not valid UTF-8 (after byte {} of the field)",
@@ -509,7 +507,7 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<(
             );
         }
         build(&slots, ctx, None, &mut state, &mut e).map_err(|x| {
-            let at = field_line(file, &record, x.loc.unwrap_or(0) as usize);
+            let at = field_line(file, record, x.loc.unwrap_or(0) as usize);
             let mut message = x.message;
             if record.len() < header.len() {
                 // A row cut short is most often why a value is missing or malformed.
@@ -521,7 +519,7 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<(
             }
             Error::parse(file, at, x.field, message)
         })?;
-        sink.push(&e)?;
+        sink.push_refilled(&mut e)?;
     }
     // Short rows are accepted inside the file (some tools leave trailing empty cells out), but a
     // short last row is what a file cut off mid-row looks like.

@@ -4,13 +4,16 @@
 //! `attrs` a JSON object of strings; an empty cell is an absent value (so an empty `text` or `case`
 //! reads back as absent). Columns are found by name; `session`, `user`, `ts` and `kind` are required.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind, ValueHash};
 
 use super::time::parse_log_ts;
-use super::{csv_header, csv_reader, field_line, parse_coord, set_opt, Ctx, Push, QuoteCheck};
+use super::{
+    csv_header, csv_reader, field_line, parse_coord, set_attrs, set_opt, Ctx, Push, QuoteCheck,
+};
 
 /// The columns of the taskmine CSV, in the order the exporter writes them.
 pub const COLUMNS: [&str; 19] = [
@@ -79,12 +82,19 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<(
         }
     }
 
-    let mut record = csv::ByteRecord::new();
+    // The record as text when all of it is UTF-8 (checked once per row, nearly always ASCII), else
+    // as bytes, whose cells are checked one by one to name the bad one.
+    let mut record: Record = Err(csv::ByteRecord::new());
     let mut e = Event::new("", "", 0, EventKind::Other);
     loop {
-        if !QuoteCheck::next_record(&mut reader, &mut record, file)? {
+        let mut raw = match record {
+            Ok(text) => text.into_byte_record(),
+            Err(raw) => raw,
+        };
+        if !QuoteCheck::next_record(&mut reader, &mut raw, file)? {
             break;
         }
+        record = csv::StringRecord::from_byte_record(raw).map_err(|x| x.into_byte_record());
         let row = Row {
             record: &record,
             at: &at,
@@ -141,35 +151,51 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<(
         };
         set_opt(&mut e.case, opt(cell(17)?));
         let attrs = cell(18)?;
-        e.attrs = if attrs.is_empty() {
-            Default::default()
+        if attrs.is_empty() {
+            e.attrs.clear();
+        } else if let Ok(map) = serde_json::from_str::<BTreeMap<&str, &str>>(attrs) {
+            // Strings without escapes (nearly all) are borrowed from the cell and copied into the
+            // previous row's buffers, instead of allocating every key and value of every row.
+            set_attrs(&mut e.attrs, map.iter().map(|(k, v)| (*k, *v)));
         } else {
-            serde_json::from_str(attrs)
-                .map_err(|x| fail(18, format!("not a JSON object of strings: {x}")))?
-        };
+            e.attrs = serde_json::from_str(attrs)
+                .map_err(|x| fail(18, format!("not a JSON object of strings: {x}")))?;
+        }
         for &(i, name) in &labels {
-            let value = std::str::from_utf8(&record[i]).map_err(|_| {
-                Error::parse(file, field_line(file, &record, i), name, "not valid UTF-8")
+            let raw = row.raw();
+            let value = std::str::from_utf8(&raw[i]).map_err(|_| {
+                Error::parse(file, field_line(file, raw, i), name, "not valid UTF-8")
             })?;
             e.attrs.insert(name.to_owned(), value.to_owned());
         }
-        sink.push(&e)?;
+        sink.push_refilled(&mut e)?;
     }
     Ok(())
 }
 
+/// A record read as text, or as bytes when some cell is not UTF-8.
+type Record = std::result::Result<csv::StringRecord, csv::ByteRecord>;
+
 /// One record with what is needed to read its cells and to name where a bad one is.
 struct Row<'r> {
-    record: &'r csv::ByteRecord,
+    record: &'r Record,
     at: &'r [Option<usize>; COLUMNS.len()],
     file: &'r std::path::Path,
 }
 
 impl<'r> Row<'r> {
+    fn raw(&self) -> &'r csv::ByteRecord {
+        match self.record {
+            Ok(text) => text.as_byte_record(),
+            Err(raw) => raw,
+        }
+    }
+
     fn cell(&self, c: usize) -> Result<&'r str> {
-        match self.at[c] {
-            None => Ok(""),
-            Some(i) => std::str::from_utf8(&self.record[i]).map_err(|x| {
+        match (self.at[c], self.record) {
+            (None, _) => Ok(""),
+            (Some(i), Ok(text)) => Ok(&text[i]),
+            (Some(i), Err(raw)) => std::str::from_utf8(&raw[i]).map_err(|x| {
                 self.fail(
                     c,
                     format!(
@@ -182,7 +208,7 @@ impl<'r> Row<'r> {
     }
 
     fn fail(&self, c: usize, message: String) -> Error {
-        let line = field_line(self.file, self.record, self.at[c].unwrap_or(0));
+        let line = field_line(self.file, self.raw(), self.at[c].unwrap_or(0));
         Error::parse(self.file, line, COLUMNS[c], message)
     }
 }
