@@ -190,14 +190,6 @@ pub fn mine_or_read(
         Keep::No => Err("not stored: --no-store".to_owned()),
         _ => miner::results::save_for_log(conn, path, &mining, version).map_err(|e| e.to_string()),
     };
-    if let (Ok(run), Keep::Must) = (&stored, keep) {
-        // The business objects of its instances go with it (link and the OCEL export read them,
-        // and extract them again when they are not stored). Only `mine` takes the time: on 10M
-        // events extracting them takes longer than mining, and `bots` does not need them.
-        if let Err(e) = miner::objects::store_default(store, *run, &mining) {
-            eprintln!("note: the business objects of mining run {run} are not stored: {e}");
-        }
-    }
     let secs = mining.timings_ms.iter().map(|(_, ms)| ms).sum::<f64>() / 1e3;
     match &stored {
         Ok(run) => eprintln!("mined the log in {secs:.1} s ({why}); stored as mining run {run}"),
@@ -208,6 +200,14 @@ pub fn mine_or_read(
             )
         }
         Err(e) => eprintln!("mined the log in {secs:.1} s ({why}); {e}"),
+    }
+    // The business objects of its instances go with it (link and the OCEL export read them, and
+    // extract them again when they are not stored). Only `mine` takes the time, after the line
+    // above: on 10M events extracting them takes longer than mining, and `bots` needs none.
+    if let (Ok(run), Keep::Must) = (&stored, keep) {
+        if let Err(e) = miner::objects::store_default(store, *run, &mining) {
+            eprintln!("note: the business objects of mining run {run} are not stored: {e}");
+        }
     }
     Ok(Obtained {
         log,
