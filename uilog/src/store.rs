@@ -1404,12 +1404,7 @@ impl<'t> EventSink<'t> {
 /// import.
 fn write_attrs_json(out: &mut Vec<u8>, attrs: &BTreeMap<String, String>) {
     fn string(out: &mut Vec<u8>, s: &str) {
-        // What serde_json escapes: control characters, the quote and the backslash. A fold
-        // without early exit, which the compiler vectorizes.
-        let escape = s.bytes().fold(false, |any, b| {
-            any | (b < 0x20) | (b == b'"') | (b == b'\\')
-        });
-        if escape {
+        if needs_json_escape(s.as_bytes()) {
             serde_json::to_writer(&mut *out, s).expect("writing JSON to memory cannot fail");
         } else {
             out.push(b'"');
@@ -1427,6 +1422,30 @@ fn write_attrs_json(out: &mut Vec<u8>, attrs: &BTreeMap<String, String>) {
         string(out, v);
     }
     out.push(b'}');
+}
+
+/// Whether `s` has a byte serde_json escapes: a control character, the quote or the backslash.
+/// Eight bytes at a time (attribute values are mostly a few dozen bytes, and one at a time this
+/// check was 5 % of the storing thread of an Action Logger import).
+fn needs_json_escape(s: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Whether some byte of `w` is below `n` (n <= 128): exact as a yes/no.
+    let below = |w: u64, n: u64| w.wrapping_sub(ONES * n) & !w & HIGHS != 0;
+    let mut chunks = s.chunks_exact(8);
+    for chunk in &mut chunks {
+        let w = u64::from_ne_bytes(chunk.try_into().expect("chunks of eight"));
+        if below(w, 0x20)
+            || below(w ^ (ONES * u64::from(b'"')), 1)
+            || below(w ^ (ONES * u64::from(b'\\')), 1)
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 /// The statements that find the id of an interned value, and add the value (doing nothing when it
@@ -1488,6 +1507,16 @@ mod tests {
     use super::*;
 
     proptest::proptest! {
+        #[test]
+        fn the_escape_check_sees_every_byte_serde_json_escapes(
+            s in proptest::collection::vec(proptest::sample::select(
+                vec![0u8, 0x1f, 0x20, 0x21, b'"', b'#', b'[', b'\\', b']', 0x7f, 0x80, 0xff, b'a'],
+            ), 0..40)
+        ) {
+            let want = s.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+            proptest::prop_assert_eq!(needs_json_escape(&s), want);
+        }
+
         /// The attributes are written as serde_json writes them, escapes included.
         #[test]
         fn attrs_json_is_serde_jsons(
