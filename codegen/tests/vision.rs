@@ -196,10 +196,6 @@ fn a_bot_finds_its_targets_by_text_after_the_window_moved_and_halts_when_the_tex
 
     let mut opts = miner::Options::default();
     opts.segment.idle_gap_secs = Some(1.5);
-    // The miner templates element names with three or more values in one context (role `ocr`
-    // is not among its control roles, whose names it keeps), which would merge `text 'Save'` and
-    // `text 'First name'` into `text <*>`: five values keep the form's four names apart.
-    opts.abstraction.min_distinct = 5;
     let (log, mining) = miner::mine(&store, &opts, &mut miner::NoProgress).unwrap();
     let drafts = codegen::draft_bots(&store, &log, &mining, 1).unwrap();
     let labels: Vec<&Vec<String>> = mining.routines.iter().map(|r| &r.labels).collect();

@@ -512,8 +512,12 @@ fn strip_positions(step: &str) -> String {
 /// Roles (as [`template_elements`] writes them: lowercase HTML tags and AT-SPI role names with `_`
 /// for spaces) whose name is a label the application gives the control, never data: a form's
 /// fields, buttons, boxes, tabs and menu items. Content elements (paragraphs, cells, list and tree
-/// items, links, options) are named by what they show, which can carry data.
-const CONTROL_ROLES: [&str; 21] = [
+/// items, links, options) are named by what they show, which can carry data. `ocr` is the role of
+/// an element the recorder's OCR pass named after the text at the click (`text 'Save'`) in an app
+/// without an accessibility tree: that text is the control's label or caption far more often than
+/// data, and templating it would merge every button of such an app into one action.
+const CONTROL_ROLES: [&str; 22] = [
+    "ocr",
     "input",
     "textarea",
     "select",
@@ -737,6 +741,9 @@ pub struct LabelKey {
     /// For clicks without an element: the spot of the window clicked (see [`click_spots`]), 1-based;
     /// 0 for every other event.
     pub spot: u32,
+    /// For shortcuts: the key combination pressed ([`Labeler::shortcut`]), 1-based; 0 for every
+    /// other event. Ctrl+S and Ctrl+End in one window are two steps of a routine, not one.
+    pub keys: u32,
 }
 
 /// An action, as the miner's results name it.
@@ -748,6 +755,9 @@ pub struct Action {
     pub title: String,
     /// `role "name" #id @path`, as far as known; empty when the event had no element.
     pub element: String,
+    /// A shortcut's key combination (`ctrl+s`), as the recorder names it; empty otherwise.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub keys: String,
     /// How many events of the log have this action.
     pub events: u64,
 }
@@ -760,6 +770,10 @@ impl Action {
             s.push(' ');
             s.push_str(&self.element);
         }
+        if !self.keys.is_empty() {
+            s.push(' ');
+            s.push_str(&self.keys);
+        }
         s
     }
 }
@@ -770,9 +784,30 @@ pub struct Labeler {
     index: FxHashMap<LabelKey, u32>,
     pub keys: Vec<LabelKey>,
     pub counts: Vec<u64>,
+    /// The key combinations of shortcuts, in first-appearance order ([`LabelKey::keys`] - 1).
+    pub shortcuts: Vec<String>,
+    shortcut_index: FxHashMap<String, u32>,
 }
 
 impl Labeler {
+    /// The [`LabelKey::keys`] of a shortcut whose event attributes (a JSON object) are `attrs`:
+    /// its `keys` attribute, as recorders write it; 0 when it has none.
+    pub fn shortcut(&mut self, attrs: Option<&str>) -> u32 {
+        let Some(keys) = attrs
+            .and_then(|a| serde_json::from_str::<FxHashMap<String, String>>(a).ok())
+            .and_then(|mut a| a.remove("keys"))
+            .filter(|k| !k.is_empty())
+        else {
+            return 0;
+        };
+        let next = self.shortcuts.len() as u32 + 1;
+        let id = *self.shortcut_index.entry(keys.clone()).or_insert(next);
+        if id == next {
+            self.shortcuts.push(keys);
+        }
+        id
+    }
+
     #[inline]
     pub fn intern(&mut self, key: LabelKey) -> u32 {
         let next = self.keys.len() as u32;
@@ -835,6 +870,14 @@ impl Labeler {
                     s => spots
                         .get(s as usize - 1)
                         .map(|(x, y)| format!("near ({x}, {y})"))
+                        .unwrap_or_default(),
+                },
+                keys: match k.keys {
+                    0 => String::new(),
+                    i => self
+                        .shortcuts
+                        .get(i as usize - 1)
+                        .cloned()
                         .unwrap_or_default(),
                 },
                 events: n,
@@ -1120,6 +1163,81 @@ mod tests {
         assert!(is_control("push_button") && is_control("INPUT") && !is_control("paragraph"));
     }
 
+    /// An app without an accessibility tree, its clicks named by the recorder's OCR pass: Save,
+    /// Clear and the field labels stay four actions however many there are.
+    #[test]
+    fn names_the_ocr_pass_gave_are_labels_and_stay_apart() {
+        let mut els = vec![None];
+        for name in ["Save", "Clear", "First name", "Last name", "Save", "Clear"] {
+            els.push(Some(Element {
+                role: Some("ocr".into()),
+                name: Some(format!("text '{name}'")),
+                id: None,
+                path: None,
+            }));
+        }
+        let t = template_elements(&els, 3);
+        let out: Vec<&str> = t
+            .of_window
+            .iter()
+            .map(|&i| t.templates[i as usize].as_str())
+            .collect();
+        assert_eq!(out[1], out[5], "{out:?}");
+        let mut distinct = out[1..].to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 4, "{out:?}");
+        assert!(out.iter().all(|o| !o.contains("<*>")), "{out:?}");
+    }
+
+    /// Two shortcuts in one window are two actions when their keys differ, and the action names
+    /// them; a shortcut whose recorder wrote no keys is one action of its own.
+    #[test]
+    fn shortcuts_are_told_apart_by_their_keys() {
+        let mut l = Labeler::default();
+        let key = |keys| LabelKey {
+            kind: EventKind::Shortcut,
+            app: 0,
+            title: 0,
+            element: 0,
+            spot: 0,
+            keys,
+        };
+        let save = l.shortcut(Some(r#"{"keys":"ctrl+s"}"#));
+        let end = l.shortcut(Some(r#"{"duration_ms":"3","keys":"ctrl+end"}"#));
+        assert_eq!(l.shortcut(Some(r#"{"keys":"ctrl+s"}"#)), save);
+        assert_ne!(save, end);
+        assert_eq!(l.shortcut(None), 0);
+        assert_eq!(l.shortcut(Some("not json")), 0);
+        for k in [save, end, save, 0] {
+            l.intern(key(k));
+        }
+        let dict = Dictionary {
+            apps: vec!["gedit".into()],
+            windows: vec!["notes".into()],
+            ..Dictionary::default()
+        };
+        let titles = TitleTemplates {
+            templates: vec!["notes".into()],
+            of_window: vec![0],
+        };
+        let elements = TitleTemplates {
+            templates: vec![String::new()],
+            of_window: vec![0],
+        };
+        let actions = l.actions(&dict, &titles, &elements, &[]);
+        let labels: Vec<String> = actions.iter().map(Action::label).collect();
+        assert_eq!(
+            labels,
+            [
+                "shortcut gedit \"notes\" ctrl+s",
+                "shortcut gedit \"notes\" ctrl+end",
+                "shortcut gedit \"notes\""
+            ]
+        );
+        assert_eq!(actions[0].events, 2);
+    }
+
     #[test]
     fn clicks_without_elements_are_told_apart_by_the_spot_of_the_window_they_hit() {
         // Twelve clicks each on two buttons 40 px apart, a few pixels of scatter, and one stray click.
@@ -1201,6 +1319,7 @@ mod tests {
             title: 0,
             element: 0,
             spot: 0,
+            keys: 0,
         };
         assert_eq!(l.intern(k(5)), 0);
         assert_eq!(l.intern(k(2)), 1);

@@ -141,6 +141,10 @@ impl Log {
                 title: of_window.get(row.window as usize).copied().unwrap_or(0),
                 element: of_element.get(row.element as usize).copied().unwrap_or(0),
                 spot: 0,
+                keys: match row.kind {
+                    EventKind::Shortcut => labeler.shortcut(row.attrs),
+                    _ => 0,
+                },
             };
             let action = match (row.wx, row.wy) {
                 (Some(wx), Some(wy))

@@ -570,6 +570,7 @@ mod tests {
             app: app.into(),
             title: title.into(),
             element: element.into(),
+            keys: String::new(),
             events: 10,
         }
     }
