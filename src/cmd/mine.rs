@@ -201,14 +201,10 @@ pub fn mine_or_read(
         }
         Err(e) => eprintln!("mined the log in {secs:.1} s ({why}); {e}"),
     }
-    // The business objects of its instances go with it (link and the OCEL export read them, and
-    // extract them again when they are not stored). Only `mine` takes the time, after the line
-    // above: on 10M events extracting them takes longer than mining, and `bots` needs none.
-    if let (Ok(run), Keep::Must) = (&stored, keep) {
-        if let Err(e) = miner::objects::store_default(store, *run, &mining) {
-            eprintln!("note: the business objects of mining run {run} are not stored: {e}");
-        }
-    }
+    // The business objects of the instances are not stored here: extracting them reads the whole
+    // log again with the identifier patterns (on 10M events longer than mining, and 1 GB more).
+    // `link` and the OCEL export extract them when a run has none and keep them with the run, and
+    // the server stores them in the background after it has published a result.
     Ok(Obtained {
         log,
         mining,
