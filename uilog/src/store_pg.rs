@@ -895,8 +895,10 @@ fn run_jobs(client: &mut Client, target: &str, jobs: mpsc::Receiver<Job>) -> Res
     Ok(())
 }
 
-/// Placeholders above which their strings are interned before more rows are encoded, so that the
-/// strings waiting stay few whatever the batch.
+/// New strings above which they are interned before more rows are encoded, so that the strings
+/// waiting stay few whatever the batch. Counted as distinct keys, not placeholders: every event of
+/// a new session has one, and interning per few hundred events cost 900 rounds of statements per
+/// million events (40 % of the insert time) where 60 do.
 const HOLES: usize = 4096;
 
 /// The new keys of one dictionary table that encoded rows refer to, in first-appearance order
@@ -964,6 +966,17 @@ struct Holes {
     at: Vec<(usize, Slot)>,
 }
 
+impl Holes {
+    /// How many distinct strings wait for an id.
+    fn keys(&self) -> usize {
+        self.apps.order.len()
+            + self.windows.order.len()
+            + self.sessions.order.len()
+            + self.elements.order.len()
+            + self.cases.order.len()
+    }
+}
+
 /// A dictionary table as [`bulk_intern`] sees it: its key columns (with the cast from text each
 /// needs) and, for tables unique by md5, the indexed expression on the table's side and on the
 /// keys' side.
@@ -1012,10 +1025,12 @@ const CASES: Dict = Dict {
     md5: None,
 };
 
-/// The ids of `keys` (column-major: one vector per key column, all of one length) in `dict`,
-/// inserting those that are missing in the order given, so that ids follow first appearance as
-/// they do on SQLite. Three statements whatever the number of keys: look up, insert the missing
-/// (`ON CONFLICT DO NOTHING`: a concurrent writer may insert them first), look those up.
+/// The ids of `keys` (column-major: one vector per key column, all of one length; distinct) in
+/// `dict`, inserting those that are missing in the order given, so that ids follow first
+/// appearance as they do on SQLite. Keys reach this only when the cache lacks them, so most are
+/// new: they are inserted first (`ON CONFLICT DO NOTHING RETURNING` the ids and keys), and only
+/// those the insert skipped (already there, or committed first by a concurrent writer, which the
+/// insert waited for) are looked up. One statement for new keys, two otherwise.
 fn bulk_intern(
     client: &mut Client,
     dict: &Dict,
@@ -1032,6 +1047,49 @@ fn bulk_intern(
         arrays.join(", "),
         names.join(", ")
     );
+    let params = |keys: &[Vec<String>]| -> Vec<Box<dyn ToSql + Sync>> {
+        keys.iter()
+            .map(|k| Box::new(k.clone()) as Box<dyn ToSql + Sync>)
+            .collect()
+    };
+    let columns: Vec<&str> = dict.columns.iter().map(|(c, _)| *c).collect();
+    let values: Vec<String> = dict
+        .columns
+        .iter()
+        .zip(&names)
+        .map(|((_, cast), c)| format!("u.{c}{cast}"))
+        .collect();
+    // The key columns come back as text, as the keys were given.
+    let returned: Vec<String> = columns.iter().map(|c| format!("{c}::text")).collect();
+    let insert = format!(
+        "INSERT INTO {} ({}) SELECT {} FROM {from} ORDER BY u.i ON CONFLICT DO NOTHING \
+         RETURNING id, {}",
+        dict.table,
+        columns.join(", "),
+        values.join(", "),
+        returned.join(", ")
+    );
+    let owned = params(keys);
+    let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
+    let mut inserted: Map<Vec<String>, i32> = Map::default();
+    for row in client.query(&insert, &refs)? {
+        let key: Vec<String> = (1..=keys.len()).map(|c| row.get(c)).collect();
+        inserted.insert(key, row.get(0));
+    }
+    let mut ids: Vec<Option<i32>> = (0..n)
+        .map(|i| {
+            let key: Vec<String> = keys.iter().map(|col| col[i].clone()).collect();
+            inserted.get(&key).copied()
+        })
+        .collect();
+    let missing: Vec<usize> = (0..n).filter(|&i| ids[i].is_none()).collect();
+    if missing.is_empty() {
+        return Ok(ids);
+    }
+    let subset: Vec<Vec<String>> = keys
+        .iter()
+        .map(|col| missing.iter().map(|&i| col[i].clone()).collect())
+        .collect();
     let mut on: Vec<String> = dict
         .columns
         .iter()
@@ -1048,52 +1106,11 @@ fn bulk_intern(
         dict.table,
         on.join(" AND ")
     );
-    let params = |keys: &[Vec<String>]| -> Vec<Box<dyn ToSql + Sync>> {
-        keys.iter()
-            .map(|k| Box::new(k.clone()) as Box<dyn ToSql + Sync>)
-            .collect()
-    };
-    let find = |client: &mut Client,
-                keys: &[Vec<String>]|
-     -> std::result::Result<Vec<Option<i32>>, postgres::Error> {
-        let owned = params(keys);
-        let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
-        let mut ids = vec![None; keys[0].len()];
-        for row in client.query(&lookup, &refs)? {
-            let i: i64 = row.get(0);
-            ids[(i - 1) as usize] = row.get(1);
-        }
-        Ok(ids)
-    };
-    let mut ids = find(client, keys)?;
-    let missing: Vec<usize> = (0..n).filter(|&i| ids[i].is_none()).collect();
-    if !missing.is_empty() {
-        let subset: Vec<Vec<String>> = keys
-            .iter()
-            .map(|col| missing.iter().map(|&i| col[i].clone()).collect())
-            .collect();
-        let columns: Vec<&str> = dict.columns.iter().map(|(c, _)| *c).collect();
-        let values: Vec<String> = dict
-            .columns
-            .iter()
-            .zip(&names)
-            .map(|((_, cast), c)| format!("u.{c}{cast}"))
-            .collect();
-        let insert = format!(
-            "INSERT INTO {} ({}) SELECT {} FROM {from} ORDER BY u.i ON CONFLICT DO NOTHING",
-            dict.table,
-            columns.join(", "),
-            values.join(", ")
-        );
-        let owned = params(&subset);
-        let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
-        client.execute(&insert, &refs)?;
-        // What this insert skipped, a concurrent writer committed first (the insert waited for
-        // it), so the second look-up sees every key.
-        let found = find(client, &subset)?;
-        for (&i, id) in missing.iter().zip(found) {
-            ids[i] = id;
-        }
+    let owned = params(&subset);
+    let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
+    for row in client.query(&lookup, &refs)? {
+        let i: i64 = row.get(0);
+        ids[missing[(i - 1) as usize]] = row.get(1);
     }
     Ok(ids)
 }
@@ -1341,7 +1358,7 @@ impl PgSink<'_> {
             let len = (r.len() - at - 4) as i32;
             r[at..at + 4].copy_from_slice(&len.to_be_bytes());
         }
-        if self.holes.at.len() >= HOLES {
+        if self.holes.keys() >= HOLES {
             self.resolve()?;
         }
         if self.rows.len() >= COPY_FLUSH_BYTES {
