@@ -223,3 +223,54 @@ fn agent_push_carries_the_verifier_of_the_persons_access_code() {
         PersonSignIn::Wrong
     );
 }
+
+/// `taskmine mine FILE…` gives the result `import` then `mine` gives, without a database.
+#[test]
+fn mine_files_in_memory_gives_what_import_and_mine_give() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, db) = (
+        dir.path().join("a.csv"),
+        dir.path().join("b.csv"),
+        dir.path().join("t.db"),
+    );
+    for (file, seed) in [(&a, "3"), (&b, "4")] {
+        ok(&[
+            "simulate",
+            "--users",
+            "2",
+            "--days",
+            "2",
+            "--seed",
+            seed,
+            "--csv",
+            p(file),
+        ]);
+    }
+    // Mining results carry their stage timings, which differ from run to run.
+    let without_timings = |json: String| {
+        let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v.as_object_mut().unwrap().remove("timings_ms");
+        v
+    };
+    let in_memory = without_timings(ok(&["mine", p(&a), p(&b), "--json", "--top", "50"]));
+    // Nothing was written beside the files (and no taskmine.db in the working directory: `--db`
+    // is not read).
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    ok(&["import", p(&a), p(&b), "--db", p(&db)]);
+    let stored = without_timings(ok(&[
+        "mine",
+        "--db",
+        p(&db),
+        "--json",
+        "--top",
+        "50",
+        "--no-store",
+    ]));
+    assert!(!in_memory["routines"].as_array().unwrap().is_empty());
+    assert_eq!(in_memory, stored);
+    // A missing file is one line naming it.
+    let out = taskmine(&["mine", p(&dir.path().join("none.csv"))]);
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("none.csv"), "{err}");
+}

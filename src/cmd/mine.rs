@@ -58,6 +58,9 @@ impl MineOpts {
 
 #[derive(Args)]
 pub struct MineArgs {
+    /// Mine these files (any format `import` reads, detected as it does) in memory, without a
+    /// database: a first look at a log. Nothing is stored, and `--db` is not read.
+    files: Vec<PathBuf>,
     #[command(flatten)]
     db: DbArg,
     /// Show only the best N candidates.
@@ -187,7 +190,7 @@ pub fn mine_or_read(
     let mut mining = miner::mine_log(&log, opts, &mut bars);
     mining.timings_ms.insert(0, ("load".into(), load_ms));
     let stored = match keep {
-        Keep::No => Err("not stored: --no-store".to_owned()),
+        Keep::No => Err("not stored".to_owned()),
         _ => miner::results::save_for_log(conn, path, &mining, version).map_err(|e| e.to_string()),
     };
     let secs = mining.timings_ms.iter().map(|(_, ms)| ms).sum::<f64>() / 1e3;
@@ -236,6 +239,9 @@ fn minutes(s: f64) -> String {
 
 pub fn run(args: MineArgs, ui: &Ui) -> anyhow::Result<()> {
     let opts = args.opts.options()?;
+    if !args.files.is_empty() {
+        return mine_files(&args, &opts, ui);
+    }
     let log_store = args.db.open_log_existing()?;
     let Some(store) = log_store.as_sqlite() else {
         // The log streams from PostgreSQL like from SQLite; the report and the stored result
@@ -276,6 +282,47 @@ pub fn run(args: MineArgs, ui: &Ui) -> anyhow::Result<()> {
         None => Shown::Mined,
     };
     print(&args, &m, &names, shown)
+}
+
+/// `taskmine mine FILE…`: the files imported into an in-memory log, as `import` would store them
+/// (so the result is the one `import` then `mine --no-store` gives), then mined.
+fn mine_files(args: &MineArgs, opts: &miner::Options, ui: &Ui) -> anyhow::Result<()> {
+    let mut store = uilog::Store::open_in_memory()?;
+    let import = uilog::ImportOptions::default();
+    for file in &args.files {
+        let size = std::fs::metadata(file)
+            .with_context(|| format!("{}", file.display()))?
+            .len();
+        let bar = ui.bar(size, "read", "bytes");
+        let summary = uilog::import_file(&mut store, file, &import, &mut |read| {
+            bar.set_position(read)
+        })?;
+        bar.finish_and_clear();
+        if let uilog::BatchOutcome::Written { events } = summary.outcome {
+            eprintln!("{}: {events} events ({})", file.display(), summary.format);
+        }
+    }
+    opts.validate()?;
+    let mut bars = Bars::new(ui);
+    let t = std::time::Instant::now();
+    let log = miner::Log::load(&store, &opts.abstraction, &mut bars)?;
+    let m = miner::mine_log(&log, opts, &mut bars);
+    eprintln!(
+        "mined {} events of {} files in {:.1} s, in memory (nothing stored)",
+        log.events.len(),
+        args.files.len(),
+        t.elapsed().as_secs_f64()
+    );
+    if let Some(path) = &args.report {
+        let privacy = server::Privacy::k_only(opts.min_users, "taskmine mine --min-users");
+        let a = server::Analysis::from_mining(&store, store.stats()?, log, m.clone(), privacy);
+        let html = server::report::render(&a)?;
+        std::fs::write(path, html)
+            .with_context(|| format!("cannot write the report to {}", path.display()))?;
+        eprintln!("report written to {}", path.display());
+    }
+    let names = miner::routine_names(&m);
+    print(args, &m, &names, Shown::Mined)
 }
 
 /// Where the printed result came from, for its first and last lines.
