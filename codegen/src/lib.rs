@@ -27,7 +27,7 @@
 pub mod bot;
 mod error;
 pub mod generate;
-pub mod keys;
+mod keys;
 pub mod params;
 pub mod pdd;
 pub mod render;

@@ -3,8 +3,13 @@
 //!
 //! A pure state machine: it knows nothing of X11, windows or the policy. A run ends at Enter, Tab, a
 //! shortcut or another special key, or when the caller says the field changed (focus change, click).
+//! Shortcuts are named in the log's grammar, which [`uilog::keys`] owns.
 
+use uilog::keys::{Combo, KeyName, Modifiers, Named};
 use uilog::Micros;
+
+// The pause hotkey is written by a person; the pipeline compares it in the log's form.
+pub(crate) use uilog::keys::normalize as normalize_shortcut;
 
 /// A key as the aggregation needs it. The capture layer maps its library's key codes onto this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -48,28 +53,29 @@ impl Key {
         )
     }
 
-    /// The key's name in a shortcut.
-    fn name(self) -> Option<String> {
-        Some(match self {
-            Key::Enter => "enter".into(),
-            Key::Tab => "tab".into(),
-            Key::Backspace => "backspace".into(),
-            Key::Delete => "delete".into(),
-            Key::Escape => "escape".into(),
-            Key::Space => "space".into(),
-            Key::Up => "up".into(),
-            Key::Down => "down".into(),
-            Key::Left => "left".into(),
-            Key::Right => "right".into(),
-            Key::Home => "home".into(),
-            Key::End => "end".into(),
-            Key::PageUp => "pageup".into(),
-            Key::PageDown => "pagedown".into(),
-            Key::Insert => "insert".into(),
-            Key::F(n) => format!("f{n}"),
-            Key::Char(c) => c.to_lowercase().collect(),
+    /// The key as the log's shortcut grammar names it (`c` in `ctrl+c`, `enter`); none for
+    /// modifiers and unknown keys.
+    fn name(self) -> Option<KeyName> {
+        Some(KeyName::Named(match self {
+            Key::Enter => Named::Enter,
+            Key::Tab => Named::Tab,
+            Key::Backspace => Named::Backspace,
+            Key::Delete => Named::Delete,
+            Key::Escape => Named::Escape,
+            Key::Space => Named::Space,
+            Key::Up => Named::Up,
+            Key::Down => Named::Down,
+            Key::Left => Named::Left,
+            Key::Right => Named::Right,
+            Key::Home => Named::Home,
+            Key::End => Named::End,
+            Key::PageUp => Named::PageUp,
+            Key::PageDown => Named::PageDown,
+            Key::Insert => Named::Insert,
+            Key::F(n) => Named::F(n),
+            Key::Char(c) => return Some(KeyName::Char(c)),
             _ => return None,
-        })
+        }))
     }
 }
 
@@ -84,14 +90,6 @@ pub enum KeyOutput {
     },
     /// A modifier combination or special key, named like `ctrl+shift+t`, `alt+tab`, `enter`.
     Shortcut { ts: Micros, name: String },
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-struct Modifiers {
-    shift: bool,
-    ctrl: bool,
-    alt: bool,
-    sup: bool,
 }
 
 #[derive(Debug, Default)]
@@ -122,12 +120,12 @@ impl KeyAggregator {
             return;
         }
         let m = self.mods;
-        if m.ctrl || m.alt || m.sup {
+        if m.commands() {
             self.end_run(out);
-            if let Some(name) = key.name() {
+            if let Some(key) = key.name() {
                 out.push(KeyOutput::Shortcut {
                     ts,
-                    name: combo(m, &name),
+                    name: Combo { mods: m, key }.to_string(),
                 });
             }
             return;
@@ -142,7 +140,11 @@ impl KeyAggregator {
                     self.end_run(out);
                     out.push(KeyOutput::Shortcut {
                         ts,
-                        name: combo(m, "backspace"),
+                        name: Combo {
+                            mods: m,
+                            key: KeyName::Named(Named::Backspace),
+                        }
+                        .to_string(),
                     });
                 }
             }
@@ -166,10 +168,10 @@ impl KeyAggregator {
             }
             _ => {
                 self.end_run(out);
-                if let Some(name) = key.name() {
+                if let Some(key) = key.name() {
                     out.push(KeyOutput::Shortcut {
                         ts,
-                        name: combo(m, &name),
+                        name: Combo { mods: m, key }.to_string(),
                     });
                 }
             }
@@ -213,43 +215,6 @@ impl KeyAggregator {
             _ => {}
         }
     }
-}
-
-fn combo(m: Modifiers, key: &str) -> String {
-    let mut s = String::new();
-    for (on, name) in [
-        (m.ctrl, "ctrl+"),
-        (m.alt, "alt+"),
-        (m.shift, "shift+"),
-        (m.sup, "super+"),
-    ] {
-        if on {
-            s.push_str(name);
-        }
-    }
-    s.push_str(key);
-    s
-}
-
-/// Normalizes a shortcut as a user writes it (`Ctrl+Alt+P`, `alt + ctrl + p`) to the aggregation's
-/// form (`ctrl+alt+p`), so that the pause hotkey can be compared with emitted shortcuts.
-pub fn normalize_shortcut(s: &str) -> String {
-    let parts: Vec<String> = s
-        .split('+')
-        .map(|p| p.trim().to_lowercase())
-        .filter(|p| !p.is_empty())
-        .collect();
-    let Some((key, mods)) = parts.split_last() else {
-        return String::new();
-    };
-    let has = |names: &[&str]| mods.iter().any(|m| names.contains(&m.as_str()));
-    let m = Modifiers {
-        ctrl: has(&["ctrl", "control"]),
-        alt: has(&["alt"]),
-        shift: has(&["shift"]),
-        sup: has(&["super", "meta", "win", "cmd"]),
-    };
-    combo(m, key)
 }
 
 #[cfg(test)]
@@ -425,12 +390,5 @@ mod tests {
                 text: "@".into()
             }]
         );
-    }
-
-    #[test]
-    fn shortcuts_normalize() {
-        assert_eq!(normalize_shortcut("Alt + Ctrl+P"), "ctrl+alt+p");
-        assert_eq!(normalize_shortcut("super+shift+F5"), "shift+super+f5");
-        assert_eq!(normalize_shortcut(""), "");
     }
 }

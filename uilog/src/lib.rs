@@ -25,6 +25,7 @@ mod error;
 mod event;
 pub mod export;
 pub mod import;
+pub mod keys;
 mod log_store;
 pub mod simulate;
 pub mod store;
