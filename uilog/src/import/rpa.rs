@@ -239,19 +239,38 @@ impl State {
     }
 }
 
+/// A row error at one cell.
+fn bad(c: Cell<'_>, message: String) -> RowError {
+    RowError {
+        loc: Some(c.loc),
+        field: c.field.to_owned(),
+        message,
+    }
+}
+
 /// Fills `e` from a row's slots. `case` is the trace's case for XES (a `caseID` cell overrides it).
-pub(super) fn build<'a>(
-    slots: &Slots<'a>,
+pub(super) fn build(
+    slots: &Slots<'_>,
     ctx: &Ctx,
     case: Option<&str>,
     state: &mut State,
     e: &mut Event,
 ) -> Result<(), RowError> {
-    let bad = |c: Cell<'_>, message: String| RowError {
-        loc: Some(c.loc),
-        field: c.field.to_owned(),
-        message,
-    };
+    let event_type = time_and_kind(slots, state, e)?;
+    who_and_where(slots, ctx, state, e);
+    let id = element(slots, e);
+    coordinates(slots, e)?;
+    let other = text_and_case(slots, case, e)?;
+    attributes(slots, event_type, id, other, e);
+    Ok(())
+}
+
+/// The time and the kind; returns the event type cell, which the attributes keep.
+fn time_and_kind<'a>(
+    slots: &Slots<'a>,
+    state: &mut State,
+    e: &mut Event,
+) -> Result<Cell<'a>, RowError> {
     let ts = slots.get(Role::Timestamp).ok_or_else(|| RowError {
         loc: None,
         field: "timeStamp".into(),
@@ -270,7 +289,11 @@ pub(super) fn build<'a>(
         Some(k) => k.value.parse().map_err(|m| bad(k, m))?,
         None => state.kind_for(event_type.value),
     };
+    Ok(event_type)
+}
 
+/// Session, user, host, app and window.
+fn who_and_where(slots: &Slots<'_>, ctx: &Ctx, state: &mut State, e: &mut Event) {
     e.session.clear();
     e.session.push_str(&ctx.session);
     e.user.clear();
@@ -290,11 +313,12 @@ pub(super) fn build<'a>(
     e.app.clear();
     e.app.push_str(slots.str(Role::App).unwrap_or(""));
 
-    let url = slots.str(Role::Url);
-    let workbook = slots.str(Role::Workbook);
-    let sheet = slots.str(Role::Sheet);
     e.window.clear();
-    match (slots.str(Role::Window), workbook, sheet) {
+    match (
+        slots.str(Role::Window),
+        slots.str(Role::Workbook),
+        slots.str(Role::Sheet),
+    ) {
         (Some(w), _, _) => e.window.push_str(w),
         (None, Some(b), Some(s)) => {
             e.window.push_str(b);
@@ -302,9 +326,13 @@ pub(super) fn build<'a>(
             e.window.push_str(s);
         }
         (None, Some(one), None) | (None, None, Some(one)) => e.window.push_str(one),
-        (None, None, None) => e.window.push_str(url.unwrap_or("")),
+        (None, None, None) => e.window.push_str(slots.str(Role::Url).unwrap_or("")),
     }
+}
 
+/// The element; returns its id (a cell reference in a spreadsheet, which the attributes keep).
+fn element<'a>(slots: &Slots<'a>, e: &mut Event) -> Option<&'a str> {
+    let in_sheet = slots.str(Role::Workbook).is_some() || slots.str(Role::Sheet).is_some();
     // A recorder that identifies web elements by their XPath or CSS path writes it where others
     // write an id; it is a path, and the element has no id of its own.
     // taskmine's own `element_id` (our XES export) is an id whatever it looks like; it has its
@@ -320,7 +348,7 @@ pub(super) fn build<'a>(
         slots
             .str(Role::Tag)
             .or(slots.str(Role::Type))
-            .or((id.is_some() && (workbook.is_some() || sheet.is_some())).then_some("cell")),
+            .or((id.is_some() && in_sheet).then_some("cell")),
     );
     set_opt(
         &mut element.name,
@@ -332,7 +360,11 @@ pub(super) fn build<'a>(
     set_opt(&mut element.id, id);
     set_opt(&mut element.path, slots.str(Role::Path).or(id_path));
     e.element = (!element.is_empty()).then_some(element);
+    id
+}
 
+/// Screen and window coordinates.
+fn coordinates(slots: &Slots<'_>, e: &mut Event) -> Result<(), RowError> {
     let int = |role: Role| -> Result<Option<i32>, RowError> {
         match slots.get(role) {
             None => Ok(None),
@@ -343,7 +375,16 @@ pub(super) fn build<'a>(
     e.y = int(Role::Y)?;
     e.wx = int(Role::Wx)?;
     e.wy = int(Role::Wy)?;
+    Ok(())
+}
 
+/// The text, its value hash and the case. Returns the one of `value` and `content` that did not
+/// become the text, when both are there, to be kept as an attribute.
+fn text_and_case<'a>(
+    slots: &Slots<'a>,
+    case: Option<&str>,
+    e: &mut Event,
+) -> Result<Option<(&'static str, &'a str)>, RowError> {
     let value = slots.str(Role::Value);
     let content = slots.str(Role::Content);
     let clipboard = matches!(e.kind, EventKind::Copy | EventKind::Paste);
@@ -366,7 +407,19 @@ pub(super) fn build<'a>(
         },
     };
     set_opt(&mut e.case, slots.str(Role::Case).or(case));
+    Ok(other)
+}
 
+/// The attributes: every other column, and the source's own names of what went into fields.
+fn attributes<'a>(
+    slots: &Slots<'a>,
+    event_type: Cell<'a>,
+    id: Option<&'a str>,
+    other: Option<(&'static str, &'a str)>,
+    e: &mut Event,
+) {
+    let workbook = slots.str(Role::Workbook);
+    let sheet = slots.str(Role::Sheet);
     // Later entries overwrite earlier ones of the same key, as inserting them in turn would.
     let mut attrs: Vec<(&str, &str)> = Vec::with_capacity(slots.attrs.len() + 8);
     attrs.extend(slots.attrs.iter().copied());
@@ -376,7 +429,7 @@ pub(super) fn build<'a>(
         }
     };
     keep("event_type", Some(event_type.value));
-    keep("url", url);
+    keep("url", slots.str(Role::Url));
     keep("workbook", workbook);
     keep("sheet", sheet);
     if workbook.is_some() || sheet.is_some() {
@@ -389,7 +442,6 @@ pub(super) fn build<'a>(
         keep(key, Some(v));
     }
     set_attrs(&mut e.attrs, attrs.iter().copied());
-    Ok(())
 }
 
 pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<()> {
