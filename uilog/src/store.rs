@@ -1403,7 +1403,7 @@ impl<'t> EventSink<'t> {
 /// Appends `serde_json::to_writer(out, attrs)`, byte for byte: a string that needs no escape (nearly
 /// all) is copied as it is; serde_json's general serializer took 4 % of the storing thread of an
 /// import.
-fn write_attrs_json(out: &mut Vec<u8>, attrs: &BTreeMap<String, String>) {
+pub(crate) fn write_attrs_json(out: &mut Vec<u8>, attrs: &BTreeMap<String, String>) {
     fn string(out: &mut Vec<u8>, s: &str) {
         if needs_json_escape(s.as_bytes()) {
             serde_json::to_writer(&mut *out, s).expect("writing JSON to memory cannot fail");

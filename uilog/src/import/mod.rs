@@ -44,12 +44,14 @@ use crate::log_store::{EventPush, LogWrite};
 use crate::store::{BatchOutcome, EventSink};
 
 mod jsonl;
+mod memory;
 mod rpa;
 pub(crate) mod taskmine;
 pub(crate) mod time;
 mod truth;
 pub(crate) mod xes;
 
+pub use memory::MemoryLog;
 pub use truth::{import_with_truth, TruthLabels};
 
 /// The file formats the importers read.
