@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd;
-mod ui;
+pub(crate) mod ui;
 
 pub use ui::Ui;
 

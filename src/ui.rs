@@ -53,3 +53,36 @@ impl Ui {
         bar
     }
 }
+
+/// Draws one bar per mining stage.
+pub struct Bars<'a> {
+    ui: &'a Ui,
+    bar: Option<ProgressBar>,
+}
+
+impl<'a> Bars<'a> {
+    pub fn new(ui: &'a Ui) -> Self {
+        Bars { ui, bar: None }
+    }
+}
+
+impl miner::Progress for Bars<'_> {
+    fn stage(&mut self, name: &str, total: u64) {
+        let unit = match name {
+            "discover" => "segments",
+            "score" => "routines",
+            _ => "events",
+        };
+        self.bar = Some(self.ui.bar(total, name, unit));
+    }
+    fn advance(&mut self, n: u64) {
+        if let Some(b) = &self.bar {
+            b.inc(n);
+        }
+    }
+    fn finish(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}

@@ -53,7 +53,7 @@ fn origin(stderr: &str) -> (bool, Option<i64>) {
 /// The stored runs' ids: a command that read a result back added none.
 fn runs(db: &Path) -> Vec<i64> {
     let store = uilog::Store::open(db).unwrap();
-    miner::results::run_ids(store.connection(), store.path()).unwrap()
+    miner::results::run_ids((&store).into()).unwrap()
 }
 
 /// Every file `taskmine bots` wrote under `out`, by path below it, with its text.

@@ -17,7 +17,7 @@ use std::path::Path;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
-use uilog::{EventKind, EventRow, Micros, Store, ValueHash};
+use uilog::{Conn, EventKind, EventRow, LogRead, Micros, ValueHash};
 
 use crate::error::{Error, Result};
 use crate::mining::Mining;
@@ -416,13 +416,17 @@ fn found_in(m: &IdMatcher, s: &str) -> Found {
 /// The objects of every instance of every routine in `mining`, from one scan of the store. The
 /// result is ordered by routine, then instance. Events inside an instance's span that belong to no
 /// step (noise) count too: the span is what the user worked on.
-pub fn extract(store: &Store, mining: &Mining, rules: &IdMatcher) -> Result<Vec<InstanceObjects>> {
+pub fn extract(
+    store: &dyn LogRead,
+    mining: &Mining,
+    rules: &IdMatcher,
+) -> Result<Vec<InstanceObjects>> {
     extract_with_steps(store, mining, rules, false)
 }
 
 /// [`extract`], keeping each instance's events as [`InstanceObjects::steps`] when `steps` is set.
 pub fn extract_with_steps(
-    store: &Store,
+    store: &dyn LogRead,
     mining: &Mining,
     rules: &IdMatcher,
     steps: bool,
@@ -464,7 +468,7 @@ pub fn extract_with_steps(
     let mut next = 0usize;
     let mut active: Vec<(Micros, usize)> = Vec::new();
     let empty = Vec::new();
-    store.scan(|row: EventRow<'_>| -> Result<()> {
+    store.visit_rows(&mut |row: EventRow<'_>| -> uilog::Result<()> {
         if row.session != cur_session {
             cur_session = row.session;
             next = 0;
@@ -627,13 +631,6 @@ pub const STORED_TABLES: &[&str] = &[
     "mining_object_runs",
 ];
 
-fn sql(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
-    move |source| Error::Sqlite {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
 fn source_from(s: &str) -> Option<Source> {
     Some(match s {
         "typed" => Source::Typed,
@@ -647,195 +644,171 @@ fn source_from(s: &str) -> Option<Source> {
 }
 
 /// Stores the objects of run `run`'s instances (from [`extract`] with `rules`, on the log at
-/// `log_version`, [`uilog::Store::version`]), replacing any stored before. Steps are not stored.
+/// `log_version`, [`uilog::LogRead::version`]), replacing any stored before. Steps are not stored.
 pub fn store(
-    conn: &rusqlite::Connection,
-    path: &Path,
+    conn: Conn<'_>,
     run: i64,
     objects: &[InstanceObjects],
     rules: &IdMatcher,
     log_version: (i64, i64),
 ) -> Result<()> {
-    let err = sql(path);
-    let tx = conn.unchecked_transaction().map_err(&err)?;
-    tx.execute_batch(STORED_SCHEMA).map_err(&err)?;
-    for table in STORED_TABLES {
-        tx.execute(&format!("DELETE FROM {table} WHERE run_id = ?1"), [run])
-            .map_err(&err)?;
-    }
-    tx.execute(
-        "INSERT INTO mining_object_runs (run_id, rules, log_batches, log_events) VALUES (?1, ?2, ?3, ?4)",
-        rusqlite::params![run, rules.fingerprint(), log_version.0, log_version.1],
-    )
-    .map_err(&err)?;
-    {
-        let mut object = tx
-            .prepare(
-                "INSERT INTO mining_instance_objects
+    conn.sqlite_batch(STORED_SCHEMA)?;
+    conn.transaction(|tx| {
+        for table in STORED_TABLES {
+            tx.exec(&format!("DELETE FROM {table} WHERE run_id = $1"), &[&run])?;
+        }
+        tx.exec(
+            "INSERT INTO mining_object_runs (run_id, rules, log_batches, log_events) VALUES ($1, $2, $3, $4)",
+            &[&run, &rules.fingerprint(), &log_version.0, &log_version.1],
+        )?;
+        let object = "INSERT INTO mining_instance_objects
                      (run_id, routine_id, instance, object_type, value, hashed, source, events)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )
-            .map_err(&err)?;
-        let mut words = tx
-            .prepare(
-                "INSERT INTO mining_instance_words (run_id, routine_id, instance, tokens, apps)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .map_err(&err)?;
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         for i in objects {
+            let (routine, instance) = (i64::from(i.routine), i64::from(i.instance));
             for o in &i.objects {
-                object
-                    .execute(rusqlite::params![
-                        run,
-                        i.routine,
-                        i.instance,
-                        o.object_type,
-                        o.id,
-                        false,
-                        o.source.as_str(),
-                        o.events
-                    ])
-                    .map_err(&err)?;
+                tx.exec(
+                    object,
+                    &[
+                        &run,
+                        &routine,
+                        &instance,
+                        &o.object_type,
+                        &o.id,
+                        &0i64,
+                        &o.source.as_str(),
+                        &Some(i64::from(o.events)),
+                    ],
+                )?;
             }
             for h in &i.hashes {
-                object
-                    .execute(rusqlite::params![
-                        run,
-                        i.routine,
-                        i.instance,
-                        None::<&str>,
-                        h.to_string(),
-                        true,
-                        None::<&str>,
-                        None::<u32>
-                    ])
-                    .map_err(&err)?;
+                tx.exec(
+                    object,
+                    &[
+                        &run,
+                        &routine,
+                        &instance,
+                        &None::<&str>,
+                        &h.to_string(),
+                        &1i64,
+                        &None::<&str>,
+                        &None::<i64>,
+                    ],
+                )?;
             }
-            words
-                .execute(rusqlite::params![
-                    run,
-                    i.routine,
-                    i.instance,
-                    serde_json::to_string(&i.tokens).expect("strings serialize"),
-                    serde_json::to_string(&i.apps).expect("strings serialize")
-                ])
-                .map_err(&err)?;
+            tx.exec(
+                "INSERT INTO mining_instance_words (run_id, routine_id, instance, tokens, apps)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &run,
+                    &routine,
+                    &instance,
+                    &serde_json::to_string(&i.tokens).expect("strings serialize"),
+                    &serde_json::to_string(&i.apps).expect("strings serialize"),
+                ],
+            )?;
         }
-    }
-    tx.commit().map_err(&err)
+        Ok(())
+    })
 }
 
 /// The objects stored for run `run`, in [`extract`]'s order, when they were found with `rules` on
 /// the log at `log_version`; `None` otherwise (none stored, other rules, the log changed since).
 pub fn load_stored(
-    conn: &rusqlite::Connection,
-    path: &Path,
+    conn: Conn<'_>,
     run: i64,
     mining: &Mining,
     rules: &IdMatcher,
     log_version: (i64, i64),
 ) -> Result<Option<Vec<InstanceObjects>>> {
-    use rusqlite::OptionalExtension;
-    let err = sql(path);
-    let has: Option<String> = conn
-        .query_row(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'mining_object_runs'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(&err)?;
-    if has.is_none() {
+    if !conn.has_table("mining_object_runs")? {
         return Ok(None);
     }
-    let found: Option<(String, i64, i64)> = conn
-        .query_row(
-            "SELECT rules, log_batches, log_events FROM mining_object_runs WHERE run_id = ?1",
-            [run],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()
-        .map_err(&err)?;
+    let found = conn.query_opt(
+        "SELECT rules, log_batches, log_events FROM mining_object_runs WHERE run_id = $1",
+        &[&run],
+    )?;
     match found {
-        Some((r, b, e)) if r == rules.fingerprint() && (b, e) == log_version => {}
+        Some(r) if r.text(0)? == rules.fingerprint() && (r.int(1)?, r.int(2)?) == log_version => {}
         _ => return Ok(None),
     }
     let bad = |field: &str, message: String| Error::Parse {
-        file: path.to_path_buf(),
+        file: conn.location().into(),
         line: 0,
         field: field.to_owned(),
         message,
     };
+    let small = |field: &str, v: i64| -> Result<u32> {
+        u32::try_from(v).map_err(|_| bad(field, format!("{v} is not a count")))
+    };
     let mut by_instance: HashMap<(u32, u32), InstanceObjects> = HashMap::new();
-    {
-        let mut stmt = conn
-            .prepare(
-                "SELECT routine_id, instance, tokens, apps FROM mining_instance_words WHERE run_id = ?1",
-            )
-            .map_err(&err)?;
-        let mut rows = stmt.query([run]).map_err(&err)?;
-        while let Some(r) = rows.next().map_err(&err)? {
-            let key: (u32, u32) = (r.get(0).map_err(&err)?, r.get(1).map_err(&err)?);
-            let tokens: String = r.get(2).map_err(&err)?;
-            let apps: String = r.get(3).map_err(&err)?;
-            let parse = |field: &str, text: &str| -> Result<Vec<String>> {
-                serde_json::from_str(text).map_err(|e| bad(field, e.to_string()))
-            };
-            by_instance.insert(
-                key,
-                InstanceObjects {
-                    routine: key.0,
-                    instance: key.1,
-                    tokens: parse("mining_instance_words.tokens", &tokens)?,
-                    apps: parse("mining_instance_words.apps", &apps)?,
-                    ..InstanceObjects::default()
-                },
-            );
-        }
+    for r in conn.query(
+        "SELECT routine_id, instance, tokens, apps FROM mining_instance_words WHERE run_id = $1",
+        &[&run],
+    )? {
+        let key = (
+            small("mining_instance_words.routine_id", r.int(0)?)?,
+            small("mining_instance_words.instance", r.int(1)?)?,
+        );
+        let parse = |field: &str, text: &str| -> Result<Vec<String>> {
+            serde_json::from_str(text).map_err(|e| bad(field, e.to_string()))
+        };
+        by_instance.insert(
+            key,
+            InstanceObjects {
+                routine: key.0,
+                instance: key.1,
+                tokens: parse("mining_instance_words.tokens", &r.text(2)?)?,
+                apps: parse("mining_instance_words.apps", &r.text(3)?)?,
+                ..InstanceObjects::default()
+            },
+        );
     }
-    {
-        let mut stmt = conn
-            .prepare(
-                "SELECT routine_id, instance, object_type, value, hashed, source, events
-                 FROM mining_instance_objects WHERE run_id = ?1 ORDER BY rowid",
-            )
-            .map_err(&err)?;
-        let mut rows = stmt.query([run]).map_err(&err)?;
-        while let Some(r) = rows.next().map_err(&err)? {
-            let key: (u32, u32) = (r.get(0).map_err(&err)?, r.get(1).map_err(&err)?);
-            let value: String = r.get(3).map_err(&err)?;
-            let Some(inst) = by_instance.get_mut(&key) else {
-                return Err(bad(
-                    "mining_instance_objects.instance",
-                    format!(
-                        "run {run}: routine {} instance {} has objects but no words",
-                        key.0, key.1
-                    ),
-                ));
-            };
-            if r.get::<_, bool>(4).map_err(&err)? {
-                let h = value
-                    .parse::<ValueHash>()
-                    .map_err(|m| bad("mining_instance_objects.value", m))?;
-                inst.hashes.push(h);
-            } else {
-                let source: Option<String> = r.get(5).map_err(&err)?;
-                let source = source.as_deref().and_then(source_from).ok_or_else(|| {
-                    bad(
-                        "mining_instance_objects.source",
-                        format!("{source:?} is no source"),
-                    )
-                })?;
-                inst.objects.push(ObjectRef {
-                    object_type: r
-                        .get::<_, Option<String>>(2)
-                        .map_err(&err)?
-                        .unwrap_or_default(),
-                    id: value,
-                    source,
-                    events: r.get::<_, Option<u32>>(6).map_err(&err)?.unwrap_or(0),
-                });
-            }
+    let rows = conn.query(
+        &format!(
+            "SELECT routine_id, instance, object_type, value, hashed, source, events
+             FROM mining_instance_objects WHERE run_id = $1 ORDER BY {}",
+            crate::results::insertion_order(conn)
+        ),
+        &[&run],
+    )?;
+    for r in rows {
+        let key = (
+            small("mining_instance_objects.routine_id", r.int(0)?)?,
+            small("mining_instance_objects.instance", r.int(1)?)?,
+        );
+        let value = r.text(3)?;
+        let Some(inst) = by_instance.get_mut(&key) else {
+            return Err(bad(
+                "mining_instance_objects.instance",
+                format!(
+                    "run {run}: routine {} instance {} has objects but no words",
+                    key.0, key.1
+                ),
+            ));
+        };
+        if r.int(4)? != 0 {
+            let h = value
+                .parse::<ValueHash>()
+                .map_err(|m| bad("mining_instance_objects.value", m))?;
+            inst.hashes.push(h);
+        } else {
+            let source = r.opt_text(5)?;
+            let source = source.as_deref().and_then(source_from).ok_or_else(|| {
+                bad(
+                    "mining_instance_objects.source",
+                    format!("{source:?} is no source"),
+                )
+            })?;
+            inst.objects.push(ObjectRef {
+                object_type: r.opt_text(2)?.unwrap_or_default(),
+                id: value,
+                source,
+                events: match r.opt_int(6)? {
+                    Some(v) => small("mining_instance_objects.events", v)?,
+                    None => 0,
+                },
+            });
         }
     }
     // Instances in the result's order, each with its span from the run.
@@ -861,10 +834,11 @@ pub fn load_stored(
     Ok(Some(out))
 }
 
-/// Extracts the objects of run `run`'s instances from `store` and stores them with the run.
-/// Returns them.
+/// Extracts the objects of run `run`'s instances from `store` and stores them with the run, in
+/// `conn` (the same database). Returns them.
 pub fn extract_and_store(
-    store: &Store,
+    store: &dyn LogRead,
+    conn: Conn<'_>,
     run: i64,
     mining: &Mining,
     rules: &IdMatcher,
@@ -873,42 +847,29 @@ pub fn extract_and_store(
     // older than they are, so they are recomputed rather than served stale.
     let version = store.version()?;
     let objects = extract(store, mining, rules)?;
-    self::store(
-        store.connection(),
-        store.path(),
-        run,
-        &objects,
-        rules,
-        version,
-    )?;
+    self::store(conn, run, &objects, rules, version)?;
     Ok(objects)
 }
 
 /// [`extract_and_store`] with the default rules: what the save of a mining result calls.
-pub fn store_default(store: &Store, run: i64, mining: &Mining) -> Result<()> {
+pub fn store_default(store: &dyn LogRead, conn: Conn<'_>, run: i64, mining: &Mining) -> Result<()> {
     let rules = ObjectRules::default().compile()?;
-    extract_and_store(store, run, mining, &rules).map(|_| ())
+    extract_and_store(store, conn, run, mining, &rules).map(|_| ())
 }
 
 /// The objects of `mining`'s instances: read back when `run` (the stored run `mining` was loaded
-/// from) has them stored for these rules and this state of the log, extracted from the store
-/// otherwise. The flag says whether they were read back.
+/// from) has them stored in `conn` for these rules and this state of the log, extracted from the
+/// store otherwise. The flag says whether they were read back.
 pub fn stored_or_extract(
-    store: &Store,
+    store: &dyn LogRead,
+    conn: Conn<'_>,
     run: Option<i64>,
     mining: &Mining,
     rules: &IdMatcher,
 ) -> Result<(Vec<InstanceObjects>, bool)> {
     if let Some(run) = run {
         let version = store.version()?;
-        if let Some(o) = load_stored(
-            store.connection(),
-            store.path(),
-            run,
-            mining,
-            rules,
-            version,
-        )? {
+        if let Some(o) = load_stored(conn, run, mining, rules, version)? {
             return Ok((o, true));
         }
     }

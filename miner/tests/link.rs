@@ -335,12 +335,10 @@ fn ocel_export_of_a_million_events() {
     let (_, mining) =
         miner::mine(&store, &miner::Options::default(), &mut miner::NoProgress).unwrap();
     let mine_s = t.elapsed().as_secs_f64();
-    let conn = store.connection();
-    miner::results::save(conn, store.path(), &mining).unwrap();
+    let conn = uilog::Conn::from(&store);
+    miner::results::save(conn, &mining).unwrap();
     let t = std::time::Instant::now();
-    let mining = miner::results::load_latest(conn, store.path())
-        .unwrap()
-        .unwrap();
+    let mining = miner::results::load_latest(conn).unwrap().unwrap();
     let matcher = ObjectRules::default().compile().unwrap();
     let objects = objects::extract(&store, &mining, &matcher).unwrap();
     let extract_s = t.elapsed().as_secs_f64();

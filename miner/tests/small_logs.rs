@@ -322,12 +322,12 @@ fn a_result_is_stored_in_mining_tables_and_read_back() {
         .unwrap();
     let st = Store::open(&path).unwrap();
     assert_eq!(
-        miner::results::load_latest(st.connection(), &path).unwrap(),
+        miner::results::load_latest(uilog::Conn::from(&st)).unwrap(),
         None
     );
     let (_, m) = mine(&st, &options(), &mut NoProgress).unwrap();
-    miner::results::save(st.connection(), &path, &m).unwrap();
-    let mut back = miner::results::load_latest(st.connection(), &path)
+    miner::results::save(uilog::Conn::from(&st), &m).unwrap();
+    let mut back = miner::results::load_latest(uilog::Conn::from(&st))
         .unwrap()
         .unwrap();
     let mut want = m.clone();
@@ -343,7 +343,7 @@ fn a_result_is_stored_in_mining_tables_and_read_back() {
     let st = Store::open(&path).unwrap();
     assert_eq!(st.stats().unwrap().events, 36);
     assert_eq!(
-        miner::results::schema_version(st.connection(), &path).unwrap(),
+        miner::results::schema_version(uilog::Conn::from(&st)).unwrap(),
         1
     );
 }
@@ -353,14 +353,14 @@ fn newer_mining_tables_are_refused_with_the_path() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("log.db");
     let st = Store::open(&path).unwrap();
-    miner::results::migrate(st.connection(), &path).unwrap();
+    miner::results::migrate(uilog::Conn::from(&st)).unwrap();
     st.connection()
         .execute(
             "UPDATE mining_meta SET value = '99' WHERE key = 'schema_version'",
             [],
         )
         .unwrap();
-    let err = miner::results::load_latest(st.connection(), &path)
+    let err = miner::results::load_latest(uilog::Conn::from(&st))
         .unwrap_err()
         .to_string();
     assert!(err.contains("log.db") && err.contains("99"), "{err}");

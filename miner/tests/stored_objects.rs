@@ -41,18 +41,26 @@ fn stored_objects_equal_the_computed_ones_with_plain_and_with_hashed_text() {
             text_key,
             ..Config::default()
         });
-        let (conn, path) = (store.connection(), store.path());
-        let run = miner::results::save(conn, path, &mining).unwrap();
+        let conn = uilog::Conn::from(&store);
+        let run = miner::results::save(conn, &mining).unwrap();
         let rules = ObjectRules::default().compile().unwrap();
         let computed = objects::extract(&store, &mining, &rules).unwrap();
         assert!(!computed.is_empty());
-        let stored = objects::extract_and_store(&store, run, &mining, &rules).unwrap();
+        let stored =
+            objects::extract_and_store(&store, uilog::Conn::from(&store), run, &mining, &rules)
+                .unwrap();
         assert_eq!(stored, computed);
 
         // Read back from the run as `link` and the OCEL export do: equal, and marked as stored.
-        let latest = miner::results::load_latest(conn, path).unwrap().unwrap();
-        let (back, from_store) =
-            objects::stored_or_extract(&store, Some(run), &latest, &rules).unwrap();
+        let latest = miner::results::load_latest(conn).unwrap().unwrap();
+        let (back, from_store) = objects::stored_or_extract(
+            &store,
+            uilog::Conn::from(&store),
+            Some(run),
+            &latest,
+            &rules,
+        )
+        .unwrap();
         assert!(from_store, "hashed text: {hashed}");
         assert_eq!(back, computed, "hashed text: {hashed}");
 
@@ -91,8 +99,14 @@ fn stored_objects_equal_the_computed_ones_with_plain_and_with_hashed_text() {
         }
         .compile()
         .unwrap();
-        let (_, from_store) =
-            objects::stored_or_extract(&store, Some(run), &latest, &other).unwrap();
+        let (_, from_store) = objects::stored_or_extract(
+            &store,
+            uilog::Conn::from(&store),
+            Some(run),
+            &latest,
+            &other,
+        )
+        .unwrap();
         assert!(!from_store, "other rules are computed, not read back");
     }
 }
@@ -104,13 +118,19 @@ fn a_changed_log_is_extracted_again() {
         days: 1,
         ..Config::default()
     });
-    let run = miner::results::save(store.connection(), store.path(), &mining).unwrap();
+    let run = miner::results::save(uilog::Conn::from(&store), &mining).unwrap();
     let rules = ObjectRules::default().compile().unwrap();
-    objects::extract_and_store(&store, run, &mining, &rules).unwrap();
+    objects::extract_and_store(&store, uilog::Conn::from(&store), run, &mining, &rules).unwrap();
     assert!(
-        objects::stored_or_extract(&store, Some(run), &mining, &rules)
-            .unwrap()
-            .1
+        objects::stored_or_extract(
+            &store,
+            uilog::Conn::from(&store),
+            Some(run),
+            &mining,
+            &rules
+        )
+        .unwrap()
+        .1
     );
     store
         .write_batch(None, "later", |sink| -> uilog::Result<()> {
@@ -125,9 +145,15 @@ fn a_changed_log_is_extracted_again() {
         })
         .unwrap();
     assert!(
-        !objects::stored_or_extract(&store, Some(run), &mining, &rules)
-            .unwrap()
-            .1
+        !objects::stored_or_extract(
+            &store,
+            uilog::Conn::from(&store),
+            Some(run),
+            &mining,
+            &rules
+        )
+        .unwrap()
+        .1
     );
 }
 
@@ -138,15 +164,17 @@ fn erasing_a_person_removes_their_instances_objects_and_the_link_reports_that_co
         days: 2,
         ..Config::default()
     });
-    let (conn, path) = (store.connection(), store.path());
-    let run = miner::results::save(conn, path, &mining).unwrap();
+    let conn = uilog::Conn::from(&store);
+    let run = miner::results::save(conn, &mining).unwrap();
     let rules = ObjectRules::default().compile().unwrap();
-    let objects = objects::extract_and_store(&store, run, &mining, &rules).unwrap();
+    let objects =
+        objects::extract_and_store(&store, uilog::Conn::from(&store), run, &mining, &rules)
+            .unwrap();
     let log = ProcessLog::from_simulated(&sim, Path::new("p2p.csv"));
     let report = link::link(&mining, &objects, &log, &LinkOptions::default()).unwrap();
     let names = miner::routine_names(&mining);
-    let id = link::stored::save(conn, path, &report, &mining, &names, Some(run)).unwrap();
-    let back = link::stored::load_latest(conn, path).unwrap().unwrap();
+    let id = link::stored::save(conn, &report, &mining, &names, Some(run)).unwrap();
+    let back = link::stored::load_latest(conn).unwrap().unwrap();
     assert_eq!(back.id, id);
     assert_eq!(back.report, report);
     assert!(back.report.activities.iter().all(|a| a.users >= 1));
@@ -159,7 +187,7 @@ fn erasing_a_person_removes_their_instances_objects_and_the_link_reports_that_co
             run
         ) > 0
     );
-    let runs = miner::results::forget_user(conn, path, &victim).unwrap();
+    let runs = miner::results::forget_user(conn, &victim).unwrap();
     assert_eq!(runs, 1);
     for table in objects::STORED_TABLES {
         assert_eq!(
@@ -171,25 +199,25 @@ fn erasing_a_person_removes_their_instances_objects_and_the_link_reports_that_co
             "{table}"
         );
     }
-    assert!(link::stored::load_latest(conn, path).unwrap().is_none());
+    assert!(link::stored::load_latest(conn).unwrap().is_none());
 
     // A person none of whose instances a report counted keeps it; the server's runs (pruned on
     // erasure) take their objects with them.
-    let run = miner::results::save_for_log(conn, path, &mining, store.version().unwrap()).unwrap();
-    objects::extract_and_store(&store, run, &mining, &rules).unwrap();
+    let run = miner::results::save_for_log(conn, &mining, store.version().unwrap()).unwrap();
+    objects::extract_and_store(&store, uilog::Conn::from(&store), run, &mining, &rules).unwrap();
     assert!(
         rows(
             "SELECT count(*) FROM mining_instance_objects WHERE run_id = ?1",
             run
         ) > 0
     );
-    link::stored::save(conn, path, &report, &mining, &names, Some(run)).unwrap();
+    link::stored::save(conn, &report, &mining, &names, Some(run)).unwrap();
     assert_eq!(
-        link::stored::forget_user(conn, path, "nobody-recorded").unwrap(),
+        link::stored::forget_user(conn, "nobody-recorded").unwrap(),
         0
     );
-    assert!(link::stored::load_latest(conn, path).unwrap().is_some());
-    assert_eq!(miner::results::prune_log_runs(conn, path, 0).unwrap(), 1);
+    assert!(link::stored::load_latest(conn).unwrap().is_some());
+    assert_eq!(miner::results::prune_log_runs(conn, 0).unwrap(), 1);
     for table in objects::STORED_TABLES {
         assert_eq!(
             rows(
@@ -209,15 +237,15 @@ fn a_link_report_of_a_result_never_stored_goes_with_an_erasure_too() {
         days: 1,
         ..Config::default()
     });
-    let (conn, path) = (store.connection(), store.path());
+    let conn = uilog::Conn::from(&store);
     let rules = ObjectRules::default().compile().unwrap();
     let objects = objects::extract(&store, &mining, &rules).unwrap();
     let log = ProcessLog::from_simulated(&sim, Path::new("p2p.csv"));
     let report = link::link(&mining, &objects, &log, &LinkOptions::default()).unwrap();
     let names = miner::routine_names(&mining);
-    link::stored::save(conn, path, &report, &mining, &names, None).unwrap();
-    assert_eq!(miner::results::schema_version(conn, path).unwrap(), 0);
+    link::stored::save(conn, &report, &mining, &names, None).unwrap();
+    assert_eq!(miner::results::schema_version(conn).unwrap(), 0);
     let victim = mining.routines[0].instances[0].user.clone();
-    assert_eq!(miner::results::forget_user(conn, path, &victim).unwrap(), 0);
-    assert!(link::stored::load_latest(conn, path).unwrap().is_none());
+    assert_eq!(miner::results::forget_user(conn, &victim).unwrap(), 0);
+    assert!(link::stored::load_latest(conn).unwrap().is_none());
 }

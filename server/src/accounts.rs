@@ -106,7 +106,7 @@ pub(crate) fn now() -> Micros {
 /// Creates the account tables in a SQLite file if they are missing (PostgreSQL's are made by
 /// [`crate::db::SERVER_PG_MIGRATIONS`]).
 pub fn ensure_schema<'a>(db: impl Into<Conn<'a>>) -> Result<()> {
-    db.into().sqlite_batch(SCHEMA)
+    Ok(db.into().sqlite_batch(SCHEMA)?)
 }
 
 /// A random secret: 256 bits in hex, after `prefix`.
@@ -384,6 +384,7 @@ pub fn end_session<'a>(db: impl Into<Conn<'a>>, id: &str) -> Result<()> {
             &[&hash_secret(id)],
         )
         .map(drop)
+        .map_err(Into::into)
 }
 
 /// Compares two secrets in time that does not depend on where they differ.

@@ -25,7 +25,7 @@ pub struct Agent {
 
 /// Creates the server's table in a SQLite file if it is missing.
 pub fn ensure_schema<'a>(db: impl Into<Conn<'a>>) -> Result<()> {
-    db.into().sqlite_batch(SCHEMA)
+    Ok(db.into().sqlite_batch(SCHEMA)?)
 }
 
 /// The stored form of a token: its blake3 hash in hex. Tokens carry 256 random bits, so a fast hash

@@ -105,8 +105,8 @@ fn sql(store: &Store) -> impl Fn(rusqlite::Error) -> crate::Error + '_ {
 /// Stores a fresh result: the miner's run (with the log's version and the spans) and the bot
 /// drafts beside it; older runs of the server are pruned. Returns the run id.
 fn store_result(store: &Store, a: &Analysis) -> Result<i64> {
-    let (conn, path) = (store.connection(), store.path());
-    let run = miner::results::save_for_log(conn, path, &a.mining, a.version)?;
+    let conn = store.connection();
+    let run = miner::results::save_for_log(store.into(), &a.mining, a.version)?;
     let err = sql(store);
     let tx = conn.unchecked_transaction().map_err(&err)?;
     tx.execute_batch(DRAFTS_SCHEMA).map_err(&err)?;
@@ -137,7 +137,7 @@ fn store_result(store: &Store, a: &Analysis) -> Result<i64> {
     )
     .map_err(&err)?;
     tx.commit().map_err(&err)?;
-    miner::results::prune_log_runs(conn, path, KEEP_RUNS)?;
+    miner::results::prune_log_runs(store.into(), KEEP_RUNS)?;
     forget_orphan_drafts(store)?;
     Ok(run)
 }
@@ -150,7 +150,7 @@ pub fn store_objects(store: &Store, a: &Analysis) {
     let (Origin::Mined, Some(run)) = (a.origin, a.run) else {
         return;
     };
-    if let Err(e) = miner::objects::store_default(store, run, &a.mining) {
+    if let Err(e) = miner::objects::store_default(store, store.into(), run, &a.mining) {
         tracing::warn!("business objects of mining run {run} not stored: {e}");
     }
 }
@@ -197,8 +197,8 @@ fn load_drafts(conn: &rusqlite::Connection, run: i64) -> Result<Option<Vec<BotDr
 /// Deletes the bot drafts of runs that no longer exist (pruned, or deleted by an erasure: a
 /// draft's sample values may be the erased person's).
 pub fn forget_orphan_drafts(store: &Store) -> Result<()> {
-    let (conn, path) = (store.connection(), store.path());
-    let runs = miner::results::run_ids(conn, path)?;
+    let conn = store.connection();
+    let runs = miner::results::run_ids(store.into())?;
     let err = sql(store);
     conn.execute_batch(DRAFTS_SCHEMA).map_err(&err)?;
     let tx = conn.unchecked_transaction().map_err(&err)?;
@@ -282,9 +282,9 @@ impl Analysis {
         let mut opts = opts.clone();
         opts.min_users = opts.min_users.max(privacy.k);
         opts.validate()?;
-        let (conn, path) = (store.connection(), store.path());
+        let conn = store.connection();
         let mut loaded_log = None;
-        if let Some((run, mining)) = miner::results::load_for_log(conn, path, version, &opts)? {
+        if let Some((run, mining)) = miner::results::load_for_log(store.into(), version, &opts)? {
             let log = Log::load(store, &opts.abstraction, &mut NoProgress)?;
             if miner::results::spans_fit(&log, &mining) {
                 let bots = match load_drafts(conn, run)? {
@@ -293,7 +293,7 @@ impl Analysis {
                 };
                 let graph = graph::whole_log(&log, mining.summary.idle_gap_secs);
                 // The pages show the result's age: when it was mined, not when it was read back.
-                let computed_at = miner::results::run_created_at(conn, path, run)?
+                let computed_at = miner::results::run_created_at(store.into(), run)?
                     .unwrap_or_else(|| jiff::Timestamp::now().as_microsecond());
                 return Ok(Analysis {
                     names: names(store, &mining),
@@ -323,7 +323,7 @@ impl Analysis {
             Ok(run) => {
                 a.run = Some(run);
                 // One age for the result whether it is served now or read back after a restart.
-                if let Ok(Some(at)) = miner::results::run_created_at(conn, path, run) {
+                if let Ok(Some(at)) = miner::results::run_created_at(store.into(), run) {
                     a.computed_at = at;
                 }
             }
@@ -373,11 +373,10 @@ pub fn durations_s(r: &Routine) -> Vec<f64> {
 /// Routine names by id: readable, unique within the result, at most 60 characters; the names
 /// analysts gave (`taskmine name`) where there are some.
 fn names(store: &Store, mining: &Mining) -> std::collections::BTreeMap<u32, String> {
-    let given = miner::results::given_names(store.connection(), store.path(), mining)
-        .unwrap_or_else(|e| {
-            tracing::warn!("routines keep the names the miner makes: {e}");
-            Default::default()
-        });
+    let given = miner::results::given_names(store.into(), mining).unwrap_or_else(|e| {
+        tracing::warn!("routines keep the names the miner makes: {e}");
+        Default::default()
+    });
     mining
         .routines
         .iter()

@@ -44,7 +44,7 @@ pub struct Entry {
 }
 
 pub fn ensure_schema<'a>(db: impl Into<Conn<'a>>) -> Result<()> {
-    db.into().sqlite_batch(SCHEMA)
+    Ok(db.into().sqlite_batch(SCHEMA)?)
 }
 
 /// Appends an entry.
@@ -68,6 +68,7 @@ pub fn append<'a>(
         ],
     )
     .map(drop)
+    .map_err(Into::into)
 }
 
 /// The actor of a command run on the server's machine.

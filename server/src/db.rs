@@ -14,8 +14,8 @@
 use std::cell::RefCell;
 use std::time::Duration;
 
-use postgres::error::SqlState;
-use uilog::store_pg::{pg_connect, pg_error, PgSettings};
+pub use uilog::db::{Conn, Param, PgMigrations, Row};
+use uilog::store_pg::{pg_connect, PgSettings};
 
 use crate::error::{Error, Result};
 
@@ -65,9 +65,15 @@ pub const SERVER_PG_MIGRATIONS: &[&str] = &[
     ",
 ];
 
-/// The advisory lock that serialises migrations of the server's tables (`server` in ASCII; not
-/// uilog's, so the two migrations never wait on each other).
-const MIGRATION_LOCK: i64 = 0x73_65_72_76_65_72;
+/// How the server's tables are versioned on PostgreSQL: in `server_schema`, under an advisory
+/// lock of their own (`server` in ASCII; not uilog's or the miner's, so the migrations never wait
+/// on each other).
+pub const SERVER_TABLES: PgMigrations = PgMigrations {
+    owner: "the server's tables",
+    version_table: "server_schema",
+    lock: 0x73_65_72_76_65_72,
+    steps: SERVER_PG_MIGRATIONS,
+};
 
 /// How a server connects to a PostgreSQL database (ignored for SQLite).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,12 +141,13 @@ impl Db {
     /// log's schema, created when missing).
     pub fn open(db: &str, settings: &PgSettings) -> Result<Db> {
         if uilog::is_postgres_url(db) {
-            let (mut client, target) = pg_connect(db, settings)?;
-            migrate(&mut client, &target)?;
-            return Ok(Db::Postgres {
+            let (client, target) = pg_connect(db, settings)?;
+            let db = Db::Postgres {
                 client: Some(RefCell::new(client)),
                 target,
-            });
+            };
+            db.conn().migrate_postgres(&SERVER_TABLES)?;
+            return Ok(db);
         }
         uilog::Store::open(db)?;
         let conn = rusqlite::Connection::open(db).map_err(Error::sqlite(db))?;
@@ -170,14 +177,6 @@ impl Db {
     }
 }
 
-/// A borrowed connection the table modules run their SQL through; `Copy`, so a function can pass
-/// it on and keep using it.
-#[derive(Clone, Copy)]
-pub enum Conn<'a> {
-    Sqlite(&'a rusqlite::Connection),
-    Postgres(&'a RefCell<postgres::Client>, &'a str),
-}
-
 impl<'a> From<&'a Db> for Conn<'a> {
     fn from(db: &'a Db) -> Conn<'a> {
         match db {
@@ -186,358 +185,5 @@ impl<'a> From<&'a Db> for Conn<'a> {
                 Conn::Postgres(client.as_ref().expect("open until dropped"), target)
             }
         }
-    }
-}
-
-impl<'a> From<&'a rusqlite::Connection> for Conn<'a> {
-    fn from(c: &'a rusqlite::Connection) -> Conn<'a> {
-        Conn::Sqlite(c)
-    }
-}
-
-impl<'a> From<&'a uilog::Store> for Conn<'a> {
-    fn from(s: &'a uilog::Store) -> Conn<'a> {
-        Conn::Sqlite(s.connection())
-    }
-}
-
-/// A value bound to a `$n` placeholder: what both drivers can send.
-pub trait Param {
-    fn sqlite(&self) -> &dyn rusqlite::ToSql;
-    fn pg(&self) -> &(dyn postgres::types::ToSql + Sync);
-}
-
-impl<T: rusqlite::ToSql + postgres::types::ToSql + Sync> Param for T {
-    fn sqlite(&self) -> &dyn rusqlite::ToSql {
-        self
-    }
-    fn pg(&self) -> &(dyn postgres::types::ToSql + Sync) {
-        self
-    }
-}
-
-/// One value of a result row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Cell {
-    Null,
-    Int(i64),
-    Text(String),
-}
-
-/// A result row, read by column index.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row(Vec<Cell>);
-
-impl Row {
-    fn cell(&self, i: usize) -> Result<&Cell> {
-        self.0
-            .get(i)
-            .ok_or_else(|| Error::Server(format!("a result row has no column {i}")))
-    }
-
-    pub fn int(&self, i: usize) -> Result<i64> {
-        match self.cell(i)? {
-            Cell::Int(v) => Ok(*v),
-            other => Err(Error::Server(format!(
-                "column {i} is {other:?}, not an integer"
-            ))),
-        }
-    }
-
-    pub fn text(&self, i: usize) -> Result<String> {
-        self.opt_text(i)?
-            .ok_or_else(|| Error::Server(format!("column {i} is NULL, not text")))
-    }
-
-    pub fn opt_text(&self, i: usize) -> Result<Option<String>> {
-        match self.cell(i)? {
-            Cell::Text(v) => Ok(Some(v.clone())),
-            Cell::Null => Ok(None),
-            other => Err(Error::Server(format!("column {i} is {other:?}, not text"))),
-        }
-    }
-}
-
-/// `$1`, `$2`, … as SQLite's `?1`, `?2`, … (the SQL of the table modules has no `$` elsewhere).
-fn sqlite_sql(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
-            out.push('?');
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn sqlite_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
-    use rusqlite::types::ValueRef;
-    let n = r.as_ref().column_count();
-    let mut cells = Vec::with_capacity(n);
-    for i in 0..n {
-        cells.push(match r.get_ref(i)? {
-            ValueRef::Null => Cell::Null,
-            ValueRef::Integer(v) => Cell::Int(v),
-            ValueRef::Text(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
-            ValueRef::Real(v) => Cell::Text(v.to_string()),
-            ValueRef::Blob(b) => Cell::Text(String::from_utf8_lossy(b).into_owned()),
-        });
-    }
-    Ok(Row(cells))
-}
-
-fn pg_row(r: &postgres::Row) -> std::result::Result<Row, postgres::Error> {
-    use postgres::types::Type;
-    let mut cells = Vec::with_capacity(r.len());
-    for (i, col) in r.columns().iter().enumerate() {
-        let ty = col.type_();
-        let cell = if *ty == Type::INT8 {
-            r.try_get::<_, Option<i64>>(i)?.map(Cell::Int)
-        } else if *ty == Type::INT4 {
-            r.try_get::<_, Option<i32>>(i)?
-                .map(|v| Cell::Int(i64::from(v)))
-        } else if *ty == Type::INT2 {
-            r.try_get::<_, Option<i16>>(i)?
-                .map(|v| Cell::Int(i64::from(v)))
-        } else if *ty == Type::BOOL {
-            r.try_get::<_, Option<bool>>(i)?
-                .map(|v| Cell::Int(i64::from(v)))
-        } else {
-            r.try_get::<_, Option<String>>(i)?.map(Cell::Text)
-        };
-        cells.push(cell.unwrap_or(Cell::Null));
-    }
-    Ok(Row(cells))
-}
-
-impl<'a> Conn<'a> {
-    pub fn is_postgres(self) -> bool {
-        matches!(self, Conn::Postgres(..))
-    }
-
-    fn sqlite_err(c: &rusqlite::Connection) -> impl Fn(rusqlite::Error) -> Error + '_ {
-        move |source| Error::Sqlite {
-            path: c.path().unwrap_or("").into(),
-            source,
-        }
-    }
-
-    fn pg_err(target: &str) -> impl Fn(postgres::Error) -> Error + '_ {
-        move |e| Error::Store(pg_error(target, &e))
-    }
-
-    /// Runs SQL of one backend only (each module's SQLite schema).
-    pub fn sqlite_batch(self, sql: &str) -> Result<()> {
-        match self {
-            Conn::Sqlite(c) => c.execute_batch(sql).map_err(Self::sqlite_err(c)),
-            Conn::Postgres(..) => Ok(()),
-        }
-    }
-
-    /// Runs a statement; returns the rows it changed.
-    pub fn exec(self, sql: &str, params: &[&dyn Param]) -> Result<u64> {
-        match self {
-            Conn::Sqlite(c) => c
-                .execute(
-                    &sqlite_sql(sql),
-                    rusqlite::params_from_iter(params.iter().map(|p| p.sqlite())),
-                )
-                .map(|n| n as u64)
-                .map_err(Self::sqlite_err(c)),
-            Conn::Postgres(client, target) => {
-                let params: Vec<_> = params.iter().map(|p| p.pg()).collect();
-                client
-                    .borrow_mut()
-                    .execute(sql, &params)
-                    .map_err(Self::pg_err(target))
-            }
-        }
-    }
-
-    /// [`Conn::exec`], but a unique constraint the statement would break is `None` rather than an
-    /// error (the caller names what exists already). On PostgreSQL it aborts a surrounding
-    /// transaction, so it is used outside of one.
-    pub fn exec_unique(self, sql: &str, params: &[&dyn Param]) -> Result<Option<u64>> {
-        match self {
-            Conn::Sqlite(c) => match c.execute(
-                &sqlite_sql(sql),
-                rusqlite::params_from_iter(params.iter().map(|p| p.sqlite())),
-            ) {
-                Ok(n) => Ok(Some(n as u64)),
-                Err(rusqlite::Error::SqliteFailure(f, _))
-                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
-                    Ok(None)
-                }
-                Err(e) => Err(Self::sqlite_err(c)(e)),
-            },
-            Conn::Postgres(client, target) => {
-                let params: Vec<_> = params.iter().map(|p| p.pg()).collect();
-                match client.borrow_mut().execute(sql, &params) {
-                    Ok(n) => Ok(Some(n)),
-                    Err(e) if is_pg_unique(&e) => Ok(None),
-                    Err(e) => Err(Self::pg_err(target)(e)),
-                }
-            }
-        }
-    }
-
-    /// The rows of a query.
-    pub fn query(self, sql: &str, params: &[&dyn Param]) -> Result<Vec<Row>> {
-        match self {
-            Conn::Sqlite(c) => {
-                let err = Self::sqlite_err(c);
-                let mut stmt = c.prepare(&sqlite_sql(sql)).map_err(&err)?;
-                let rows = stmt
-                    .query_map(
-                        rusqlite::params_from_iter(params.iter().map(|p| p.sqlite())),
-                        sqlite_row,
-                    )
-                    .map_err(&err)?;
-                rows.collect::<rusqlite::Result<Vec<_>>>().map_err(&err)
-            }
-            Conn::Postgres(client, target) => {
-                let params: Vec<_> = params.iter().map(|p| p.pg()).collect();
-                let rows = client
-                    .borrow_mut()
-                    .query(sql, &params)
-                    .map_err(Self::pg_err(target))?;
-                rows.iter()
-                    .map(|r| pg_row(r).map_err(Self::pg_err(target)))
-                    .collect()
-            }
-        }
-    }
-
-    /// The first row of a query, if any.
-    pub fn query_opt(self, sql: &str, params: &[&dyn Param]) -> Result<Option<Row>> {
-        Ok(self.query(sql, params)?.into_iter().next())
-    }
-
-    /// Runs `f` in one transaction: committed when it returns `Ok`, rolled back otherwise.
-    pub fn transaction<T>(self, f: impl FnOnce(Conn<'a>) -> Result<T>) -> Result<T> {
-        let run = |sql: &str| -> Result<()> {
-            match self {
-                Conn::Sqlite(c) => c.execute_batch(sql).map_err(Self::sqlite_err(c)),
-                Conn::Postgres(client, target) => client
-                    .borrow_mut()
-                    .batch_execute(sql)
-                    .map_err(Self::pg_err(target)),
-            }
-        };
-        run("BEGIN")?;
-        match f(self) {
-            Ok(v) => {
-                run("COMMIT")?;
-                Ok(v)
-            }
-            Err(e) => {
-                let _ = run("ROLLBACK");
-                Err(e)
-            }
-        }
-    }
-}
-
-/// Whether `e` is PostgreSQL's unique violation (for [`Conn::exec_unique`]).
-fn is_pg_unique(e: &postgres::Error) -> bool {
-    e.code() == Some(&SqlState::UNIQUE_VIOLATION)
-}
-
-/// Brings the server's tables up to date, under an advisory lock; a database from a newer
-/// taskmine is refused.
-fn migrate(client: &mut postgres::Client, target: &str) -> Result<()> {
-    let err = |e: postgres::Error| Error::Store(pg_error(target, &e));
-    let mut tx = client.transaction().map_err(err)?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-        .map_err(err)?;
-    tx.batch_execute("CREATE TABLE IF NOT EXISTS server_schema (version INTEGER NOT NULL)")
-        .map_err(err)?;
-    let current = match tx
-        .query_opt("SELECT version FROM server_schema", &[])
-        .map_err(err)?
-    {
-        Some(row) => row.get::<_, i32>(0) as usize,
-        None => {
-            tx.execute("INSERT INTO server_schema VALUES (0)", &[])
-                .map_err(err)?;
-            0
-        }
-    };
-    if current > SERVER_PG_MIGRATIONS.len() {
-        return Err(Error::Store(uilog::Error::Postgres {
-            target: target.to_owned(),
-            message: format!(
-                "server schema version {current} is newer than this taskmine understands ({}); upgrade taskmine",
-                SERVER_PG_MIGRATIONS.len()
-            ),
-        }));
-    }
-    for (i, migration) in SERVER_PG_MIGRATIONS.iter().enumerate().skip(current) {
-        let version = (i + 1) as i32;
-        tx.batch_execute(migration)
-            .and_then(|()| {
-                tx.execute("UPDATE server_schema SET version = $1", &[&version])
-                    .map(drop)
-            })
-            .map_err(|e| {
-                Error::Store(uilog::Error::Postgres {
-                    target: target.to_owned(),
-                    message: format!(
-                        "migration of the server's tables to version {version} failed: {}",
-                        pg_error(target, &e)
-                    ),
-                })
-            })?;
-    }
-    tx.commit().map_err(err)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_become_sqlite_ones_and_rows_read_back() {
-        assert_eq!(
-            sqlite_sql("SELECT $1, '$', $12 FROM t WHERE a = $2"),
-            "SELECT ?1, '$', ?12 FROM t WHERE a = ?2"
-        );
-        let c = rusqlite::Connection::open_in_memory().unwrap();
-        let conn = Conn::from(&c);
-        conn.sqlite_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE, note TEXT)")
-            .unwrap();
-        assert_eq!(
-            conn.exec_unique("INSERT INTO t (name) VALUES ($1)", &[&"a"])
-                .unwrap(),
-            Some(1)
-        );
-        assert_eq!(
-            conn.exec_unique("INSERT INTO t (name) VALUES ($1)", &[&"a"])
-                .unwrap(),
-            None,
-            "a unique violation is None"
-        );
-        let row = conn
-            .query_opt("SELECT id, name, note FROM t WHERE name = $1", &[&"a"])
-            .unwrap()
-            .unwrap();
-        assert_eq!(row.int(0).unwrap(), 1);
-        assert_eq!(row.text(1).unwrap(), "a");
-        assert_eq!(row.opt_text(2).unwrap(), None);
-        assert!(row.int(1).is_err() && row.text(2).is_err() && row.int(9).is_err());
-        let failed: Result<()> = conn.transaction(|t| {
-            t.exec("INSERT INTO t (name) VALUES ($1)", &[&"b"])?;
-            Err(Error::Server("no".into()))
-        });
-        assert!(failed.is_err());
-        assert!(
-            conn.query_opt("SELECT id FROM t WHERE name = $1", &[&"b"])
-                .unwrap()
-                .is_none(),
-            "rolled back"
-        );
     }
 }

@@ -77,11 +77,11 @@ pub fn erase(
     let start = Instant::now();
     // The stored runs and the person's code go first: all of it must be gone before compaction,
     // so that compaction takes their bytes too.
-    let mut runs = miner::results::forget_user(store.connection(), store.path(), pseudonym)?;
+    let mut runs = miner::results::forget_user((&*store).into(), pseudonym)?;
     // The server's stored runs are a cache of the log; their actions name titles the person may
     // have been alone in using even where no instance counts them, so they all go (the next run
     // stores a new one).
-    runs += miner::results::prune_log_runs(store.connection(), store.path(), 0)?;
+    runs += miner::results::prune_log_runs((&*store).into(), 0)?;
     crate::analysis::forget_orphan_drafts(store)?;
     crate::people::forget(store.connection(), pseudonym)?;
     let events = store

@@ -165,7 +165,7 @@ async fn latest(st: &AppState) -> Result<Option<StoredLink>, ApiError> {
                 .map_err(ApiError::internal)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(ApiError::internal)?;
-        miner::link::stored::load_latest(&conn, &db).map_err(ApiError::internal)
+        miner::link::stored::load_latest((&conn).into()).map_err(ApiError::internal)
     })
     .await
     .map_err(ApiError::internal)?

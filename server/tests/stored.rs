@@ -72,7 +72,7 @@ fn a_restarted_server_serves_the_stored_result_without_mining_and_mines_when_the
     // The run is in the miner's tables with the log's version and one span per instance.
     let instances: usize = {
         let store = uilog::Store::open(&db).unwrap();
-        let m = miner::results::load_latest(store.connection(), &db)
+        let m = miner::results::load_latest((&store).into())
             .unwrap()
             .unwrap();
         m.routines.iter().map(|r| r.instances.len()).sum()

@@ -3,8 +3,9 @@ use std::path::PathBuf;
 use clap::Args;
 use codegen::render::{write_draft, Format, Renderer};
 
-use super::mine::{mine_or_read, Keep, MineOpts};
+use super::mine::{mine_or_read, Keep};
 use super::DbArg;
+use super::MineOpts;
 use crate::Ui;
 
 /// Mines the log (or reads back the result stored for it) and drafts a bot for each of the top

@@ -6,8 +6,9 @@ use std::io::Write;
 
 use clap::Args;
 
-use super::mine::{Bars, MineOpts};
 use super::DbArg;
+use super::MineOpts;
+use crate::ui::Bars;
 use crate::Ui;
 
 #[derive(Args)]

@@ -125,7 +125,7 @@ fn ocel_instances(args: &ExportArgs, ui: &Ui) -> anyhow::Result<()> {
     let objects = if args.ocel_steps {
         miner::objects::extract_with_steps(&store, &mining, &matcher, true)?
     } else {
-        miner::objects::stored_or_extract(&store, run, &mining, &matcher)?.0
+        miner::objects::stored_or_extract(&store, (&store).into(), run, &mining, &matcher)?.0
     };
     let log = miner::link::ocel::build(&mining, &objects);
     match args.format {

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use super::mine::{Bars, MineOpts};
 use super::DbArg;
+use super::MineOpts;
+use crate::ui::Bars;
 use crate::Ui;
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -47,10 +47,9 @@ pub struct LinkArgs {
 /// The latest stored mining result with its run id, or a fresh one with default options (and no
 /// run) when there is none.
 pub fn mining_of(store: &uilog::Store, ui: &Ui) -> anyhow::Result<(Option<i64>, Mining)> {
-    let (conn, path) = (store.connection(), store.path());
-    if let Some(m) = miner::results::load_latest(conn, path)? {
+    if let Some(m) = miner::results::load_latest(store.into())? {
         // load_latest reads the run of the highest id.
-        let run = miner::results::run_ids(conn, path)?.last().copied();
+        let run = miner::results::run_ids(store.into())?.last().copied();
         return Ok((run, m));
     }
     eprintln!(
@@ -88,14 +87,15 @@ pub fn run(args: LinkArgs, ui: &Ui) -> anyhow::Result<()> {
     let store = args.db.open_existing()?;
     let (run, mining) = mining_of(&store, ui)?;
     let version = store.version()?;
-    let (objects, from_store) = miner::objects::stored_or_extract(&store, run, &mining, &matcher)?;
+    let (objects, from_store) =
+        miner::objects::stored_or_extract(&store, (&store).into(), run, &mining, &matcher)?;
     let report = miner::link::link(&mining, &objects, &log, &opts)?;
     let names = super::name::names(&store, &mining)?;
-    let (conn, db) = (store.connection(), store.path());
+    let db = store.path();
     if let (Some(run), false) = (run, from_store) {
         // Kept with the run (a run saved before objects were stored, or other rules), so that the
         // next link and export read them back.
-        miner::objects::store(conn, db, run, &objects, &matcher, version)?;
+        miner::objects::store((&store).into(), run, &objects, &matcher, version)?;
     }
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -115,7 +115,7 @@ pub fn run(args: LinkArgs, ui: &Ui) -> anyhow::Result<()> {
         eprintln!("{}: report written", path.display());
     }
     // Kept for the dashboard's process page (`taskmine serve`, /process).
-    miner::link::stored::save(conn, db, &report, &mining, &names, run)
+    miner::link::stored::save((&store).into(), &report, &mining, &names, run)
         .with_context(|| format!("cannot store the link report in {}", db.display()))?;
     eprintln!(
         "{}: link report stored; `taskmine serve` shows it at /process",

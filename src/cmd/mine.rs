@@ -6,55 +6,11 @@ use anyhow::Context;
 use std::io::Write;
 
 use clap::Args;
-use indicatif::ProgressBar;
 
 use super::DbArg;
+use super::MineOpts;
+use crate::ui::Bars;
 use crate::Ui;
-
-/// Options of the miner shared by `mine`, `graph` and `eval`.
-#[derive(Args, Debug, Clone)]
-pub struct MineOpts {
-    /// Minimum number of segments a routine must occur in (default: 1 % of the segments, at least 3).
-    #[arg(long)]
-    pub min_support: Option<u64>,
-    /// Minimum number of steps of a routine.
-    #[arg(long, default_value_t = 3)]
-    pub min_len: usize,
-    /// A pause longer than this many seconds ends a segment (default: learned from the log).
-    #[arg(long)]
-    pub idle_gap: Option<f64>,
-    /// Withhold routines seen by fewer than this many users (privacy: k).
-    #[arg(long, default_value_t = 1)]
-    pub min_users: u64,
-    /// A YAML file of title rules (see the miner's `Rules`).
-    #[arg(long)]
-    pub rules: Option<PathBuf>,
-}
-
-impl MineOpts {
-    pub fn options(&self) -> anyhow::Result<miner::Options> {
-        let mut o = miner::Options::default();
-        if let Some(path) = &self.rules {
-            o.abstraction.rules = miner::Rules::from_file(path)?;
-        }
-        if self.min_support == Some(0) {
-            anyhow::bail!("--min-support must be at least 1");
-        }
-        if self.min_len == 0 {
-            anyhow::bail!("--min-len must be at least 1");
-        }
-        if let Some(g) = self.idle_gap {
-            if !(g.is_finite() && g > 0.0) {
-                anyhow::bail!("--idle-gap must be a positive number of seconds, not {g}");
-            }
-        }
-        o.discovery.min_support = self.min_support;
-        o.discovery.min_len = self.min_len;
-        o.segment.idle_gap_secs = self.idle_gap;
-        o.min_users = self.min_users;
-        Ok(o)
-    }
-}
 
 #[derive(Args)]
 pub struct MineArgs {
@@ -81,39 +37,6 @@ pub struct MineArgs {
     report: Option<PathBuf>,
     #[command(flatten)]
     opts: MineOpts,
-}
-
-/// Draws one bar per mining stage.
-pub struct Bars<'a> {
-    ui: &'a Ui,
-    bar: Option<ProgressBar>,
-}
-
-impl<'a> Bars<'a> {
-    pub fn new(ui: &'a Ui) -> Self {
-        Bars { ui, bar: None }
-    }
-}
-
-impl miner::Progress for Bars<'_> {
-    fn stage(&mut self, name: &str, total: u64) {
-        let unit = match name {
-            "discover" => "segments",
-            "score" => "routines",
-            _ => "events",
-        };
-        self.bar = Some(self.ui.bar(total, name, unit));
-    }
-    fn advance(&mut self, n: u64) {
-        if let Some(b) = &self.bar {
-            b.inc(n);
-        }
-    }
-    fn finish(&mut self) {
-        if let Some(b) = self.bar.take() {
-            b.finish_and_clear();
-        }
-    }
 }
 
 /// Whether a new mining result is stored for the next command.
@@ -151,7 +74,7 @@ pub fn mine_or_read(
     ui: &Ui,
 ) -> anyhow::Result<Obtained> {
     opts.validate()?;
-    let (conn, path) = (store.connection(), store.path());
+    let conn: uilog::Conn<'_> = store.into();
     // The version before the log is read: events written meanwhile make the stored run look
     // older than it is (mined again next time), never newer.
     let version = store.version()?;
@@ -162,9 +85,9 @@ pub fn mine_or_read(
     let why = if fresh {
         "--fresh".to_owned()
     } else {
-        match miner::results::load_fitting(conn, path, version, opts, &log) {
+        match miner::results::load_fitting(conn, version, opts, &log) {
             Ok(Some((run, mining))) => {
-                let ago = miner::results::run_created_at(conn, path, run)?
+                let ago = miner::results::run_created_at(conn, run)?
                     .map(|at| {
                         let now = std::time::SystemTime::now()
                             .duration_since(std::time::UNIX_EPOCH)
@@ -191,7 +114,7 @@ pub fn mine_or_read(
     mining.timings_ms.insert(0, ("load".into(), load_ms));
     let stored = match keep {
         Keep::No => Err("not stored".to_owned()),
-        _ => miner::results::save_for_log(conn, path, &mining, version).map_err(|e| e.to_string()),
+        _ => miner::results::save_for_log(conn, &mining, version).map_err(|e| e.to_string()),
     };
     let secs = mining.timings_ms.iter().map(|(_, ms)| ms).sum::<f64>() / 1e3;
     match &stored {

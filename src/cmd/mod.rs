@@ -91,3 +91,48 @@ impl DbArg {
         Ok(())
     }
 }
+
+/// Options of the miner shared by `mine`, `bots`, `graph`, `eval` and `pdd`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct MineOpts {
+    /// Minimum number of segments a routine must occur in (default: 1 % of the segments, at least 3).
+    #[arg(long)]
+    pub min_support: Option<u64>,
+    /// Minimum number of steps of a routine.
+    #[arg(long, default_value_t = 3)]
+    pub min_len: usize,
+    /// A pause longer than this many seconds ends a segment (default: learned from the log).
+    #[arg(long)]
+    pub idle_gap: Option<f64>,
+    /// Withhold routines seen by fewer than this many users (privacy: k).
+    #[arg(long, default_value_t = 1)]
+    pub min_users: u64,
+    /// A YAML file of title rules (see the miner's `Rules`).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+}
+
+impl MineOpts {
+    pub fn options(&self) -> anyhow::Result<miner::Options> {
+        let mut o = miner::Options::default();
+        if let Some(path) = &self.rules {
+            o.abstraction.rules = miner::Rules::from_file(path)?;
+        }
+        if self.min_support == Some(0) {
+            anyhow::bail!("--min-support must be at least 1");
+        }
+        if self.min_len == 0 {
+            anyhow::bail!("--min-len must be at least 1");
+        }
+        if let Some(g) = self.idle_gap {
+            if !(g.is_finite() && g > 0.0) {
+                anyhow::bail!("--idle-gap must be a positive number of seconds, not {g}");
+            }
+        }
+        o.discovery.min_support = self.min_support;
+        o.discovery.min_len = self.min_len;
+        o.segment.idle_gap_secs = self.idle_gap;
+        o.min_users = self.min_users;
+        Ok(o)
+    }
+}

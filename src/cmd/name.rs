@@ -22,8 +22,7 @@ pub struct NameArgs {
 
 pub fn run(args: NameArgs, _ui: &Ui) -> anyhow::Result<()> {
     let store = args.db.open_existing()?;
-    let (conn, path) = (store.connection(), store.path());
-    let m = miner::results::load_latest(conn, path)?.with_context(|| {
+    let m = miner::results::load_latest((&store).into())?.with_context(|| {
         format!(
             "{}: no stored mining result to name a routine of; run `taskmine mine` first",
             args.db.shown()
@@ -41,7 +40,7 @@ pub fn run(args: NameArgs, _ui: &Ui) -> anyhow::Result<()> {
         );
     };
     let before = names(&store, &m)?;
-    miner::results::set_routine_name(conn, path, r, &args.name)
+    miner::results::set_routine_name((&store).into(), r, &args.name)
         .with_context(|| format!("cannot name routine {}", r.id))?;
     let after = names(&store, &m)?;
     let i = m
@@ -61,6 +60,6 @@ pub fn run(args: NameArgs, _ui: &Ui) -> anyhow::Result<()> {
 
 /// The names `mine` shows for a result: the analysts' where given, else the miner's.
 pub fn names(store: &uilog::Store, m: &miner::Mining) -> anyhow::Result<Vec<String>> {
-    let given = miner::results::given_names(store.connection(), store.path(), m)?;
+    let given = miner::results::given_names(store.into(), m)?;
     Ok(miner::routine_names_given(m, &given))
 }

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
-use crate::cmd::mine::{Bars, MineOpts};
 use crate::cmd::DbArg;
+use crate::cmd::MineOpts;
+use crate::ui::Bars;
 use crate::Ui;
 
 #[derive(Args)]

@@ -21,6 +21,7 @@
 //! miner), capture input, or hold text that a privacy policy removed — it stores what it is given, and
 //! the recorder decides what that is.
 
+pub mod db;
 mod error;
 mod event;
 pub mod export;
@@ -32,6 +33,7 @@ pub mod store;
 pub mod store_pg;
 pub mod truth;
 
+pub use db::{Conn, Param, PgMigrations, Row};
 pub use error::{Error, Result};
 pub use event::{
     check_ts, format_ts, parse_ts, Element, Event, EventKind, Micros, ValueHash, TS_MAX, TS_MIN,

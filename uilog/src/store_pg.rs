@@ -277,6 +277,11 @@ impl PgStore {
         self.client.borrow().is_closed()
     }
 
+    /// The client, for other crates' tables in the same database ([`crate::db::Conn`]).
+    pub(crate) fn client_cell(&self) -> &RefCell<Client> {
+        &self.client
+    }
+
     /// The database's URL without its password.
     pub fn target(&self) -> &str {
         &self.target

@@ -5,18 +5,19 @@
 //! A stored report names the people its figures came from (`mining_link_users`: every user of the
 //! mining result it was linked against), so that the erasure of one of them removes it
 //! ([`forget_user`], called by [`crate::results::forget_user`]).
+//!
+//! [`SCHEMA`] is SQLite's; on PostgreSQL the tables come with the miner's versioned migrations
+//! ([`crate::results::PG_MIGRATIONS`]).
 
-use std::path::Path;
-
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
-use uilog::Micros;
+use uilog::{Conn, Micros};
 
 use super::LinkReport;
 use crate::error::{Error, Result};
 use crate::mining::Mining;
+use crate::results::ids;
 
-pub const SCHEMA: &str = "
+pub const SCHEMA: &str = r#"
     CREATE TABLE IF NOT EXISTS mining_links (
         id INTEGER PRIMARY KEY,
         created_at INTEGER NOT NULL,
@@ -27,10 +28,10 @@ pub const SCHEMA: &str = "
     );
     CREATE TABLE IF NOT EXISTS mining_link_users (
         link_id INTEGER NOT NULL REFERENCES mining_links(id) ON DELETE CASCADE,
-        user TEXT NOT NULL,
-        PRIMARY KEY (link_id, user)
+        "user" TEXT NOT NULL,
+        PRIMARY KEY (link_id, "user")
     );
-";
+"#;
 
 /// How many link reports are kept; older ones are deleted when a new one is stored.
 pub const KEEP: usize = 10;
@@ -70,36 +71,15 @@ struct Body {
     routines: Vec<LinkedRoutine>,
 }
 
-fn sql(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
-    move |source| Error::Sqlite {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-fn has_table(conn: &Connection, path: &Path) -> Result<bool> {
-    let has: Option<String> = conn
-        .query_row(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'mining_links'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(sql(path))?;
-    Ok(has.is_some())
-}
-
 /// Stores `report` (linked against `mining`, stored run `run` when it was one) with the routines'
 /// names (`names[i]` for `mining.routines[i]`); keeps the latest [`KEEP`]. Returns its id.
 pub fn save(
-    conn: &Connection,
-    path: &Path,
+    conn: Conn<'_>,
     report: &LinkReport,
     mining: &Mining,
     names: &[String],
     run: Option<i64>,
 ) -> Result<i64> {
-    let err = sql(path);
     let mut named: Vec<u32> = report
         .activities
         .iter()
@@ -136,75 +116,67 @@ pub fn save(
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as i64);
-    let tx = conn.unchecked_transaction().map_err(&err)?;
-    tx.execute_batch(SCHEMA).map_err(&err)?;
-    tx.execute(
-        "INSERT INTO mining_links (created_at, run_id, process_log, id_field, report)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            now,
-            run,
-            report.process_log.display().to_string(),
-            report.id_field,
-            serde_json::to_string(&body).expect("link reports serialize")
-        ],
-    )
-    .map_err(&err)?;
-    let id = tx.last_insert_rowid();
-    {
-        let mut insert = tx
-            .prepare("INSERT INTO mining_link_users (link_id, user) VALUES (?1, ?2)")
-            .map_err(&err)?;
-        for u in users {
-            insert.execute(params![id, u]).map_err(&err)?;
-        }
+    if conn.is_postgres() {
+        crate::results::migrate(conn)?;
     }
-    let old: Vec<i64> = {
-        let mut stmt = tx
-            .prepare("SELECT id FROM mining_links ORDER BY id DESC LIMIT -1 OFFSET ?1")
-            .map_err(&err)?;
-        let ids = stmt
-            .query_map([KEEP as i64], |r| r.get(0))
-            .map_err(&err)?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(&err)?;
-        ids
-    };
-    delete(&tx, path, &old)?;
-    tx.commit().map_err(&err)?;
-    Ok(id)
+    conn.sqlite_batch(SCHEMA)?;
+    conn.transaction(|tx| {
+        let id = tx
+            .query(
+                "INSERT INTO mining_links (created_at, run_id, process_log, id_field, report)
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                &[
+                    &now,
+                    &run,
+                    &report.process_log.display().to_string(),
+                    &report.id_field,
+                    &serde_json::to_string(&body).expect("link reports serialize"),
+                ],
+            )?
+            .first()
+            .map(|r| r.int(0))
+            .transpose()?
+            .ok_or_else(|| Error::Schema {
+                path: tx.location().into(),
+                message: "INSERT … RETURNING gave no link id".into(),
+            })?;
+        for u in users {
+            tx.exec(
+                r#"INSERT INTO mining_link_users (link_id, "user") VALUES ($1, $2)"#,
+                &[&id, &u],
+            )?;
+        }
+        let mut old = ids(tx.query("SELECT id FROM mining_links ORDER BY id DESC", &[])?)?;
+        old.drain(..KEEP.min(old.len()));
+        delete(tx, &old)?;
+        Ok(id)
+    })
 }
 
-fn delete(conn: &Connection, path: &Path, ids: &[i64]) -> Result<()> {
-    let err = sql(path);
+fn delete(conn: Conn<'_>, ids: &[i64]) -> Result<()> {
     for id in ids {
         // Children first: the cascade needs foreign keys on, which is not assumed.
-        conn.execute("DELETE FROM mining_link_users WHERE link_id = ?1", [id])
-            .map_err(&err)?;
-        conn.execute("DELETE FROM mining_links WHERE id = ?1", [id])
-            .map_err(&err)?;
+        conn.exec("DELETE FROM mining_link_users WHERE link_id = $1", &[id])?;
+        conn.exec("DELETE FROM mining_links WHERE id = $1", &[id])?;
     }
     Ok(())
 }
 
 /// The latest stored link report, if any.
-pub fn load_latest(conn: &Connection, path: &Path) -> Result<Option<StoredLink>> {
-    if !has_table(conn, path)? {
+pub fn load_latest(conn: Conn<'_>) -> Result<Option<StoredLink>> {
+    if !conn.has_table("mining_links")? {
         return Ok(None);
     }
-    let found: Option<(i64, i64, Option<i64>, String)> = conn
-        .query_row(
-            "SELECT id, created_at, run_id, report FROM mining_links ORDER BY id DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()
-        .map_err(sql(path))?;
-    let Some((id, created_at, run_id, text)) = found else {
+    let Some(row) = conn.query_opt(
+        "SELECT id, created_at, run_id, report FROM mining_links ORDER BY id DESC LIMIT 1",
+        &[],
+    )?
+    else {
         return Ok(None);
     };
+    let (id, created_at, run_id, text) = (row.int(0)?, row.int(1)?, row.opt_int(2)?, row.text(3)?);
     let body: Body = serde_json::from_str(&text).map_err(|e| Error::Parse {
-        file: path.to_path_buf(),
+        file: conn.location().into(),
         line: e.line() as u64,
         field: format!("mining_links.report (id {id})"),
         message: e.to_string(),
@@ -219,22 +191,15 @@ pub fn load_latest(conn: &Connection, path: &Path) -> Result<Option<StoredLink>>
 }
 
 /// Deletes the link reports whose figures counted `user` (a pseudonym), for the erasure of a
-/// person. Returns how many were deleted.
-pub fn forget_user(conn: &Connection, path: &Path, user: &str) -> Result<u64> {
-    if !has_table(conn, path)? {
+/// person, inside the caller's transaction. Returns how many were deleted.
+pub fn forget_user(conn: Conn<'_>, user: &str) -> Result<u64> {
+    if !conn.has_table("mining_links")? {
         return Ok(0);
     }
-    let ids: Vec<i64> = {
-        let mut stmt = conn
-            .prepare("SELECT DISTINCT link_id FROM mining_link_users WHERE user = ?1")
-            .map_err(sql(path))?;
-        let ids = stmt
-            .query_map([user], |r| r.get(0))
-            .map_err(sql(path))?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(sql(path))?;
-        ids
-    };
-    delete(conn, path, &ids)?;
+    let ids = ids(conn.query(
+        r#"SELECT DISTINCT link_id FROM mining_link_users WHERE "user" = $1"#,
+        &[&user],
+    )?)?;
+    delete(conn, &ids)?;
     Ok(ids.len() as u64)
 }
