@@ -66,6 +66,8 @@ use futures_util::future::join_all;
 pub use uilog::Element;
 use zbus::proxy::CacheProperties;
 
+pub mod x11;
+
 /// The one error type of the desktop crate.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -81,6 +83,9 @@ pub enum Error {
     /// An accessibility call failed (the object went away, the app closed, a protocol error).
     #[error("accessibility bus: {0}")]
     Bus(String),
+    /// The X server could not be reached or answered something unusable ([`x11`]).
+    #[error("X11: {0}")]
+    X11(String),
 }
 
 impl From<zbus::Error> for Error {
