@@ -209,43 +209,65 @@ pub fn run(args: MineArgs, ui: &Ui) -> anyhow::Result<()> {
 
 /// `taskmine mine FILE…`: the files imported into an in-memory log, as `import` would store them
 /// (so the result is the one `import` then `mine --no-store` gives), then mined.
+///
+/// The log is a [`uilog::import::MemoryLog`], which pays for no SQL; only `--report` imports
+/// into an in-memory SQLite store instead, since the report's bot drafts read a `Store`.
 fn mine_files(args: &MineArgs, opts: &miner::Options, ui: &Ui) -> anyhow::Result<()> {
-    let mut store = uilog::Store::open_in_memory()?;
-    let import = uilog::ImportOptions::default();
-    for file in &args.files {
-        let size = std::fs::metadata(file)
-            .with_context(|| format!("{}", file.display()))?
-            .len();
-        let bar = ui.bar(size, "read", "bytes");
-        let summary = uilog::import_file(&mut store, file, &import, &mut |read| {
-            bar.set_position(read)
-        })?;
-        bar.finish_and_clear();
-        if let uilog::BatchOutcome::Written { events } = summary.outcome {
-            eprintln!("{}: {events} events ({})", file.display(), summary.format);
-        }
-    }
-    opts.validate()?;
-    let mut bars = Bars::new(ui);
-    let t = std::time::Instant::now();
-    let log = miner::Log::load(&store, &opts.abstraction, &mut bars)?;
-    let m = miner::mine_log(&log, opts, &mut bars);
-    eprintln!(
-        "mined {} events of {} files in {:.1} s, in memory (nothing stored)",
-        log.events.len(),
-        args.files.len(),
-        t.elapsed().as_secs_f64()
-    );
     if let Some(path) = &args.report {
+        let mut store = uilog::Store::open_in_memory()?;
+        import_files(&mut store, &args.files, ui)?;
+        let (log, m) = mine_memory(&store, args.files.len(), opts, ui)?;
         let privacy = server::Privacy::k_only(opts.min_users, "taskmine mine --min-users");
         let a = server::Analysis::from_mining(&store, store.stats()?, log, m.clone(), privacy);
         let html = server::report::render(&a)?;
         std::fs::write(path, html)
             .with_context(|| format!("cannot write the report to {}", path.display()))?;
         eprintln!("report written to {}", path.display());
+        let names = miner::routine_names(&m);
+        return print(args, &m, &names, Shown::Mined);
     }
+    let mut memory = uilog::import::MemoryLog::new();
+    import_files(&mut memory, &args.files, ui)?;
+    let (_, m) = mine_memory(&memory, args.files.len(), opts, ui)?;
     let names = miner::routine_names(&m);
     print(args, &m, &names, Shown::Mined)
+}
+
+/// Imports `files` into `log`, one batch each, saying how many events each gave.
+fn import_files(log: &mut impl uilog::LogWrite, files: &[PathBuf], ui: &Ui) -> anyhow::Result<()> {
+    let import = uilog::ImportOptions::default();
+    for file in files {
+        let size = std::fs::metadata(file)
+            .with_context(|| format!("{}", file.display()))?
+            .len();
+        let bar = ui.bar(size, "read", "bytes");
+        let summary = uilog::import_file(log, file, &import, &mut |read| bar.set_position(read))?;
+        bar.finish_and_clear();
+        if let uilog::BatchOutcome::Written { events } = summary.outcome {
+            eprintln!("{}: {events} events ({})", file.display(), summary.format);
+        }
+    }
+    Ok(())
+}
+
+/// Mines the log of `files` files held in memory.
+fn mine_memory(
+    log: &dyn uilog::LogRead,
+    files: usize,
+    opts: &miner::Options,
+    ui: &Ui,
+) -> anyhow::Result<(miner::Log, miner::Mining)> {
+    opts.validate()?;
+    let mut bars = Bars::new(ui);
+    let t = std::time::Instant::now();
+    let loaded = miner::Log::load(log, &opts.abstraction, &mut bars)?;
+    let m = miner::mine_log(&loaded, opts, &mut bars);
+    eprintln!(
+        "mined {} events of {files} files in {:.1} s, in memory (nothing stored)",
+        loaded.events.len(),
+        t.elapsed().as_secs_f64()
+    );
+    Ok((loaded, m))
 }
 
 /// Where the printed result came from, for its first and last lines.
