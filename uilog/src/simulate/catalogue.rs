@@ -15,8 +15,8 @@
 //! The routine functions are `#[rustfmt::skip]` so that each step stays on one line: read down a
 //! routine as down the log it produces.
 
+use super::model::{App, Part, RoutineDef, Step};
 use super::values as v;
-use super::{App, Part, RoutineDef, Step};
 use crate::event::EventKind;
 
 const INBOX: &str = "Inbox - Mozilla Thunderbird";

@@ -18,7 +18,8 @@ use std::io::Write;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::{mix, Config};
+use super::run::mix;
+use super::Config;
 use crate::error::{Error, Result};
 use crate::event::{format_ts, Event, Micros, ValueHash};
 
@@ -147,7 +148,7 @@ const PROCESSES: &[Process] = &[
 
 /// The process log of the instances done, in the order they were done (user by user).
 pub(crate) fn build(cfg: &Config, done: &[Done]) -> ProcessLog {
-    let names: HashMap<u32, &'static str> = super::compile_catalogue()
+    let names: HashMap<u32, &'static str> = super::routine::compile_catalogue()
         .iter()
         .map(|r| (r.id, r.name))
         .collect();

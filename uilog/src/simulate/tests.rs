@@ -1,6 +1,13 @@
 use std::collections::{HashMap, HashSet};
 
+use super::config::{DAY, MAX_TYPING_S};
+use super::routine::compile_catalogue;
+use super::run::working_days;
 use super::*;
+use crate::error::{Error, Result};
+use crate::event::{Event, EventKind, Micros, ValueHash};
+use crate::store::Store;
+use crate::truth::GroundTruth;
 
 fn small(seed: u64) -> Config {
     Config {

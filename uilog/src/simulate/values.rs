@@ -309,14 +309,14 @@ pub(crate) fn backup_line(g: &mut Gen<'_>) -> String {
 
 /// An unrelated place a user drops into between and during tasks, and what they may touch there.
 pub(crate) struct NoisePlace {
-    pub app: super::App,
+    pub app: super::model::App,
     pub window: &'static str,
     /// (role, name, id) of the elements a detour clicks; a `textbox` is typed into instead.
     pub elements: &'static [(&'static str, &'static str, &'static str)],
 }
 
 const fn place(
-    app: super::App,
+    app: super::model::App,
     window: &'static str,
     elements: &'static [(&'static str, &'static str, &'static str)],
 ) -> NoisePlace {
@@ -330,7 +330,7 @@ const fn place(
 /// Detours go to many places and do different things there, so that noise does not form a pattern
 /// frequent enough to pass for a routine.
 pub(crate) const NOISE_PLACES: &[NoisePlace] = {
-    use super::App::*;
+    use super::model::App::*;
     const CHANNELS: &[(&str, &str, &str)] = &[
         ("listitem", "Town Square", "sidebar-channel"),
         ("listitem", "Team Lunch", "sidebar-channel"),
