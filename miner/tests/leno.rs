@@ -1,6 +1,6 @@
 //! Segmentation and discovery on public logs of the literature (Leno et al., ICPM 2020), whose rows
 //! carry their true instance (`caseID`). The miner never sees the case ids: they are only read back
-//! here to check the instances it found. Data: tests/data/leno-rpm (see SOURCE.md there).
+//! here to check the instances it found. Data: uilog/tests/data/leno-rpm (see README.md there).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -13,7 +13,7 @@ use uilog::{import_file, ImportOptions, Store};
 fn check(file: &str) -> (usize, usize, usize, usize) {
     let mut store = Store::open_in_memory().unwrap();
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/leno-rpm")
+        .join("../uilog/tests/data/leno-rpm")
         .join(file);
     import_file(&mut store, &path, &ImportOptions::default(), &mut |_| {}).unwrap();
     let (log, m) = mine(&store, &Options::default(), &mut NoProgress).unwrap();
@@ -75,7 +75,7 @@ fn a_real_recording_is_segmented_almost_exactly() {
 /// evaluates the result against the truth the labels give.
 fn check_stream(file: &str) -> miner::eval::Evaluation {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/leno-rpm")
+        .join("../uilog/tests/data/leno-rpm")
         .join(file);
     let mut reader = csv::Reader::from_path(&path).unwrap();
     let header = reader.headers().unwrap().clone();
