@@ -34,11 +34,11 @@ use recorder::snapshot::Grey;
 use serde::Serialize;
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
-    Atom, AtomEnum, ClientMessageEvent, ConnectionExt as _, EventMask, GrabMode, GrabStatus,
-    ImageFormat, ImageOrder, Window,
+    ClientMessageEvent, ConnectionExt as _, EventMask, GrabMode, GrabStatus, ImageFormat,
+    ImageOrder, Window,
 };
-use x11rb::rust_connection::RustConnection;
 
+use desktop::x11::XConn;
 use desktop::{A11y, Found};
 
 use crate::bot::{
@@ -49,23 +49,8 @@ use crate::error::{Error, Result};
 use crate::keys::{self, Combo, KeyName, Named};
 use crate::validate::StepCheck;
 
-/// A window as the replay sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct WindowInfo {
-    pub id: u32,
-    /// WM_CLASS instance and class.
-    pub instance: String,
-    pub class: String,
-    pub title: String,
-    /// `_NET_WM_PID`: the process whose accessibility tree holds the window's elements.
-    pub pid: Option<u32>,
-}
-
-impl std::fmt::Display for WindowInfo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {:?}", self.instance, self.title)
-    }
-}
+/// A window as the replay sees it: the recorder's, read the same way ([`desktop::x11`]).
+pub use desktop::x11::WindowInfo;
 
 /// Why a run stopped.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -128,14 +113,6 @@ impl Default for ReplayOptions {
     }
 }
 
-struct Atoms {
-    net_active_window: Atom,
-    net_wm_pid: Atom,
-    net_client_list: Atom,
-    net_wm_name: Atom,
-    utf8_string: Atom,
-}
-
 /// The delay the X server puts before each injected key or button event, in milliseconds (XTEST's
 /// `time`; enigo's default is 12). Short enough for a bot, long enough for apps that read their
 /// input in bursts.
@@ -143,11 +120,7 @@ pub const INPUT_DELAY_MS: u32 = 3;
 
 /// The X display a replay drives.
 pub struct Desktop {
-    conn: RustConnection,
-    root: Window,
-    /// Width and height of the screen, in pixels.
-    screen: (i32, i32),
-    atoms: Atoms,
+    x: XConn,
     enigo: Enigo,
     held_keys: Vec<Key>,
     held_buttons: Vec<Button>,
@@ -159,6 +132,18 @@ fn x_err(e: impl std::fmt::Display) -> Error {
     Error::Desktop(e.to_string())
 }
 
+/// desktop's X11 errors carry x11rb's message alone, which replay words as before.
+fn x11_message(e: desktop::Error) -> String {
+    match e {
+        desktop::Error::X11(m) => m,
+        other => other.to_string(),
+    }
+}
+
+fn desktop_err(e: desktop::Error) -> Error {
+    Error::Desktop(x11_message(e))
+}
+
 pub fn now_micros() -> uilog::Micros {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -168,7 +153,8 @@ pub fn now_micros() -> uilog::Micros {
 impl Desktop {
     /// Connects to `display` (`None`: `$DISPLAY`).
     pub fn connect(display: Option<&str>) -> Result<Desktop> {
-        let (conn, screen) = x11rb::connect(display).map_err(|e| {
+        let x = XConn::connect(display).map_err(|e| {
+            let e = x11_message(e);
             Error::Desktop(format!(
                 "cannot connect to the X display {}: {e}",
                 display.map_or_else(
@@ -177,26 +163,6 @@ impl Desktop {
                 )
             ))
         })?;
-        let root = conn.setup().roots[screen].root;
-        let size = {
-            let s = &conn.setup().roots[screen];
-            (i32::from(s.width_in_pixels), i32::from(s.height_in_pixels))
-        };
-        let intern = |name: &[u8]| -> Result<Atom> {
-            Ok(conn
-                .intern_atom(false, name)
-                .map_err(x_err)?
-                .reply()
-                .map_err(x_err)?
-                .atom)
-        };
-        let atoms = Atoms {
-            net_active_window: intern(b"_NET_ACTIVE_WINDOW")?,
-            net_wm_pid: intern(b"_NET_WM_PID")?,
-            net_client_list: intern(b"_NET_CLIENT_LIST")?,
-            net_wm_name: intern(b"_NET_WM_NAME")?,
-            utf8_string: intern(b"UTF8_STRING")?,
-        };
         let enigo = Enigo::new(&Settings {
             x11_display: display.map(str::to_owned),
             release_keys_when_dropped: true,
@@ -205,10 +171,7 @@ impl Desktop {
         })
         .map_err(|e| Error::Desktop(format!("cannot start input simulation (enigo): {e}")))?;
         Ok(Desktop {
-            conn,
-            root,
-            screen: size,
-            atoms,
+            x,
             enigo,
             held_keys: Vec::new(),
             held_buttons: Vec::new(),
@@ -229,67 +192,21 @@ impl Desktop {
         Ok(self.a11y.as_ref().expect("connected above"))
     }
 
-    fn property(&self, window: Window, property: Atom, kind: Atom) -> Option<Vec<u8>> {
-        let reply = self
-            .conn
-            .get_property(false, window, property, kind, 0, 4096)
-            .ok()?
-            .reply()
-            .ok()?;
-        (reply.format != 0).then_some(reply.value)
-    }
-
-    fn windows_property(&self, window: Window, property: Atom) -> Vec<Window> {
-        self.property(window, property, AtomEnum::WINDOW.into())
-            .map(|v| {
-                v.chunks_exact(4)
-                    .map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// What the window manager calls the window: WM_CLASS and the title (`_NET_WM_NAME`, else
-    /// `WM_NAME`: xterm sets only the latter).
+    /// What the window manager calls the window: WM_CLASS, the title and the process.
     pub fn info(&self, id: Window) -> WindowInfo {
-        let class = self
-            .property(id, AtomEnum::WM_CLASS.into(), AtomEnum::STRING.into())
-            .unwrap_or_default();
-        let mut parts = class
-            .split(|&b| b == 0)
-            .map(|p| String::from_utf8_lossy(p).into_owned());
-        let instance = parts.next().unwrap_or_default();
-        let class = parts.next().unwrap_or_default();
-        let title = self
-            .property(id, self.atoms.net_wm_name, self.atoms.utf8_string)
-            .filter(|t| !t.is_empty())
-            .or_else(|| self.property(id, AtomEnum::WM_NAME.into(), AtomEnum::ANY.into()))
-            .map(|t| String::from_utf8_lossy(&t).into_owned())
-            .unwrap_or_default();
-        let pid = self
-            .property(id, self.atoms.net_wm_pid, AtomEnum::CARDINAL.into())
-            .filter(|v| v.len() >= 4)
-            .map(|v| u32::from_ne_bytes([v[0], v[1], v[2], v[3]]));
-        WindowInfo {
-            id,
-            instance,
-            class,
-            title,
-            pid,
-        }
+        self.x.window_info(id)
     }
 
     /// The window that has focus, per the window manager.
     pub fn active(&self) -> Option<WindowInfo> {
-        let id = *self
-            .windows_property(self.root, self.atoms.net_active_window)
-            .first()?;
-        (id != 0).then(|| self.info(id))
+        let id = self.x.active_window().ok()??;
+        Some(self.info(id))
     }
 
     /// The managed windows that match.
     pub fn find(&self, w: &WindowMatch, re: &regex::Regex) -> Vec<WindowInfo> {
-        self.windows_property(self.root, self.atoms.net_client_list)
+        self.x
+            .clients()
             .into_iter()
             .map(|id| self.info(id))
             .filter(|i| w.matches(re, &i.instance, &i.class, &i.title))
@@ -298,43 +215,35 @@ impl Desktop {
 
     fn activate(&self, id: Window) -> Result<()> {
         // Source indication 2 (a pager): window managers honour it without focus-stealing checks.
-        let msg = ClientMessageEvent::new(32, id, self.atoms.net_active_window, [2, 0, 0, 0, 0]);
-        self.conn
+        let msg =
+            ClientMessageEvent::new(32, id, self.x.atoms().net_active_window, [2, 0, 0, 0, 0]);
+        self.x
+            .conn()
             .send_event(
                 false,
-                self.root,
+                self.x.root(),
                 EventMask::SUBSTRUCTURE_REDIRECT | EventMask::SUBSTRUCTURE_NOTIFY,
                 msg,
             )
             .map_err(x_err)?;
-        self.conn.flush().map_err(x_err)
+        self.x.conn().flush().map_err(x_err)
     }
 
     fn origin(&self, id: Window) -> Result<(i32, i32)> {
-        let r = self
-            .conn
-            .translate_coordinates(id, self.root, 0, 0)
-            .map_err(x_err)?
-            .reply()
-            .map_err(x_err)?;
-        Ok((r.dst_x.into(), r.dst_y.into()))
+        self.x.origin(id).map_err(desktop_err)
     }
 
     /// What `id` shows now, as grey with 16 levels (the way snapshots are stored, so that a step's
     /// snapshot and the window compare level for level), and the screen position of its top-left
     /// pixel. Read from the root window: the step's window has focus, so it is on top.
     pub fn capture(&self, id: Window) -> Result<(Grey, i32, i32)> {
-        let geo = self
-            .conn
-            .get_geometry(id)
-            .map_err(x_err)?
-            .reply()
-            .map_err(x_err)?;
+        let (width, height) = self.x.size(id).map_err(desktop_err)?;
         let (ox, oy) = self.origin(id)?;
+        let screen = self.x.screen_size();
         let x0 = ox.max(0);
         let y0 = oy.max(0);
-        let x1 = (ox + i32::from(geo.width)).min(self.screen.0);
-        let y1 = (oy + i32::from(geo.height)).min(self.screen.1);
+        let x1 = (ox + i32::from(width)).min(screen.0);
+        let y1 = (oy + i32::from(height)).min(screen.1);
         if x1 <= x0 || y1 <= y0 {
             return Err(Error::Desktop(format!(
                 "window {id:#x} is off the screen at ({ox}, {oy})"
@@ -342,10 +251,11 @@ impl Desktop {
         }
         let (w, h) = ((x1 - x0) as u16, (y1 - y0) as u16);
         let image = self
-            .conn
+            .x
+            .conn()
             .get_image(
                 ImageFormat::Z_PIXMAP,
-                self.root,
+                self.x.root(),
                 x0 as i16,
                 y0 as i16,
                 w,
@@ -355,7 +265,7 @@ impl Desktop {
             .map_err(x_err)?
             .reply()
             .map_err(x_err)?;
-        let setup = self.conn.setup();
+        let setup = self.x.conn().setup();
         let format = setup
             .pixmap_formats
             .iter()
@@ -433,10 +343,11 @@ impl Desktop {
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(1) {
             let grabbed = self
-                .conn
+                .x
+                .conn()
                 .grab_pointer(
                     false,
-                    self.root,
+                    self.x.root(),
                     EventMask::NO_EVENT,
                     GrabMode::ASYNC,
                     GrabMode::ASYNC,
@@ -448,8 +359,8 @@ impl Desktop {
                 .and_then(|c| c.reply().ok());
             match grabbed {
                 Some(r) if r.status == GrabStatus::SUCCESS => {
-                    let _ = self.conn.ungrab_pointer(x11rb::CURRENT_TIME);
-                    let _ = self.conn.flush();
+                    let _ = self.x.conn().ungrab_pointer(x11rb::CURRENT_TIME);
+                    let _ = self.x.conn().flush();
                     return;
                 }
                 Some(_) => std::thread::sleep(Duration::from_millis(5)),
@@ -474,7 +385,7 @@ impl Desktop {
         while let Some(b) = self.held_buttons.pop() {
             let _ = self.enigo.button(b, Direction::Release);
         }
-        let _ = self.conn.flush();
+        let _ = self.x.conn().flush();
     }
 }
 

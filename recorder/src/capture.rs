@@ -7,10 +7,10 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use desktop::x11::Window;
 use desktop::{A11y, WindowQuery};
 
 use uilog::{Micros, Store};
-use x11rb::protocol::xproto::Window;
 
 use crate::error::{Error, Result};
 use crate::keys::Key;

@@ -18,50 +18,17 @@ use uilog::{Element, Event, EventKind, Micros};
 use crate::keys::{normalize_shortcut, Key, KeyAggregator, KeyOutput};
 use crate::privacy::{AppIdent, Privacy, SnapshotPlan, OTHER_APP};
 
-/// A top-level window as the capture layer reads it, before the policy sees it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct WindowInfo {
-    /// The X window id (0 when unknown). Only used to tell windows apart; never stored.
-    pub id: u32,
-    /// WM_CLASS instance (`xterm`).
-    pub instance: String,
-    /// WM_CLASS class (`XTerm`).
-    pub class: String,
-    /// `_NET_WM_NAME`, or `WM_NAME` when that is missing.
-    pub title: String,
-    /// The process name from `_NET_WM_PID` (`/proc/PID/comm`).
-    pub process: String,
-    /// `_NET_WM_PID`: which app on the accessibility bus the window belongs to. Never stored.
-    pub pid: Option<u32>,
-}
+/// A top-level window as the capture layer reads it, before the policy sees it; one type with
+/// replay's, owned by the desktop crate with the app name it gives.
+pub use desktop::x11::{normalize_app, WindowInfo};
 
-impl WindowInfo {
-    fn ident(&self) -> AppIdent<'_> {
-        AppIdent {
-            instance: &self.instance,
-            class: &self.class,
-            process: &self.process,
-        }
+/// The parts of a window the policy's app names match.
+fn ident(w: &WindowInfo) -> AppIdent<'_> {
+    AppIdent {
+        instance: &w.instance,
+        class: &w.class,
+        process: &w.process,
     }
-
-    /// The app name events carry: the WM_CLASS class, normalized, else the instance, else the
-    /// process. The class names the program (`Chromium`); the instance may hold a profile
-    /// directory (`chromium (/home/ann/.config/x)`), which differs per user and must not leak.
-    pub fn app(&self) -> String {
-        [&self.class, &self.instance, &self.process]
-            .into_iter()
-            .map(|s| normalize_app(s))
-            .find(|s| !s.is_empty())
-            .unwrap_or_default()
-    }
-}
-
-/// Lowercase, without a parenthesized suffix (`chromium (/path)` → `chromium`) and without a
-/// directory (`/usr/bin/foo` → `foo`).
-pub fn normalize_app(name: &str) -> String {
-    let base = name.split(" (").next().unwrap_or("").trim();
-    let base = base.rsplit('/').next().unwrap_or("");
-    base.trim().to_lowercase()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -319,7 +286,7 @@ impl Pipeline {
         let Some(w) = &self.window else { return };
         if let Some(plan) = self
             .privacy
-            .snapshot_plan(&w.ident(), &w.title, self.elements)
+            .snapshot_plan(&ident(w), &w.title, self.elements)
         {
             self.snaps.push(SnapRequest {
                 ts,
@@ -582,7 +549,7 @@ impl Pipeline {
         if let Some((text, w)) = raw {
             let filtered =
                 self.privacy
-                    .field_text(&w.ident(), &w.title, element.as_ref(), password, &text);
+                    .field_text(&ident(&w), &w.title, element.as_ref(), password, &text);
             event.text = filtered.text;
             event.value_hash = filtered.value_hash;
         }
@@ -634,7 +601,7 @@ impl Pipeline {
         let same_window = window.as_ref().map(|w| w.id) == self.window.as_ref().map(|w| w.id);
         self.recorded = window
             .as_ref()
-            .is_none_or(|w| self.privacy.records_app(&w.ident()));
+            .is_none_or(|w| self.privacy.records_app(&ident(w)));
         self.title = match (&window, self.recorded) {
             (Some(w), true) => self.privacy.title(&w.title),
             _ => String::new(),
@@ -794,9 +761,9 @@ impl Pipeline {
         }
         let mut e = self.event(clip.ts, clip.kind);
         if let (Some(text), Some(w)) = (text, &self.window) {
-            let src = source.map(|s| (s.ident(), s.title.as_str()));
+            let src = source.map(|s| (ident(s), s.title.as_str()));
             let src = src.as_ref().map(|(a, t)| (a, *t));
-            let filtered = self.privacy.clipboard_text(&w.ident(), &w.title, src, text);
+            let filtered = self.privacy.clipboard_text(&ident(w), &w.title, src, text);
             e.text = filtered.text;
             e.value_hash = filtered.value_hash;
         }
@@ -1619,25 +1586,5 @@ mod tests {
         let el = ev[1].element.as_ref().unwrap();
         assert_eq!(el.name.as_deref(), Some("<email>"));
         assert!(!el.path.as_deref().unwrap().contains("bob@"));
-    }
-
-    #[test]
-    fn app_is_the_normalized_class_never_a_profile_path() {
-        let w = WindowInfo {
-            instance: "chromium (/home/ann/.config/chromium-test)".into(),
-            class: "Chromium".into(),
-            ..WindowInfo::default()
-        };
-        assert_eq!(w.app(), "chromium");
-        let w = WindowInfo {
-            instance: "chromium (/home/ann/x)".into(),
-            ..WindowInfo::default()
-        };
-        assert_eq!(w.app(), "chromium");
-        let w = WindowInfo {
-            process: "/usr/bin/Foo".into(),
-            ..WindowInfo::default()
-        };
-        assert_eq!(w.app(), "foo");
     }
 }

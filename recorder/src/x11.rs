@@ -1,16 +1,18 @@
-//! Window context and clipboard over x11rb: which window is active, what it is called, which app
-//! and process it belongs to, which window is under the pointer, and what the clipboard holds.
+//! The recorder's own X11: the clipboard, watching the active window and titles for changes, the
+//! pointer and the keyboard mapping. Connection, atoms and window look-ups (which window is
+//! active, what it is called, which app and process it belongs to) are [`desktop::x11`]'s, shared
+//! with replay.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use desktop::x11::XConn;
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
     Atom, AtomEnum, ChangeWindowAttributesAux, ConnectionExt as _, CreateWindowAux, EventMask,
     Window, WindowClass,
 };
 use x11rb::protocol::Event as XEvent;
-use x11rb::rust_connection::RustConnection;
 
 use crate::error::{Error, Result};
 use crate::pipeline::{Point, WindowInfo};
@@ -19,12 +21,16 @@ fn x_err(e: impl std::fmt::Display) -> Error {
     Error::X11(e.to_string())
 }
 
-struct Atoms {
-    net_active_window: Atom,
-    net_wm_name: Atom,
-    net_wm_pid: Atom,
-    wm_state: Atom,
-    utf8_string: Atom,
+/// desktop's X11 errors carry x11rb's message alone; it reads as before under the recorder's.
+fn desktop_err(e: desktop::Error) -> Error {
+    match e {
+        desktop::Error::X11(m) => Error::X11(m),
+        other => Error::X11(other.to_string()),
+    }
+}
+
+/// The atoms only the clipboard needs.
+struct ClipAtoms {
     clipboard: Atom,
     incr: Atom,
     target_property: Atom,
@@ -41,9 +47,8 @@ pub enum Change {
 
 /// One connection to the X server, for context queries (input itself comes through rdev).
 pub struct X11 {
-    conn: RustConnection,
-    root: Window,
-    atoms: Atoms,
+    x: XConn,
+    atoms: ClipAtoms,
     /// A 1×1 window that never maps: the requestor of clipboard conversions.
     clip_window: Window,
     /// Events read while waiting for a clipboard reply, handed out by the next poll.
@@ -58,26 +63,12 @@ const CLIPBOARD_MAX_BYTES: u32 = 256 * 1024;
 impl X11 {
     /// Connects to `$DISPLAY` and subscribes to changes of the active window.
     pub fn connect() -> Result<X11> {
-        let (conn, screen) = RustConnection::connect(None).map_err(x_err)?;
-        let root = conn.setup().roots[screen].root;
-        let intern = |name: &[u8]| -> Result<Atom> {
-            Ok(conn
-                .intern_atom(false, name)
-                .map_err(x_err)?
-                .reply()
-                .map_err(x_err)?
-                .atom)
-        };
-        let atoms = Atoms {
-            net_active_window: intern(b"_NET_ACTIVE_WINDOW")?,
-            net_wm_name: intern(b"_NET_WM_NAME")?,
-            net_wm_pid: intern(b"_NET_WM_PID")?,
-            wm_state: intern(b"WM_STATE")?,
-            utf8_string: intern(b"UTF8_STRING")?,
-            clipboard: intern(b"CLIPBOARD")?,
-            incr: intern(b"INCR")?,
-            target_property: intern(b"TASKMINE_CLIPBOARD")?,
-        };
+        let x = XConn::connect(None).map_err(desktop_err)?;
+        let [clipboard, incr, target_property] = x
+            .intern([b"CLIPBOARD".as_slice(), b"INCR", b"TASKMINE_CLIPBOARD"])
+            .map_err(desktop_err)?;
+        let conn = x.conn();
+        let root = x.root();
         conn.change_window_attributes(
             root,
             &ChangeWindowAttributesAux::new().event_mask(EventMask::PROPERTY_CHANGE),
@@ -100,9 +91,12 @@ impl X11 {
         .map_err(x_err)?;
         conn.flush().map_err(x_err)?;
         Ok(X11 {
-            conn,
-            root,
-            atoms,
+            x,
+            atoms: ClipAtoms {
+                clipboard,
+                incr,
+                target_property,
+            },
             clip_window,
             queued: VecDeque::new(),
             watched: None,
@@ -111,103 +105,37 @@ impl X11 {
 
     /// Whether the X server has an extension (`RECORD`, `XTEST`).
     pub fn has_extension(&self, name: &str) -> bool {
-        self.conn
-            .query_extension(name.as_bytes())
-            .ok()
-            .and_then(|c| c.reply().ok())
-            .is_some_and(|r| r.present)
+        self.x.has_extension(name)
     }
 
-    /// Whether a window manager runs (it names itself in `_NET_SUPPORTING_WM_CHECK`).
+    /// Whether a window manager runs.
     pub fn has_window_manager(&self) -> bool {
-        let Ok(atom) = self
-            .conn
-            .intern_atom(true, b"_NET_SUPPORTING_WM_CHECK")
-            .map_err(x_err)
-            .and_then(|c| c.reply().map_err(x_err))
-        else {
-            return false;
-        };
-        atom.atom != 0 && self.has_property(self.root, atom.atom)
+        self.x.has_window_manager()
     }
 
     /// The top-level windows the window manager lists (`_NET_CLIENT_LIST`), read as for events.
     pub fn clients(&self) -> Vec<WindowInfo> {
-        let Ok(atom) = self
-            .conn
-            .intern_atom(false, b"_NET_CLIENT_LIST")
-            .map_err(x_err)
-            .and_then(|c| c.reply().map_err(x_err))
-        else {
-            return Vec::new();
-        };
-        let reply = self
-            .conn
-            .get_property(false, self.root, atom.atom, AtomEnum::WINDOW, 0, 4096)
-            .ok()
-            .and_then(|c| c.reply().ok());
-        let windows: Vec<Window> = reply
-            .as_ref()
-            .and_then(|r| r.value32())
-            .map(|v| v.collect())
-            .unwrap_or_default();
-        windows.into_iter().map(|w| self.window_info(w)).collect()
+        self.x
+            .clients()
+            .into_iter()
+            .map(|w| self.x.window_info(w))
+            .collect()
     }
 
     /// The active top-level client window, per `_NET_ACTIVE_WINDOW` (needs a window manager).
     pub fn active_window(&self) -> Result<Option<Window>> {
-        let reply = self
-            .conn
-            .get_property(
-                false,
-                self.root,
-                self.atoms.net_active_window,
-                AtomEnum::WINDOW,
-                0,
-                1,
-            )
-            .map_err(x_err)?
-            .reply()
-            .map_err(x_err)?;
-        Ok(reply
-            .value32()
-            .and_then(|mut v| v.next())
-            .filter(|&w| w != 0))
+        self.x.active_window().map_err(desktop_err)
     }
 
     /// Reads a window's class, title and process. Missing properties are left empty: a window that
     /// just closed must not stop the recording.
     pub fn window_info(&self, window: Window) -> WindowInfo {
-        let mut info = WindowInfo {
-            id: window,
-            ..WindowInfo::default()
-        };
-        if let Some(class) =
-            self.property_bytes(window, AtomEnum::WM_CLASS.into(), AtomEnum::STRING.into())
-        {
-            let mut parts = class
-                .split(|&b| b == 0)
-                .map(|p| String::from_utf8_lossy(p).into_owned());
-            info.instance = parts.next().unwrap_or_default();
-            info.class = parts.next().unwrap_or_default();
-        }
-        info.title = self.title(window);
-        if let Some(pid) = self.property_u32(window, self.atoms.net_wm_pid) {
-            info.pid = Some(pid);
-            if let Ok(comm) = std::fs::read_to_string(format!("/proc/{pid}/comm")) {
-                info.process = comm.trim().to_owned();
-            }
-        }
-        info
+        self.x.window_info(window)
     }
 
     /// `_NET_WM_NAME` (UTF-8), else `WM_NAME`.
     pub fn title(&self, window: Window) -> String {
-        self.property_bytes(window, self.atoms.net_wm_name, self.atoms.utf8_string)
-            .filter(|b| !b.is_empty())
-            .or_else(|| self.property_bytes(window, AtomEnum::WM_NAME.into(), AtomEnum::ANY.into()))
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default()
+        self.x.title(window)
     }
 
     /// Watches `window` for title changes (and stops watching the previous one).
@@ -217,24 +145,25 @@ impl X11 {
         }
         if let Some(old) = self.watched.take() {
             // The window may be gone already; that is fine.
-            let _ = self.conn.change_window_attributes(
+            let _ = self.x.conn().change_window_attributes(
                 old,
                 &ChangeWindowAttributesAux::new().event_mask(EventMask::NO_EVENT),
             );
         }
-        let _ = self.conn.change_window_attributes(
+        let _ = self.x.conn().change_window_attributes(
             window,
             &ChangeWindowAttributesAux::new().event_mask(EventMask::PROPERTY_CHANGE),
         );
-        let _ = self.conn.flush();
+        let _ = self.x.conn().flush();
         self.watched = Some(window);
     }
 
     /// The pointer position, the client window under it (if any) and the position relative to it.
     pub fn pointer(&self) -> Result<(Point, Option<Window>)> {
         let p = self
-            .conn
-            .query_pointer(self.root)
+            .x
+            .conn()
+            .query_pointer(self.x.root())
             .map_err(x_err)?
             .reply()
             .map_err(x_err)?;
@@ -247,7 +176,7 @@ impl X11 {
         let client = if p.child == 0 {
             None
         } else {
-            self.client_of(p.child)
+            self.x.client_of(p.child)
         };
         if let Some(w) = client {
             if let Some((wx, wy)) = self.relative(w, at.x, at.y) {
@@ -260,35 +189,7 @@ impl X11 {
 
     /// Root coordinates relative to `window`'s top-left corner.
     pub fn relative(&self, window: Window, x: i32, y: i32) -> Option<(i32, i32)> {
-        let r = self
-            .conn
-            .translate_coordinates(self.root, window, x as i16, y as i16)
-            .ok()?
-            .reply()
-            .ok()?;
-        Some((r.dst_x.into(), r.dst_y.into()))
-    }
-
-    /// The client window inside a top-level frame: the first window in it (breadth first, a few
-    /// levels deep) that carries `WM_STATE`, as window managers reparent clients into frames.
-    fn client_of(&self, top: Window) -> Option<Window> {
-        let mut level = vec![top];
-        for _ in 0..4 {
-            let mut next = Vec::new();
-            for w in level {
-                if self.has_property(w, self.atoms.wm_state) {
-                    return Some(w);
-                }
-                if let Some(tree) = self.conn.query_tree(w).ok().and_then(|c| c.reply().ok()) {
-                    next.extend(tree.children);
-                }
-            }
-            if next.is_empty() {
-                return None;
-            }
-            level = next;
-        }
-        None
+        self.x.relative(window, x, y)
     }
 
     /// The character a key code types now, from the server's current keyboard mapping. Needed for
@@ -296,7 +197,13 @@ impl X11 {
     /// does not know them yet, and a character missing from a run would hide PII from the detectors.
     pub fn key_char(&self, keycode: u32, shifted: bool) -> Option<char> {
         let code = u8::try_from(keycode).ok()?;
-        let m = self.conn.get_keyboard_mapping(code, 1).ok()?.reply().ok()?;
+        let m = self
+            .x
+            .conn()
+            .get_keyboard_mapping(code, 1)
+            .ok()?
+            .reply()
+            .ok()?;
         let per = usize::from(m.keysyms_per_keycode);
         let syms = m.keysyms.get(..per)?;
         let sym = match (shifted, syms.get(1)) {
@@ -312,16 +219,17 @@ impl X11 {
         loop {
             let event = match self.queued.pop_front() {
                 Some(e) => e,
-                None => match self.conn.poll_for_event().map_err(x_err)? {
+                None => match self.x.conn().poll_for_event().map_err(x_err)? {
                     Some(e) => e,
                     None => break,
                 },
             };
             if let XEvent::PropertyNotify(p) = event {
-                if p.window == self.root && p.atom == self.atoms.net_active_window {
+                if p.window == self.x.root() && p.atom == self.x.atoms().net_active_window {
                     changes.push(Change::ActiveWindow);
                 } else if Some(p.window) == self.watched
-                    && (p.atom == self.atoms.net_wm_name || p.atom == u32::from(AtomEnum::WM_NAME))
+                    && (p.atom == self.x.atoms().net_wm_name
+                        || p.atom == u32::from(AtomEnum::WM_NAME))
                 {
                     changes.push(Change::Title(p.window));
                 }
@@ -334,7 +242,8 @@ impl X11 {
     /// with a `WM_CLASS` (toolkits often own selections with an inner or hidden window).
     pub fn clipboard_owner(&self) -> Option<Window> {
         let owner = self
-            .conn
+            .x
+            .conn()
             .get_selection_owner(self.atoms.clipboard)
             .ok()?
             .reply()
@@ -342,13 +251,13 @@ impl X11 {
             .owner;
         let mut w = owner;
         for _ in 0..8 {
-            if w == 0 || w == self.root {
+            if w == 0 || w == self.x.root() {
                 return None;
             }
-            if self.has_property(w, AtomEnum::WM_CLASS.into()) {
+            if self.x.has_property(w, AtomEnum::WM_CLASS.into()) {
                 return Some(w);
             }
-            w = self.conn.query_tree(w).ok()?.reply().ok()?.parent;
+            w = self.x.conn().query_tree(w).ok()?.reply().ok()?.parent;
         }
         None
     }
@@ -357,25 +266,28 @@ impl X11 {
     /// `None` when there is no owner, it does not answer, or it offers no text.
     pub fn read_clipboard(&mut self, timeout: Duration) -> Option<String> {
         let a = &self.atoms;
-        self.conn
+        let utf8_string = self.x.atoms().utf8_string;
+        self.x
+            .conn()
             .convert_selection(
                 self.clip_window,
                 a.clipboard,
-                a.utf8_string,
+                utf8_string,
                 a.target_property,
                 x11rb::CURRENT_TIME,
             )
             .ok()?;
-        self.conn.flush().ok()?;
+        self.x.conn().flush().ok()?;
         let deadline = Instant::now() + timeout;
         loop {
-            match self.conn.poll_for_event().ok()? {
+            match self.x.conn().poll_for_event().ok()? {
                 Some(XEvent::SelectionNotify(n)) if n.requestor == self.clip_window => {
                     if n.property == 0 {
                         return None;
                     }
                     let reply = self
-                        .conn
+                        .x
+                        .conn()
                         .get_property(
                             true,
                             self.clip_window,
@@ -402,41 +314,6 @@ impl X11 {
                 }
             }
         }
-    }
-
-    fn property_bytes(&self, window: Window, property: Atom, kind: Atom) -> Option<Vec<u8>> {
-        let reply = self
-            .conn
-            .get_property(false, window, property, kind, 0, 4096)
-            .ok()?
-            .reply()
-            .ok()?;
-        if reply.type_ == 0 {
-            return None;
-        }
-        let mut v = reply.value;
-        while v.last() == Some(&0) {
-            v.pop();
-        }
-        Some(v)
-    }
-
-    fn property_u32(&self, window: Window, property: Atom) -> Option<u32> {
-        let reply = self
-            .conn
-            .get_property(false, window, property, AtomEnum::CARDINAL, 0, 1)
-            .ok()?
-            .reply()
-            .ok()?;
-        reply.value32().and_then(|mut v| v.next())
-    }
-
-    fn has_property(&self, window: Window, property: Atom) -> bool {
-        self.conn
-            .get_property(false, window, property, AtomEnum::ANY, 0, 0)
-            .ok()
-            .and_then(|c| c.reply().ok())
-            .is_some_and(|r| r.type_ != 0)
     }
 }
 
