@@ -36,6 +36,18 @@ pub enum TextMode {
     Plain,
 }
 
+impl TextMode {
+    /// The mode as a policy file names it (`hash`), for pages that show the policy.
+    pub fn name(self) -> &'static str {
+        match self {
+            TextMode::None => "none",
+            TextMode::Mask => "mask",
+            TextMode::Hash => "hash",
+            TextMode::Plain => "plain",
+        }
+    }
+}
+
 /// A policy file as written. Unknown fields are errors, so that a misspelt `deny` cannot silently
 /// record an app the user meant to exclude.
 #[derive(Debug, Clone, Deserialize)]
@@ -882,6 +894,20 @@ mod tests {
             instance: name,
             class: "",
             process: "",
+        }
+    }
+
+    #[test]
+    fn a_text_mode_name_reads_back_as_that_mode() {
+        for mode in [
+            TextMode::None,
+            TextMode::Mask,
+            TextMode::Hash,
+            TextMode::Plain,
+        ] {
+            let yaml = format!("text: {}\n", mode.name());
+            let p = Policy::parse(&yaml, Path::new("policy.yaml")).unwrap();
+            assert_eq!(p.text, mode, "{yaml}");
         }
     }
 

@@ -6,9 +6,6 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
-/// k of the built-in policy: a routine must be seen across at least this many users to be shown.
-pub const DEFAULT_K: u64 = 3;
-
 /// What the privacy page shows: where the policy comes from, its text, and the figures that decide
 /// what reports may show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -27,14 +24,16 @@ pub struct Privacy {
 }
 
 impl Privacy {
-    /// The recorder's built-in policy: text hashed, users pseudonymized, 90 days retention, k = 3.
+    /// The recorder's built-in policy (text hashed, users pseudonymized, 90 days retention,
+    /// k = 3), taken from the recorder, which owns it.
     pub fn builtin() -> Privacy {
+        let policy = recorder::Policy::default();
         Privacy {
             source: "built-in default policy".into(),
             policy_yaml: None,
-            k: DEFAULT_K,
-            text_mode: "hash".into(),
-            retention_days: Some(90),
+            k: policy.min_users.into(),
+            text_mode: policy.text.name().into(),
+            retention_days: policy.retention_days.map(u64::from),
             policy_known: true,
         }
     }
@@ -52,8 +51,9 @@ impl Privacy {
         }
     }
 
-    /// Reads a policy file (the recorder's YAML). Only the fields the reports need are interpreted;
-    /// the recorder itself validates the rest when it loads the same file.
+    /// Reads a policy file (the recorder's YAML). Only the fields the reports need are interpreted,
+    /// a field left out reads as the recorder's default; the recorder itself validates the rest
+    /// when it loads the same file.
     pub fn from_file(path: &Path) -> Result<Privacy> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
@@ -99,5 +99,43 @@ impl Privacy {
             retention_days,
             policy_known: true,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_policy_is_the_recorders_default() {
+        let p = Privacy::builtin();
+        assert_eq!(p.k, 3);
+        assert_eq!(p.text_mode, "hash");
+        assert_eq!(p.retention_days, Some(90));
+        assert!(p.policy_known && p.policy_yaml.is_none());
+    }
+
+    #[test]
+    fn a_policy_file_overrides_only_the_fields_it_sets() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("policy.yaml");
+        std::fs::write(&path, "min_users: 5\nretention_days: null\n").unwrap();
+        let p = Privacy::from_file(&path).unwrap();
+        assert_eq!(
+            (p.k, p.text_mode.as_str(), p.retention_days),
+            (5, "hash", None)
+        );
+        std::fs::write(&path, "text: plain\n").unwrap();
+        let p = Privacy::from_file(&path).unwrap();
+        assert_eq!(
+            (p.k, p.text_mode.as_str(), p.retention_days),
+            (3, "plain", Some(90))
+        );
+        std::fs::write(&path, "min_users: 0\n").unwrap();
+        let err = Privacy::from_file(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("policy.yaml") && err.contains("min_users"),
+            "{err}"
+        );
     }
 }
