@@ -3,30 +3,12 @@
 //! unchanged, a new import or other options make them mine again, `--fresh` always mines, and bots
 //! drafted from a stored result are the ones drafted from a fresh mine.
 
+mod cli_support;
+
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn taskmine(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_taskmine"))
-        .args(args)
-        .arg("--quiet")
-        .env_remove("TASKMINE_DB")
-        .output()
-        .expect("taskmine runs")
-}
-
-/// Stdout and stderr of a command that must succeed.
-fn ok(args: &[&str]) -> (String, String) {
-    let out = taskmine(args);
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "taskmine {args:?} failed: {err}");
-    (String::from_utf8(out.stdout).expect("UTF-8 output"), err)
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 temp path")
-}
+use cli_support::{ok_with_stderr as ok, p};
 
 /// The one line saying where the result came from: (read back?, run id).
 fn origin(stderr: &str) -> (bool, Option<i64>) {

@@ -27,6 +27,15 @@ pub fn ok(args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
+/// Runs `taskmine ARGS`, asserts that it succeeded and returns its standard output and error (for
+/// the commands whose stderr says something a test checks).
+pub fn ok_with_stderr(args: &[&str]) -> (String, String) {
+    let out = taskmine(args);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "taskmine {args:?} failed: {err}");
+    (String::from_utf8(out.stdout).expect("UTF-8 output"), err)
+}
+
 /// Runs `taskmine ARGS`, asserts that it failed and returns its standard error.
 pub fn fails(args: &[&str]) -> String {
     let out = taskmine(args);
