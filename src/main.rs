@@ -1,5 +1,7 @@
 //! The `taskmine` command line: a thin layer that parses arguments and calls the crates.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};

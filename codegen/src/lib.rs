@@ -24,6 +24,8 @@
 //!
 //! What it must never do: change the UI log or the mining results it reads.
 
+#![forbid(unsafe_code)]
+
 pub mod bot;
 mod error;
 pub mod generate;

@@ -44,6 +44,8 @@
 //! What it does not do: it never moves the pointer or types (replay does that with its own input
 //! library), and it does not listen to accessibility events.
 
+#![forbid(unsafe_code)]
+
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;

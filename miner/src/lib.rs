@@ -43,6 +43,8 @@
 //! Everything works on integer ids in flat vectors, and the result is the same on every run for the
 //! same log (ties are broken by ids, never by hash-map order).
 
+#![forbid(unsafe_code)]
+
 pub mod abstraction;
 mod error;
 pub mod eval;

@@ -31,6 +31,8 @@
 //!
 //! What it must never do: let text that the policy removes reach the store, the disk or a log line.
 
+#![forbid(unsafe_code)]
+
 #[cfg(feature = "x11")]
 pub mod capture;
 #[cfg(feature = "x11")]

@@ -7,6 +7,8 @@
 //! What it must never do: write to the UI log's tables other than through [`uilog::Store::write_batch`],
 //! or show a routine that fewer than k users perform (the miner withholds those).
 
+#![forbid(unsafe_code)]
+
 pub mod access;
 pub mod accounts;
 pub mod agents;

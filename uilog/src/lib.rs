@@ -21,6 +21,8 @@
 //! miner), capture input, or hold text that a privacy policy removed — it stores what it is given, and
 //! the recorder decides what that is.
 
+#![forbid(unsafe_code)]
+
 pub mod db;
 mod error;
 mod event;

@@ -3,6 +3,8 @@
 //! The same loop as `taskmine record`, in a small binary the crate's tests can start, stop with
 //! SIGTERM and kill with SIGKILL.
 
+#![forbid(unsafe_code)]
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
