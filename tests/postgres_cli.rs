@@ -81,8 +81,6 @@ fn a_log_imported_into_postgresql_mines_and_counts_as_in_sqlite_and_copies_both_
     let from_sqlite = mined(p(&sqlite));
     assert!(!from_sqlite["routines"].as_array().unwrap().is_empty());
     assert_eq!(mined(&pg_a), from_sqlite);
-    let (_, note) = ok(&["mine", "--db", &pg_a, "--json"]);
-    assert!(note.contains("not yet supported"), "{note}");
 
     // SQLite → PostgreSQL → SQLite, then again: the second runs copy nothing.
     let pg_b = server.fresh_db("cli_copy");
@@ -186,14 +184,30 @@ fn postgresql_faults_and_unsupported_commands_are_one_line() {
     assert!(String::from_utf8_lossy(&added.stdout).starts_with("tm_"));
     let listed = taskmine_db(&["agent", "list", "--quiet"]);
     assert!(String::from_utf8_lossy(&listed.stdout).starts_with("desk-1\t"));
-    // A command whose own tables are SQLite-only (person access codes) says so instead of
-    // failing somewhere inside.
+    // Person access codes are kept in PostgreSQL too: for a pseudonym the log does not hold, the
+    // command says so in one line.
     let out = taskmine_db(&["user", "person-code", "someone", "--quiet"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(
-        err.contains("PostgreSQL is not yet supported") && !err.contains(pg::PASSWORD),
+        err.contains("no recorded person") && !err.contains(pg::PASSWORD),
+        "{err}"
+    );
+    // What truly needs SQLite (the OCEL export of every UI event) says so in one line.
+    let out = taskmine_db(&[
+        "export",
+        "--format",
+        "ocel-json",
+        "--ocel-events",
+        "ui",
+        "--quiet",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("not yet supported on PostgreSQL") && !err.contains(pg::PASSWORD),
         "{err}"
     );
     let out = Command::new(env!("CARGO_BIN_EXE_taskmine"))
@@ -353,4 +367,92 @@ fn two_serve_processes_on_one_postgresql_database_share_agents_batches_and_figur
     let (keys, _) = ok(&["stats", "--db", &url, "--json"]);
     let stats: serde_json::Value = serde_json::from_str(&keys).unwrap();
     assert_eq!(stats["events"].as_u64(), Some(imported + 9));
+}
+
+#[test]
+fn mining_results_are_kept_in_postgresql_read_back_named_linked_and_exported() {
+    let server = pg::server();
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, plog) = (dir.path().join("log.csv"), dir.path().join("p2p.csv"));
+    ok(&[
+        "simulate",
+        "--users",
+        "4",
+        "--days",
+        "2",
+        "--seed",
+        "3",
+        "--csv",
+        p(&csv),
+        "--process-log",
+        p(&plog),
+    ]);
+    let url = server.fresh_db("cli_results");
+    ok(&["import", p(&csv), "--db", &url]);
+
+    // The first mine stores its run in PostgreSQL; the second reads that run back.
+    let (first, said) = ok(&["mine", "--db", &url]);
+    let run: i64 = said
+        .split("stored as mining run ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no run stored: {said}"));
+    assert!(first.contains("result stored in"), "{first}");
+    assert!(!first.contains(pg::PASSWORD) && !said.contains(pg::PASSWORD));
+    let (second, said) = ok(&["mine", "--db", &url]);
+    assert!(
+        said.contains(&format!("read back mining run {run}")),
+        "{said}"
+    );
+    assert!(
+        second.contains(&format!("read back from mining run {run}")),
+        "{second}"
+    );
+    // The table of candidates is the same either way (the first and last lines say where from).
+    let table = |out: &str| -> Vec<String> {
+        out.lines()
+            .skip(1)
+            .filter(|l| !l.starts_with("result stored in"))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert!(table(&first).len() > 3, "{first}");
+    assert_eq!(table(&second), table(&first));
+
+    // An analyst's name for routine 1 is kept there too and shown by the next mine.
+    let (said, _) = ok(&["name", "--db", &url, "1", "Enter the invoice"]);
+    assert!(
+        said.starts_with("routine 1: \"Enter the invoice\" (was "),
+        "{said}"
+    );
+    let (named, _) = ok(&["mine", "--db", &url]);
+    assert!(named.contains("Enter the invoice"), "{named}");
+    let (said, _) = ok(&["name", "--db", &url, "1", ""]);
+    assert!(said.contains("(was \"Enter the invoice\")"), "{said}");
+
+    // link stores its report (and the run's business objects) beside the run; the OCEL export
+    // reads the objects back.
+    let (out, said) = ok(&[
+        "link",
+        "--db",
+        &url,
+        "--process-log",
+        p(&plog),
+        "--id-attr",
+        "object_id",
+    ]);
+    assert!(out.contains("Enter invoice"), "{out}");
+    assert!(said.contains("link report stored"), "{said}");
+    assert!(!said.contains("no stored mining result"), "{said}");
+    let (ocel, _) = ok(&["export", "--db", &url, "--format", "ocel-json"]);
+    let doc: serde_json::Value = serde_json::from_str(&ocel).unwrap();
+    assert!(!doc["events"].as_array().unwrap().is_empty(), "{ocel}");
+    assert!(!doc["objects"].as_array().unwrap().is_empty(), "{ocel}");
+
+    // Erasing a person takes the stored runs and link report that counted them.
+    let (_, said) = ok(&["erase", "--db", &url, "--user", "user-01"]);
+    assert!(said.contains("deleted 1 stored mining runs"), "{said}");
+    let (_, said) = ok(&["mine", "--db", &url, "--no-store"]);
+    assert!(said.contains("no stored run"), "{said}");
 }

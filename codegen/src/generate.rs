@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use miner::{Log, Mining, Routine};
-use uilog::{Element, Event, EventKind, Store};
+use uilog::{Element, Event, EventKind, LogRead, Store};
 
 use crate::bot::{
     exact, path_without_indices, Action, Bot, Evidence, ExpectedAction, Fallback, Input, InputType,
@@ -29,6 +29,19 @@ pub struct Draft {
 /// Drafts a bot for each of the first `top` routines of `mining`. `log` must be the log `mining`
 /// was mined from (its instances point into it) and `store` the store it was loaded from.
 pub fn draft_bots(store: &Store, log: &Log, mining: &Mining, top: usize) -> Result<Vec<Draft>> {
+    draft_bots_from(store, Some(store), log, mining, top)
+}
+
+/// [`draft_bots`] from a log on either backend (`store`, which `log` was loaded from); clicks are
+/// anchored by the screen snapshots of `snapshots`, the SQLite store that keeps them (none on
+/// PostgreSQL, where the steps keep their selectors and positions only).
+pub fn draft_bots_from(
+    store: &dyn LogRead,
+    snapshots: Option<&Store>,
+    log: &Log,
+    mining: &Mining,
+    top: usize,
+) -> Result<Vec<Draft>> {
     let routines: Vec<&Routine> = mining
         .routines
         .iter()
@@ -48,7 +61,7 @@ pub fn draft_bots(store: &Store, log: &Log, mining: &Mining, top: usize) -> Resu
     routines
         .iter()
         .zip(&aligned)
-        .map(|(r, inst)| draft(store, mining, r, inst, &events))
+        .map(|(r, inst)| draft(snapshots, mining, r, inst, &events))
         .collect()
 }
 
@@ -113,7 +126,7 @@ const FETCH_GAP: i64 = 32;
 
 /// The events `ids`, read by id ranges of the primary key instead of a scan of the whole log:
 /// drafting wants a few thousand events of a log of millions (a scan of 10M events took seconds).
-fn fetch(store: &Store, ids: &HashSet<i64>) -> Result<HashMap<i64, Event>> {
+fn fetch(store: &dyn LogRead, ids: &HashSet<i64>) -> Result<HashMap<i64, Event>> {
     let dict = store.dictionary()?;
     let mut sorted: Vec<i64> = ids.iter().copied().collect();
     sorted.sort_unstable();
@@ -127,7 +140,7 @@ fn fetch(store: &Store, ids: &HashSet<i64>) -> Result<HashMap<i64, Event>> {
         }
         k += 1;
         let limit = usize::try_from(end - start + 1).unwrap_or(usize::MAX);
-        store.scan_after(start - 1, end, limit, |row| -> Result<()> {
+        store.visit_rows_after(start - 1, end, limit, &mut |row| {
             if ids.contains(&row.id) {
                 out.insert(row.id, dict.resolve(&row));
             }
@@ -503,7 +516,7 @@ fn window_of(app: &str, template: &str, evs: &[&Event]) -> WindowMatch {
 }
 
 fn draft(
-    store: &Store,
+    snapshots: Option<&Store>,
     mining: &Mining,
     r: &Routine,
     instances: &[Vec<Option<i64>>],
@@ -560,7 +573,7 @@ fn draft(
                 s.selector = selector;
                 if s.selector.is_none() {
                     let ids: Vec<i64> = instances.iter().filter_map(|i| i[k]).collect();
-                    s.target = look_of(store, &ids, events)?;
+                    s.target = look_of(snapshots, &ids, events)?;
                 }
                 if s.selector.is_none() && s.target.is_none() {
                     // No element in the log: the position is all there is, and the file says so.
@@ -765,7 +778,14 @@ const LOOK_SNAPSHOTS: usize = 3;
 /// from the target in each, preferring the words the OCR pass named the events by), and the first
 /// of those snapshots as its image. Without an agreed anchor (or where Tesseract cannot run) the
 /// image alone. `None` when no instance has a snapshot.
-fn look_of(store: &Store, ids: &[i64], events: &HashMap<i64, Event>) -> Result<Option<Target>> {
+fn look_of(
+    snapshots: Option<&Store>,
+    ids: &[i64],
+    events: &HashMap<i64, Event>,
+) -> Result<Option<Target>> {
+    let Some(store) = snapshots else {
+        return Ok(None);
+    };
     let hint = most_common(ids.iter().filter_map(|id| {
         let t = ocr_text(events.get(id)?.element.as_ref()?)?;
         (!regex_lite_tag(t)).then(|| t.to_owned())

@@ -389,10 +389,7 @@ async fn person_guard(st: &Arc<AppState>, req: Request, next: Next) -> Response 
     let Some(sid) = cookie(req.headers(), PERSON_COOKIE).map(str::to_owned) else {
         return Redirect::to("/me/signin").into_response();
     };
-    let found = match st
-        .with_accounts(move |c| crate::people::session(c, &sid))
-        .await
-    {
+    let found = match st.with_db(move |c| crate::people::session(c, &sid)).await {
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };

@@ -2,9 +2,8 @@
 
 use miner::graph::{self, TaskGraph};
 use miner::{Log, Mining, NoProgress, Routine};
-use rusqlite::OptionalExtension;
 use serde::Serialize;
-use uilog::{Micros, Stats, Store};
+use uilog::{Conn, LogRead, LogStore, Micros, Row, Stats, Store};
 
 use crate::error::Result;
 use crate::privacy::Privacy;
@@ -52,15 +51,22 @@ pub struct BotDraft {
 }
 
 /// Drafts a bot for every routine. Drafting is an extra: when it fails the pages show the routines
-/// without bots, and the reason is logged.
-fn draft_bots(store: &Store, log: &Log, mining: &Mining) -> Vec<BotDraft> {
-    let drafts = match codegen::draft_bots(store, log, mining, mining.routines.len()) {
-        Ok(d) => d,
-        Err(e) => {
-            tracing::warn!("no bot drafts: {e}");
-            return Vec::new();
-        }
-    };
+/// without bots, and the reason is logged. `log_store` is the log `log` was loaded from (on either
+/// backend); clicks are anchored by snapshots where the log is a SQLite store that keeps them.
+fn draft_bots(
+    log_store: &dyn LogRead,
+    snapshots: Option<&Store>,
+    log: &Log,
+    mining: &Mining,
+) -> Vec<BotDraft> {
+    let drafts =
+        match codegen::draft_bots_from(log_store, snapshots, log, mining, mining.routines.len()) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!("no bot drafts: {e}");
+                return Vec::new();
+            }
+        };
     drafts
         .into_iter()
         .filter_map(|d| match d.bot.to_yaml() {
@@ -79,6 +85,8 @@ fn draft_bots(store: &Store, log: &Log, mining: &Mining) -> Vec<BotDraft> {
         .collect()
 }
 
+/// The drafts' tables in a SQLite file; on PostgreSQL they are made by
+/// [`crate::db::SERVER_PG_MIGRATIONS`].
 const DRAFTS_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS server_bot_drafts (
     run_id INTEGER NOT NULL,
@@ -92,53 +100,52 @@ CREATE TABLE IF NOT EXISTS server_bot_drafts (
 CREATE TABLE IF NOT EXISTS server_drafted_runs (run_id INTEGER PRIMARY KEY);
 ";
 
+/// Makes the drafts' tables where they are missing: SQLite's by [`DRAFTS_SCHEMA`], PostgreSQL's by
+/// the server's migrations (a log whose server tables no server has made yet, such as one that
+/// `taskmine erase` reaches first).
+fn ensure_drafts(conn: Conn<'_>) -> Result<()> {
+    if conn.is_postgres() {
+        conn.migrate_postgres(&crate::db::SERVER_TABLES)?;
+    } else {
+        conn.sqlite_batch(DRAFTS_SCHEMA)?;
+    }
+    Ok(())
+}
+
 /// How many of the server's stored runs are kept: the one served and the one before it.
 const KEEP_RUNS: usize = 2;
 
-fn sql(store: &Store) -> impl Fn(rusqlite::Error) -> crate::Error + '_ {
-    move |source| crate::Error::Sqlite {
-        path: store.path().to_path_buf(),
-        source,
-    }
-}
-
 /// Stores a fresh result: the miner's run (with the log's version and the spans) and the bot
 /// drafts beside it; older runs of the server are pruned. Returns the run id.
-fn store_result(store: &Store, a: &Analysis) -> Result<i64> {
-    let conn = store.connection();
-    let run = miner::results::save_for_log(store.into(), &a.mining, a.version)?;
-    let err = sql(store);
-    let tx = conn.unchecked_transaction().map_err(&err)?;
-    tx.execute_batch(DRAFTS_SCHEMA).map_err(&err)?;
-    {
-        let mut insert = tx
-            .prepare(
-                "INSERT OR REPLACE INTO server_bot_drafts (run_id, routine, name, steps, inputs, yaml)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .map_err(&err)?;
+fn store_result(conn: Conn<'_>, a: &Analysis) -> Result<i64> {
+    let run = miner::results::save_for_log(conn, &a.mining, a.version)?;
+    ensure_drafts(conn)?;
+    conn.transaction(|tx| -> Result<()> {
         for b in &a.bots {
-            insert
-                .execute(rusqlite::params![
-                    run,
-                    b.routine,
-                    b.name,
-                    b.steps as i64,
-                    b.inputs as i64,
-                    b.yaml
-                ])
-                .map_err(&err)?;
+            tx.exec(
+                "INSERT INTO server_bot_drafts (run_id, routine, name, steps, inputs, yaml)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (run_id, routine) DO UPDATE SET name = excluded.name,
+                     steps = excluded.steps, inputs = excluded.inputs, yaml = excluded.yaml",
+                &[
+                    &run,
+                    &i64::from(b.routine),
+                    &b.name,
+                    &(b.steps as i64),
+                    &(b.inputs as i64),
+                    &b.yaml,
+                ],
+            )?;
         }
-    }
-    // A run without drafts (drafting failed) is told apart from a run never drafted.
-    tx.execute(
-        "INSERT OR REPLACE INTO server_drafted_runs (run_id) VALUES (?1)",
-        [run],
-    )
-    .map_err(&err)?;
-    tx.commit().map_err(&err)?;
-    miner::results::prune_log_runs(store.into(), KEEP_RUNS)?;
-    forget_orphan_drafts(store)?;
+        // A run without drafts (drafting failed) is told apart from a run never drafted.
+        tx.exec(
+            "INSERT INTO server_drafted_runs (run_id) VALUES ($1) ON CONFLICT (run_id) DO NOTHING",
+            &[&run],
+        )?;
+        Ok(())
+    })?;
+    miner::results::prune_log_runs(conn, KEEP_RUNS)?;
+    forget_orphan_drafts(conn)?;
     Ok(run)
 }
 
@@ -146,84 +153,84 @@ fn store_result(store: &Store, a: &Analysis) -> Result<i64> {
 /// the OCEL export read them; without them they extract them again). Apart from [`store_result`]
 /// so that the job publishes the result first: on a fleet's log (10M events) extracting them took
 /// longer than mining, and the first page waited for it. The result stands without them.
-pub fn store_objects(store: &Store, a: &Analysis) {
+pub fn store_objects(log: &LogStore, a: &Analysis) {
     let (Origin::Mined, Some(run)) = (a.origin, a.run) else {
         return;
     };
-    if let Err(e) = miner::objects::store_default(store, store.into(), run, &a.mining) {
+    if let Err(e) = miner::objects::store_default(log, log.into(), run, &a.mining) {
         tracing::warn!("business objects of mining run {run} not stored: {e}");
     }
 }
 
 /// The bot drafts stored with a run (`None` when the run has none stored).
-fn load_drafts(conn: &rusqlite::Connection, run: i64) -> Result<Option<Vec<BotDraft>>> {
-    let err = |source| crate::Error::Sqlite {
-        path: conn.path().unwrap_or("").into(),
-        source,
-    };
-    conn.execute_batch(DRAFTS_SCHEMA).map_err(err)?;
-    let drafted: Option<i64> = conn
-        .query_row(
-            "SELECT run_id FROM server_drafted_runs WHERE run_id = ?1",
-            [run],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(err)?;
+fn load_drafts(conn: Conn<'_>, run: i64) -> Result<Option<Vec<BotDraft>>> {
+    ensure_drafts(conn)?;
+    let drafted = conn.query_opt(
+        "SELECT run_id FROM server_drafted_runs WHERE run_id = $1",
+        &[&run],
+    )?;
     if drafted.is_none() {
         return Ok(None);
     }
-    let mut stmt = conn
-        .prepare(
-            "SELECT routine, name, steps, inputs, yaml FROM server_bot_drafts WHERE run_id = ?1 ORDER BY routine",
-        )
-        .map_err(err)?;
-    let rows = stmt
-        .query_map([run], |r| {
+    let rows = conn.query(
+        "SELECT routine, name, steps, inputs, yaml FROM server_bot_drafts WHERE run_id = $1 ORDER BY routine",
+        &[&run],
+    )?;
+    let count = |r: &Row, i: usize| -> Result<usize> {
+        let v = r.int(i)?;
+        usize::try_from(v)
+            .map_err(|_| crate::Error::Server(format!("server_bot_drafts: {v} is not a count")))
+    };
+    let drafts = rows
+        .iter()
+        .map(|r| {
+            let routine = r.int(0)?;
             Ok(BotDraft {
-                routine: r.get(0)?,
-                name: r.get(1)?,
-                steps: r.get::<_, i64>(2)? as usize,
-                inputs: r.get::<_, i64>(3)? as usize,
-                yaml: r.get(4)?,
+                routine: u32::try_from(routine).map_err(|_| {
+                    crate::Error::Server(format!(
+                        "server_bot_drafts: {routine} is not a routine id"
+                    ))
+                })?,
+                name: r.text(1)?,
+                steps: count(r, 2)?,
+                inputs: count(r, 3)?,
+                yaml: r.text(4)?,
             })
         })
-        .map_err(err)?;
-    Ok(Some(
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)?,
-    ))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(drafts))
 }
 
 /// Deletes the bot drafts of runs that no longer exist (pruned, or deleted by an erasure: a
-/// draft's sample values may be the erased person's).
-pub fn forget_orphan_drafts(store: &Store) -> Result<()> {
-    let conn = store.connection();
-    let runs = miner::results::run_ids(store.into())?;
-    let err = sql(store);
-    conn.execute_batch(DRAFTS_SCHEMA).map_err(&err)?;
-    let tx = conn.unchecked_transaction().map_err(&err)?;
-    let mut stored: Vec<i64> = {
-        let mut stmt = tx
-            .prepare("SELECT run_id FROM server_drafted_runs")
-            .map_err(&err)?;
-        let ids = stmt
-            .query_map([], |r| r.get(0))
-            .map_err(&err)?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(&err)?;
-        ids
-    };
-    stored.retain(|r| runs.binary_search(r).is_err());
-    for run in stored {
-        tx.execute("DELETE FROM server_bot_drafts WHERE run_id = ?1", [run])
-            .and_then(|_| tx.execute("DELETE FROM server_drafted_runs WHERE run_id = ?1", [run]))
-            .map_err(&err)?;
-    }
-    tx.commit().map_err(&err)
+/// draft's sample values may be the erased person's). Returns how many runs' drafts went.
+pub fn forget_orphan_drafts<'a>(db: impl Into<Conn<'a>>) -> Result<u64> {
+    let conn = db.into();
+    let runs = miner::results::run_ids(conn)?;
+    ensure_drafts(conn)?;
+    conn.transaction(|tx| -> Result<u64> {
+        let mut stored = Vec::new();
+        // Drafts written without their run marked drafted (never by this version) go as well.
+        for sql in [
+            "SELECT run_id FROM server_drafted_runs",
+            "SELECT DISTINCT run_id FROM server_bot_drafts",
+        ] {
+            for r in tx.query(sql, &[])? {
+                stored.push(r.int(0)?);
+            }
+        }
+        stored.sort_unstable();
+        stored.dedup();
+        stored.retain(|r| runs.binary_search(r).is_err());
+        for run in &stored {
+            tx.exec("DELETE FROM server_bot_drafts WHERE run_id = $1", &[run])?;
+            tx.exec("DELETE FROM server_drafted_runs WHERE run_id = $1", &[run])?;
+        }
+        Ok(stored.len() as u64)
+    })
 }
 
-/// What the store held when a result was computed: see [`Store::version`].
-pub fn version(store: &Store) -> Result<(i64, i64)> {
+/// What the store held when a result was computed: see [`uilog::LogRead::version`].
+pub fn version(store: &dyn LogRead) -> Result<(i64, i64)> {
     Ok(store.version()?)
 }
 
@@ -250,9 +257,50 @@ impl Analysis {
         mining: Mining,
         privacy: Privacy,
     ) -> Analysis {
+        Analysis::wrap(
+            store,
+            Some(store),
+            store.into(),
+            stats,
+            log,
+            mining,
+            privacy,
+        )
+    }
+
+    /// [`Analysis::from_mining`] for a log on either backend (on PostgreSQL no click of a bot
+    /// draft is anchored by a snapshot: they are kept in SQLite files only).
+    pub fn from_log_store(
+        store: &LogStore,
+        stats: Stats,
+        log: Log,
+        mining: Mining,
+        privacy: Privacy,
+    ) -> Analysis {
+        Analysis::wrap(
+            store,
+            store.as_sqlite(),
+            store.into(),
+            stats,
+            log,
+            mining,
+            privacy,
+        )
+    }
+
+    /// [`Analysis::from_mining`] on either backend: `conn` is the log's database (routine names).
+    fn wrap(
+        log_store: &dyn LogRead,
+        snapshots: Option<&Store>,
+        conn: Conn<'_>,
+        stats: Stats,
+        log: Log,
+        mining: Mining,
+        privacy: Privacy,
+    ) -> Analysis {
         let graph = graph::whole_log(&log, mining.summary.idle_gap_secs);
-        let bots = draft_bots(store, &log, &mining);
-        let names = names(store, &mining);
+        let bots = draft_bots(log_store, snapshots, &log, &mining);
+        let names = names(conn, &mining);
         Analysis {
             names,
             stats,
@@ -268,12 +316,13 @@ impl Analysis {
         }
     }
 
-    /// The result for the log as it is now: the stored run that was mined from this very state of
-    /// the log with these options when there is one (its spans checked against the log), otherwise
-    /// a new mining run, which is then stored (with its bot drafts) for the next time. Storing is
-    /// best effort: a result that could not be stored is still served, and the reason logged.
+    /// The result for the log as it is now, on either backend: the stored run that was mined from
+    /// this very state of the log with these options when there is one (its spans checked against
+    /// the log), otherwise a new mining run, which is then stored (with its bot drafts) for the
+    /// next time, in the log's own database. Storing is best effort: a result that could not be
+    /// stored is still served, and the reason logged.
     pub fn load_or_mine(
-        store: &Store,
+        store: &LogStore,
         opts: &miner::Options,
         privacy: Privacy,
     ) -> Result<Analysis> {
@@ -282,21 +331,23 @@ impl Analysis {
         let mut opts = opts.clone();
         opts.min_users = opts.min_users.max(privacy.k);
         opts.validate()?;
-        let conn = store.connection();
+        let conn = Conn::from(store);
+        let snapshots = store.as_sqlite();
         let mut loaded_log = None;
-        if let Some((run, mining)) = miner::results::load_for_log(store.into(), version, &opts)? {
+        if let Some((run, mining)) = miner::results::load_for_log(conn, version, &opts)? {
             let log = Log::load(store, &opts.abstraction, &mut NoProgress)?;
             if miner::results::spans_fit(&log, &mining) {
                 let bots = match load_drafts(conn, run)? {
                     Some(b) => b,
-                    None => draft_bots(store, &log, &mining),
+                    None => draft_bots(store, snapshots, &log, &mining),
                 };
                 let graph = graph::whole_log(&log, mining.summary.idle_gap_secs);
                 // The pages show the result's age: when it was mined, not when it was read back.
-                let computed_at = miner::results::run_created_at(store.into(), run)?
+                let computed_at = miner::results::run_created_at(conn, run)?
                     .unwrap_or_else(|| jiff::Timestamp::now().as_microsecond());
+                tracing::info!("read back stored mining run {run} for this state of the log");
                 return Ok(Analysis {
-                    names: names(store, &mining),
+                    names: names(conn, &mining),
                     stats,
                     log,
                     mining,
@@ -317,13 +368,14 @@ impl Analysis {
             None => Log::load(store, &opts.abstraction, &mut NoProgress)?,
         };
         let mining = miner::mine_log(&log, &opts, &mut NoProgress);
-        let mut a = Analysis::from_mining(store, stats, log, mining, privacy);
+        let mut a = Analysis::wrap(store, snapshots, conn, stats, log, mining, privacy);
         a.version = version;
-        match store_result(store, &a) {
+        match store_result(conn, &a) {
             Ok(run) => {
+                tracing::info!("mined the log and stored the result as mining run {run}");
                 a.run = Some(run);
                 // One age for the result whether it is served now or read back after a restart.
-                if let Ok(Some(at)) = miner::results::run_created_at(store.into(), run) {
+                if let Ok(Some(at)) = miner::results::run_created_at(conn, run) {
                     a.computed_at = at;
                 }
             }
@@ -372,8 +424,8 @@ pub fn durations_s(r: &Routine) -> Vec<f64> {
 
 /// Routine names by id: readable, unique within the result, at most 60 characters; the names
 /// analysts gave (`taskmine name`) where there are some.
-fn names(store: &Store, mining: &Mining) -> std::collections::BTreeMap<u32, String> {
-    let given = miner::results::given_names(store.into(), mining).unwrap_or_else(|e| {
+fn names(conn: Conn<'_>, mining: &Mining) -> std::collections::BTreeMap<u32, String> {
+    let given = miner::results::given_names(conn, mining).unwrap_or_else(|e| {
         tracing::warn!("routines keep the names the miner makes: {e}");
         Default::default()
     });

@@ -7,9 +7,9 @@
 //! schema is versioned in `server_schema` and brought up to date by [`SERVER_PG_MIGRATIONS`] when
 //! a [`Db`] opens, under an advisory lock, so two servers starting at once migrate it once.
 //!
-//! Stored mining results (`mining_*`, `server_bot_drafts`) and person access codes stay
-//! SQLite-only for now: a server on PostgreSQL mines in the background and serves its result from
-//! memory.
+//! The bot drafts kept beside a stored mining run (`analysis.rs`) and the person access codes
+//! (`people.rs`) come through here too; the miner's own `mining_*` tables are versioned by the
+//! miner (`miner::results::PG_TABLES`) over the same [`Conn`].
 
 use std::cell::RefCell;
 use std::time::Duration;
@@ -21,7 +21,8 @@ use crate::error::{Error, Result};
 
 /// Migrations of the server's tables in a PostgreSQL database, in order; `server_schema.version`
 /// is the number applied. A released entry is never edited. The tables mirror the SQLite ones in
-/// `agents.rs`, `accounts.rs` and `audit.rs`, with BIGINT where SQLite has INTEGER.
+/// `agents.rs`, `accounts.rs`, `audit.rs`, `analysis.rs` and `people.rs`, with BIGINT where SQLite
+/// has INTEGER.
 pub const SERVER_PG_MIGRATIONS: &[&str] = &[
     // 1: agents, accounts, sessions, and the append-only audit trail.
     "
@@ -62,6 +63,42 @@ pub const SERVER_PG_MIGRATIONS: &[&str] = &[
         FOR EACH ROW EXECUTE FUNCTION server_audit_append_only();
     CREATE TRIGGER server_audit_no_truncate BEFORE TRUNCATE ON server_audit
         FOR EACH STATEMENT EXECUTE FUNCTION server_audit_append_only();
+    ",
+    // 2: bot drafts of stored mining runs, and person access codes (issued codes, recorders'
+    // verifiers, the people's own sessions).
+    "
+    CREATE TABLE server_bot_drafts (
+        run_id BIGINT NOT NULL,
+        routine BIGINT NOT NULL,
+        name TEXT NOT NULL,
+        steps BIGINT NOT NULL,
+        inputs BIGINT NOT NULL,
+        yaml TEXT NOT NULL,
+        PRIMARY KEY (run_id, routine)
+    );
+    CREATE TABLE server_drafted_runs (run_id BIGINT PRIMARY KEY);
+    CREATE TABLE server_people (
+        pseudonym TEXT PRIMARY KEY,
+        code_hash TEXT NOT NULL,
+        issued_at BIGINT NOT NULL,
+        failed_signins BIGINT NOT NULL DEFAULT 0,
+        locked_until BIGINT NOT NULL DEFAULT 0,
+        erasure_requested_at BIGINT
+    );
+    CREATE TABLE server_person_verifiers (
+        pseudonym TEXT PRIMARY KEY,
+        verifier TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        registered_at BIGINT NOT NULL,
+        erasure_requested_at BIGINT
+    );
+    CREATE TABLE server_person_sessions (
+        id_hash TEXT PRIMARY KEY,
+        pseudonym TEXT NOT NULL,
+        csrf TEXT NOT NULL,
+        expires_at BIGINT NOT NULL
+    );
+    CREATE INDEX server_person_sessions_by_pseudonym ON server_person_sessions (pseudonym);
     ",
 ];
 
@@ -156,7 +193,7 @@ impl Db {
         Ok(Db::Sqlite(conn))
     }
 
-    /// The SQLite connection, for the tables that are not on PostgreSQL yet.
+    /// The SQLite connection, for SQLite's own schema statements.
     pub fn sqlite(&self) -> Option<&rusqlite::Connection> {
         match self {
             Db::Sqlite(c) => Some(c),

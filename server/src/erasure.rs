@@ -25,11 +25,11 @@ pub struct Erased {
     pub compact: Duration,
 }
 
-/// Erases a recorded person from a log in PostgreSQL: their events and every string only they
-/// used ([`uilog::LogStore::erase_user`]), with the erasure in the shared audit trail. No mining
-/// run or access code is stored there (a server on PostgreSQL mines into memory and finds the
-/// change at its next look), so there is nothing else to reach. PostgreSQL keeps freed rows'
-/// bytes until `VACUUM` reuses them.
+/// Erases a recorded person from a log in PostgreSQL: what [`erase`] removes from a SQLite file
+/// (the stored mining runs and link reports that counted them, every stored run of the servers,
+/// orphaned bot drafts, their access code, verifier and sessions), then their events and every
+/// string only they used ([`uilog::LogStore::erase_user`]), with the erasure in the shared audit
+/// trail. PostgreSQL keeps freed rows' bytes until `VACUUM` reuses them.
 pub fn erase_postgres(
     url: &str,
     settings: &uilog::store_pg::PgSettings,
@@ -39,11 +39,13 @@ pub fn erase_postgres(
 ) -> Result<Erased> {
     let start = Instant::now();
     let mut log = uilog::LogStore::open_with(url, settings)?;
+    // The server's tables (migrated on opening) and the miner's, on a connection of their own.
+    let db = crate::db::Db::open(url, settings)?;
+    let runs = forget_stored(db.conn(), pseudonym)?;
     let events = log
         .erase_user(pseudonym)?
         .ok_or_else(|| Error::NoPerson(pseudonym.to_owned()))?;
     let delete = start.elapsed();
-    let db = crate::db::Db::open(url, settings)?;
     crate::audit::append(
         &db,
         actor,
@@ -53,10 +55,22 @@ pub fn erase_postgres(
     )?;
     Ok(Erased {
         events,
-        runs: 0,
+        runs,
         delete,
         compact: Duration::ZERO,
     })
+}
+
+/// What the miner and the server keep about a person beside the log, on either backend: the
+/// stored runs that counted them and the link reports that did, the server's stored runs (a cache
+/// of the log, whose actions may name titles only the person used), the drafts of runs gone, and
+/// their access code, verifier and sessions. Returns how many runs were deleted.
+fn forget_stored(conn: crate::db::Conn<'_>, pseudonym: &str) -> Result<u64> {
+    let mut runs = miner::results::forget_user(conn, pseudonym)?;
+    runs += miner::results::prune_log_runs(conn, 0)?;
+    crate::analysis::forget_orphan_drafts(conn)?;
+    crate::people::forget(conn, pseudonym)?;
+    Ok(runs)
 }
 
 /// How the audit trail names an erased person.
@@ -77,13 +91,7 @@ pub fn erase(
     let start = Instant::now();
     // The stored runs and the person's code go first: all of it must be gone before compaction,
     // so that compaction takes their bytes too.
-    let mut runs = miner::results::forget_user((&*store).into(), pseudonym)?;
-    // The server's stored runs are a cache of the log; their actions name titles the person may
-    // have been alone in using even where no instance counts them, so they all go (the next run
-    // stores a new one).
-    runs += miner::results::prune_log_runs((&*store).into(), 0)?;
-    crate::analysis::forget_orphan_drafts(store)?;
-    crate::people::forget(store.connection(), pseudonym)?;
+    let runs = forget_stored((&*store).into(), pseudonym)?;
     let events = store
         .erase_user(pseudonym)?
         .ok_or_else(|| Error::NoPerson(pseudonym.to_owned()))?;

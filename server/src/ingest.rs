@@ -119,7 +119,7 @@ async fn register_verifiers(
     }
     let name = agent.name.clone();
     let done = st
-        .with_accounts(move |c| {
+        .with_db(move |c| {
             let mut outcomes = Vec::new();
             for v in wanted {
                 let r = people::register_verifier(c, &v.pseudonym, &v.verifier, &name)?;

@@ -254,10 +254,7 @@ pub(crate) async fn signin_submit(State(st): State<Arc<AppState>>, req: Request)
         tried.name = "person#unknown".into();
     }
     let code = f.code;
-    let outcome = match st
-        .with_accounts(move |c| people::sign_in(c, &typed, &code))
-        .await
-    {
+    let outcome = match st.with_db(move |c| people::sign_in(c, &typed, &code)).await {
         Ok(o) => o,
         Err(e) => return e.into_response(),
     };
@@ -292,7 +289,7 @@ pub(crate) async fn signin_submit(State(st): State<Arc<AppState>>, req: Request)
     let old = access::cookie(&headers, PERSON_COOKIE).map(str::to_owned);
     let p = pseudonym;
     let created = st
-        .with_accounts(move |c| {
+        .with_db(move |c| {
             if let Some(old) = old {
                 people::end_session(c, &old)?;
             }
@@ -325,7 +322,7 @@ pub(crate) async fn me_page(
 ) -> Result<Html<String>, ApiError> {
     let a = st.analysis().await?;
     let p = me.pseudonym.clone();
-    let people = st.with_accounts(people::list).await?;
+    let people = st.with_db(|c| people::list(c)).await?;
     let requested = people
         .iter()
         .find(|x| x.pseudonym == p)
@@ -360,8 +357,7 @@ pub(crate) async fn request_erasure(
     Extension(me): Extension<PersonIdentity>,
 ) -> Result<Response, ApiError> {
     let p = me.pseudonym.clone();
-    st.with_accounts(move |c| people::request_erasure(c, &p))
-        .await?;
+    st.with_db(move |c| people::request_erasure(c, &p)).await?;
     st.audit(&me.actor(), "erasure.request", String::new())
         .await;
     Ok(Redirect::to("/me").into_response())
@@ -373,8 +369,7 @@ pub(crate) async fn sign_out(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if let Some(sid) = access::cookie(&headers, PERSON_COOKIE).map(str::to_owned) {
-        st.with_accounts(move |c| people::end_session(c, &sid))
-            .await?;
+        st.with_db(move |c| people::end_session(c, &sid)).await?;
     }
     st.audit(&me.actor(), "person.signout", String::new()).await;
     let mut resp = Redirect::to("/me/signin").into_response();
@@ -399,7 +394,7 @@ struct PersonRow {
 /// The recorded people (from the latest mining result) and those with codes.
 async fn people_rows(st: &Arc<AppState>) -> Result<Vec<PersonRow>, ApiError> {
     let a = st.analysis().await?;
-    let coded = st.with_accounts(people::list).await?;
+    let coded = st.with_db(|c| people::list(c)).await?;
     tokio::task::spawn_blocking(move || {
         let log = &a.log;
         let mut events = vec![0u64; log.dict.users.len()];
@@ -491,7 +486,7 @@ pub(crate) async fn issue_code(
         .await;
     }
     let p = f.pseudonym.clone();
-    let code = st.with_accounts(move |c| people::issue_code(c, &p)).await?;
+    let code = st.with_db(move |c| people::issue_code(c, &p)).await?;
     st.audit(&me, "person.code", erasure::person_ref(&f.pseudonym))
         .await;
     render_people(&st, &me, StatusCode::OK, |ctx| {

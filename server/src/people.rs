@@ -14,13 +14,14 @@
 //! code as they lock an account. The rows name the person by pseudonym, so erasure deletes them
 //! ([`forget`]).
 
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use uilog::Micros;
 
 use crate::accounts::{self, LOCKOUT_SECS, MAX_FAILED_SIGNINS};
-use crate::error::{Error, Result};
+use crate::db::Conn;
+use crate::error::Result;
 
+/// The tables in a SQLite file; on PostgreSQL they are made by [`crate::db::SERVER_PG_MIGRATIONS`].
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS server_people (
     pseudonym TEXT PRIMARY KEY,
@@ -51,15 +52,10 @@ pub const SESSION_SECS: i64 = 3600;
 /// Letters of an access code: no 0/O, 1/I/L, so that a code read aloud or typed is not mistaken.
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
-fn sql(conn: &Connection) -> impl Fn(rusqlite::Error) -> Error + '_ {
-    move |source| Error::Sqlite {
-        path: conn.path().unwrap_or("").into(),
-        source,
-    }
-}
-
-pub fn ensure_schema(conn: &Connection) -> Result<()> {
-    conn.execute_batch(SCHEMA).map_err(sql(conn))
+/// Creates the tables in a SQLite file if they are missing (PostgreSQL's come from the server's
+/// migrations).
+pub fn ensure_schema<'a>(db: impl Into<Conn<'a>>) -> Result<()> {
+    Ok(db.into().sqlite_batch(SCHEMA)?)
 }
 
 /// Symbols of a recorder-derived code (the recorder's `ACCESS_CODE_SYMBOLS`): 120 bits.
@@ -136,30 +132,30 @@ pub enum Registered {
 /// Keeps `verifier` for `pseudonym`, first come first kept. The caller checks that the batch that
 /// carried it holds the pseudonym's events, so an agent cannot make itself a code for a person
 /// it never sent events of.
-pub fn register_verifier(
-    conn: &Connection,
+pub fn register_verifier<'a>(
+    db: impl Into<Conn<'a>>,
     pseudonym: &str,
     verifier: &str,
     agent: &str,
 ) -> Result<Registered> {
+    let conn = db.into();
     ensure_schema(conn)?;
-    let added = conn
-        .execute(
-            "INSERT INTO server_person_verifiers (pseudonym, verifier, agent, registered_at)
-             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (pseudonym) DO NOTHING",
-            params![pseudonym, verifier, agent, accounts::now()],
-        )
-        .map_err(sql(conn))?;
+    let added = conn.exec(
+        "INSERT INTO server_person_verifiers (pseudonym, verifier, agent, registered_at)
+         VALUES ($1, $2, $3, $4) ON CONFLICT (pseudonym) DO NOTHING",
+        &[&pseudonym, &verifier, &agent, &accounts::now()],
+    )?;
     if added == 1 {
         return Ok(Registered::New);
     }
-    let kept: String = conn
-        .query_row(
-            "SELECT verifier FROM server_person_verifiers WHERE pseudonym = ?1",
-            [pseudonym],
-            |r| r.get(0),
-        )
-        .map_err(sql(conn))?;
+    let kept = conn
+        .query_opt(
+            "SELECT verifier FROM server_person_verifiers WHERE pseudonym = $1",
+            &[&pseudonym],
+        )?
+        .map(|r| r.text(0))
+        .transpose()?
+        .unwrap_or_default();
     Ok(if accounts::same_secret(&kept, verifier) {
         Registered::Known
     } else {
@@ -204,29 +200,30 @@ fn normalize_code(code: &str) -> String {
 /// Issues `pseudonym` a new access code (replacing an earlier one and ending its sessions) and
 /// returns it; only its hash is kept. The caller checks that the log knows the pseudonym and
 /// records who issued it.
-pub fn issue_code(conn: &Connection, pseudonym: &str) -> Result<String> {
+pub fn issue_code<'a>(db: impl Into<Conn<'a>>, pseudonym: &str) -> Result<String> {
+    let conn = db.into();
     ensure_schema(conn)?;
     let code = new_code();
     let hash = accounts::hash_password(&normalize_code(&code))?;
-    let tx = conn.unchecked_transaction().map_err(sql(conn))?;
-    tx.execute(
-        "INSERT INTO server_people (pseudonym, code_hash, issued_at) VALUES (?1, ?2, ?3)
-         ON CONFLICT (pseudonym) DO UPDATE SET code_hash = excluded.code_hash,
-             issued_at = excluded.issued_at, failed_signins = 0, locked_until = 0",
-        params![pseudonym, hash, accounts::now()],
-    )
-    .map_err(sql(conn))?;
-    tx.execute(
-        "DELETE FROM server_person_sessions WHERE pseudonym = ?1",
-        [pseudonym],
-    )
-    .map_err(sql(conn))?;
-    tx.commit().map_err(sql(conn))?;
+    conn.transaction(|tx| -> Result<()> {
+        tx.exec(
+            "INSERT INTO server_people (pseudonym, code_hash, issued_at) VALUES ($1, $2, $3)
+             ON CONFLICT (pseudonym) DO UPDATE SET code_hash = excluded.code_hash,
+                 issued_at = excluded.issued_at, failed_signins = 0, locked_until = 0",
+            &[&pseudonym, &hash, &accounts::now()],
+        )?;
+        tx.exec(
+            "DELETE FROM server_person_sessions WHERE pseudonym = $1",
+            &[&pseudonym],
+        )?;
+        Ok(())
+    })?;
     Ok(code)
 }
 
 /// The people with access codes, by pseudonym.
-pub fn list(conn: &Connection) -> Result<Vec<Person>> {
+pub fn list<'a>(db: impl Into<Conn<'a>>) -> Result<Vec<Person>> {
+    let conn = db.into();
     ensure_schema(conn)?;
     let mut people: std::collections::BTreeMap<String, Person> = Default::default();
     let blank = |pseudonym: &str| Person {
@@ -236,46 +233,24 @@ pub fn list(conn: &Connection) -> Result<Vec<Person>> {
         locked_until: 0,
         erasure_requested_at: None,
     };
-    let mut stmt = conn
-        .prepare(
-            "SELECT pseudonym, issued_at, locked_until, erasure_requested_at FROM server_people",
-        )
-        .map_err(sql(conn))?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Micros>(1)?,
-                r.get::<_, Micros>(2)?,
-                r.get::<_, Option<Micros>>(3)?,
-            ))
-        })
-        .map_err(sql(conn))?;
-    for row in rows {
-        let (p, issued, locked, asked) = row.map_err(sql(conn))?;
+    for r in conn.query(
+        "SELECT pseudonym, issued_at, locked_until, erasure_requested_at FROM server_people",
+        &[],
+    )? {
+        let p = r.text(0)?;
         let e = people.entry(p.clone()).or_insert_with(|| blank(&p));
-        e.issued_at = Some(issued);
-        e.locked_until = locked;
-        e.erasure_requested_at = asked;
+        e.issued_at = Some(r.int(1)?);
+        e.locked_until = r.int(2)?;
+        e.erasure_requested_at = r.opt_int(3)?;
     }
-    let mut stmt = conn
-        .prepare(
-            "SELECT pseudonym, registered_at, erasure_requested_at FROM server_person_verifiers",
-        )
-        .map_err(sql(conn))?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Micros>(1)?,
-                r.get::<_, Option<Micros>>(2)?,
-            ))
-        })
-        .map_err(sql(conn))?;
-    for row in rows {
-        let (p, registered, asked) = row.map_err(sql(conn))?;
+    for r in conn.query(
+        "SELECT pseudonym, registered_at, erasure_requested_at FROM server_person_verifiers",
+        &[],
+    )? {
+        let p = r.text(0)?;
+        let asked = r.opt_int(2)?;
         let e = people.entry(p.clone()).or_insert_with(|| blank(&p));
-        e.verified_at = Some(registered);
+        e.verified_at = Some(r.int(1)?);
         e.erasure_requested_at = match (e.erasure_requested_at, asked) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -303,7 +278,8 @@ pub enum PersonSignIn {
 /// for thousands); it is never locked, since guessing 120 bits is hopeless and the per-address rate
 /// limit of the sign-in form bounds the tries anyway. An admin-issued code needs the pseudonym and
 /// counts failures as [`accounts::sign_in`] does.
-pub fn sign_in(conn: &Connection, pseudonym: &str, code: &str) -> Result<PersonSignIn> {
+pub fn sign_in<'a>(db: impl Into<Conn<'a>>, pseudonym: &str, code: &str) -> Result<PersonSignIn> {
+    let conn = db.into();
     ensure_schema(conn)?;
     let pseudonym = pseudonym.trim();
     if let Some(normalized) = recorder_code(code) {
@@ -315,31 +291,27 @@ pub fn sign_in(conn: &Connection, pseudonym: &str, code: &str) -> Result<PersonS
         return Ok(PersonSignIn::Wrong);
     }
     let now = accounts::now();
-    let row: Option<(String, i64, i64)> = conn
-        .query_row(
-            "SELECT code_hash, failed_signins, locked_until FROM server_people WHERE pseudonym = ?1",
-            [pseudonym],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()
-        .map_err(sql(conn))?;
+    let row = conn.query_opt(
+        "SELECT code_hash, failed_signins, locked_until FROM server_people WHERE pseudonym = $1",
+        &[&pseudonym],
+    )?;
     let code = normalize_code(code);
-    let Some((hash, failed, locked_until)) = row else {
+    let Some(row) = row else {
         // As long as a wrong code takes, so that timing does not tell which pseudonyms have codes.
         let _ = accounts::password_matches(&code, accounts::decoy_hash());
         return Ok(PersonSignIn::Wrong);
     };
+    let (hash, failed, locked_until) = (row.text(0)?, row.int(1)?, row.int(2)?);
     if locked_until > now {
         return Ok(PersonSignIn::Locked {
             until: locked_until,
         });
     }
     if accounts::password_matches(&code, &hash) {
-        conn.execute(
-            "UPDATE server_people SET failed_signins = 0, locked_until = 0 WHERE pseudonym = ?1",
-            [pseudonym],
-        )
-        .map_err(sql(conn))?;
+        conn.exec(
+            "UPDATE server_people SET failed_signins = 0, locked_until = 0 WHERE pseudonym = $1",
+            &[&pseudonym],
+        )?;
         return Ok(PersonSignIn::Ok {
             pseudonym: pseudonym.to_owned(),
         });
@@ -347,36 +319,27 @@ pub fn sign_in(conn: &Connection, pseudonym: &str, code: &str) -> Result<PersonS
     let failed = failed + 1;
     if failed >= MAX_FAILED_SIGNINS {
         let until = now + LOCKOUT_SECS * 1_000_000;
-        conn.execute(
-            "UPDATE server_people SET failed_signins = 0, locked_until = ?1 WHERE pseudonym = ?2",
-            params![until, pseudonym],
-        )
-        .map_err(sql(conn))?;
+        conn.exec(
+            "UPDATE server_people SET failed_signins = 0, locked_until = $1 WHERE pseudonym = $2",
+            &[&until, &pseudonym],
+        )?;
         return Ok(PersonSignIn::Locked { until });
     }
-    conn.execute(
-        "UPDATE server_people SET failed_signins = ?1 WHERE pseudonym = ?2",
-        params![failed, pseudonym],
-    )
-    .map_err(sql(conn))?;
+    conn.exec(
+        "UPDATE server_people SET failed_signins = $1 WHERE pseudonym = $2",
+        &[&failed, &pseudonym],
+    )?;
     Ok(PersonSignIn::Wrong)
 }
 
 /// The pseudonym whose verifier `normalized` matches (only `pseudonym`'s when one is given).
-fn find_by_verifier(
-    conn: &Connection,
-    pseudonym: &str,
-    normalized: &str,
-) -> Result<Option<String>> {
-    let mut stmt = conn
-        .prepare(
-            "SELECT pseudonym, verifier FROM server_person_verifiers
-             WHERE ?1 = '' OR pseudonym = ?1",
-        )
-        .map_err(sql(conn))?;
-    let mut rows = stmt.query([pseudonym]).map_err(sql(conn))?;
-    while let Some(r) = rows.next().map_err(sql(conn))? {
-        let (p, v): (String, String) = (r.get(0).map_err(sql(conn))?, r.get(1).map_err(sql(conn))?);
+fn find_by_verifier(conn: Conn<'_>, pseudonym: &str, normalized: &str) -> Result<Option<String>> {
+    for r in conn.query(
+        "SELECT pseudonym, verifier FROM server_person_verifiers
+         WHERE pseudonym = $1 OR $1 = ''",
+        &[&pseudonym],
+    )? {
+        let (p, v) = (r.text(0)?, r.text(1)?);
         if accounts::same_secret(&verifier_of(&p, normalized), &v) {
             return Ok(Some(p));
         }
@@ -385,79 +348,85 @@ fn find_by_verifier(
 }
 
 /// A new session for a signed-in person: (session id for the cookie, CSRF token for the forms).
-pub fn create_session(conn: &Connection, pseudonym: &str) -> Result<(String, String)> {
+pub fn create_session<'a>(db: impl Into<Conn<'a>>, pseudonym: &str) -> Result<(String, String)> {
+    let conn = db.into();
     ensure_schema(conn)?;
     let id = accounts::secret("");
     let csrf = accounts::secret("");
     let now = accounts::now();
-    conn.execute(
-        "DELETE FROM server_person_sessions WHERE expires_at <= ?1",
-        [now],
-    )
-    .map_err(sql(conn))?;
-    conn.execute(
-        "INSERT INTO server_person_sessions (id_hash, pseudonym, csrf, expires_at) VALUES (?1, ?2, ?3, ?4)",
-        params![accounts::hash_secret(&id), pseudonym, csrf, now + SESSION_SECS * 1_000_000],
-    )
-    .map_err(sql(conn))?;
+    conn.exec(
+        "DELETE FROM server_person_sessions WHERE expires_at <= $1",
+        &[&now],
+    )?;
+    conn.exec(
+        "INSERT INTO server_person_sessions (id_hash, pseudonym, csrf, expires_at) VALUES ($1, $2, $3, $4)",
+        &[
+            &accounts::hash_secret(&id),
+            &pseudonym,
+            &csrf,
+            &(now + SESSION_SECS * 1_000_000),
+        ],
+    )?;
     Ok((id, csrf))
 }
 
 /// The pseudonym and CSRF token of a live person's session.
-pub fn session(conn: &Connection, id: &str) -> Result<Option<(String, String)>> {
+pub fn session<'a>(db: impl Into<Conn<'a>>, id: &str) -> Result<Option<(String, String)>> {
+    let conn = db.into();
     ensure_schema(conn)?;
-    conn.query_row(
-        "SELECT pseudonym, csrf FROM server_person_sessions WHERE id_hash = ?1 AND expires_at > ?2",
-        params![accounts::hash_secret(id), accounts::now()],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
-    .optional()
-    .map_err(sql(conn))
+    conn.query_opt(
+        "SELECT pseudonym, csrf FROM server_person_sessions WHERE id_hash = $1 AND expires_at > $2",
+        &[&accounts::hash_secret(id), &accounts::now()],
+    )?
+    .map(|r| Ok((r.text(0)?, r.text(1)?)))
+    .transpose()
 }
 
-pub fn end_session(conn: &Connection, id: &str) -> Result<()> {
+pub fn end_session<'a>(db: impl Into<Conn<'a>>, id: &str) -> Result<()> {
+    let conn = db.into();
     ensure_schema(conn)?;
-    conn.execute(
-        "DELETE FROM server_person_sessions WHERE id_hash = ?1",
-        [accounts::hash_secret(id)],
-    )
-    .map(|_| ())
-    .map_err(sql(conn))
+    conn.exec(
+        "DELETE FROM server_person_sessions WHERE id_hash = $1",
+        &[&accounts::hash_secret(id)],
+    )?;
+    Ok(())
 }
 
 /// Notes that the person asked for erasure (an admin erases; the request shows on the admin page).
-pub fn request_erasure(conn: &Connection, pseudonym: &str) -> Result<()> {
+pub fn request_erasure<'a>(db: impl Into<Conn<'a>>, pseudonym: &str) -> Result<()> {
+    let conn = db.into();
     ensure_schema(conn)?;
     let now = accounts::now();
     for table in ["server_people", "server_person_verifiers"] {
-        conn.execute(
+        conn.exec(
             &format!(
-                "UPDATE {table} SET erasure_requested_at = coalesce(erasure_requested_at, ?1)
-                 WHERE pseudonym = ?2"
+                "UPDATE {table} SET erasure_requested_at = coalesce(erasure_requested_at, $1)
+                 WHERE pseudonym = $2"
             ),
-            params![now, pseudonym],
-        )
-        .map_err(sql(conn))?;
+            &[&now, &pseudonym],
+        )?;
     }
     Ok(())
 }
 
 /// Deletes the person's codes, verifier, request and sessions (part of their erasure). Should
-/// their recorder send events again, its next batch brings the verifier back with them.
-pub fn forget(conn: &Connection, pseudonym: &str) -> Result<()> {
+/// their recorder send events again, its next batch brings the verifier back with them. Returns
+/// how many rows went.
+pub fn forget<'a>(db: impl Into<Conn<'a>>, pseudonym: &str) -> Result<u64> {
+    let conn = db.into();
     ensure_schema(conn)?;
+    let mut n = 0;
     for table in [
         "server_person_sessions",
         "server_people",
         "server_person_verifiers",
     ] {
-        conn.execute(
-            &format!("DELETE FROM {table} WHERE pseudonym = ?1"),
-            [pseudonym],
-        )
-        .map_err(sql(conn))?;
+        n += conn.exec(
+            &format!("DELETE FROM {table} WHERE pseudonym = $1"),
+            &[&pseudonym],
+        )?;
     }
-    Ok(())
+    Ok(n)
 }
 
 #[cfg(test)]
@@ -469,6 +438,8 @@ mod tests {
             pseudonym: p.to_owned(),
         }
     }
+
+    use rusqlite::Connection;
 
     fn conn() -> Connection {
         let c = Connection::open_in_memory().unwrap();

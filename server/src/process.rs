@@ -152,12 +152,13 @@ pub fn link_rows(r: &StoredLink, k: u64, max: usize) -> (Vec<LinkRow>, usize) {
     (rows, left)
 }
 
-/// The latest stored link report of the server's database (none on PostgreSQL: `taskmine link`
-/// works on SQLite logs).
+/// The latest stored link report of the server's database, on either backend.
 async fn latest(st: &AppState) -> Result<Option<StoredLink>, ApiError> {
     let db = st.config().db.clone();
-    if uilog::is_postgres_url(&db.to_string_lossy()) {
-        return Ok(None);
+    if st.config().is_postgres() {
+        return st
+            .with_db(|c| Ok(miner::link::stored::load_latest(c.conn())?))
+            .await;
     }
     tokio::task::spawn_blocking(move || -> Result<Option<StoredLink>, ApiError> {
         let conn =

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
-use uilog::{LogRead, LogStore, Store};
+use uilog::LogStore;
 
 use crate::agents::{self, Agent};
 use crate::analysis::{self, Analysis};
@@ -230,10 +230,10 @@ async fn mining_job(state: std::sync::Weak<AppState>) {
             let objects_of = published.as_ref().ok().map(Arc::clone);
             st.results.send_replace(Some(published));
             // The result is served while its business objects are stored beside it.
-            if let Some(a) = objects_of.filter(|_| !st.config.is_postgres()) {
-                let db = st.config.db.clone();
+            if let Some(a) = objects_of {
+                let config = st.config.clone();
                 let opened = tokio::task::spawn_blocking(move || {
-                    Store::open(&db).map(|store| analysis::store_objects(&store, &a))
+                    open_for_mining(&config).map(|log| analysis::store_objects(&log, &a))
                 })
                 .await;
                 if let Ok(Err(e)) = opened {
@@ -257,8 +257,8 @@ async fn mining_job(state: std::sync::Weak<AppState>) {
     }
 }
 
-/// The mining job's connection to a log on PostgreSQL: no statement timeout, since a scan of a
-/// large log may take longer than any batch should.
+/// The mining job's connection to the log: on PostgreSQL without a statement timeout, since a
+/// scan of a large log may take longer than any batch should.
 fn open_for_mining(config: &Config) -> Result<LogStore> {
     let settings = uilog::store_pg::PgSettings {
         statement_timeout: None,
@@ -269,62 +269,17 @@ fn open_for_mining(config: &Config) -> Result<LogStore> {
 
 /// What the log holds now: see [`analysis::version`].
 fn log_version(config: &Config) -> Result<(i64, i64)> {
-    if config.is_postgres() {
-        return Ok(open_for_mining(config)?.version()?);
-    }
-    analysis::version(&Store::open(&config.db)?)
+    analysis::version(&open_for_mining(config)?)
 }
 
-/// The result for the log as it is now. From SQLite it may be a stored run read back (see
-/// [`Analysis::load_or_mine`]); from PostgreSQL it is mined afresh and served from memory.
+/// The result for the log as it is now, on either backend: a stored run read back, or mined and
+/// stored (see [`Analysis::load_or_mine`]).
 fn mine(config: &Config) -> Result<Analysis> {
-    if config.is_postgres() {
-        let store = open_for_mining(config)?;
-        return mine_in_memory(store.reader(), &config.mining, config.privacy.clone());
-    }
     Analysis::load_or_mine(
-        &Store::open(&config.db)?,
+        &open_for_mining(config)?,
         &config.mining,
         config.privacy.clone(),
     )
-}
-
-/// Mines a log on any backend into a result kept in memory only. Stored mining runs, bot drafts
-/// and analysts' routine names are SQLite tables so far, so a server on PostgreSQL mines the log
-/// itself and serves the routines without bot drafts; two servers on one database show the same
-/// figures because mining one log gives one result.
-pub fn mine_in_memory(
-    store: &dyn LogRead,
-    opts: &miner::Options,
-    privacy: crate::privacy::Privacy,
-) -> Result<Analysis> {
-    let version = store.version()?;
-    let stats = store.stats()?;
-    let mut opts = opts.clone();
-    opts.min_users = opts.min_users.max(privacy.k);
-    opts.validate()?;
-    let log = miner::Log::load(store, &opts.abstraction, &mut miner::NoProgress)?;
-    let mining = miner::mine_log(&log, &opts, &mut miner::NoProgress);
-    let graph = miner::graph::whole_log(&log, mining.summary.idle_gap_secs);
-    let names = mining
-        .routines
-        .iter()
-        .map(|r| r.id)
-        .zip(miner::routine_names(&mining))
-        .collect();
-    Ok(Analysis {
-        names,
-        stats,
-        log,
-        mining,
-        graph,
-        privacy,
-        bots: Vec::new(),
-        version,
-        computed_at: jiff::Timestamp::now().as_microsecond(),
-        run: None,
-        origin: analysis::Origin::Mined,
-    })
 }
 
 impl AppState {
@@ -333,6 +288,7 @@ impl AppState {
         let db = config.db_str();
         let accounts = Self::open_db(&config, "accounts")?;
         if let Some(conn) = accounts.sqlite() {
+            // PostgreSQL's tables were made by the migrations when the connection opened.
             agents::ensure_schema(conn)?;
             crate::accounts::ensure_schema(conn)?;
             crate::audit::ensure_schema(conn)?;
@@ -441,7 +397,7 @@ impl AppState {
     }
 
     /// Runs `f` on the connection for the server's own tables (accounts, sessions, agents, audit
-    /// trail), on a blocking thread.
+    /// trail, person access codes), on a blocking thread.
     pub(crate) async fn with_db<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Db) -> Result<T> + Send + 'static,
@@ -451,28 +407,6 @@ impl AppState {
             let mut db = conn.lock().expect("accounts lock");
             Self::live(&target, &mut db, "accounts")?;
             f(&db)
-        })
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)
-    }
-
-    /// Runs `f` on the SQLite connection, for the tables that are SQLite-only so far (person
-    /// access codes); on PostgreSQL the answer is 501.
-    pub(crate) async fn with_accounts<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
-    ) -> Result<T, ApiError> {
-        if self.config.is_postgres() {
-            return Err(ApiError::new(
-                axum::http::StatusCode::NOT_IMPLEMENTED,
-                "person access codes are not yet kept in PostgreSQL; serve a SQLite log for them",
-            ));
-        }
-        let conn = Arc::clone(&self.accounts);
-        tokio::task::spawn_blocking(move || {
-            let db = conn.lock().expect("accounts lock");
-            f(db.sqlite().expect("a SQLite log has a SQLite connection"))
         })
         .await
         .map_err(ApiError::internal)?

@@ -490,3 +490,303 @@ fn the_load_measurement_with_two_servers_finds_nothing_lost_or_doubled() {
     let keys = LogStore::open(&url).unwrap().batch_keys("agent/").unwrap();
     assert_eq!(keys.len(), 4 * 20);
 }
+
+/// A simulated team's log written into the PostgreSQL database at `url`, in one batch; the event
+/// count.
+fn simulated_log(url: &str) -> u64 {
+    let events: Vec<Event> = team_events(1).remove(0);
+    let mut log = LogStore::open(url).unwrap();
+    log.write_batch(Some("simulated"), "test", |sink| -> uilog::Result<()> {
+        for e in &events {
+            sink.push(e)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    events.len() as u64
+}
+
+/// The mining job's state once it has published a result: `/api/v1/status`.
+fn status_when_published(srv: &Srv, token: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let (status, text) = get_as(&srv.url("/api/v1/status"), Some(token));
+        assert_eq!(status, 200, "{text}");
+        let v = json(&text);
+        if !v["result"].is_null() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "no result published: {v}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn count(c: &mut postgres::Client, sql: &str) -> i64 {
+    c.query_one(sql, &[]).unwrap().get(0)
+}
+
+/// Waits until `sql` counts more than nothing (rows the mining job writes after publishing).
+fn some_rows(c: &mut postgres::Client, sql: &str) -> i64 {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let n = count(c, sql);
+        if n > 0 {
+            return n;
+        }
+        assert!(Instant::now() < deadline, "none of: {sql}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Signs a person in through `/me/signin` with a code; returns the status and the session cookie.
+fn person_sign_in(srv: &Srv, pseudonym: &str, code: &str) -> (u16, Option<String>) {
+    let csrf = "cd".repeat(32);
+    let resp = no_redirects()
+        .post(&srv.url("/me/signin"))
+        .header("Cookie", &format!("tm_me_signin={csrf}"))
+        .send_form([
+            ("pseudonym", pseudonym),
+            ("code", code),
+            ("csrf", csrf.as_str()),
+        ])
+        .expect("sign-in request");
+    let status = resp.status().as_u16();
+    let sid = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("tm_person="))
+        .map(|c| c.split(';').next().unwrap_or("").to_owned())
+        .filter(|c| !c.is_empty());
+    (status, sid)
+}
+
+#[test]
+fn a_server_on_postgresql_stores_its_run_and_drafts_and_a_restarted_one_reads_them_back() {
+    let url = pg::server().fresh_db("stored_run");
+    let events = simulated_log(&url);
+    let token = {
+        let db = Db::open(&url, &Default::default()).unwrap();
+        server::accounts::add(&db, "adm", Role::Admin, PASSWORD).unwrap();
+        server::accounts::new_api_token(&db, "adm").unwrap()
+    };
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+
+    let first = Srv::start(config(&url));
+    let s = status_when_published(&first, &token);
+    assert_eq!(s["result"]["origin"], "mined", "{s}");
+    let run = s["result"]["run"]
+        .as_i64()
+        .expect("the mined result was stored");
+    assert_eq!(s["mined"], 1);
+    let (_, summary) = get_as(&first.url("/api/v1/summary"), Some(&token));
+    let summary = json(&summary);
+    assert_eq!(summary["stats"]["events"].as_u64(), Some(events));
+    assert!(
+        summary["overview"]["routines"].as_u64().unwrap() > 0,
+        "{summary}"
+    );
+    let (_, routines_first) = get_as(&first.url("/api/v1/routines"), Some(&token));
+    let (_, bots_first) = get_as(&first.url("/api/v1/bots"), Some(&token));
+    // The run, its instances, and the bot drafts beside it are rows of the shared database.
+    assert_eq!(
+        count(
+            &mut c,
+            &format!("SELECT count(*) FROM mining_runs WHERE id = {run}")
+        ),
+        1
+    );
+    assert!(
+        count(
+            &mut c,
+            &format!("SELECT count(*) FROM mining_instances WHERE run_id = {run}")
+        ) > 0
+    );
+    let drafts = count(
+        &mut c,
+        &format!("SELECT count(*) FROM server_bot_drafts WHERE run_id = {run}"),
+    );
+    assert!(drafts > 0, "bot drafts stored with run {run}");
+    assert_eq!(
+        count(
+            &mut c,
+            &format!("SELECT count(*) FROM server_drafted_runs WHERE run_id = {run}")
+        ),
+        1
+    );
+    // The business objects follow once the result is served.
+    some_rows(
+        &mut c,
+        &format!("SELECT count(*) FROM mining_object_runs WHERE run_id = {run}"),
+    );
+    drop(first);
+
+    // A new server on the unchanged log reads the run back instead of mining.
+    let second = Srv::start(config(&url));
+    let s = status_when_published(&second, &token);
+    assert_eq!(s["result"]["origin"], "stored", "{s}");
+    assert_eq!(s["result"]["run"].as_i64(), Some(run), "{s}");
+    assert_eq!(
+        (s["mined"].as_u64(), s["read_from_store"].as_u64()),
+        (Some(0), Some(1))
+    );
+    let (_, routines_second) = get_as(&second.url("/api/v1/routines"), Some(&token));
+    assert_eq!(
+        json(&routines_second),
+        json(&routines_first),
+        "the same routines"
+    );
+    let (status, bots) = get_as(&second.url("/api/v1/bots"), Some(&token));
+    assert_eq!(status, 200, "{bots}");
+    assert_eq!(json(&bots), json(&bots_first), "the drafts read back");
+    assert_eq!(
+        count(&mut c, "SELECT count(*) FROM mining_runs"),
+        1,
+        "nothing mined or stored again"
+    );
+
+    // A person's access code, issued in the shared database, opens their own page on PostgreSQL.
+    let db = Db::open(&url, &Default::default()).unwrap();
+    let person = "user-01";
+    let code = server::people::issue_code(&db, person).unwrap();
+    assert_eq!(
+        count(
+            &mut c,
+            "SELECT count(*) FROM server_people WHERE pseudonym = 'user-01' AND code_hash LIKE '$argon2id$%'"
+        ),
+        1
+    );
+    let (status, _) = person_sign_in(&second, person, "AAAAA-BBBBB-CCCCC-DDDDD");
+    assert_eq!(status, 401, "a wrong code opens nothing");
+    let (status, sid) = person_sign_in(&second, person, &code);
+    assert_eq!(status, 303);
+    let sid = sid.expect("a person's session");
+    let resp = no_redirects()
+        .get(&second.url("/me"))
+        .header("Cookie", &format!("tm_person={sid}"))
+        .call()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let page = resp.into_body().read_to_string().unwrap();
+    assert!(page.contains(person), "the page is the person's own");
+    assert_eq!(
+        count(
+            &mut c,
+            "SELECT count(*) FROM server_person_sessions WHERE pseudonym = 'user-01'"
+        ),
+        1
+    );
+}
+
+#[test]
+fn erasure_on_postgresql_leaves_no_mining_link_or_code_rows_of_the_person() {
+    let url = pg::server().fresh_db("erase");
+    simulated_log(&url);
+    let token = {
+        let db = Db::open(&url, &Default::default()).unwrap();
+        server::accounts::add(&db, "adm", Role::Admin, PASSWORD).unwrap();
+        server::accounts::new_api_token(&db, "adm").unwrap()
+    };
+    // A server's stored run with its bot drafts, as serving leaves them.
+    {
+        let srv = Srv::start(config(&url));
+        let s = status_when_published(&srv, &token);
+        assert!(s["result"]["run"].is_i64(), "{s}");
+    }
+    let person = "user-01";
+    let log = LogStore::open(&url).unwrap();
+    let conn = uilog::Conn::from(&log);
+    // A run of `taskmine mine` and a link report from it, both counting the person.
+    let (_, m) = {
+        let opts = miner::Options::default();
+        let l = miner::Log::load(&log, &opts.abstraction, &mut miner::NoProgress).unwrap();
+        let m = miner::mine_log(&l, &opts, &mut miner::NoProgress);
+        (l, m)
+    };
+    assert!(m
+        .routines
+        .iter()
+        .any(|r| r.instances.iter().any(|i| i.user == person)));
+    let run = miner::results::save(conn, &m).unwrap();
+    let report = miner::link::LinkReport {
+        process_log: "cases.csv".into(),
+        id_field: "invoice".into(),
+        cases: 1,
+        cases_linked: 0,
+        instances: 1,
+        instances_linked: 0,
+        links: Vec::new(),
+        activities: Vec::new(),
+    };
+    let names = miner::routine_names(&m);
+    miner::link::stored::save(conn, &report, &m, &names, Some(run)).unwrap();
+    let db = Db::open(&url, &Default::default()).unwrap();
+    server::people::issue_code(&db, person).unwrap();
+    let v = server::people::verifier(person, "0123-4567-89AB-CDEF-GHJK-MNPQ").unwrap();
+    server::people::register_verifier(&db, person, &v, "desk").unwrap();
+    server::people::create_session(&db, person).unwrap();
+    server::people::issue_code(&db, "user-02").unwrap();
+
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let of_person = [
+        r#"SELECT count(*) FROM mining_instances WHERE "user" = 'user-01'"#,
+        r#"SELECT count(*) FROM mining_link_users WHERE "user" = 'user-01'"#,
+        "SELECT count(*) FROM server_people WHERE pseudonym = 'user-01'",
+        "SELECT count(*) FROM server_person_verifiers WHERE pseudonym = 'user-01'",
+        "SELECT count(*) FROM server_person_sessions WHERE pseudonym = 'user-01'",
+    ];
+    for sql in of_person {
+        assert!(count(&mut c, sql) > 0, "before the erasure: {sql}");
+    }
+    assert_eq!(count(&mut c, "SELECT count(*) FROM mining_runs"), 2);
+    assert!(count(&mut c, "SELECT count(*) FROM server_bot_drafts") > 0);
+    assert_eq!(count(&mut c, "SELECT count(*) FROM mining_links"), 1);
+
+    let e =
+        server::erasure::erase_postgres(&url, &Default::default(), person, "adm", "local").unwrap();
+    assert!(e.events > 0);
+    assert_eq!(
+        e.runs, 2,
+        "the CLI's run that counted them and the server's"
+    );
+    for sql in of_person {
+        assert_eq!(count(&mut c, sql), 0, "after the erasure: {sql}");
+    }
+    for table in [
+        "mining_runs",
+        "mining_routines",
+        "mining_instances",
+        "mining_run_logs",
+        "mining_instance_objects",
+        "mining_instance_words",
+        "mining_links",
+        "server_bot_drafts",
+        "server_drafted_runs",
+    ] {
+        assert_eq!(
+            count(&mut c, &format!("SELECT count(*) FROM {table}")),
+            0,
+            "{table} after the erasure"
+        );
+    }
+    assert_eq!(
+        count(&mut c, "SELECT count(*) FROM server_people"),
+        1,
+        "another person's code stays"
+    );
+    assert_eq!(
+        count(&mut c, "SELECT count(*) FROM users WHERE name = 'user-01'"),
+        0
+    );
+    let audit = count(
+        &mut c,
+        "SELECT count(*) FROM server_audit WHERE action = 'erase' AND detail NOT LIKE '%user-01%'",
+    );
+    assert_eq!(audit, 1);
+    // The person is gone: a second erasure finds nobody.
+    assert!(matches!(
+        server::erasure::erase_postgres(&url, &Default::default(), person, "adm", "local"),
+        Err(server::Error::NoPerson(_))
+    ));
+}

@@ -45,8 +45,8 @@ pub fn run(args: EraseArgs, _ui: &Ui) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The log's part of an erasure on PostgreSQL; the audit trail and stored mining runs are
-/// SQLite-only so far, and the command says so.
+/// An erasure on PostgreSQL: the same rows as on SQLite (stored runs, link reports, access code,
+/// events), in the database the servers share; no compaction there.
 fn erase_postgres(args: &EraseArgs) -> anyhow::Result<()> {
     let url = args.db.db.to_string_lossy();
     let settings = server::db::DbSettings::default().pg("erase");
@@ -57,6 +57,12 @@ fn erase_postgres(args: &EraseArgs) -> anyhow::Result<()> {
         }
         e => e?,
     };
+    if e.runs > 0 {
+        eprintln!(
+            "deleted {} stored mining runs that counted {}",
+            e.runs, args.user
+        );
+    }
     eprintln!(
         "erased {} events of {} and every title, element and value only they used in {:.2} s; recorded in the audit trail as {}; PostgreSQL keeps the freed rows' bytes until VACUUM",
         e.events,

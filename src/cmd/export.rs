@@ -79,7 +79,7 @@ pub fn run(args: ExportArgs, ui: &Ui) -> anyhow::Result<()> {
     let store = args.db.open_log()?;
     if matches!(args.format, ExportFormat::OcelJson) && store.as_sqlite().is_none() {
         anyhow::bail!(
-            "{}: OCEL export is not yet supported on PostgreSQL; export csv, jsonl or xes",
+            "{}: OCEL export of UI events (--ocel-events ui) is not yet supported on PostgreSQL; export routine instances (the default), csv, jsonl or xes",
             args.db.shown()
         );
     }
@@ -118,7 +118,8 @@ pub fn run(args: ExportArgs, ui: &Ui) -> anyhow::Result<()> {
 /// failure leaves no file behind.
 fn ocel_instances(args: &ExportArgs, ui: &Ui) -> anyhow::Result<()> {
     let matcher = super::link::rules(args.objects.as_deref())?;
-    let store = args.db.open_existing()?;
+    // The log and the stored result on either backend.
+    let store = args.db.open_log_existing()?;
     let (run, mining) = super::link::mining_of(&store, ui)?;
     let spinner = ui.spinner("exporting");
     // Steps are not stored with the objects: with them, everything is read from the log.

@@ -11,6 +11,7 @@ use clap::Args;
 use miner::link::{LinkOptions, LinkReport, ProcessLog};
 use miner::objects::{load_value_key, ObjectRules};
 use miner::Mining;
+use uilog::LogRead;
 
 use crate::cmd::DbArg;
 use crate::Ui;
@@ -45,19 +46,22 @@ pub struct LinkArgs {
 }
 
 /// The latest stored mining result with its run id, or a fresh one with default options (and no
-/// run) when there is none.
-pub fn mining_of(store: &uilog::Store, ui: &Ui) -> anyhow::Result<(Option<i64>, Mining)> {
-    if let Some(m) = miner::results::load_latest(store.into())? {
+/// run) when there is none. The log and its mining tables on either backend.
+pub fn mining_of(store: &uilog::LogStore, ui: &Ui) -> anyhow::Result<(Option<i64>, Mining)> {
+    let conn = uilog::Conn::from(store);
+    if let Some(m) = miner::results::load_latest(conn)? {
         // load_latest reads the run of the highest id.
-        let run = miner::results::run_ids(store.into())?.last().copied();
+        let run = miner::results::run_ids(conn)?.last().copied();
         return Ok((run, m));
     }
     eprintln!(
         "{}: no stored mining result; mining with default options (run `taskmine mine` to keep one)",
-        store.path().display()
+        conn.location()
     );
     let bar = ui.spinner("mining");
-    let (_, m) = miner::mine(store, &miner::Options::default(), &mut miner::NoProgress)?;
+    let opts = miner::Options::default();
+    let log = miner::Log::load(store, &opts.abstraction, &mut miner::NoProgress)?;
+    let m = miner::mine_log(&log, &opts, &mut miner::NoProgress);
     bar.finish_and_clear();
     Ok((None, m))
 }
@@ -84,18 +88,19 @@ pub fn run(args: LinkArgs, ui: &Ui) -> anyhow::Result<()> {
     if let Some(k) = &args.key {
         opts.keys.push(load_value_key(k)?);
     }
-    let store = args.db.open_existing()?;
+    let store = args.db.open_log_existing()?;
+    let conn = uilog::Conn::from(&store);
     let (run, mining) = mining_of(&store, ui)?;
     let version = store.version()?;
     let (objects, from_store) =
-        miner::objects::stored_or_extract(&store, (&store).into(), run, &mining, &matcher)?;
+        miner::objects::stored_or_extract(&store, conn, run, &mining, &matcher)?;
     let report = miner::link::link(&mining, &objects, &log, &opts)?;
-    let names = super::name::names(&store, &mining)?;
-    let db = store.path();
+    let names = super::name::names(conn, &mining)?;
+    let db = args.db.shown();
     if let (Some(run), false) = (run, from_store) {
         // Kept with the run (a run saved before objects were stored, or other rules), so that the
         // next link and export read them back.
-        miner::objects::store((&store).into(), run, &objects, &matcher, version)?;
+        miner::objects::store(conn, run, &objects, &matcher, version)?;
     }
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -115,12 +120,9 @@ pub fn run(args: LinkArgs, ui: &Ui) -> anyhow::Result<()> {
         eprintln!("{}: report written", path.display());
     }
     // Kept for the dashboard's process page (`taskmine serve`, /process).
-    miner::link::stored::save((&store).into(), &report, &mining, &names, run)
-        .with_context(|| format!("cannot store the link report in {}", db.display()))?;
-    eprintln!(
-        "{}: link report stored; `taskmine serve` shows it at /process",
-        db.display()
-    );
+    miner::link::stored::save(conn, &report, &mining, &names, run)
+        .with_context(|| format!("cannot store the link report in {db}"))?;
+    eprintln!("{db}: link report stored; `taskmine serve` shows it at /process");
     Ok(())
 }
 

@@ -66,15 +66,20 @@ pub struct Obtained {
 /// the spans, so that later `bots`, `mine` and `serve` read it back). Says which on stderr, in one
 /// line: a user waiting 10 s for mining, or wondering why a change of the log does not show,
 /// should see why.
-pub fn mine_or_read(
-    store: &uilog::Store,
+pub fn mine_or_read<S>(
+    store: &S,
     opts: &miner::Options,
     fresh: bool,
     keep: Keep,
     ui: &Ui,
-) -> anyhow::Result<Obtained> {
+) -> anyhow::Result<Obtained>
+where
+    S: uilog::LogRead,
+    for<'a> uilog::Conn<'a>: From<&'a S>,
+{
     opts.validate()?;
-    let conn: uilog::Conn<'_> = store.into();
+    // The run is kept in the log's own database, SQLite file or PostgreSQL.
+    let conn = uilog::Conn::from(store);
     // The version before the log is read: events written meanwhile make the stored run look
     // older than it is (mined again next time), never newer.
     let version = store.version()?;
@@ -120,10 +125,7 @@ pub fn mine_or_read(
     match &stored {
         Ok(run) => eprintln!("mined the log in {secs:.1} s ({why}); stored as mining run {run}"),
         Err(e) if keep == Keep::Must => {
-            anyhow::bail!(
-                "cannot store the mining result in {}: {e}",
-                store.path().display()
-            )
+            anyhow::bail!("cannot store the mining result in {}: {e}", conn.location())
         }
         Err(e) => eprintln!("mined the log in {secs:.1} s ({why}); {e}"),
     }
@@ -165,40 +167,21 @@ pub fn run(args: MineArgs, ui: &Ui) -> anyhow::Result<()> {
     if !args.files.is_empty() {
         return mine_files(&args, &opts, ui);
     }
-    let log_store = args.db.open_log_existing()?;
-    let Some(store) = log_store.as_sqlite() else {
-        // The log streams from PostgreSQL like from SQLite; the report and the stored result
-        // need tables that are SQLite-only so far.
-        anyhow::ensure!(
-            args.report.is_none(),
-            "{}: --report is not yet supported on PostgreSQL (it reads SQLite-only tables)",
-            args.db.shown()
-        );
-        opts.validate()?;
-        let mut bars = Bars::new(ui);
-        let log = miner::Log::load(&log_store, &opts.abstraction, &mut bars)?;
-        let m = miner::mine_log(&log, &opts, &mut bars);
-        if !args.no_store {
-            eprintln!(
-                "note: the result is not stored: storing mining results in PostgreSQL is not yet supported"
-            );
-        }
-        let names = miner::routine_names(&m);
-        return print(&args, &m, &names, Shown::Mined);
-    };
+    let store = args.db.open_log_existing()?;
     let keep = if args.no_store { Keep::No } else { Keep::Must };
-    let got = mine_or_read(store, &opts, args.fresh, keep, ui)?;
+    let got = mine_or_read(&store, &opts, args.fresh, keep, ui)?;
     let m = got.mining;
     if let Some(path) = &args.report {
         let privacy = server::Privacy::k_only(opts.min_users, "taskmine mine --min-users");
-        let a = server::Analysis::from_mining(store, store.stats()?, got.log, m.clone(), privacy);
+        let stats = uilog::LogRead::stats(&store)?;
+        let a = server::Analysis::from_log_store(&store, stats, got.log, m.clone(), privacy);
         let html = server::report::render(&a)?;
         std::fs::write(path, html)
             .with_context(|| format!("cannot write the report to {}", path.display()))?;
         eprintln!("report written to {}", path.display());
     }
     // Names analysts gave (`taskmine name`) go with their routine's pattern from run to run.
-    let names = super::name::names(store, &m)?;
+    let names = super::name::names((&store).into(), &m)?;
     let shown = match got.run {
         Some(run) if got.read_back => Shown::ReadBack(run),
         Some(_) => Shown::Stored,
@@ -383,7 +366,7 @@ fn print(args: &MineArgs, m: &miner::Mining, names: &[String], shown: Shown) -> 
          `taskmine mine --json` prints every figure with the instances and variants."
     )?;
     if let Shown::Stored = shown {
-        writeln!(out, "result stored in {}", args.db.db.display())?;
+        writeln!(out, "result stored in {}", args.db.shown())?;
     }
     Ok(())
 }

@@ -21,8 +21,10 @@ pub struct NameArgs {
 }
 
 pub fn run(args: NameArgs, _ui: &Ui) -> anyhow::Result<()> {
-    let store = args.db.open_existing()?;
-    let m = miner::results::load_latest((&store).into())?.with_context(|| {
+    // The mining tables are in the log's database, a SQLite file or PostgreSQL.
+    let store = args.db.open_log_existing()?;
+    let conn = uilog::Conn::from(&store);
+    let m = miner::results::load_latest(conn)?.with_context(|| {
         format!(
             "{}: no stored mining result to name a routine of; run `taskmine mine` first",
             args.db.shown()
@@ -39,10 +41,10 @@ pub fn run(args: NameArgs, _ui: &Ui) -> anyhow::Result<()> {
             }
         );
     };
-    let before = names(&store, &m)?;
-    miner::results::set_routine_name((&store).into(), r, &args.name)
+    let before = names(conn, &m)?;
+    miner::results::set_routine_name(conn, r, &args.name)
         .with_context(|| format!("cannot name routine {}", r.id))?;
-    let after = names(&store, &m)?;
+    let after = names(conn, &m)?;
     let i = m
         .routines
         .iter()
@@ -59,7 +61,7 @@ pub fn run(args: NameArgs, _ui: &Ui) -> anyhow::Result<()> {
 }
 
 /// The names `mine` shows for a result: the analysts' where given, else the miner's.
-pub fn names(store: &uilog::Store, m: &miner::Mining) -> anyhow::Result<Vec<String>> {
-    let given = miner::results::given_names(store.into(), m)?;
+pub fn names(conn: uilog::Conn<'_>, m: &miner::Mining) -> anyhow::Result<Vec<String>> {
+    let given = miner::results::given_names(conn, m)?;
     Ok(miner::routine_names_given(m, &given))
 }

@@ -81,19 +81,20 @@ pub fn run(args: UserArgs, _ui: &Ui) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Person access codes are kept in SQLite only so far.
+/// Issues a person access code, kept in the log's database (a SQLite file or PostgreSQL).
 fn person_code(arg: &DbArg, pseudonym: &str) -> anyhow::Result<()> {
-    let store = arg.open()?;
-    let c = store.connection();
-    if !store.dictionary()?.users.iter().any(|u| u == pseudonym) {
+    use uilog::LogRead;
+    let log = arg.open_log_existing()?;
+    if !log.dictionary()?.users.iter().any(|u| u == pseudonym) {
         anyhow::bail!(
             "{}: no recorded person with pseudonym {pseudonym:?}",
-            store.path().display()
+            arg.shown()
         );
     }
-    let code = server::people::issue_code(c, pseudonym)?;
+    let db = server::db::Db::open(&arg.db.to_string_lossy(), &Default::default())?;
+    let code = server::people::issue_code(&db, pseudonym)?;
     server::audit::append(
-        c,
+        &db,
         &server::audit::cli_actor(),
         "person.code",
         &server::erasure::person_ref(pseudonym),
