@@ -226,6 +226,8 @@ pub(super) struct State {
     /// [`kind_for`] of the event types seen so far: a log has a few dozen, and mapping one
     /// allocates.
     kinds: std::collections::HashMap<String, EventKind>,
+    /// Strings of attributes a row dropped, for [`set_attrs`] to reuse.
+    spare: Vec<String>,
 }
 
 impl State {
@@ -261,7 +263,7 @@ pub(super) fn build(
     let id = element(slots, e);
     coordinates(slots, e)?;
     let other = text_and_case(slots, case, e)?;
-    attributes(slots, event_type, id, other, e);
+    attributes(slots, event_type, id, other, e, &mut state.spare);
     Ok(())
 }
 
@@ -417,6 +419,7 @@ fn attributes<'a>(
     id: Option<&'a str>,
     other: Option<(&'static str, &'a str)>,
     e: &mut Event,
+    spare: &mut Vec<String>,
 ) {
     let workbook = slots.str(Role::Workbook);
     let sheet = slots.str(Role::Sheet);
@@ -441,7 +444,7 @@ fn attributes<'a>(
     if let Some((key, v)) = other {
         keep(key, Some(v));
     }
-    set_attrs(&mut e.attrs, attrs.iter().copied());
+    set_attrs(&mut e.attrs, &mut attrs, spare);
 }
 
 pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<()> {

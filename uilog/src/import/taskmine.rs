@@ -12,7 +12,8 @@ use crate::event::{Event, EventKind, ValueHash};
 
 use super::time::parse_log_ts;
 use super::{
-    csv_header, csv_reader, field_line, parse_coord, set_attrs, set_opt, Ctx, Push, QuoteCheck,
+    csv_header, csv_reader, field_line, parse_coord, set_opt, set_sorted_attrs, Ctx, Push,
+    QuoteCheck,
 };
 
 /// The columns of the taskmine CSV, in the order the exporter writes them.
@@ -86,6 +87,7 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<(
     // as bytes, whose cells are checked one by one to name the bad one.
     let mut record: Record = Err(csv::ByteRecord::new());
     let mut e = Event::new("", "", 0, EventKind::Other);
+    let mut spare = Vec::new();
     loop {
         let mut raw = match record {
             Ok(text) => text.into_byte_record(),
@@ -156,7 +158,7 @@ pub(super) fn read(input: impl Read, ctx: &Ctx, sink: &mut dyn Push) -> Result<(
         } else if let Ok(map) = serde_json::from_str::<BTreeMap<&str, &str>>(attrs) {
             // Strings without escapes (nearly all) are borrowed from the cell and copied into the
             // previous row's buffers, instead of allocating every key and value of every row.
-            set_attrs(&mut e.attrs, map.iter().map(|(k, v)| (*k, *v)));
+            set_sorted_attrs(&mut e.attrs, map.iter().map(|(k, v)| (*k, *v)), &mut spare);
         } else {
             e.attrs = serde_json::from_str(attrs)
                 .map_err(|x| fail(18, format!("not a JSON object of strings: {x}")))?;
