@@ -428,6 +428,14 @@ fn mining_results_are_kept_in_postgresql_read_back_named_linked_and_exported() {
     );
     let (named, _) = ok(&["mine", "--db", &url]);
     assert!(named.contains("Enter the invoice"), "{named}");
+    // The one-file report works from PostgreSQL too, with the analyst's name.
+    let report = dir.path().join("report.html");
+    ok(&["mine", "--db", &url, "--report", p(&report)]);
+    let page = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        page.contains("Enter the invoice"),
+        "the report names routine 1"
+    );
     let (said, _) = ok(&["name", "--db", &url, "1", ""]);
     assert!(said.contains("(was \"Enter the invoice\")"), "{said}");
 

@@ -45,6 +45,8 @@ pub fn erase_postgres(
     let events = log
         .erase_user(pseudonym)?
         .ok_or_else(|| Error::NoPerson(pseudonym.to_owned()))?;
+    // Again: a server on another machine may have stored a run of the log as it was meanwhile.
+    let runs = runs + forget_stored(db.conn(), pseudonym)?;
     let delete = start.elapsed();
     crate::audit::append(
         &db,
@@ -91,10 +93,12 @@ pub fn erase(
     let start = Instant::now();
     // The stored runs and the person's code go first: all of it must be gone before compaction,
     // so that compaction takes their bytes too.
-    let runs = forget_stored((&*store).into(), pseudonym)?;
+    let mut runs = forget_stored((&*store).into(), pseudonym)?;
     let events = store
         .erase_user(pseudonym)?
         .ok_or_else(|| Error::NoPerson(pseudonym.to_owned()))?;
+    // Again: a running server may have stored a run of the log as it was meanwhile.
+    runs += forget_stored((&*store).into(), pseudonym)?;
     let delete = start.elapsed();
     crate::audit::append(
         store.connection(),

@@ -719,7 +719,7 @@ fn erasure_on_postgresql_leaves_no_mining_link_or_code_rows_of_the_person() {
         links: Vec::new(),
         activities: Vec::new(),
     };
-    let names = miner::routine_names(&m);
+    let names = miner::naming::routine_names(&m);
     miner::link::stored::save(conn, &report, &m, &names, Some(run)).unwrap();
     let db = Db::open(&url, &Default::default()).unwrap();
     server::people::issue_code(&db, person).unwrap();
@@ -728,6 +728,16 @@ fn erasure_on_postgresql_leaves_no_mining_link_or_code_rows_of_the_person() {
     server::people::create_session(&db, person).unwrap();
     server::people::issue_code(&db, "user-02").unwrap();
 
+    // The process page reads the link report from PostgreSQL.
+    {
+        let srv = Srv::start(config(&url));
+        let (status, page) = get_as(&srv.url("/process"), Some(&token));
+        assert_eq!(status, 200, "{page}");
+        assert!(
+            page.contains("cases.csv") && page.contains("invoice"),
+            "{page}"
+        );
+    }
     let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let of_person = [
         r#"SELECT count(*) FROM mining_instances WHERE "user" = 'user-01'"#,
