@@ -81,6 +81,27 @@ fn a_log_imported_into_postgresql_mines_and_counts_as_in_sqlite_and_copies_both_
     let from_sqlite = mined(p(&sqlite));
     assert!(!from_sqlite["routines"].as_array().unwrap().is_empty());
     assert_eq!(mined(&pg_a), from_sqlite);
+    // Bots drafted from either backend are the same files (this log has no screen snapshots).
+    let bots = |db: &str, out: &Path| {
+        ok(&["bots", "--db", db, "--top", "2", "--out", p(out)]);
+        let mut files = std::collections::BTreeMap::new();
+        for bot in std::fs::read_dir(out).unwrap() {
+            let bot = bot.unwrap().path();
+            for f in std::fs::read_dir(&bot).unwrap() {
+                let f = f.unwrap().path();
+                let name = f.strip_prefix(out).unwrap().to_string_lossy().into_owned();
+                files.insert(name, std::fs::read_to_string(&f).unwrap());
+            }
+        }
+        files
+    };
+    let bots_sqlite = bots(p(&sqlite), &dir.path().join("bots-sqlite"));
+    assert!(
+        bots_sqlite.keys().any(|f| f.ends_with("bot.yaml")),
+        "{:?}",
+        bots_sqlite.keys()
+    );
+    assert_eq!(bots(&pg_a, &dir.path().join("bots-pg")), bots_sqlite);
 
     // SQLite → PostgreSQL → SQLite, then again: the second runs copy nothing.
     let pg_b = server.fresh_db("cli_copy");

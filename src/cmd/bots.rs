@@ -58,12 +58,14 @@ pub fn run(args: BotsArgs, ui: &Ui) -> anyhow::Result<()> {
         return Ok(());
     }
     let opts = args.opts.options()?;
-    let store = args.db.open_existing()?;
+    let store = args.db.open_log_existing()?;
     // A result mined now is kept for the next command; bots only reads the log, so a store it
     // cannot write to is said, not an error.
     let got = mine_or_read(&store, &opts, args.fresh, Keep::Try, ui)?;
     let mining = got.mining;
-    let drafts = codegen::draft_bots(&store, &got.log, &mining, args.top)?;
+    // Screen snapshots (image anchors for clicks) are kept in SQLite files only.
+    let drafts =
+        codegen::draft_bots_from(store.reader(), store.as_sqlite(), &got.log, &mining, args.top)?;
     if drafts.is_empty() {
         println!(
             "no candidates in {} ({} events): nothing to draft",

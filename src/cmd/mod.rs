@@ -50,12 +50,13 @@ impl DbArg {
         }
     }
 
-    /// Opens the SQLite store, for commands that keep their own tables beside the log (which are
-    /// SQLite-only so far): a PostgreSQL URL is refused in one line.
+    /// Opens the SQLite store, for the commands that work on SQLite files only (screen snapshots,
+    /// the process definition document, the graph and evaluation commands, which read a `Store`):
+    /// a PostgreSQL URL is refused in one line.
     pub fn open(&self) -> anyhow::Result<uilog::Store> {
         if self.is_postgres() {
             anyhow::bail!(
-                "{}: PostgreSQL is not yet supported by this command (its own tables are SQLite-only); give a SQLite file with --db",
+                "{}: PostgreSQL is not yet supported by this command; give a SQLite file with --db",
                 self.shown()
             );
         }
