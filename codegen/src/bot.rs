@@ -51,7 +51,7 @@ pub struct Source {
 pub struct Evidence {
     pub instances: u64,
     pub users: u64,
-    /// 0–1, see `miner::score::Score::standardization`.
+    /// 0–1, see `miner::Score::standardization`.
     pub standardization: f64,
     pub hours_per_month: f64,
     pub median_duration_s: f64,

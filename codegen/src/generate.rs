@@ -515,6 +515,8 @@ fn window_of(app: &str, template: &str, evs: &[&Event]) -> WindowMatch {
     }
 }
 
+/// A bot drafted from routine `r`: its dominant variant's steps, the inputs its typed values
+/// vary by, the parameter rows of its instances, and the evidence it was drafted from.
 fn draft(
     snapshots: Option<&Store>,
     mining: &Mining,
@@ -522,145 +524,264 @@ fn draft(
     instances: &[Vec<Option<i64>>],
     events: &HashMap<i64, Event>,
 ) -> Result<Draft> {
-    let variant = &r.variants[0].steps;
     let mut inputs = Inputs {
         names: Vec::new(),
         values: Vec::new(),
         hint: None,
     };
-    let mut steps: Vec<Step> = Vec::new();
-    let mut skipped: Vec<String> = Vec::new();
-    let mut expected = Vec::new();
+    let drafted = bot_steps(
+        snapshots,
+        mining,
+        &r.variants[0].steps,
+        instances,
+        events,
+        &mut inputs,
+    )?;
+    let bot_inputs = bot_inputs(&inputs);
+    let rows = param_rows(&inputs, instances.len(), &bot_inputs);
+    let postconditions = final_window(&drafted.steps);
+    Ok(Draft {
+        bot: Bot {
+            api_version: API_VERSION.into(),
+            name: bot_name(r, mining),
+            description: description(r, &drafted.skipped),
+            source: Source {
+                routine: r.id,
+                evidence: Evidence {
+                    instances: r.score.instances,
+                    users: r.score.users,
+                    standardization: round3(r.score.standardization),
+                    hours_per_month: round3(r.score.hours_saved_per_month),
+                    median_duration_s: round3(r.score.median_duration_s),
+                },
+                variant: drafted.expected,
+            },
+            inputs: bot_inputs,
+            steps: drafted.steps,
+            postconditions,
+        },
+        rows,
+    })
+}
+
+/// The steps drafted from a variant, what the replay expects each variant step to be, and the
+/// variant steps left out (with why).
+struct BotSteps {
+    steps: Vec<Step>,
+    expected: Vec<ExpectedAction>,
+    skipped: Vec<String>,
+}
+
+/// One variant step as its instances performed it.
+struct Performed<'a> {
+    /// The step's place in the variant.
+    k: usize,
+    /// Per instance, the store id of its event at each variant step.
+    instances: &'a [Vec<Option<i64>>],
+    /// The step's events, one per instance that has it (and whose event was fetched).
+    evs: Vec<&'a Event>,
+    events: &'a HashMap<i64, Event>,
+}
+
+/// A variant step drafted: a bot step, or why it was left out.
+// One value per step, moved at once into the steps: boxing the step would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+enum Drafted {
+    Step(Step),
+    Skipped(String),
+}
+
+/// The bot steps of `variant`, each with the window it works in brought to the front or waited
+/// for; the inputs its typed values vary by go into `inputs`.
+///
+/// Every variant step is also recorded as the action the replay expects, replayable or not, so
+/// that a replay's verdict can be checked against the routine as it was mined.
+fn bot_steps(
+    snapshots: Option<&Store>,
+    mining: &Mining,
+    variant: &[u32],
+    instances: &[Vec<Option<i64>>],
+    events: &HashMap<i64, Event>,
+    inputs: &mut Inputs,
+) -> Result<BotSteps> {
+    let mut out = BotSteps {
+        steps: Vec::new(),
+        expected: Vec::new(),
+        skipped: Vec::new(),
+    };
     for (k, &a) in variant.iter().enumerate() {
         let Some(action) = mining.actions.get(a as usize) else {
             continue;
         };
-        let evs: Vec<&Event> = instances
-            .iter()
-            .filter_map(|i| i[k].and_then(|id| events.get(&id)))
-            .collect();
-        // An element OCR named (`text 'Save'`) is no accessibility element: no selector finds it,
-        // so it becomes the step's target text instead.
-        let elements: Vec<Option<&Element>> = evs
-            .iter()
-            .map(|e| {
-                e.element
-                    .as_ref()
-                    .filter(|el| !el.is_empty() && ocr_text(el).is_none())
-            })
-            .collect();
-        let selector = matches!(
-            action.kind,
-            EventKind::Click | EventKind::DoubleClick | EventKind::RightClick | EventKind::Type
-        )
-        .then(|| learn_selector(&elements))
-        .flatten();
-        expected.push(ExpectedAction {
+        let seen = Performed {
+            k,
+            instances,
+            evs: instances
+                .iter()
+                .filter_map(|i| i[k].and_then(|id| events.get(&id)))
+                .collect(),
+            events,
+        };
+        let selector = selector_of(action, &seen.evs);
+        out.expected.push(ExpectedAction {
             kind: action.kind,
             app: action.app.clone(),
             title: action.title.clone(),
             element: action.element.clone(),
             selector: selector.clone(),
         });
-        let window = window_of(&action.app, &action.title, &evs);
-        let keys = || most_common(evs.iter().filter_map(|e| e.attrs.get("keys").cloned()));
-        let step = match action.kind {
-            EventKind::Focus => Step::new(Action::FocusWindow, window.clone()),
-            EventKind::Click | EventKind::DoubleClick | EventKind::RightClick => {
-                let mut s = Step::new(Action::Click, window.clone());
-                s.x = median_i32(evs.iter().filter_map(|e| e.wx).collect());
-                s.y = median_i32(evs.iter().filter_map(|e| e.wy).collect());
-                s.selector = selector;
-                if s.selector.is_none() {
-                    let ids: Vec<i64> = instances.iter().filter_map(|i| i[k]).collect();
-                    s.target = look_of(snapshots, &ids, events)?;
-                }
-                if s.selector.is_none() && s.target.is_none() {
-                    // No element in the log: the position is all there is, and the file says so.
-                    s.fallback = Some(Fallback::Position);
-                }
-                if action.kind == EventKind::RightClick {
-                    s.button = Some(MouseButton::Right);
-                }
-                if action.kind == EventKind::DoubleClick {
-                    s.clicks = Some(2);
-                }
-                if s.selector.is_none() && (s.x.is_none() || s.y.is_none()) {
-                    skipped.push(format!(
-                        "{} (no element and no position in the log)",
-                        action.label()
-                    ));
-                    continue;
-                }
-                s
-            }
-            EventKind::Type => {
-                let texts: Vec<Option<&str>> =
-                    evs.iter().map(|e| kept(e.text.as_deref())).collect();
-                inputs.hint = most_common(evs.iter().filter_map(|e| {
-                    let el = e.element.as_ref()?;
-                    // An OCR name reads `text 'First name'`: the words are the hint.
-                    ocr_text(el)
-                        .map(str::to_owned)
-                        .or_else(|| el.name.clone())
-                        .or_else(|| el.id.clone())
-                }));
-                let mut s = Step::new(Action::Type, window.clone());
-                s.selector = selector;
-                s.text = Some(if texts.is_empty() {
-                    let vals = vec![None];
-                    format!("{{{{ {} }}}}", inputs.get_or_add(vals))
-                } else {
-                    type_text(&texts, &mut inputs)
-                });
-                s
-            }
-            EventKind::Shortcut => {
-                let Some(k) = keys().filter(|k| crate::keys::parse(k).is_ok()) else {
-                    skipped.push(format!("{} (keys unknown)", action.label()));
-                    continue;
-                };
-                let mut s = Step::new(Action::Key, window.clone());
-                s.keys = Some(k);
-                s
-            }
-            EventKind::Copy | EventKind::Paste => {
-                let act = if action.kind == EventKind::Copy {
-                    Action::Copy
-                } else {
-                    Action::Paste
-                };
-                let mut s = Step::new(act, window.clone());
-                s.keys = keys().filter(|k| crate::keys::parse(k).is_ok());
-                s
-            }
-            _ => {
-                skipped.push(action.label());
-                continue;
-            }
-        };
-        // A step in a window other than the last one's needs that window in front first.
-        // A step in a window other than the last one's needs that window first: brought to the
-        // front at the start, waited for after a step (which opened it or changed its title;
-        // a switch the user made is a focus action of the variant itself).
-        let same_window = steps.last().is_some_and(|p: &Step| p.window == window);
-        if step.action != Action::FocusWindow && !same_window {
-            let action = if steps.is_empty() {
-                Action::FocusWindow
-            } else {
-                Action::WaitForWindow
-            };
-            steps.push(Step::new(action, window));
+        let window = window_of(&action.app, &action.title, &seen.evs);
+        match step_for(snapshots, action, &seen, selector, window.clone(), inputs)? {
+            Drafted::Step(step) => push_in_window(&mut out.steps, step, window),
+            Drafted::Skipped(why) => out.skipped.push(why),
         }
-        steps.push(step);
     }
-    let bot_inputs: Vec<Input> = inputs
+    Ok(out)
+}
+
+/// The selector of a step that clicks or types into an element, learned from its instances'
+/// elements; `None` for other steps, or when they have no element in common.
+///
+/// An element OCR named (`text 'Save'`) is no accessibility element: no selector finds it, so it
+/// becomes the step's target text instead.
+fn selector_of(action: &miner::Action, evs: &[&Event]) -> Option<Selector> {
+    let elements: Vec<Option<&Element>> = evs
+        .iter()
+        .map(|e| {
+            e.element
+                .as_ref()
+                .filter(|el| !el.is_empty() && ocr_text(el).is_none())
+        })
+        .collect();
+    matches!(
+        action.kind,
+        EventKind::Click | EventKind::DoubleClick | EventKind::RightClick | EventKind::Type
+    )
+    .then(|| learn_selector(&elements))
+    .flatten()
+}
+
+/// The bot step of one variant step, by its kind: a click by its selector, else the look of its
+/// target in the snapshots, else its median position; typing with its text made of inputs and
+/// constants; a shortcut, copy or paste with its keys.
+///
+/// A step nothing can replay (a click with neither element nor position, a shortcut whose keys
+/// are unknown, a kind a bot does not perform) is left out and named in the description.
+fn step_for(
+    snapshots: Option<&Store>,
+    action: &miner::Action,
+    seen: &Performed,
+    selector: Option<Selector>,
+    window: WindowMatch,
+    inputs: &mut Inputs,
+) -> Result<Drafted> {
+    let evs = &seen.evs;
+    let keys = || most_common(evs.iter().filter_map(|e| e.attrs.get("keys").cloned()));
+    let step = match action.kind {
+        EventKind::Focus => Step::new(Action::FocusWindow, window),
+        EventKind::Click | EventKind::DoubleClick | EventKind::RightClick => {
+            let mut s = Step::new(Action::Click, window);
+            s.x = median_i32(evs.iter().filter_map(|e| e.wx).collect());
+            s.y = median_i32(evs.iter().filter_map(|e| e.wy).collect());
+            s.selector = selector;
+            if s.selector.is_none() {
+                let ids: Vec<i64> = seen.instances.iter().filter_map(|i| i[seen.k]).collect();
+                s.target = look_of(snapshots, &ids, seen.events)?;
+            }
+            if s.selector.is_none() && s.target.is_none() {
+                // No element in the log: the position is all there is, and the file says so.
+                s.fallback = Some(Fallback::Position);
+            }
+            if action.kind == EventKind::RightClick {
+                s.button = Some(MouseButton::Right);
+            }
+            if action.kind == EventKind::DoubleClick {
+                s.clicks = Some(2);
+            }
+            if s.selector.is_none() && (s.x.is_none() || s.y.is_none()) {
+                return Ok(Drafted::Skipped(format!(
+                    "{} (no element and no position in the log)",
+                    action.label()
+                )));
+            }
+            s
+        }
+        EventKind::Type => {
+            let texts: Vec<Option<&str>> = evs.iter().map(|e| kept(e.text.as_deref())).collect();
+            inputs.hint = most_common(evs.iter().filter_map(|e| {
+                let el = e.element.as_ref()?;
+                // An OCR name reads `text 'First name'`: the words are the hint.
+                ocr_text(el)
+                    .map(str::to_owned)
+                    .or_else(|| el.name.clone())
+                    .or_else(|| el.id.clone())
+            }));
+            let mut s = Step::new(Action::Type, window);
+            s.selector = selector;
+            s.text = Some(if texts.is_empty() {
+                let vals = vec![None];
+                format!("{{{{ {} }}}}", inputs.get_or_add(vals))
+            } else {
+                type_text(&texts, inputs)
+            });
+            s
+        }
+        EventKind::Shortcut => {
+            let Some(k) = keys().filter(|k| crate::keys::parse(k).is_ok()) else {
+                return Ok(Drafted::Skipped(format!(
+                    "{} (keys unknown)",
+                    action.label()
+                )));
+            };
+            let mut s = Step::new(Action::Key, window);
+            s.keys = Some(k);
+            s
+        }
+        EventKind::Copy | EventKind::Paste => {
+            let act = if action.kind == EventKind::Copy {
+                Action::Copy
+            } else {
+                Action::Paste
+            };
+            let mut s = Step::new(act, window);
+            s.keys = keys().filter(|k| crate::keys::parse(k).is_ok());
+            s
+        }
+        _ => return Ok(Drafted::Skipped(action.label())),
+    };
+    Ok(Drafted::Step(step))
+}
+
+/// Appends `step`, preceded by a step that makes its window current when the step before worked
+/// in another one.
+///
+/// A step in a window other than the last one's needs that window first: brought to the front at
+/// the start, waited for after a step (which opened it or changed its title; a switch the user
+/// made is a focus action of the variant itself).
+fn push_in_window(steps: &mut Vec<Step>, step: Step, window: WindowMatch) {
+    let same_window = steps.last().is_some_and(|p: &Step| p.window == window);
+    if step.action != Action::FocusWindow && !same_window {
+        let action = if steps.is_empty() {
+            Action::FocusWindow
+        } else {
+            Action::WaitForWindow
+        };
+        steps.push(Step::new(action, window));
+    }
+    steps.push(step);
+}
+
+/// The bot's inputs, each with a few distinct sample values and its type.
+///
+/// A few samples show a developer what goes in (the parameter file has up to [`MAX_ROWS`] of
+/// them); an input with no sample the policy kept is required, and one whose values are all
+/// numbers is a number.
+fn bot_inputs(inputs: &Inputs) -> Vec<Input> {
+    inputs
         .names
         .iter()
         .zip(&inputs.values)
         .map(|(name, vals)| {
-            // A few distinct values show a developer what goes in; the parameter file has
-            // up to MAX_ROWS of them.
             let mut samples: Vec<String> = Vec::new();
             for v in vals.iter().flatten() {
                 if samples.len() < MAX_SAMPLES && !samples.contains(v) {
@@ -683,8 +804,17 @@ fn draft(
                 samples,
             }
         })
-        .collect();
-    let mut rows: Vec<Params> = (0..instances.len())
+        .collect()
+}
+
+/// The parameter rows: per instance whose every value the policy kept, its values (distinct
+/// rows, in the order of the instances, at most [`MAX_ROWS`]).
+///
+/// A bot file with nothing to run it on is no use, so without such rows (or inputs) there is one
+/// row of the first samples, where a required input's cell stays empty: a masked sample is never
+/// a value to type.
+fn param_rows(inputs: &Inputs, instances: usize, bot_inputs: &[Input]) -> Vec<Params> {
+    let mut rows: Vec<Params> = (0..instances)
         .filter(|&i| {
             inputs
                 .values
@@ -704,7 +834,6 @@ fn draft(
     rows.retain(|r| seen.insert(r.clone()));
     rows.truncate(MAX_ROWS);
     if rows.is_empty() || inputs.names.is_empty() {
-        // A required input's cell stays empty: a masked sample is never a value to type.
         rows = vec![bot_inputs
             .iter()
             .map(|i| {
@@ -715,7 +844,13 @@ fn draft(
             })
             .collect()];
     }
-    let postconditions = steps
+    rows
+}
+
+/// The bot's postcondition: the window its last step works in is there at the end, which is how
+/// a replay tells it finished where the routine did.
+fn final_window(steps: &[Step]) -> Vec<PostCondition> {
+    steps
         .last()
         .map(|s| PostCondition::Window {
             app: s.window.app.clone(),
@@ -723,7 +858,12 @@ fn draft(
             timeout_ms: crate::bot::DEFAULT_TIMEOUT_MS,
         })
         .into_iter()
-        .collect();
+        .collect()
+}
+
+/// The bot's description: the routine it was drafted from with its evidence, and the variant
+/// steps left out, so that a developer sees at once what the bot does not do.
+fn description(r: &Routine, skipped: &[String]) -> String {
     let mut description = format!(
         "Drafted from routine {} ({} instances by {} users, {:.2} hours/month to save).",
         r.id, r.score.instances, r.score.users, r.score.hours_saved_per_month
@@ -734,28 +874,7 @@ fn draft(
             skipped.join("; ")
         ));
     }
-    Ok(Draft {
-        bot: Bot {
-            api_version: API_VERSION.into(),
-            name: bot_name(r, mining),
-            description,
-            source: Source {
-                routine: r.id,
-                evidence: Evidence {
-                    instances: r.score.instances,
-                    users: r.score.users,
-                    standardization: round3(r.score.standardization),
-                    hours_per_month: round3(r.score.hours_saved_per_month),
-                    median_duration_s: round3(r.score.median_duration_s),
-                },
-                variant: expected,
-            },
-            inputs: bot_inputs,
-            steps,
-            postconditions,
-        },
-        rows,
-    })
+    description
 }
 
 /// The words of an element the OCR pass named (`text 'Save'` → `Save`); `None` for any other.

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use miner::eval::evaluate;
-use miner::segment::segment;
+use miner::segment;
 use miner::{mine, NoProgress, Options};
 use uilog::simulate::{simulate_into_store, Config};
 use uilog::Store;

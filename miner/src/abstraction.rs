@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use uilog::{Dictionary, Element, EventKind};
 
 use crate::error::{Error, Result};
-use crate::fxhash::FxHashMap;
+use rustc_hash::FxHashMap;
 
 /// User rules for window titles, read from a YAML file:
 ///

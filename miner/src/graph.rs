@@ -4,9 +4,9 @@
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
 
-use crate::fxhash::FxHashMap;
 use crate::log::Log;
 use crate::mining::Routine;
+use rustc_hash::FxHashMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ActionNode {

@@ -4,20 +4,25 @@
 //! What it must never do: capture input or simulate it (it never links rdev or enigo), or write to the
 //! UI log's own tables (its results live in tables of its own, prefixed `mining_`, see [`results`]).
 //!
-//! The stages, each a module with its own documentation:
-//! 1. [`abstraction`]: an event becomes an action (kind + app + title template + element template);
-//!    titles and element names are templated once per distinct string, never per event; element
-//!    paths count by their stable part, clicks without an element by the spot of the window;
-//! 2. [`segment`]: each user's stream is cut into segments at pauses, session changes, pairs of
-//!    actions that pauses usually split, and start actions learned from the directly-follows graph;
-//! 3. [`patterns`] and [`routine`]: closed sequential patterns (BIDE) over the segments, chosen
-//!    greedily for coverage, become routines with instances, variants and data flows; then the
-//!    segmentation is repaired from what was found ([`segment::split_composites`],
-//!    [`segment::split_at_instances`],
-//!    [`segment::join_fragments`]) and the log mined again, and routines of one vocabulary merge
-//!    ([`routine::merge_by_vocabulary`]);
-//! 4. [`score`]: frequency, durations, standardization, users, automatability, hours saved;
+//! The stages, each a module of its own (private: [`mine`] runs them, and the crate root names
+//! what they give), documented in the source:
+//! 1. `abstraction`: an event becomes an [`Action`] (kind + app + title template + element
+//!    template); titles and element names are templated once per distinct string, never per event;
+//!    element paths count by their stable part, clicks without an element by the spot of the window;
+//! 2. `segment`: each user's stream is cut into segments ([`segment()`]) at pauses, session
+//!    changes, pairs of actions that pauses usually split, and start actions learned from the
+//!    directly-follows graph;
+//! 3. `patterns` and `routine`: closed sequential patterns (BIDE) over the segments, chosen
+//!    greedily for coverage, become routines with instances, [`Variant`]s and [`DataFlow`]s; then
+//!    the segmentation is repaired from what was found (composites split, segments cut at
+//!    instances, fragments joined) and the log mined again, and routines of one vocabulary merge;
+//! 4. `score`: frequency, durations, standardization, users, automatability, hours saved
+//!    ([`Score`]);
 //! 5. [`graph`]: the task graph (petgraph), as DOT or JSON; [`eval`]: scores against ground truth.
+//!
+//! The public modules are namespaces of their own: [`results`] (stored runs), [`objects`] (business
+//! objects of instances), [`link`] (process logs linked to routines), [`naming`] (routine names),
+//! [`graph`] and [`eval`]. Everything else is at the crate root, with one path per item.
 //!
 //! ```
 //! use uilog::{Event, EventKind, Store};
@@ -43,30 +48,35 @@
 //! Everything works on integer ids in flat vectors, and the result is the same on every run for the
 //! same log (ties are broken by ids, never by hash-map order).
 
-#![forbid(unsafe_code)]
-
-pub mod abstraction;
+mod abstraction;
 mod error;
 pub mod eval;
-mod fxhash;
 pub mod graph;
 pub mod link;
-pub mod log;
-pub mod mining;
+mod log;
+mod mining;
 pub mod naming;
 pub mod objects;
-pub mod patterns;
-pub mod progress;
+mod patterns;
+mod progress;
 pub mod results;
-pub mod routine;
-pub mod score;
-pub mod segment;
+mod routine;
+mod score;
+mod segment;
 
-pub use abstraction::{Action, Rules};
+pub use abstraction::{Action, LabelKey, Labeler, Rules, TitleRule, TitleTemplates};
 pub use error::{Error, Result};
-pub use link::{link, LinkOptions, LinkReport, ProcessLog};
-pub use log::{AbstractionOptions, Log};
-pub use mining::{mine, mine_log, InstanceRef, Mining, Options, Routine, Summary, UserCount};
-pub use naming::{routine_name, routine_names, routine_names_given, MAX_NAME_CHARS};
-pub use objects::{extract as extract_objects, InstanceObjects, ObjectRules};
+pub use log::{AbstractionOptions, Ev, Log};
+pub use mining::{
+    mine, mine_log, thin_evidence, InstanceRef, Mining, Options, Routine, Summary, UserCount,
+    MIN_CONFIDENT_INSTANCES,
+};
 pub use progress::{NoProgress, Progress};
+pub use routine::{DataFlow, DiscoveryOptions, Variant};
+pub use score::Score;
+pub use segment::{segment, Segment, SegmentOptions, Segmentation};
+
+// Short paths inside the crate, which the results module uses.
+#[cfg(test)]
+pub(crate) use naming::routine_names_given;
+pub(crate) use naming::MAX_NAME_CHARS;

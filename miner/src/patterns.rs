@@ -44,10 +44,6 @@ impl SeqDb {
         self.weights.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.weights.is_empty()
-    }
-
     #[inline]
     pub fn seq(&self, s: usize) -> &[u32] {
         &self.items[self.offsets[s] as usize..self.offsets[s + 1] as usize]
@@ -82,12 +78,14 @@ pub const BUDGET_PER_ITEM: u64 = 100;
 pub const BUDGET_BASE: u64 = 100_000;
 
 /// All closed patterns with support ≥ `min_support` and length in `min_len..=max_len`, sorted by items
-/// (within the work budget of [`BUDGET_PER_ITEM`]; far below it on ordinary logs).
+/// (within the work budget of [`BUDGET_PER_ITEM`]; far below it on ordinary logs). Discovery
+/// wants to know whether the budget stopped the search, so only the tests call this.
+#[cfg(test)]
 pub fn closed_patterns(db: &SeqDb, opts: &MineOptions) -> Vec<Pattern> {
     closed_patterns_within_budget(db, opts).0
 }
 
-/// [`closed_patterns`], and whether the search of some first item stopped at the work budget (so
+/// `closed_patterns`, and whether the search of some first item stopped at the work budget (so
 /// that longer patterns may be missing).
 pub fn closed_patterns_within_budget(db: &SeqDb, opts: &MineOptions) -> (Vec<Pattern>, bool) {
     let budget = BUDGET_BASE + BUDGET_PER_ITEM * db.items.len() as u64;
@@ -360,7 +358,8 @@ impl Miner<'_> {
 }
 
 /// The closed patterns by enumeration of every subsequence: exponential, for checking
-/// [`closed_patterns`] on small logs only.
+/// `closed_patterns` on small logs only.
+#[cfg(test)]
 pub fn brute_force_closed(db: &SeqDb, opts: &MineOptions) -> Vec<Pattern> {
     use std::collections::BTreeMap;
     let mut support: BTreeMap<Vec<u32>, (u64, Vec<u32>)> = BTreeMap::new();

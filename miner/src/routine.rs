@@ -39,10 +39,10 @@ use std::collections::{BTreeMap, BinaryHeap};
 use serde::{Deserialize, Serialize};
 use uilog::EventKind;
 
-use crate::fxhash::FxHashMap;
 use crate::log::Log;
 use crate::patterns::{closed_patterns_within_budget, MineOptions, SeqDb};
 use crate::segment::Segment;
+use rustc_hash::FxHashMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DiscoveryOptions {
@@ -216,8 +216,33 @@ pub const EDGE_STEP_SHARE: f64 = 0.5;
 
 /// Discovers routines in the segments of a log.
 pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Discovery {
-    let ev = &log.events;
     let min_support = opts.min_support_for(segments.len());
+    let keep = frequent_actions(log, segments, min_support);
+    let (db, seq_of) = distinct_sequences(log, segments, &keep, opts.min_len);
+    let (mine_db, mine_support, sampled) =
+        mining_sample(&db, &seq_of, segments.len(), min_support, opts);
+    let (patterns, closed) = candidates(&mine_db, mine_support, opts);
+    let (chosen, accepted) = select(&mine_db, &patterns, mine_support, opts.merge_similarity);
+    let mut owner = if sampled {
+        owners_from_accepted(&db, &patterns, &accepted)
+    } else {
+        owners_from_chosen(&db, &chosen)
+    };
+    assign_near_matches(&db, &patterns, &chosen, &mut owner, opts);
+    let routines = build_routines(log, segments, &seq_of, &owner, &patterns, &chosen, opts);
+    Discovery {
+        routines,
+        closed_patterns: closed,
+        min_support,
+    }
+}
+
+/// Which actions can be part of a routine: those found in at least `min_support` segments.
+///
+/// A rarer action cannot be part of a frequent pattern, and dropping it from the sequences first
+/// makes more segments identical, so that they are mined once.
+fn frequent_actions(log: &Log, segments: &[Segment], min_support: u64) -> Vec<bool> {
+    let ev = &log.events;
     let n_actions = log.actions.len();
     // Segment support of each action.
     let mut seen = vec![u32::MAX; n_actions];
@@ -231,8 +256,21 @@ pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Dis
             }
         }
     }
-    let keep: Vec<bool> = seg_support.iter().map(|&c| c >= min_support).collect();
-    // Distinct sequences with weights; segment → distinct sequence.
+    seg_support.iter().map(|&c| c >= min_support).collect()
+}
+
+/// The distinct sequences of the segments' kept actions, each with the number of segments it
+/// stands for as its weight, and per segment its sequence (`u32::MAX` when shorter than `min_len`).
+///
+/// Identical segments are common (a routine performed the same way again and again), and the
+/// pattern search costs by distinct sequence, so each is mined once.
+fn distinct_sequences(
+    log: &Log,
+    segments: &[Segment],
+    keep: &[bool],
+    min_len: usize,
+) -> (SeqDb, Vec<u32>) {
+    let ev = &log.events;
     let mut db = SeqDb::new();
     let mut index: FxHashMap<Vec<u32>, u32> = FxHashMap::default();
     let mut seq_of: Vec<u32> = Vec::with_capacity(segments.len());
@@ -245,7 +283,7 @@ pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Dis
                 .map(|e| e.action)
                 .filter(|&a| keep[a as usize]),
         );
-        if buf.len() < opts.min_len {
+        if buf.len() < min_len {
             seq_of.push(u32::MAX);
             continue;
         }
@@ -263,36 +301,58 @@ pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Dis
         };
         seq_of.push(id);
     }
-    drop(index);
-    // Mining cost grows with the number of distinct segments; frequent routines show just as well
-    // in an evenly spread sample, so a large log is mined on one and its segments assigned after.
-    let sampled = segments.len() > opts.max_mined_segments;
-    let (mine_db, mine_support) = if sampled {
-        let stride = segments.len().div_ceil(opts.max_mined_segments);
-        let mut sample = SeqDb::new();
-        let mut slot: FxHashMap<u32, u32> = FxHashMap::default();
-        let mut taken = 0u64;
-        for k in (0..segments.len()).step_by(stride) {
-            taken += 1;
-            let q = seq_of[k];
-            if q == u32::MAX {
-                continue;
-            }
-            match slot.get(&q) {
-                Some(&i) => sample.weights[i as usize] += 1,
-                None => {
-                    slot.insert(q, sample.len() as u32);
-                    sample.push(db.seq(q as usize), 1);
-                }
+    (db, seq_of)
+}
+
+/// The database the patterns are mined on, its support threshold, and whether it is a sample.
+///
+/// Mining cost grows with the number of distinct segments; frequent routines show just as well
+/// in an evenly spread sample, so a large log is mined on one (with the threshold scaled to it) and
+/// its segments assigned after.
+fn mining_sample(
+    db: &SeqDb,
+    seq_of: &[u32],
+    segments: usize,
+    min_support: u64,
+    opts: &DiscoveryOptions,
+) -> (SeqDb, u64, bool) {
+    if segments <= opts.max_mined_segments {
+        return (db.clone(), min_support, false);
+    }
+    let stride = segments.div_ceil(opts.max_mined_segments);
+    let mut sample = SeqDb::new();
+    let mut slot: FxHashMap<u32, u32> = FxHashMap::default();
+    let mut taken = 0u64;
+    for k in (0..segments).step_by(stride) {
+        taken += 1;
+        let q = seq_of[k];
+        if q == u32::MAX {
+            continue;
+        }
+        match slot.get(&q) {
+            Some(&i) => sample.weights[i as usize] += 1,
+            None => {
+                slot.insert(q, sample.len() as u32);
+                sample.push(db.seq(q as usize), 1);
             }
         }
-        let scaled = (min_support as f64 * taken as f64 / segments.len() as f64).ceil() as u64;
-        (sample, scaled.max(2))
-    } else {
-        (db.clone(), min_support)
-    };
-    let (patterns, cut) = closed_patterns_within_budget(
-        &mine_db,
+    }
+    let scaled = (min_support as f64 * taken as f64 / segments as f64).ceil() as u64;
+    (sample, scaled.max(2), true)
+}
+
+/// The candidate patterns, and how many of them are closed patterns.
+///
+/// Closed patterns are the candidates; where the search stopped at its budget, long routines may
+/// be missing their steps, and segments kept whole tell them (otherwise the closed patterns are
+/// complete, and a consensus adds nothing they do not have).
+fn candidates(
+    mine_db: &SeqDb,
+    mine_support: u64,
+    opts: &DiscoveryOptions,
+) -> (Vec<crate::patterns::Pattern>, usize) {
+    let (mut patterns, cut) = closed_patterns_within_budget(
+        mine_db,
         &MineOptions {
             min_support: mine_support,
             min_len: opts.min_len,
@@ -300,36 +360,57 @@ pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Dis
         },
     );
     let closed = patterns.len();
-    let mut patterns = patterns;
-    // Where the search stopped at its budget, long routines may be missing their steps; segments
-    // kept whole tell them (otherwise the closed patterns are complete, and a consensus adds
-    // nothing they do not have).
     if cut {
-        patterns.extend(consensus_patterns(&mine_db, mine_support, opts));
+        patterns.extend(consensus_patterns(mine_db, mine_support, opts));
     }
-    let (chosen, accepted) = select(&mine_db, &patterns, mine_support, opts.merge_similarity);
-    // Each distinct sequence goes to the routine of the first accepted pattern it contains: the
-    // greedy coverage replayed, over every segment of the log.
+    (patterns, closed)
+}
+
+/// Per distinct sequence, its routine (`u32::MAX` for none), when the patterns were mined on the
+/// whole log: the sequences each chosen routine covered.
+fn owners_from_chosen(db: &SeqDb, chosen: &[(usize, Vec<u32>)]) -> Vec<u32> {
     let mut owner: Vec<u32> = vec![u32::MAX; db.len()];
-    if sampled {
-        for (q, o) in owner.iter_mut().enumerate() {
-            let seq = db.seq(q);
-            if let Some(&(_, r)) = accepted
-                .iter()
-                .find(|&&(p, _)| is_subsequence(&patterns[p].items, seq))
-            {
-                *o = r as u32;
-            }
-        }
-    } else {
-        for (r, (_, seqs)) in chosen.iter().enumerate() {
-            for &q in seqs {
-                owner[q as usize] = r as u32;
-            }
+    for (r, (_, seqs)) in chosen.iter().enumerate() {
+        for &q in seqs {
+            owner[q as usize] = r as u32;
         }
     }
-    // A segment that holds no chosen pattern but most of one routine's steps (a variant that does a
-    // step differently, or skips one) is an instance of that routine too.
+    owner
+}
+
+/// Per distinct sequence, its routine (`u32::MAX` for none), when the patterns were mined on a
+/// sample: each sequence goes to the routine of the first accepted pattern it contains, the greedy
+/// coverage replayed over every segment of the log.
+fn owners_from_accepted(
+    db: &SeqDb,
+    patterns: &[crate::patterns::Pattern],
+    accepted: &[(usize, usize)],
+) -> Vec<u32> {
+    let mut owner: Vec<u32> = vec![u32::MAX; db.len()];
+    for (q, o) in owner.iter_mut().enumerate() {
+        let seq = db.seq(q);
+        if let Some(&(_, r)) = accepted
+            .iter()
+            .find(|&&(p, _)| is_subsequence(&patterns[p].items, seq))
+        {
+            *o = r as u32;
+        }
+    }
+    owner
+}
+
+/// Gives a sequence that holds no chosen pattern but `near_match` of one routine's steps to that
+/// routine (the one it shares most steps with).
+///
+/// A variant that does a step differently, or skips one, holds no pattern of the routine and is
+/// still an instance of it.
+fn assign_near_matches(
+    db: &SeqDb,
+    patterns: &[crate::patterns::Pattern],
+    chosen: &[(usize, Vec<u32>)],
+    owner: &mut [u32],
+    opts: &DiscoveryOptions,
+) {
     for (q, o) in owner.iter_mut().enumerate() {
         let seq = db.seq(q);
         if *o != u32::MAX || seq.len() > 4 * opts.max_len {
@@ -350,6 +431,22 @@ pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Dis
             *o = r as u32;
         }
     }
+}
+
+/// Each chosen routine with its instances, variants and data flows, from the segments its
+/// sequences stand for; routines left without an instance are dropped.
+///
+/// The patterns were chosen on distinct sequences (perhaps of a sample); instances are found in the
+/// log's own segments, which is where events, users and times are.
+fn build_routines(
+    log: &Log,
+    segments: &[Segment],
+    seq_of: &[u32],
+    owner: &[u32],
+    patterns: &[crate::patterns::Pattern],
+    chosen: &[(usize, Vec<u32>)],
+    opts: &DiscoveryOptions,
+) -> Vec<Discovered> {
     let mut segs_of: Vec<Vec<Segment>> = vec![Vec::new(); chosen.len()];
     for (k, s) in segments.iter().enumerate() {
         let q = seq_of[k];
@@ -358,7 +455,7 @@ pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Dis
         }
     }
     let follows = Follows::of(log);
-    let routines = chosen
+    chosen
         .iter()
         .zip(segs_of)
         .map(|((p, _), segs)| {
@@ -372,12 +469,7 @@ pub fn discover(log: &Log, segments: &[Segment], opts: &DiscoveryOptions) -> Dis
             )
         })
         .filter(|r| !r.instances.is_empty())
-        .collect();
-    Discovery {
-        routines,
-        closed_patterns: closed,
-        min_support,
-    }
+        .collect()
 }
 
 /// Sequences at least this long also get a consensus candidate ([`consensus_patterns`]).
@@ -654,6 +746,14 @@ fn align(pat: &[u32], seq: &[u32]) -> Vec<usize> {
     out
 }
 
+/// An instance's span before widening: (segment, first event, last event).
+type Span = (usize, usize, usize);
+
+/// A routine from its pattern and the segments assigned to it: instances found in the segments,
+/// their variants, data flows and automatability.
+///
+/// The pattern holds only the steps every instance shares; the phases below find the rest of the
+/// routine around and between them, and tell its steps from the noise in its instances.
 fn build_routine(
     log: &Log,
     follows: &Follows,
@@ -662,10 +762,63 @@ fn build_routine(
     segs: &[Segment],
     opts: &DiscoveryOptions,
 ) -> Discovered {
+    let (spans, aligned) = instance_spans(log, steps, segs);
+    let need = ((spans.len() as f64 * opts.variant_min_share).ceil() as u64).max(2);
+    let mut in_pattern = vec![false; log.actions.len()];
+    for &a in steps {
+        in_pattern[a as usize] = true;
+    }
+    let (inst_count, mut is_step) = extra_steps(log, &spans, &aligned, &in_pattern, need);
+    let edges = Edges {
+        steps,
+        segs,
+        spans: &spans,
+        in_pattern: &in_pattern,
+        inst_count: &inst_count,
+        need,
+    };
+    let widened = edges.widen(log, follows);
+    // Leading and trailing steps belong to the variants.
+    for (&(lo, hi), &(_, a, b)) in widened.iter().zip(&spans) {
+        for e in log.events[lo..a].iter().chain(&log.events[b + 1..=hi]) {
+            is_step[e.action as usize] = true;
+        }
+    }
+    let (variants, variant_of) = variants(log, &widened, &is_step);
+    let (data_flows, automatable) = flows_and_automation(log, &widened, &is_step);
+    let instances = widened
+        .iter()
+        .zip(variant_of)
+        .map(|(&(lo, hi), variant)| {
+            let first = &log.events[lo];
+            Instance {
+                first: lo as u32,
+                last: hi as u32,
+                user: log.user_of(first),
+                session: first.session,
+                variant,
+            }
+        })
+        .collect();
+    Discovered {
+        steps: steps.to_vec(),
+        support,
+        instances,
+        variants,
+        data_flows,
+        automatable,
+    }
+}
+
+/// Instance spans as (segment, first, last) in event indices, before widening, and per span the
+/// events aligned to the pattern's steps.
+///
+/// A segment holding the whole pattern several times gives an instance for each embedding; one
+/// holding only part of it (a variant that skips or changes a step) gives the span of its longest
+/// common subsequence with the pattern.
+fn instance_spans(log: &Log, steps: &[u32], segs: &[Segment]) -> (Vec<Span>, Vec<Vec<usize>>) {
     let ev = &log.events;
-    // Instance spans as (segment, first, last) in event indices, before widening.
-    let mut spans: Vec<(usize, usize, usize)> = Vec::new();
-    // The events aligned to the pattern's steps, per span.
+    let mut spans: Vec<Span> = Vec::new();
     let mut aligned: Vec<Vec<usize>> = Vec::new();
     let mut acts: Vec<u32> = Vec::new();
     for (k, s) in segs.iter().enumerate() {
@@ -692,13 +845,24 @@ fn build_routine(
             }
         }
     }
-    // Extra steps: non-pattern actions inside instances that come at the same place of the routine
-    // (after the same aligned step) in at least `need` instances, and mostly there. Noise comes
-    // anywhere; a variant's step comes where the variant does something else.
-    let mut in_pattern = vec![false; log.actions.len()];
-    for &a in steps {
-        in_pattern[a as usize] = true;
-    }
+    (spans, aligned)
+}
+
+/// Per non-pattern action, the number of instances it occurs in; and which actions are steps:
+/// the pattern's, and extra steps, non-pattern actions inside instances that come at the same
+/// place of the routine (after the same aligned step) in at least `need` instances, and mostly
+/// there.
+///
+/// Noise comes anywhere; a variant's step comes where the variant does something else, and no
+/// closed pattern holds it when most instances lack it.
+fn extra_steps(
+    log: &Log,
+    spans: &[Span],
+    aligned: &[Vec<usize>],
+    in_pattern: &[bool],
+    need: u64,
+) -> (BTreeMap<u32, u64>, Vec<bool>) {
+    let ev = &log.events;
     let mut inst_count: BTreeMap<u32, u64> = BTreeMap::new();
     let mut slot_count: BTreeMap<(u32, usize), u64> = BTreeMap::new();
     let mut stamp: FxHashMap<u32, usize> = FxHashMap::default();
@@ -721,69 +885,139 @@ fn build_routine(
             }
         }
     }
-    let need = ((spans.len() as f64 * opts.variant_min_share).ceil() as u64).max(2);
     let mut best_slot: BTreeMap<u32, u64> = BTreeMap::new();
     for (&(x, _), &c) in &slot_count {
         let b = best_slot.entry(x).or_insert(0);
         *b = (*b).max(c);
     }
-    let mut is_step = in_pattern.clone();
+    let mut is_step = in_pattern.to_vec();
     for (&a, &c) in &inst_count {
         let at_one_place = best_slot.get(&a).copied().unwrap_or(0);
         if at_one_place >= need && at_one_place as f64 >= 0.7 * c as f64 {
             is_step[a as usize] = true;
         }
     }
-    // Widen each span over steps that lead or trail the pattern: actions found just before (after)
-    // the aligned events in at least `need` instances, and seldom inside instances. Noise in the
-    // routine's windows shows up around instances too, but inside them as often or more.
-    let bounds: Vec<(usize, usize)> = spans
-        .iter()
-        .enumerate()
-        .map(|(i, &(k, _, _))| {
-            let s = segs[k];
-            let lo = match i.checked_sub(1).map(|j| spans[j]) {
-                Some((pk, _, pb)) if pk == k => pb + 1,
-                _ => s.start as usize,
-            };
-            let hi = match spans.get(i + 1) {
-                Some(&(nk, na, _)) if nk == k => na - 1,
-                _ => s.end as usize - 1,
-            };
-            (lo, hi)
-        })
-        .collect();
-    const EDGE: usize = 3;
-    let mut before: BTreeMap<u32, u64> = BTreeMap::new();
-    let mut after: BTreeMap<u32, u64> = BTreeMap::new();
-    for (&(_, a, b), &(lo, hi)) in spans.iter().zip(&bounds) {
-        let mut seen: Vec<u32> = ev[a.saturating_sub(EDGE).max(lo)..a]
-            .iter()
-            .map(|e| e.action)
-            .collect();
-        seen.sort_unstable();
-        seen.dedup();
-        for x in seen {
-            *before.entry(x).or_insert(0) += 1;
+    (inst_count, is_step)
+}
+
+/// What deciding an instance's leading and trailing steps needs to know of its routine.
+struct Edges<'a> {
+    steps: &'a [u32],
+    segs: &'a [Segment],
+    spans: &'a [Span],
+    in_pattern: &'a [bool],
+    /// Per non-pattern action, the instances it occurs in ([`extra_steps`]).
+    inst_count: &'a BTreeMap<u32, u64>,
+    need: u64,
+}
+
+impl Edges<'_> {
+    /// Each span widened over at most [`EDGE`] steps that lead or trail the pattern: actions found
+    /// just before (after) the aligned events in enough instances, and seldom inside instances.
+    ///
+    /// A step of the routine that the pattern lacks (its place varies, so no closed pattern holds
+    /// it) leads or trails most instances. Noise in the routine's windows shows up around instances
+    /// too, but inside them as often or more; and a step that ties to its neighbour outside more
+    /// than to the instance belongs to the next (previous) instance: a task's first step after the
+    /// last step of whatever task came before.
+    fn widen(&self, log: &Log, follows: &Follows) -> Vec<(usize, usize)> {
+        let ev = &log.events;
+        let bounds = self.bounds();
+        let (before, after) = self.edge_counts(log, &bounds);
+        let windows = self.windows(log);
+        let mut widened: Vec<(usize, usize)> = Vec::with_capacity(self.spans.len());
+        for (&(_, a, b), &(lo_bound, hi_bound)) in self.spans.iter().zip(&bounds) {
+            let (mut lo, mut hi) = (a, b);
+            while lo > lo_bound
+                && a - lo < EDGE
+                && self.edge_step(
+                    log,
+                    &windows,
+                    &before,
+                    ev[lo - 1].action,
+                    follows.mostly_before(ev[lo - 1].action, ev[lo].action),
+                )
+                && !follows.closes_previous(ev[lo - 1].action, ev[lo].action)
+            {
+                lo -= 1;
+            }
+            while hi < hi_bound
+                && hi - b < EDGE
+                && self.edge_step(
+                    log,
+                    &windows,
+                    &after,
+                    ev[hi + 1].action,
+                    follows.mostly_after(ev[hi].action, ev[hi + 1].action),
+                )
+                && !follows.opens_next(ev[hi].action, ev[hi + 1].action)
+            {
+                hi += 1;
+            }
+            widened.push((lo, hi));
         }
-        let mut seen: Vec<u32> = ev[b + 1..(b + 1 + EDGE).min(hi + 1).max(b + 1)]
-            .iter()
-            .map(|e| e.action)
-            .collect();
-        seen.sort_unstable();
-        seen.dedup();
-        for x in seen {
-            *after.entry(x).or_insert(0) += 1;
-        }
+        widened
     }
-    // A step of the routine that the pattern lacks (its place varies, so no closed pattern holds
-    // it) leads or trails most instances. A rarer one is a variant's step only when it operates a
-    // control in a window the routine works in and mostly comes at this place: in a stream
-    // without pauses, people wander off between tasks (focus changes, scrolls, clicks on nothing,
-    // visits to other windows), and that noise gathers at the edges of instances as often as a
-    // variant's step does.
-    let windows: Vec<(&str, &str)> = {
-        let mut w: Vec<(&str, &str)> = steps
+
+    /// How far each span may be widened: its segment, and not into the span before or after it in
+    /// the same segment.
+    fn bounds(&self) -> Vec<(usize, usize)> {
+        let spans = self.spans;
+        spans
+            .iter()
+            .enumerate()
+            .map(|(i, &(k, _, _))| {
+                let s = self.segs[k];
+                let lo = match i.checked_sub(1).map(|j| spans[j]) {
+                    Some((pk, _, pb)) if pk == k => pb + 1,
+                    _ => s.start as usize,
+                };
+                let hi = match spans.get(i + 1) {
+                    Some(&(nk, na, _)) if nk == k => na - 1,
+                    _ => s.end as usize - 1,
+                };
+                (lo, hi)
+            })
+            .collect()
+    }
+
+    /// Per action, the number of instances it is found in within [`EDGE`] events before (after)
+    /// the aligned events.
+    fn edge_counts(
+        &self,
+        log: &Log,
+        bounds: &[(usize, usize)],
+    ) -> (BTreeMap<u32, u64>, BTreeMap<u32, u64>) {
+        let ev = &log.events;
+        let mut before: BTreeMap<u32, u64> = BTreeMap::new();
+        let mut after: BTreeMap<u32, u64> = BTreeMap::new();
+        for (&(_, a, b), &(lo, hi)) in self.spans.iter().zip(bounds) {
+            let mut seen: Vec<u32> = ev[a.saturating_sub(EDGE).max(lo)..a]
+                .iter()
+                .map(|e| e.action)
+                .collect();
+            seen.sort_unstable();
+            seen.dedup();
+            for x in seen {
+                *before.entry(x).or_insert(0) += 1;
+            }
+            let mut seen: Vec<u32> = ev[b + 1..(b + 1 + EDGE).min(hi + 1).max(b + 1)]
+                .iter()
+                .map(|e| e.action)
+                .collect();
+            seen.sort_unstable();
+            seen.dedup();
+            for x in seen {
+                *after.entry(x).or_insert(0) += 1;
+            }
+        }
+        (before, after)
+    }
+
+    /// The windows (app, title template) the routine's steps work in, sorted.
+    fn windows<'l>(&self, log: &'l Log) -> Vec<(&'l str, &'l str)> {
+        let mut w: Vec<(&str, &str)> = self
+            .steps
             .iter()
             .map(|&a| {
                 let a = &log.actions[a as usize];
@@ -793,70 +1027,60 @@ fn build_routine(
         w.sort_unstable();
         w.dedup();
         w
-    };
-    let variant_like = |x: u32| {
-        let a = &log.actions[x as usize];
-        !a.element.is_empty()
-            && a.kind != EventKind::Focus
-            && windows
-                .binary_search(&(a.app.as_str(), a.title.as_str()))
-                .is_ok()
-    };
-    let edge_step = |counts: &BTreeMap<u32, u64>, x: u32, in_place: bool| -> bool {
-        if in_pattern[x as usize] {
+    }
+
+    /// Whether `x`, found at an instance's edge in `counts` of them, is a step there: in at least
+    /// [`EDGE_STEP_SHARE`] of the instances; a rarer one (at least `need`) only when it looks like a
+    /// variant's step: it operates a control (has an element, is no focus change) in a window the
+    /// routine works in, and mostly comes at this place (`in_place`). In a stream without pauses,
+    /// people wander off between tasks (focus changes, scrolls, clicks on nothing, visits to other
+    /// windows), and that noise gathers at the edges of instances as often as a variant's step does.
+    fn edge_step(
+        &self,
+        log: &Log,
+        windows: &[(&str, &str)],
+        counts: &BTreeMap<u32, u64>,
+        x: u32,
+        in_place: bool,
+    ) -> bool {
+        if self.in_pattern[x as usize] {
             return false;
         }
+        let variant_like = |x: u32| {
+            let a = &log.actions[x as usize];
+            !a.element.is_empty()
+                && a.kind != EventKind::Focus
+                && windows
+                    .binary_search(&(a.app.as_str(), a.title.as_str()))
+                    .is_ok()
+        };
         let c = counts.get(&x).copied().unwrap_or(0);
-        c >= need
-            && (c as f64 >= EDGE_STEP_SHARE * spans.len() as f64 || (in_place && variant_like(x)))
-            && inst_count.get(&x).copied().unwrap_or(0) * 2 < c
-    };
-    let mut widened: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
-    for (&(_, a, b), &(lo_bound, hi_bound)) in spans.iter().zip(&bounds) {
-        let (mut lo, mut hi) = (a, b);
-        // A step that ties to its neighbour outside more than to the instance belongs to the next
-        // (previous) instance: a task's first step after the last step of whatever task came before.
-        while lo > lo_bound
-            && a - lo < EDGE
-            && edge_step(
-                &before,
-                ev[lo - 1].action,
-                follows.mostly_before(ev[lo - 1].action, ev[lo].action),
-            )
-            && !follows.closes_previous(ev[lo - 1].action, ev[lo].action)
-        {
-            lo -= 1;
-        }
-        while hi < hi_bound
-            && hi - b < EDGE
-            && edge_step(
-                &after,
-                ev[hi + 1].action,
-                follows.mostly_after(ev[hi].action, ev[hi + 1].action),
-            )
-            && !follows.opens_next(ev[hi].action, ev[hi + 1].action)
-        {
-            hi += 1;
-        }
-        widened.push((lo, hi));
+        c >= self.need
+            && (c as f64 >= EDGE_STEP_SHARE * self.spans.len() as f64
+                || (in_place && variant_like(x)))
+            && self.inst_count.get(&x).copied().unwrap_or(0) * 2 < c
     }
-    // Leading and trailing steps belong to the variants.
-    for (&(lo, hi), &(_, a, b)) in widened.iter().zip(&spans) {
-        for e in ev[lo..a].iter().chain(&ev[b + 1..=hi]) {
-            is_step[e.action as usize] = true;
-        }
-    }
-    // Variants.
-    let mut variant_ids: BTreeMap<Vec<u32>, u32> = BTreeMap::new();
-    let mut variant_of: Vec<Vec<u32>> = Vec::with_capacity(widened.len());
-    for &(lo, hi) in &widened {
-        let v: Vec<u32> = ev[lo..=hi]
-            .iter()
-            .map(|e| e.action)
-            .filter(|&a| is_step[a as usize])
-            .collect();
-        variant_of.push(v);
-    }
+}
+
+/// How many events before or after the pattern an instance may be widened over.
+const EDGE: usize = 3;
+
+/// The routine's variants (most frequent first; ties by steps, so the order is the same on every
+/// run) and per instance its variant.
+///
+/// An instance's variant is its sequence of steps; the noise inside its span is left out, so that
+/// instances performed the same way are one variant.
+fn variants(log: &Log, widened: &[(usize, usize)], is_step: &[bool]) -> (Vec<Variant>, Vec<u32>) {
+    let variant_of: Vec<Vec<u32>> = widened
+        .iter()
+        .map(|&(lo, hi)| {
+            log.events[lo..=hi]
+                .iter()
+                .map(|e| e.action)
+                .filter(|&a| is_step[a as usize])
+                .collect()
+        })
+        .collect();
     let mut counts: BTreeMap<&Vec<u32>, u64> = BTreeMap::new();
     for v in &variant_of {
         *counts.entry(v).or_insert(0) += 1;
@@ -868,14 +1092,30 @@ fn build_routine(
             count: c,
         })
         .collect();
-    // Most frequent first; ties by steps, so the order is the same on every run.
     variants.sort_by(|a, b| b.count.cmp(&a.count).then(a.steps.cmp(&b.steps)));
+    let mut variant_ids: BTreeMap<Vec<u32>, u32> = BTreeMap::new();
     for (i, v) in variants.iter().enumerate() {
         variant_ids.insert(v.steps.clone(), i as u32);
     }
+    let ids = variant_of.iter().map(|v| variant_ids[v]).collect();
+    (variants, ids)
+}
+
+/// The routine's data flows (a value copied and pasted, or seen and typed again, counted once per
+/// instance) and per instance the share of its steps a bot can perform without a person.
+///
+/// A step is automatable unless it types a value that varies and comes from nowhere in the
+/// instance: an action always typing the same value types a constant, and a pasted or retyped value
+/// seen earlier flows from that step.
+fn flows_and_automation(
+    log: &Log,
+    widened: &[(usize, usize)],
+    is_step: &[bool],
+) -> (Vec<DataFlow>, Vec<f64>) {
+    let ev = &log.events;
     // Typed values per action across instances: an action always typing the same value is constant.
     let mut typed: BTreeMap<u32, (u64, bool)> = BTreeMap::new();
-    for &(lo, hi) in &widened {
+    for &(lo, hi) in widened {
         for e in &ev[lo..=hi] {
             if e.kind == EventKind::Type && is_step[e.action as usize] {
                 let t = typed.entry(e.action).or_insert((e.value, true));
@@ -887,9 +1127,8 @@ fn build_routine(
     }
     let mut flows: BTreeMap<(u32, u32, &'static str), u64> = BTreeMap::new();
     let mut automatable = Vec::with_capacity(widened.len());
-    let mut instances = Vec::with_capacity(widened.len());
     let mut values: Vec<(u64, u32)> = Vec::new();
-    for (i, &(lo, hi)) in widened.iter().enumerate() {
+    for &(lo, hi) in widened {
         values.clear();
         let mut last_copy: Option<u32> = None;
         let mut inst_flows: Vec<(u32, u32, &'static str)> = Vec::new();
@@ -946,14 +1185,6 @@ fn build_routine(
         } else {
             auto_n as f64 / steps_n as f64
         });
-        let first = &ev[lo];
-        instances.push(Instance {
-            first: lo as u32,
-            last: hi as u32,
-            user: log.user_of(first),
-            session: first.session,
-            variant: variant_ids[&variant_of[i]],
-        });
     }
     let data_flows = flows
         .into_iter()
@@ -964,14 +1195,7 @@ fn build_routine(
             instances: n,
         })
         .collect();
-    Discovered {
-        steps: steps.to_vec(),
-        support,
-        instances,
-        variants,
-        data_flows,
-        automatable,
-    }
+    (data_flows, automatable)
 }
 
 /// Merges routines that are one task found as several patterns.

@@ -21,8 +21,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::fxhash::FxHashMap;
 use crate::log::{Ev, Log};
+use rustc_hash::FxHashMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentOptions {
@@ -347,17 +347,19 @@ pub fn join_fragments(
     }
     // Units as (first, last, type), in log order.
     let mut units: Vec<(u32, u32, u64)> = Vec::with_capacity(spans.len() * 2);
-    // An uncovered piece's type is a hash of its actions with the top bit set, apart from routines.
-    let uncovered = |from: usize, to: usize, units: &mut Vec<(u32, u32, u64)>| {
-        use std::hash::{Hash, Hasher};
+    // An uncovered piece's type is the number of its sequence of actions (in order of first
+    // appearance) with the top bit set, apart from routines. Numbers rather than hashes of the
+    // actions: two pieces never share a type by a collision, and ties between types (where a cycle
+    // is opened) are broken the same way whatever the hash function.
+    let mut piece_types: FxHashMap<Vec<u32>, u64> = FxHashMap::default();
+    let mut uncovered = |from: usize, to: usize, units: &mut Vec<(u32, u32, u64)>| {
         let mut s = from;
         for k in from + 1..=to {
             if k == to || seg_start[k] {
-                let mut h = crate::fxhash::FxHasher::default();
-                for e in &ev[s..k] {
-                    e.action.hash(&mut h);
-                }
-                units.push((s as u32, k as u32 - 1, h.finish() | 1 << 63));
+                let actions: Vec<u32> = ev[s..k].iter().map(|e| e.action).collect();
+                let next = piece_types.len() as u64;
+                let t = *piece_types.entry(actions).or_insert(next);
+                units.push((s as u32, k as u32 - 1, t | 1 << 63));
                 s = k;
             }
         }

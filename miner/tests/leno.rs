@@ -111,7 +111,7 @@ fn check_stream(file: &str) -> miner::eval::Evaluation {
     .unwrap();
     let (log, m) = mine(&store, &Options::default(), &mut NoProgress).unwrap();
     // The importer writes rows in file order, so the store's ids follow the rows.
-    let mut by_id: Vec<&miner::log::Ev> = log.events.iter().collect();
+    let mut by_id: Vec<&miner::Ev> = log.events.iter().collect();
     by_id.sort_by_key(|e| e.id);
     assert_eq!(by_id.len(), labels.len(), "one event per row");
     let mut truth = uilog::GroundTruth::new(file);

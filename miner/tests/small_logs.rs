@@ -1,7 +1,7 @@
 //! Each stage on small hand-written logs, checked exactly.
 
-use miner::segment::{segment, SegmentOptions};
 use miner::{mine, NoProgress, Options};
+use miner::{segment, SegmentOptions};
 use uilog::{Element, Event, EventKind, Store, ValueHash};
 
 const T0: i64 = 1_764_000_000_000_000; // 2025-11-24T16:00:00Z
@@ -611,7 +611,7 @@ fn a_users_interleaved_sessions_are_mined_as_one_stream() {
     let st = store_at(&plan, 1200, &[0, 600, 0]);
     let (log, m) = mine(&st, &options(), &mut NoProgress).unwrap();
     // The user's events are in time order across both sessions.
-    let u1: Vec<&miner::log::Ev> = log
+    let u1: Vec<&miner::Ev> = log
         .events
         .iter()
         .filter(|e| log.user_name(log.user_of(e)) == "u1")

@@ -172,7 +172,7 @@ fn erasing_a_person_removes_their_instances_objects_and_the_link_reports_that_co
             .unwrap();
     let log = ProcessLog::from_simulated(&sim, Path::new("p2p.csv"));
     let report = link::link(&mining, &objects, &log, &LinkOptions::default()).unwrap();
-    let names = miner::routine_names(&mining);
+    let names = miner::naming::routine_names(&mining);
     let id = link::stored::save(conn, &report, &mining, &names, Some(run)).unwrap();
     let back = link::stored::load_latest(conn).unwrap().unwrap();
     assert_eq!(back.id, id);
@@ -242,7 +242,7 @@ fn a_link_report_of_a_result_never_stored_goes_with_an_erasure_too() {
     let objects = objects::extract(&store, &mining, &rules).unwrap();
     let log = ProcessLog::from_simulated(&sim, Path::new("p2p.csv"));
     let report = link::link(&mining, &objects, &log, &LinkOptions::default()).unwrap();
-    let names = miner::routine_names(&mining);
+    let names = miner::naming::routine_names(&mining);
     link::stored::save(conn, &report, &mining, &names, None).unwrap();
     assert_eq!(miner::results::schema_version(conn).unwrap(), 0);
     let victim = mining.routines[0].instances[0].user.clone();

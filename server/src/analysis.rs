@@ -25,7 +25,7 @@ pub struct Analysis {
     pub run: Option<i64>,
     /// Whether this was mined now or read back from a stored run.
     pub origin: Origin,
-    /// Each routine's name by id, as the miner makes it ([`miner::routine_names`]); the CLI shows
+    /// Each routine's name by id, as the miner makes it ([`miner::naming::routine_names`]); the CLI shows
     /// the same.
     pub names: std::collections::BTreeMap<u32, String>,
 }
@@ -433,7 +433,7 @@ fn names(conn: Conn<'_>, mining: &Mining) -> std::collections::BTreeMap<u32, Str
         .routines
         .iter()
         .map(|r| r.id)
-        .zip(miner::routine_names_given(mining, &given))
+        .zip(miner::naming::routine_names_given(mining, &given))
         .collect()
 }
 

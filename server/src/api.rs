@@ -79,7 +79,7 @@ struct RoutineBrief<'a> {
     name: String,
     labels: &'a [String],
     support: u64,
-    score: &'a miner::score::Score,
+    score: &'a miner::Score,
 }
 
 async fn routines(State(st): St) -> Result<Json<Value>, ApiError> {

@@ -117,7 +117,7 @@ fn eval_link(
     {
         opts.keys.push(miner::objects::value_key_from_secret(&k));
     }
-    let matcher = miner::ObjectRules::default().compile()?;
+    let matcher = miner::objects::ObjectRules::default().compile()?;
     let objects = miner::objects::extract(store, m, &matcher)?;
     let report = miner::link::link(m, &objects, &log, &opts)?;
     // Instances whose identifier the simulator drew for two overlapping cases have no truth.

@@ -206,13 +206,13 @@ fn mine_files(args: &MineArgs, opts: &miner::Options, ui: &Ui) -> anyhow::Result
         std::fs::write(path, html)
             .with_context(|| format!("cannot write the report to {}", path.display()))?;
         eprintln!("report written to {}", path.display());
-        let names = miner::routine_names(&m);
+        let names = miner::naming::routine_names(&m);
         return print(args, &m, &names, Shown::Mined);
     }
     let mut memory = uilog::import::MemoryLog::new();
     import_files(&mut memory, &args.files, ui)?;
     let (_, m) = mine_memory(&memory, args.files.len(), opts, ui)?;
-    let names = miner::routine_names(&m);
+    let names = miner::naming::routine_names(&m);
     print(args, &m, &names, Shown::Mined)
 }
 

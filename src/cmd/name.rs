@@ -63,5 +63,5 @@ pub fn run(args: NameArgs, _ui: &Ui) -> anyhow::Result<()> {
 /// The names `mine` shows for a result: the analysts' where given, else the miner's.
 pub fn names(conn: uilog::Conn<'_>, m: &miner::Mining) -> anyhow::Result<Vec<String>> {
     let given = miner::results::given_names(conn, m)?;
-    Ok(miner::routine_names_given(m, &given))
+    Ok(miner::naming::routine_names_given(m, &given))
 }

@@ -1,7 +1,7 @@
 //! Routine instances as an OCEL 2.0 object-centric event log, in the standard's JSON and SQLite
 //! layouts (<https://www.ocel-standard.org/>), for PM4Py, OCPM and the like.
 //!
-//! Events are routine instances: the type is the routine's name ([`crate::routine_names`], as
+//! Events are routine instances: the type is the routine's name ([`crate::naming::routine_names`], as
 //! `mine` shows it), the time its start, the attributes its routine id, duration, variant and
 //! event count. Objects are the users (pseudonyms), the applications and the business objects
 //! found in the instances ([`crate::objects`]), typed by the pattern that found them. Event-to-object qualifiers say how
@@ -89,7 +89,7 @@ pub fn build(mining: &Mining, objects: &[InstanceObjects]) -> OcelLog {
         .routines
         .iter()
         .map(|r| r.id)
-        .zip(crate::routine_names(mining))
+        .zip(crate::naming::routine_names(mining))
         .collect();
     let variants: HashMap<(u32, u32), u32> = mining
         .routines
