@@ -104,6 +104,136 @@ impl From<zbus::fdo::Error> for Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Where a lookup's time goes, for tuning: with `TASKMINE_A11Y_TRACE` naming a file, every
+/// `element_at`/`focused` lookup appends one line to it with its total time, the time of each
+/// phase, and per kind of D-Bus call how many were made and their summed time (concurrent calls
+/// overlap, so the sums may exceed the total). Off, it costs one atomic load per call.
+mod trace {
+    use std::cell::RefCell;
+    use std::fmt::Write as _;
+    use std::future::Future;
+    use std::io::Write as _;
+    use std::sync::{Mutex, OnceLock};
+    use std::time::{Duration, Instant};
+
+    #[derive(Clone, Copy)]
+    pub(crate) enum Call {
+        AtPoint,
+        Extents,
+        Role,
+        Name,
+        State,
+        Interfaces,
+        Attributes,
+        AccessibleId,
+        Children,
+        Parent,
+        Index,
+        Matches,
+    }
+    const KINDS: usize = 12;
+    const NAMES: [&str; KINDS] = [
+        "at_point", "extents", "role", "name", "state", "ifaces", "attrs", "acc_id", "children",
+        "parent", "index", "matches",
+    ];
+
+    struct Record {
+        start: Instant,
+        mark: Instant,
+        phases: String,
+        calls: [(u32, Duration); KINDS],
+    }
+
+    thread_local! {
+        static CURRENT: RefCell<Option<Record>> = const { RefCell::new(None) };
+    }
+
+    fn sink() -> Option<&'static Mutex<std::fs::File>> {
+        static SINK: OnceLock<Option<Mutex<std::fs::File>>> = OnceLock::new();
+        SINK.get_or_init(|| {
+            let path = std::env::var_os("TASKMINE_A11Y_TRACE")?;
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .ok()
+                .map(Mutex::new)
+        })
+        .as_ref()
+    }
+
+    pub(crate) fn begin() {
+        if sink().is_some() {
+            let now = Instant::now();
+            CURRENT.with(|c| {
+                *c.borrow_mut() = Some(Record {
+                    start: now,
+                    mark: now,
+                    phases: String::new(),
+                    calls: [(0, Duration::ZERO); KINDS],
+                })
+            });
+        }
+    }
+
+    /// Ends the phase `name` of the current lookup.
+    pub(crate) fn phase(name: &str) {
+        CURRENT.with(|c| {
+            if let Some(r) = c.borrow_mut().as_mut() {
+                let now = Instant::now();
+                let _ = write!(
+                    r.phases,
+                    " {name}={:.2}",
+                    (now - r.mark).as_secs_f64() * 1e3
+                );
+                r.mark = now;
+            }
+        });
+    }
+
+    pub(crate) fn end(what: &str, outcome: &str) {
+        let Some(r) = CURRENT.with(|c| c.borrow_mut().take()) else {
+            return;
+        };
+        let mut line = format!(
+            "{what} {:.2}ms {outcome} |{} |",
+            r.start.elapsed().as_secs_f64() * 1e3,
+            r.phases
+        );
+        let mut total = 0;
+        for (i, (n, t)) in r.calls.iter().enumerate() {
+            if *n > 0 {
+                total += n;
+                let _ = write!(line, " {}={n}/{:.2}", NAMES[i], t.as_secs_f64() * 1e3);
+            }
+        }
+        let _ = writeln!(line, " | calls={total}");
+        if let Some(s) = sink() {
+            if let Ok(mut f) = s.lock() {
+                let _ = f.write_all(line.as_bytes());
+            }
+        }
+    }
+
+    /// Awaits one D-Bus call, counted and timed as `kind` when a lookup is being traced.
+    pub(crate) async fn call<T>(kind: Call, f: impl Future<Output = T>) -> T {
+        if sink().is_none() {
+            return f.await;
+        }
+        let t = Instant::now();
+        let out = f.await;
+        let took = t.elapsed();
+        CURRENT.with(|c| {
+            if let Some(r) = c.borrow_mut().as_mut() {
+                r.calls[kind as usize].0 += 1;
+                r.calls[kind as usize].1 += took;
+            }
+        });
+        out
+    }
+}
+use trace::Call;
+
 /// A rectangle in screen coordinates (pixels).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Rect {
@@ -227,6 +357,33 @@ struct Cache {
     /// field: users click and type into the same few fields again and again, and describing one
     /// (role, name, id, the path up to the frame) costs most of a lookup's calls.
     described: HashMap<(String, String), (Instant, Element, bool)>,
+    /// Ancestors of recently described objects (bus, path) → when their roles, names and indices
+    /// were read, the line of objects from it up to the top of its path, and its path (the part
+    /// a child's step is appended to). A page's containers outlive many clicks and the climb to
+    /// them costs a round trip per level; the line's links are kept, its steps are read again
+    /// once older than [`DESCRIBED_FRESH`].
+    ancestry: HashMap<(String, String), Ancestry>,
+    /// Apps (bus names) whose last hit test answered from the frame straight with the leaf
+    /// (Chromium): the next one asks about that answer along with checking it is the leaf.
+    flat: HashMap<String, bool>,
+    /// The frame (bus, path) the last hit test started from.
+    last_frame: Option<(String, String)>,
+    /// The frame and the object the last focus lookup found.
+    last_focus: Option<((String, String), Obj)>,
+}
+
+#[derive(Clone)]
+struct Ancestry {
+    read_at: Instant,
+    line: Vec<Obj>,
+    prefix: String,
+}
+
+/// What a lookup has read about an object already: describing it does not ask again.
+#[derive(Default, Clone, Copy)]
+struct Known {
+    extents: Option<Rect>,
+    state: Option<StateSet>,
 }
 
 /// How long a described element is reused. A name or title that changes shows after this.
@@ -327,20 +484,27 @@ impl A11y {
         y: i32,
         budget: Duration,
     ) -> Result<Option<Found>> {
-        block_on_within(budget, "element lookup", async {
-            let frames = self.frames(window).await?;
-            let Some(frame) = self.frame_at(&frames, x, y).await? else {
-                return Ok(None);
-            };
-            let mut hits = Hits {
-                chain: self.hit_test(&frame.obj, x, y).await?,
-                confirmed: None,
-            };
-            let target = self.actionable(&mut hits).await?;
-            self.describe_in(&target, &frame, Some(&mut hits))
-                .await
-                .map(Some)
-        })
+        trace::begin();
+        let found = block_on_within(budget, "element lookup", async {
+            let (frames, stale) = self.listed_frames(window).await?;
+            trace::phase("frames");
+            if !stale {
+                return self.element_among(&frames, x, y).await;
+            }
+            // The list of frames is due to be read again: that goes on beside the lookup among
+            // the frames listed before, whose answer stands unless the window's frames changed.
+            let (fresh, found) =
+                future::zip(self.frames(window), self.element_among(&frames, x, y)).await;
+            let fresh = fresh?;
+            if same_frames(&fresh, &frames) {
+                found
+            } else {
+                self.element_among(&fresh, x, y).await
+            }
+        });
+        trace::phase("describe");
+        trace::end("at", outcome(&found));
+        found
     }
 
     /// The accessible that has the keyboard focus, in the active frame (or the frames `window`
@@ -351,26 +515,25 @@ impl A11y {
 
     /// [`A11y::focused`] among the frames `window` names.
     pub fn focused_in(&self, window: &WindowQuery, budget: Duration) -> Result<Option<Found>> {
-        block_on_within(budget, "focus lookup", async {
-            let frames = self.frames(window).await?;
-            let states = join_all(frames.iter().map(|f| f.obj.state())).await;
-            // The active frame first: a focused entry in a background window is not where typing goes.
-            let mut order: Vec<&Frame> = Vec::new();
-            // Without a window manager no frame is active; the focused object still says so.
-            for (f, s) in frames.iter().zip(&states) {
-                match s {
-                    Ok(s) if s.contains(State::Active) => order.insert(0, f),
-                    Ok(s) if s.contains(State::Showing) => order.push(f),
-                    _ => {}
-                }
+        trace::begin();
+        let found = block_on_within(budget, "focus lookup", async {
+            let (frames, stale) = self.listed_frames(window).await?;
+            trace::phase("frames");
+            if !stale {
+                return self.focused_among(&frames).await;
             }
-            for frame in order {
-                if let Some(obj) = self.focused_below(&frame.obj).await? {
-                    return self.describe(&obj, frame).await.map(Some);
-                }
+            let (fresh, found) =
+                future::zip(self.frames(window), self.focused_among(&frames)).await;
+            let fresh = fresh?;
+            if same_frames(&fresh, &frames) {
+                found
+            } else {
+                self.focused_among(&fresh).await
             }
-            Ok(None)
-        })
+        });
+        trace::phase("describe");
+        trace::end("focus", outcome(&found));
+        found
     }
 
     /// Every element under the frames `window` names for which `matches` holds, in tree order
@@ -550,6 +713,126 @@ impl A11y {
         pid
     }
 
+    /// The frames `window` names as last listed, and whether that list is due to be read again;
+    /// read now when there is none yet.
+    async fn listed_frames(&self, window: &WindowQuery) -> Result<(Vec<Frame>, bool)> {
+        let listed = self.cache.lock().ok().and_then(|c| {
+            c.read_at
+                .map(|t| (c.frames.clone(), t.elapsed() >= FRAMES_FRESH))
+        });
+        match listed {
+            Some((all, stale)) => Ok((self.filter_frames(all, window).await, stale)),
+            None => Ok((self.frames(window).await?, false)),
+        }
+    }
+
+    /// [`A11y::element_at_in`] among `frames`.
+    async fn element_among(&self, frames: &[Frame], x: i32, y: i32) -> Result<Option<Found>> {
+        // The frame of the last lookup (or the only one) likely holds the point again: its hit
+        // test starts while the frames' extents and states are read, one round trip less.
+        let last = self.cache.lock().ok().and_then(|c| c.last_frame.clone());
+        let guess = match frames {
+            [only] => Some(only),
+            _ => frames.iter().find(|f| last.as_ref() == Some(&f.obj.key())),
+        };
+        let (frame, first) = match guess {
+            Some(g) => {
+                let (frame, first) =
+                    future::zip(self.frame_at(frames, x, y), self.at_point(&g.obj, x, y)).await;
+                let frame = frame?;
+                let hit = frame.as_ref().is_some_and(|f| f.obj.key() == g.obj.key());
+                (frame, hit.then_some(first))
+            }
+            None => (self.frame_at(frames, x, y).await?, None),
+        };
+        let Some(frame) = frame else {
+            return Ok(None);
+        };
+        if let Ok(mut c) = self.cache.lock() {
+            c.last_frame = Some(frame.obj.key());
+        }
+        trace::phase("frame_at");
+        let (chain, leaf_facts) = self.hit_test(&frame.obj, x, y, first).await?;
+        let mut hits = Hits {
+            chain,
+            confirmed: None,
+        };
+        trace::phase("hit_test");
+        let (target, known) = self.actionable(&mut hits, leaf_facts).await?;
+        trace::phase("actionable");
+        self.describe_in(&target, &frame, Some(&mut hits), known)
+            .await
+            .map(Some)
+    }
+
+    /// [`A11y::focused_in`] among `frames`.
+    async fn focused_among(&self, frames: &[Frame]) -> Result<Option<Found>> {
+        // Typing mostly goes on in the frame and field of the last focus lookup: the frame's
+        // focus is searched and the field's extents and state are read while the frames' states
+        // are, so that the usual lookup is one round trip.
+        let last = self.cache.lock().ok().and_then(|c| c.last_focus.clone());
+        let guess = match frames {
+            [only] => Some(only),
+            _ => frames
+                .iter()
+                .find(|f| last.as_ref().is_some_and(|(k, _)| *k == f.obj.key())),
+        };
+        let last_obj = last.map(|(_, o)| o);
+        let (states, (mut first, field)) = future::zip(
+            join_all(frames.iter().map(|f| f.obj.state())),
+            future::zip(
+                async {
+                    match guess {
+                        Some(g) => Some(self.focused_below(&g.obj).await),
+                        None => None,
+                    }
+                },
+                async {
+                    match &last_obj {
+                        Some(o) => Some(future::zip(o.extents(), o.state()).await),
+                        None => None,
+                    }
+                },
+            ),
+        )
+        .await;
+        trace::phase("states");
+        // The active frame first: a focused entry in a background window is not where typing goes.
+        let mut order: Vec<&Frame> = Vec::new();
+        // Without a window manager no frame is active; the focused object still says so.
+        for (f, s) in frames.iter().zip(&states) {
+            match s {
+                Ok(s) if s.contains(State::Active) => order.insert(0, f),
+                Ok(s) if s.contains(State::Showing) => order.push(f),
+                _ => {}
+            }
+        }
+        for frame in order {
+            let below = match guess {
+                Some(g) if g.obj.key() == frame.obj.key() && first.is_some() => {
+                    first.take().expect("checked")
+                }
+                _ => self.focused_below(&frame.obj).await,
+            };
+            let Some(obj) = below? else { continue };
+            trace::phase("matches");
+            let mut known = Known::default();
+            if let (Some(o), Some((extents, Ok(state)))) = (&last_obj, &field) {
+                if o.key() == obj.key() {
+                    known = Known {
+                        extents: extents.as_ref().ok().copied(),
+                        state: Some(*state),
+                    };
+                }
+            }
+            if let Ok(mut c) = self.cache.lock() {
+                c.last_focus = Some((frame.obj.key(), obj.clone()));
+            }
+            return self.describe_in(&obj, frame, None, known).await.map(Some);
+        }
+        Ok(None)
+    }
+
     /// The top-level frames of every app, filtered by `window`. The list is reused for a moment:
     /// reading it costs a call per app, and windows come and go far slower than clicks.
     async fn frames(&self, window: &WindowQuery) -> Result<Vec<Frame>> {
@@ -569,6 +852,10 @@ impl A11y {
                 f
             }
         };
+        Ok(self.filter_frames(all, window).await)
+    }
+
+    async fn filter_frames(&self, all: Vec<Frame>, window: &WindowQuery) -> Vec<Frame> {
         let mut out = Vec::new();
         for f in all {
             if window.pid.is_some() && f.pid != window.pid {
@@ -582,7 +869,7 @@ impl A11y {
             }
             out.push(f);
         }
-        Ok(out)
+        out
     }
 
     async fn read_frames(&self) -> Result<Vec<Frame>> {
@@ -632,39 +919,93 @@ impl A11y {
         Ok(best.map(|(_, f)| f.clone()))
     }
 
-    /// Hit-tests down from `frame`: the objects from the frame to the deepest one at the point.
-    async fn hit_test(&self, frame: &Obj, x: i32, y: i32) -> Result<Vec<Obj>> {
+    /// What `obj` answers for a hit test at the point: `None` at the bottom (no Component
+    /// interface, nothing there, or the object itself, which is how Chromium answers a leaf).
+    async fn at_point(&self, obj: &Obj, x: i32, y: i32) -> Result<Option<Obj>> {
+        let c = obj.component().await?;
+        let Ok(next) = trace::call(
+            Call::AtPoint,
+            c.get_accessible_at_point(x, y, CoordType::Screen),
+        )
+        .await
+        else {
+            return Ok(None);
+        };
+        Ok(self
+            .obj_ref(&next)
+            .filter(|n| !(n.bus == obj.bus && n.path == obj.path)))
+    }
+
+    /// Hit-tests down from `frame`: the objects from the frame to the deepest one at the point,
+    /// and what the deepest one says about itself when that was asked along the way. `first` is
+    /// the frame's answer when already asked.
+    async fn hit_test(
+        &self,
+        frame: &Obj,
+        x: i32,
+        y: i32,
+        first: Option<Result<Option<Obj>>>,
+    ) -> Result<(Vec<Obj>, Option<Facts>)> {
+        let flat = self
+            .cache
+            .lock()
+            .ok()
+            .and_then(|c| c.flat.get(&frame.bus).copied())
+            .unwrap_or(false);
         let mut chain = vec![frame.clone()];
-        for _ in 0..MAX_DEPTH {
-            let current = chain.last().expect("starts with the frame");
-            // An object without the Component interface answers with an error: it is the bottom.
-            let Ok(next) = current
-                .component()
-                .await?
-                .get_accessible_at_point(x, y, CoordType::Screen)
-                .await
-            else {
-                break;
-            };
-            let Some(next) = self.obj_ref(&next) else {
-                break;
-            };
-            // Chromium answers a leaf with itself: that is the bottom, not a step down.
-            if next.bus == current.bus && next.path == current.path {
+        let mut next = match first {
+            Some(answer) => answer?,
+            None => self.at_point(frame, x, y).await?,
+        };
+        let mut facts = None;
+        while let Some(n) = next.take() {
+            if chain.len() > MAX_DEPTH {
                 break;
             }
-            chain.push(next);
+            chain.push(n);
+            let current = chain.last().expect("just pushed");
+            // An app that answered the frame's hit test with the leaf last time likely does so
+            // again: the leaf is asked about while the hit test is checked at it.
+            if flat && chain.len() == 2 {
+                let (below, f) = future::zip(self.at_point(current, x, y), current.facts()).await;
+                next = below?;
+                if next.is_none() {
+                    facts = f.ok();
+                }
+            } else {
+                next = self.at_point(current, x, y).await?;
+            }
         }
-        Ok(chain)
+        if let Ok(mut c) = self.cache.lock() {
+            c.flat.insert(frame.bus.clone(), chain.len() == 2);
+        }
+        Ok((chain, facts))
     }
 
     /// The nearest object at or above the hit that can be acted on, or the hit itself.
-    async fn actionable(&self, hits: &mut Hits) -> Result<Obj> {
+    /// With `leaf_facts` (the leaf's, read along the hit test) and a leaf that is the target,
+    /// its extents and state come back too.
+    async fn actionable(&self, hits: &mut Hits, leaf_facts: Option<Facts>) -> Result<(Obj, Known)> {
         let leaf = hits.leaf().clone();
-        match acts_now(&leaf).await? {
-            Climb::Here | Climb::Stop => return Ok(leaf),
+        let (climb, known) = match leaf_facts {
+            Some(f) => (
+                acts(f.ifaces, f.role, f.state),
+                Known {
+                    extents: Some(f.extents),
+                    state: Some(f.state),
+                },
+            ),
+            None => (acts_now(&leaf).await?, Known::default()),
+        };
+        match climb {
+            Climb::Here | Climb::Stop => return Ok((leaf, known)),
             Climb::Up => {}
         }
+        let leaf = self.actionable_above(hits, leaf).await?;
+        Ok((leaf, Known::default()))
+    }
+
+    async fn actionable_above(&self, hits: &mut Hits, leaf: Obj) -> Result<Obj> {
         if let Some(line) = hits.line(self).await {
             // The levels above are known: asked about at once.
             let levels: Vec<&Obj> = line.iter().rev().skip(1).take(MAX_CLIMB).collect();
@@ -703,30 +1044,28 @@ impl A11y {
             .interfaces(InterfaceSet::empty(), MatchType::All)
             .build();
         // A frame without the Collection interface answers with an error: no focus found there.
-        let Ok(hits) = frame
-            .collection()
-            .await?
-            .get_matches(rule, SortOrder::Canonical, 1, true)
-            .await
+        let c = frame.collection().await?;
+        let Ok(hits) = trace::call(
+            Call::Matches,
+            c.get_matches(rule, SortOrder::Canonical, 1, true),
+        )
+        .await
         else {
             return Ok(None);
         };
         Ok(hits.first().and_then(|r| self.obj_ref(r)))
     }
 
-    /// Role, name, id, path, extents and states of `obj`, whose frame is `frame`.
-    /// A recently described object costs only its extents and state.
-    async fn describe(&self, obj: &Obj, frame: &Frame) -> Result<Found> {
-        self.describe_in(obj, frame, None).await
-    }
-
-    /// [`Self::describe`] of an object at or above the hits of a hit test, whose line of parents
-    /// then spares climbing to the frame (see [`Self::path_of`]).
+    /// Role, name, id, path, extents and states of `obj`, whose frame is `frame`. A recently
+    /// described object costs only its extents and state, and nothing of what `known` holds.
+    /// `hits`, when `obj` is at or above a hit test's hits, may spare climbing to the frame (see
+    /// [`Self::prefix_of`]).
     async fn describe_in(
         &self,
         obj: &Obj,
         frame: &Frame,
         hits: Option<&mut Hits>,
+        known: Known,
     ) -> Result<Found> {
         let key = (obj.bus.clone(), obj.path.clone());
         let cached = self.cache.lock().ok().and_then(|c| {
@@ -736,7 +1075,22 @@ impl A11y {
                 .map(|(_, e, p)| (e.clone(), *p))
         });
         if let Some((element, password)) = cached {
-            let (extents, state) = future::zip(obj.extents(), obj.state()).await;
+            trace::phase("cached");
+            let (extents, state) = future::zip(
+                async {
+                    match known.extents {
+                        Some(e) => Ok(e),
+                        None => obj.extents().await,
+                    }
+                },
+                async {
+                    match known.state {
+                        Some(s) => Ok(s),
+                        None => obj.state().await,
+                    }
+                },
+            )
+            .await;
             return Ok(Found {
                 element,
                 extents: extents.unwrap_or_default(),
@@ -750,14 +1104,37 @@ impl A11y {
                 },
             });
         }
-        let summary = obj.summary(None).await?;
-        let line = match hits {
-            Some(h) => h.line(self).await,
-            None => None,
+        trace::phase("miss");
+        // Everything the object says about itself, its parent and index and where it is, at once.
+        let (summary, ((parent, index), (extents, state))) = future::zip(
+            obj.summary(None),
+            future::zip(
+                future::zip(obj.parent(), obj.index_in_parent()),
+                future::zip(obj.extents(), obj.state()),
+            ),
+        )
+        .await;
+        let summary = summary?;
+        trace::phase("summary");
+        let top =
+            is_frame(summary.role) || (obj.path == frame.obj.path && obj.bus == frame.obj.bus);
+        let parent = parent
+            .ok()
+            .and_then(|p| self.obj_ref(&p))
+            .filter(|p| p.path != ROOT_PATH && p.bus == obj.bus);
+        let path = match parent {
+            // A frame-like object starts its own path; one without a parent in its app is a path.
+            _ if top => summary.step(None),
+            None => summary.step(None),
+            Some(parent) => {
+                let prefix = self.prefix_of(&parent, &frame.obj, hits).await?;
+                let index = index.map_err(|e| Error::Bus(e.to_string()))?;
+                format!("{prefix} / {}", summary.step(Some(index)))
+            }
         };
-        let path = self.path_of(obj, &summary, &frame.obj, line).await?;
+        trace::phase("path");
         let element = summary.element(&path);
-        let found = self.describe_known(obj, frame, element, &summary).await?;
+        let found = self.found(obj, frame, element, &summary, extents, state?);
         if let Ok(mut c) = self.cache.lock() {
             if c.described.len() >= DESCRIBED_MAX {
                 c.described.clear();
@@ -776,9 +1153,20 @@ impl A11y {
         s: &Summary,
     ) -> Result<Found> {
         let (extents, state) = future::zip(obj.extents(), obj.state()).await;
-        let state = state?;
+        Ok(self.found(obj, frame, element, s, extents, state?))
+    }
+
+    fn found(
+        &self,
+        obj: &Obj,
+        frame: &Frame,
+        element: Element,
+        s: &Summary,
+        extents: Result<Rect>,
+        state: StateSet,
+    ) -> Found {
         let input_type = s.attrs.get("input-type").or_else(|| s.attrs.get("type"));
-        Ok(Found {
+        Found {
             password: s.role == Role::PasswordText
                 || input_type.is_some_and(|t| t.eq_ignore_ascii_case("password")),
             focused: state.contains(State::Focused),
@@ -790,59 +1178,43 @@ impl A11y {
                 bus: obj.bus.clone(),
                 path: obj.path.clone(),
             },
-        })
+        }
     }
 
-    /// The path from the frame above `obj` down to it. The climb asks one thing per level (the
-    /// parent) and stops below the app's root; then every level is described at once, so that a
-    /// deep web page costs one round trip per level, not four.
-    /// When `line` (from the frame down) holds `obj`, its part above `obj` is the climb.
-    async fn path_of(
+    /// The path of `parent` as its children's paths begin: from the top frame-like object above
+    /// it (or the app's topmost object) down to `parent`, whose step has its index unless it is
+    /// the top. The line of objects above is taken from the hit test when it is a line of
+    /// parents, else from the cache, else climbed one parent per level; then every level is
+    /// described at once. The lines and paths of every level are kept for the next lookups.
+    async fn prefix_of(
         &self,
-        obj: &Obj,
-        summary: &Summary,
+        parent: &Obj,
         frame: &Obj,
-        line: Option<&[Obj]>,
+        hits: Option<&mut Hits>,
     ) -> Result<String> {
-        let mut chain = vec![obj.clone()];
-        let known = line.and_then(|l| {
-            l.iter()
-                .position(|o| o.bus == obj.bus && o.path == obj.path)
-                .map(|at| &l[..=at])
-        });
-        if is_frame(summary.role) || obj.path == frame.path {
-            // A frame-like object starts its own path.
-        } else if let Some(known) = known {
-            chain = known.iter().rev().cloned().collect();
-        } else {
-            let mut current = obj.clone();
-            for _ in 0..MAX_DEPTH {
-                let Some(parent) = self.obj_ref(&current.parent().await?) else {
-                    break;
-                };
-                if parent.path == ROOT_PATH || parent.bus != obj.bus {
-                    break;
-                }
-                chain.push(parent.clone());
-                // The frame the lookup started from is the top: no need to ask above it.
-                if parent.path == frame.path && parent.bus == frame.bus {
-                    break;
-                }
-                current = parent;
-            }
-        }
+        let key = (parent.bus.clone(), parent.path.clone());
+        let cached = self
+            .cache
+            .lock()
+            .ok()
+            .and_then(|c| c.ancestry.get(&key).cloned());
+        let line = match cached {
+            Some(a) if a.read_at.elapsed() < DESCRIBED_FRESH => return Ok(a.prefix),
+            Some(a) => a.line,
+            None => self.line_above(parent, frame, hits).await?,
+        };
+        trace::phase("climb");
         let (summaries, indices) = future::zip(
-            join_all(chain.iter().skip(1).map(|o| o.brief())),
-            // The top step has no index; the frame is not asked for one.
+            join_all(line.iter().map(|o| o.brief())),
+            // The top step has no index; the top of the line is not asked for one.
             join_all(
-                chain
-                    .iter()
-                    .take(chain.len() - 1)
+                line.iter()
+                    .take(line.len() - 1)
                     .map(|o| o.index_in_parent()),
             ),
         )
         .await;
-        let mut all = vec![summary.clone()];
+        let mut all = Vec::new();
         for s in summaries {
             all.push(s?);
         }
@@ -851,18 +1223,76 @@ impl A11y {
             .iter()
             .rposition(|s| is_frame(s.role))
             .unwrap_or(all.len() - 1);
-        let mut steps = Vec::new();
-        for (i, s) in all.iter().enumerate().take(top + 1) {
-            if i == top {
-                steps.push(s.step(None));
+        // From the top down: each level's path is the one above plus its own step.
+        let now = Instant::now();
+        let mut prefixes: Vec<String> = vec![String::new(); top + 1];
+        for i in (0..=top).rev() {
+            let step = if i == top {
+                all[i].step(None)
             } else {
-                steps.push(s.step(Some(
-                    *indices[i].as_ref().map_err(|e| Error::Bus(e.to_string()))?,
-                )));
+                let index = *indices[i].as_ref().map_err(|e| Error::Bus(e.to_string()))?;
+                format!("{} / {}", prefixes[i + 1], all[i].step(Some(index)))
+            };
+            prefixes[i] = step;
+        }
+        let prefix = prefixes[0].clone();
+        if let Ok(mut c) = self.cache.lock() {
+            if c.ancestry.len() >= DESCRIBED_MAX {
+                c.ancestry.clear();
+            }
+            for (i, p) in prefixes.into_iter().enumerate() {
+                let o = &line[i];
+                c.ancestry.insert(
+                    (o.bus.clone(), o.path.clone()),
+                    Ancestry {
+                        read_at: now,
+                        line: line[i..].to_vec(),
+                        prefix: p,
+                    },
+                );
             }
         }
-        steps.reverse();
-        Ok(steps.join(" / "))
+        Ok(prefix)
+    }
+
+    /// The objects from `parent` up to the frame (or below the app's root): from the hit test's
+    /// chain when it is a line of parents that holds `parent`, else climbed, one parent a level.
+    async fn line_above(
+        &self,
+        parent: &Obj,
+        frame: &Obj,
+        hits: Option<&mut Hits>,
+    ) -> Result<Vec<Obj>> {
+        if let Some(h) = hits {
+            if let Some(l) = h.line(self).await {
+                if let Some(at) = l
+                    .iter()
+                    .position(|o| o.bus == parent.bus && o.path == parent.path)
+                {
+                    return Ok(l[..=at].iter().rev().cloned().collect());
+                }
+            }
+        }
+        let mut line = vec![parent.clone()];
+        if parent.path == frame.path && parent.bus == frame.bus {
+            return Ok(line);
+        }
+        let mut current = parent.clone();
+        for _ in 0..MAX_DEPTH {
+            let Some(up) = self.obj_ref(&current.parent().await?) else {
+                break;
+            };
+            if up.path == ROOT_PATH || up.bus != parent.bus {
+                break;
+            }
+            line.push(up.clone());
+            // The frame the lookup started from is the top: no need to ask above it.
+            if up.path == frame.path && up.bus == frame.bus {
+                break;
+            }
+            current = up;
+        }
+        Ok(line)
     }
 }
 
@@ -941,6 +1371,14 @@ fn acts(ifaces: InterfaceSet, role: Role, state: StateSet) -> Climb {
     } else {
         Climb::Up
     }
+}
+
+/// What a hit test's leaf says about itself: whether it is the target, and where it is.
+struct Facts {
+    ifaces: InterfaceSet,
+    role: Role,
+    state: StateSet,
+    extents: Rect,
 }
 
 async fn acts_now(o: &Obj) -> Result<Climb> {
@@ -1072,6 +1510,10 @@ macro_rules! proxy_fn {
 }
 
 impl Obj {
+    fn key(&self) -> (String, String) {
+        (self.bus.clone(), self.path.clone())
+    }
+
     proxy_fn!(accessible, AccessibleProxy);
     proxy_fn!(component, ComponentProxy);
     proxy_fn!(collection, CollectionProxy);
@@ -1080,32 +1522,30 @@ impl Obj {
     proxy_fn!(application, ApplicationProxy);
 
     async fn children(&self) -> Result<Vec<ObjectRefOwned>> {
-        Ok(self.accessible().await?.get_children().await?)
+        Ok(trace::call(Call::Children, self.accessible().await?.get_children()).await?)
     }
     async fn name(&self) -> Result<String> {
-        Ok(self.accessible().await?.name().await?)
+        Ok(trace::call(Call::Name, self.accessible().await?.name()).await?)
     }
     async fn role(&self) -> Result<Role> {
-        Ok(self.accessible().await?.get_role().await?)
+        Ok(trace::call(Call::Role, self.accessible().await?.get_role()).await?)
     }
     async fn state(&self) -> Result<StateSet> {
-        Ok(self.accessible().await?.get_state().await?)
+        Ok(trace::call(Call::State, self.accessible().await?.get_state()).await?)
     }
     async fn interfaces(&self) -> Result<InterfaceSet> {
-        Ok(self.accessible().await?.get_interfaces().await?)
+        Ok(trace::call(Call::Interfaces, self.accessible().await?.get_interfaces()).await?)
     }
     async fn parent(&self) -> Result<ObjectRefOwned> {
-        Ok(self.accessible().await?.parent().await?)
+        Ok(trace::call(Call::Parent, self.accessible().await?.parent()).await?)
     }
     async fn index_in_parent(&self) -> Result<i32> {
-        Ok(self.accessible().await?.get_index_in_parent().await?)
+        Ok(trace::call(Call::Index, self.accessible().await?.get_index_in_parent()).await?)
     }
     async fn extents(&self) -> Result<Rect> {
-        let (x, y, width, height) = self
-            .component()
-            .await?
-            .get_extents(CoordType::Screen)
-            .await?;
+        let c = self.component().await?;
+        let (x, y, width, height) =
+            trace::call(Call::Extents, c.get_extents(CoordType::Screen)).await?;
         Ok(Rect {
             x,
             y,
@@ -1114,13 +1554,34 @@ impl Obj {
         })
     }
 
+    /// Interfaces, role, state and extents, asked at once.
+    async fn facts(&self) -> Result<Facts> {
+        let ((ifaces, role), (state, extents)) = future::zip(
+            future::zip(self.interfaces(), self.role()),
+            future::zip(self.state(), self.extents()),
+        )
+        .await;
+        Ok(Facts {
+            ifaces: ifaces?,
+            role: role?,
+            state: state?,
+            extents: extents?,
+        })
+    }
+
     /// Role, name, accessible id and attributes, asked at once. The role's name is AT-SPI's
     /// standard English one (`push button`), the same the toolkits give, without asking.
     async fn summary(&self, index: Option<i32>) -> Result<Summary> {
         let a = self.accessible().await?;
         let ((role, name), (id, attrs)) = future::zip(
-            future::zip(a.get_role(), a.name()),
-            future::zip(a.accessible_id(), a.get_attributes()),
+            future::zip(
+                trace::call(Call::Role, a.get_role()),
+                trace::call(Call::Name, a.name()),
+            ),
+            future::zip(
+                trace::call(Call::AccessibleId, a.accessible_id()),
+                trace::call(Call::Attributes, a.get_attributes()),
+            ),
         )
         .await;
         let role = role?;
@@ -1138,7 +1599,11 @@ impl Obj {
     /// Role and name only: what a path step needs.
     async fn brief(&self) -> Result<Summary> {
         let a = self.accessible().await?;
-        let (role, name) = future::zip(a.get_role(), a.name()).await;
+        let (role, name) = future::zip(
+            trace::call(Call::Role, a.get_role()),
+            trace::call(Call::Name, a.name()),
+        )
+        .await;
         let role = role?;
         Ok(Summary {
             role,
@@ -1148,6 +1613,20 @@ impl Obj {
             attrs: HashMap::new(),
             index: None,
         })
+    }
+}
+
+/// Whether two lists of frames hold the same frames.
+fn same_frames(a: &[Frame], b: &[Frame]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.obj.key() == b.obj.key())
+}
+
+fn outcome(found: &Result<Option<Found>>) -> &'static str {
+    match found {
+        Ok(Some(_)) => "found",
+        Ok(None) => "none",
+        Err(Error::Timeout { .. }) => "timeout",
+        Err(_) => "error",
     }
 }
 
