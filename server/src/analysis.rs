@@ -25,8 +25,8 @@ pub struct Analysis {
     pub run: Option<i64>,
     /// Whether this was mined now or read back from a stored run.
     pub origin: Origin,
-    /// Each routine's name by id, as the miner makes it ([`miner::naming::routine_names`]); the CLI shows
-    /// the same.
+    /// Each routine's name by id, as the miner makes it ([`miner::naming::routine_names`]); the CLI
+    /// shows the same.
     pub names: std::collections::BTreeMap<u32, String>,
 }
 
