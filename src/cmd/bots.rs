@@ -64,8 +64,13 @@ pub fn run(args: BotsArgs, ui: &Ui) -> anyhow::Result<()> {
     let got = mine_or_read(&store, &opts, args.fresh, Keep::Try, ui)?;
     let mining = got.mining;
     // Screen snapshots (image anchors for clicks) are kept in SQLite files only.
-    let drafts =
-        codegen::draft_bots_from(store.reader(), store.as_sqlite(), &got.log, &mining, args.top)?;
+    let drafts = codegen::draft_bots_from(
+        store.reader(),
+        store.as_sqlite(),
+        &got.log,
+        &mining,
+        args.top,
+    )?;
     if drafts.is_empty() {
         println!(
             "no candidates in {} ({} events): nothing to draft",
