@@ -1238,6 +1238,15 @@ impl<'t> EventSink<'t> {
 
     /// Adds one event to the batch.
     pub fn push(&mut self, e: &Event) -> Result<()> {
+        self.push_with(e, None)
+    }
+
+    /// [`EventSink::push`] with `e.attrs` encoded already, as [`write_attrs_json`] writes them.
+    pub(crate) fn push_encoded(&mut self, e: &Event, attrs_json: &str) -> Result<()> {
+        self.push_with(e, Some(attrs_json))
+    }
+
+    fn push_with(&mut self, e: &Event, attrs_json: Option<&str>) -> Result<()> {
         if e.session.is_empty() {
             return Err(Error::Invalid("an event needs a session".into()));
         }
@@ -1281,7 +1290,10 @@ impl<'t> EventSink<'t> {
         row.has_attrs = !e.attrs.is_empty();
         if row.has_attrs {
             row.attrs.clear();
-            write_attrs_json(&mut row.attrs, &e.attrs);
+            match attrs_json {
+                Some(json) => row.attrs.extend_from_slice(json.as_bytes()),
+                None => write_attrs_json(&mut row.attrs, &e.attrs),
+            }
         }
         row.session = session;
         row.ts = e.ts;

@@ -249,6 +249,21 @@ impl MemorySink<'_> {
 
 impl EventPush for MemorySink<'_> {
     fn push(&mut self, e: &Event) -> Result<()> {
+        self.push_with(e, None)
+    }
+
+    fn push_encoded(&mut self, e: &Event, attrs_json: &str) -> Result<()> {
+        self.push_with(e, Some(attrs_json))
+    }
+
+    fn count(&self) -> u64 {
+        self.count
+    }
+}
+
+impl MemorySink<'_> {
+    /// [`EventPush::push`], with the attributes' JSON when the caller has it.
+    fn push_with(&mut self, e: &Event, attrs_json: Option<&str>) -> Result<()> {
         if e.session.is_empty() {
             return Err(Error::Invalid("an event needs a session".into()));
         }
@@ -266,12 +281,14 @@ impl EventPush for MemorySink<'_> {
             None => 0,
         };
         let log = &mut *self.log;
-        let attrs = if e.attrs.is_empty() {
-            0
-        } else {
-            self.json.clear();
-            write_attrs_json(&mut self.json, &e.attrs);
-            log.attrs_id(std::str::from_utf8(&self.json).expect("JSON is UTF-8"))
+        let attrs = match attrs_json {
+            _ if e.attrs.is_empty() => 0,
+            Some(json) => log.attrs_id(json),
+            None => {
+                self.json.clear();
+                write_attrs_json(&mut self.json, &e.attrs);
+                log.attrs_id(std::str::from_utf8(&self.json).expect("JSON is UTF-8"))
+            }
         };
         let (text_at, text_len) = match &e.text {
             Some(t) => {
@@ -313,10 +330,6 @@ impl EventPush for MemorySink<'_> {
         });
         self.count += 1;
         Ok(())
-    }
-
-    fn count(&self) -> u64 {
-        self.count
     }
 }
 
@@ -562,6 +575,28 @@ mod tests {
         };
         assert_eq!(after(&memory).len(), 3);
         assert_eq!(after(&memory), after(&store));
+
+        // The attributes an import encodes on its reading thread are the ones a plain push
+        // encodes.
+        let mut plain = Store::open_in_memory().unwrap();
+        let events = store.events().unwrap();
+        plain
+            .write_batch(None, "test", |sink| -> Result<()> {
+                events.iter().try_for_each(|e| sink.push(e))
+            })
+            .unwrap();
+        let attrs = |log: &dyn LogRead| {
+            let mut all = Vec::new();
+            log.visit_rows(&mut |r| {
+                all.push(r.attrs.map(str::to_owned));
+                Ok(())
+            })
+            .unwrap();
+            all.sort();
+            all
+        };
+        assert!(attrs(&store).iter().flatten().count() >= 5);
+        assert_eq!(attrs(&plain), attrs(&store));
     }
 
     #[test]

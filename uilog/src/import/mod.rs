@@ -241,15 +241,15 @@ fn read_file_piped(
 
     let read = AtomicU64::new(0);
     // Full chunks go one way and emptied ones come back, so the events' strings are reused.
-    let (full_tx, full_rx) = sync_channel::<Vec<Event>>(4);
-    let (empty_tx, empty_rx) = channel::<Vec<Event>>();
+    let (full_tx, full_rx) = sync_channel::<Chunk>(4);
+    let (empty_tx, empty_rx) = channel::<Chunk>();
     std::thread::scope(|scope| {
         let reader = scope.spawn(|| {
             let mut chunks = Chunks {
                 full: full_tx,
                 empty: empty_rx,
-                chunk: Vec::with_capacity(CHUNK),
-                spare: Vec::new(),
+                chunk: Chunk::default(),
+                spare: Chunk::default(),
             };
             read_file(format, ctx, &mut chunks, &mut |n| {
                 read.store(n, Ordering::Relaxed)
@@ -258,8 +258,12 @@ fn read_file_piped(
         });
         let stored = (|| -> Result<()> {
             for chunk in full_rx.iter() {
-                for e in &chunk {
-                    sink.push(e)?;
+                // One check for the whole chunk; write_attrs_json writes UTF-8 only.
+                let attrs = std::str::from_utf8(&chunk.attrs).expect("JSON is UTF-8");
+                let mut from = 0;
+                for (e, &end) in chunk.events.iter().zip(&chunk.attrs_end) {
+                    sink.push_encoded(e, &attrs[from..end])?;
+                    from = end;
                 }
                 progress(read.load(Ordering::Relaxed));
                 // The reader may be done; then the chunk is simply dropped.
@@ -278,13 +282,34 @@ fn read_file_piped(
     })
 }
 
+/// Events on their way from the reading thread to the storing one, with their attributes encoded
+/// as the stores keep them (the storing thread spent a fifth of its time encoding them).
+#[derive(Default)]
+struct Chunk {
+    events: Vec<Event>,
+    /// The attributes' JSON of every event, one after the other (nothing for an event without).
+    attrs: Vec<u8>,
+    /// Where the JSON of each event ends in `attrs`.
+    attrs_end: Vec<usize>,
+}
+
+impl Chunk {
+    fn add(&mut self, e: Event) {
+        if !e.attrs.is_empty() {
+            crate::store::write_attrs_json(&mut self.attrs, &e.attrs);
+        }
+        self.attrs_end.push(self.attrs.len());
+        self.events.push(e);
+    }
+}
+
 /// The reader's end of [`read_file_piped`].
 struct Chunks {
-    full: std::sync::mpsc::SyncSender<Vec<Event>>,
-    empty: std::sync::mpsc::Receiver<Vec<Event>>,
-    chunk: Vec<Event>,
-    /// Events of a returned chunk, overwritten in place by the next ones.
-    spare: Vec<Event>,
+    full: std::sync::mpsc::SyncSender<Chunk>,
+    empty: std::sync::mpsc::Receiver<Chunk>,
+    chunk: Chunk,
+    /// A returned chunk: its events are overwritten in place by the next ones.
+    spare: Chunk,
 }
 
 /// The error a reader gets when the storing side has stopped; the storing side's own error is the
@@ -295,45 +320,54 @@ fn store_stopped() -> Error {
 
 impl Chunks {
     fn send(&mut self) -> Result<()> {
-        if self.chunk.is_empty() {
+        if self.chunk.events.is_empty() {
             return Ok(());
         }
-        let full = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
+        // The returned chunk's JSON buffers are the next chunk's; its events are still spares.
+        let mut next = Chunk {
+            events: Vec::with_capacity(CHUNK),
+            attrs: std::mem::take(&mut self.spare.attrs),
+            attrs_end: std::mem::take(&mut self.spare.attrs_end),
+        };
+        next.attrs.clear();
+        next.attrs_end.clear();
+        let full = std::mem::replace(&mut self.chunk, next);
         self.full.send(full).map_err(|_| store_stopped())?;
-        if self.spare.is_empty() {
+        if self.spare.events.is_empty() {
             if let Ok(back) = self.empty.try_recv() {
                 self.spare = back;
             }
         }
         Ok(())
     }
+
+    /// An event whose buffers the next one may reuse.
+    fn spare_event(&mut self) -> Event {
+        self.spare
+            .events
+            .pop()
+            .unwrap_or_else(|| Event::new("", "", 0, crate::EventKind::Other))
+    }
 }
 
 impl Push for Chunks {
     fn push_refilled(&mut self, e: &mut Event) -> Result<()> {
-        if self.chunk.len() >= CHUNK {
+        if self.chunk.events.len() >= CHUNK {
             self.send()?;
         }
         // The event moves into the chunk without a copy; the reader refills the spare one.
-        let spare = self
-            .spare
-            .pop()
-            .unwrap_or_else(|| Event::new("", "", 0, crate::EventKind::Other));
-        self.chunk.push(std::mem::replace(e, spare));
+        let spare = self.spare_event();
+        self.chunk.add(std::mem::replace(e, spare));
         Ok(())
     }
 
     fn push(&mut self, e: &Event) -> Result<()> {
-        if self.chunk.len() >= CHUNK {
+        if self.chunk.events.len() >= CHUNK {
             self.send()?;
         }
-        match self.spare.pop() {
-            Some(mut old) => {
-                clone_event_into(&mut old, e);
-                self.chunk.push(old);
-            }
-            None => self.chunk.push(e.clone()),
-        }
+        let mut old = self.spare_event();
+        clone_event_into(&mut old, e);
+        self.chunk.add(old);
         Ok(())
     }
 }
