@@ -457,6 +457,16 @@ fn mining_results_are_kept_in_postgresql_read_back_named_linked_and_exported() {
         page.contains("Enter the invoice"),
         "the report names routine 1"
     );
+    // bots name the bot and its folder after it.
+    let bots = dir.path().join("bots");
+    let (drafted, _) = ok(&["bots", "--db", &url, "--top", "1", "--out", p(&bots)]);
+    let folder = bots.join("routine-1-enter-the-invoice");
+    assert!(drafted.contains(p(&folder)), "{drafted}");
+    let yaml = std::fs::read_to_string(folder.join("bot.yaml")).unwrap();
+    assert!(
+        yaml.contains("Enter the invoice. Drafted from routine 1"),
+        "{yaml}"
+    );
     let (said, _) = ok(&["name", "--db", &url, "1", ""]);
     assert!(said.contains("(was \"Enter the invoice\")"), "{said}");
 

@@ -26,20 +26,30 @@ pub struct Draft {
     pub rows: Vec<Params>,
 }
 
-/// Drafts a bot for each of the first `top` routines of `mining`. `log` must be the log `mining`
-/// was mined from (its instances point into it) and `store` the store it was loaded from.
+/// Drafts a bot for each of the first `top` routines of `mining`, named after the routines' names
+/// as the miner makes them. `log` must be the log `mining` was mined from (its instances point
+/// into it) and `store` the store it was loaded from.
 pub fn draft_bots(store: &Store, log: &Log, mining: &Mining, top: usize) -> Result<Vec<Draft>> {
-    draft_bots_from(store, Some(store), log, mining, top)
+    let names = mining
+        .routines
+        .iter()
+        .map(|r| r.id)
+        .zip(miner::naming::routine_names(mining))
+        .collect();
+    draft_bots_from(store, Some(store), log, mining, &names, top)
 }
 
-/// [`draft_bots`] from a log on either backend (`store`, which `log` was loaded from); clicks are
-/// anchored by the screen snapshots of `snapshots`, the SQLite store that keeps them (none on
-/// PostgreSQL, where the steps keep their selectors and positions only).
+/// [`draft_bots`] from a log on either backend (`store`, which `log` was loaded from), with the
+/// routines' names by id (the analysts' where they gave some, `taskmine name`; a routine missing
+/// from `names` gets the miner's). Clicks are anchored by the screen snapshots of `snapshots`, the
+/// SQLite store that keeps them (none on PostgreSQL, where the steps keep their selectors and
+/// positions only).
 pub fn draft_bots_from(
     store: &dyn LogRead,
     snapshots: Option<&Store>,
     log: &Log,
     mining: &Mining,
+    names: &BTreeMap<u32, String>,
     top: usize,
 ) -> Result<Vec<Draft>> {
     let routines: Vec<&Routine> = mining
@@ -61,7 +71,13 @@ pub fn draft_bots_from(
     routines
         .iter()
         .zip(&aligned)
-        .map(|(r, inst)| draft(snapshots, mining, r, inst, &events))
+        .map(|(r, inst)| {
+            let name = names
+                .get(&r.id)
+                .cloned()
+                .unwrap_or_else(|| miner::naming::routine_name(mining, r));
+            draft(snapshots, mining, r, &name, inst, &events)
+        })
         .collect()
 }
 
@@ -384,41 +400,33 @@ fn common_suffix(a: &str, b: &str) -> usize {
     n.min(a.len()).min(b.len())
 }
 
-fn bot_name(r: &Routine, mining: &Mining) -> String {
-    let app = r
-        .steps
-        .first()
-        .and_then(|&a| mining.actions.get(a as usize))
-        .map_or("", |a| app_word(&a.app));
-    let mut app: String = app
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    // Folder names stay short and free of runs of dashes.
-    while app.contains("--") {
-        app = app.replace("--", "-");
+/// The bot's name, which is also its folder's: `routine-ID-` and the routine's name in lower-case
+/// ASCII words joined by `-` (`routine-1-copy-from-mail-new-hire-to-hr-portal`), at most
+/// [`BOT_NAME_WORDS_CHARS`] characters of words, cut at a word; `routine-ID` when no word is left.
+pub fn bot_name(routine: u32, name: &str) -> String {
+    let mut words = String::new();
+    for w in name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if words.len() + usize::from(!words.is_empty()) + w.len() > BOT_NAME_WORDS_CHARS {
+            break;
+        }
+        if !words.is_empty() {
+            words.push('-');
+        }
+        words.push_str(&w.to_ascii_lowercase());
     }
-    let app: String = app.trim_matches('-').chars().take(24).collect();
-    let app = app.trim_end_matches('-');
-    if app.is_empty() {
-        format!("routine-{}", r.id)
+    if words.is_empty() {
+        format!("routine-{routine}")
     } else {
-        format!("routine-{}-{app}", r.id)
+        format!("routine-{routine}-{words}")
     }
 }
 
-/// The app's own name from a WM_CLASS-like string: Chromium's instance reads `chromium (<profile
-/// directory>)` and may hold a path, which belongs in no folder name.
-fn app_word(app: &str) -> &str {
-    let app = app.split(['(', ' ']).next().unwrap_or("");
-    app.rsplit('/').next().unwrap_or(app)
-}
+/// The longest part of a bot name after `routine-ID-`: folder names stay short enough to read in a
+/// listing.
+pub const BOT_NAME_WORDS_CHARS: usize = 40;
 
 /// A selector learned from the elements a step's instances acted on: parts that agree in every
 /// instance stay exact, a name or id that varies keeps its common prefix and suffix around `.*`
@@ -521,6 +529,7 @@ fn draft(
     snapshots: Option<&Store>,
     mining: &Mining,
     r: &Routine,
+    name: &str,
     instances: &[Vec<Option<i64>>],
     events: &HashMap<i64, Event>,
 ) -> Result<Draft> {
@@ -543,8 +552,8 @@ fn draft(
     Ok(Draft {
         bot: Bot {
             api_version: API_VERSION.into(),
-            name: bot_name(r, mining),
-            description: description(r, &drafted.skipped),
+            name: bot_name(r.id, name),
+            description: description(r, name, &drafted.skipped),
             source: Source {
                 routine: r.id,
                 evidence: Evidence {
@@ -863,9 +872,9 @@ fn final_window(steps: &[Step]) -> Vec<PostCondition> {
 
 /// The bot's description: the routine it was drafted from with its evidence, and the variant
 /// steps left out, so that a developer sees at once what the bot does not do.
-fn description(r: &Routine, skipped: &[String]) -> String {
+fn description(r: &Routine, name: &str, skipped: &[String]) -> String {
     let mut description = format!(
-        "Drafted from routine {} ({} instances by {} users, {:.2} hours/month to save).",
+        "{name}. Drafted from routine {} ({} instances by {} users, {:.2} hours/month to save).",
         r.id, r.score.instances, r.score.users, r.score.hours_saved_per_month
     );
     if !skipped.is_empty() {
@@ -1022,13 +1031,23 @@ mod tests {
     }
 
     #[test]
-    fn folder_names_hold_the_app_not_its_profile_path() {
+    fn bot_names_are_the_routine_name_in_short_file_name_safe_words() {
         assert_eq!(
-            app_word("chromium (/home/ann/.config/chromium)"),
-            "chromium"
+            bot_name(
+                1,
+                r#"Copy from mail "New hire" to HR Portal "New employee", Save"#
+            ),
+            "routine-1-copy-from-mail-new-hire-to-hr-portal-new"
         );
-        assert_eq!(app_word("/usr/lib/firefox/firefox"), "firefox");
-        assert_eq!(app_word("xterm"), "xterm");
+        assert_eq!(
+            bot_name(2, "In chromium (/home/ann/.config/chromium)"),
+            "routine-2-in-chromium-home-ann-config-chromium"
+        );
+        assert_eq!(bot_name(3, "“…” — ?"), "routine-3");
+        assert_eq!(bot_name(4, ""), "routine-4");
+        let long = bot_name(5, &"word ".repeat(30));
+        assert!(long.len() <= "routine-5-".len() + BOT_NAME_WORDS_CHARS);
+        assert!(long.ends_with("-word"), "{long}");
     }
 
     #[test]

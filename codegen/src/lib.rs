@@ -40,7 +40,7 @@ pub mod vision;
 
 pub use bot::{Bot, Params, API_VERSION};
 pub use error::{Error, Result};
-pub use generate::{draft_bots, draft_bots_from, Draft};
+pub use generate::{bot_name, draft_bots, draft_bots_from, Draft};
 
 /// The default least time between the starts of two replayed steps, in milliseconds: ten steps a
 /// second, still far faster than a person (see `replay::ReplayOptions::pace_ms`).

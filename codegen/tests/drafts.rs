@@ -226,11 +226,26 @@ fn form_steps_get_selectors_inputs_named_after_fields_and_masked_values_stay_req
     let d = &drafts[0];
     let bot = &d.bot;
     let yaml = bot.to_yaml().unwrap();
+    // Named after the routine as the miner names it, in file-name-safe words: no profile path.
+    let i = mining
+        .routines
+        .iter()
+        .position(|r| r.id == bot.source.routine)
+        .unwrap();
+    let routine_name = &miner::naming::routine_names(&mining)[i];
     assert_eq!(
         bot.name,
-        format!("routine-{}-chromium", bot.source.routine),
+        codegen::bot_name(bot.source.routine, routine_name),
         "{yaml}"
     );
+    assert!(
+        bot.name
+            .starts_with(&format!("routine-{}-", bot.source.routine))
+            && bot.name.contains("customer-form")
+            && !bot.name.contains("config"),
+        "{yaml}"
+    );
+    assert!(bot.description.starts_with(routine_name.as_str()), "{yaml}");
     let names = bot.input_names();
     assert_eq!(names, ["first_name", "e_mail"], "{yaml}");
     assert!(!bot.inputs[0].required && bot.inputs[0].samples.contains(&"Ann".to_owned()));

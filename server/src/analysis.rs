@@ -58,15 +58,16 @@ fn draft_bots(
     snapshots: Option<&Store>,
     log: &Log,
     mining: &Mining,
+    names: &std::collections::BTreeMap<u32, String>,
 ) -> Vec<BotDraft> {
-    let drafts =
-        match codegen::draft_bots_from(log_store, snapshots, log, mining, mining.routines.len()) {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::warn!("no bot drafts: {e}");
-                return Vec::new();
-            }
-        };
+    let top = mining.routines.len();
+    let drafts = match codegen::draft_bots_from(log_store, snapshots, log, mining, names, top) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!("no bot drafts: {e}");
+            return Vec::new();
+        }
+    };
     drafts
         .into_iter()
         .filter_map(|d| match d.bot.to_yaml() {
@@ -299,8 +300,8 @@ impl Analysis {
         privacy: Privacy,
     ) -> Analysis {
         let graph = graph::whole_log(&log, mining.summary.idle_gap_secs);
-        let bots = draft_bots(log_store, snapshots, &log, &mining);
         let names = names(conn, &mining);
+        let bots = draft_bots(log_store, snapshots, &log, &mining, &names);
         Analysis {
             names,
             stats,
@@ -337,9 +338,10 @@ impl Analysis {
         if let Some((run, mining)) = miner::results::load_for_log(conn, version, &opts)? {
             let log = Log::load(store, &opts.abstraction, &mut NoProgress)?;
             if miner::results::spans_fit(&log, &mining) {
+                let names = names(conn, &mining);
                 let bots = match load_drafts(conn, run)? {
                     Some(b) => b,
-                    None => draft_bots(store, snapshots, &log, &mining),
+                    None => draft_bots(store, snapshots, &log, &mining, &names),
                 };
                 let graph = graph::whole_log(&log, mining.summary.idle_gap_secs);
                 // The pages show the result's age: when it was mined, not when it was read back.
@@ -347,7 +349,7 @@ impl Analysis {
                     .unwrap_or_else(|| jiff::Timestamp::now().as_microsecond());
                 tracing::info!("read back stored mining run {run} for this state of the log");
                 return Ok(Analysis {
-                    names: names(conn, &mining),
+                    names,
                     stats,
                     log,
                     mining,

@@ -63,12 +63,21 @@ pub fn run(args: BotsArgs, ui: &Ui) -> anyhow::Result<()> {
     // cannot write to is said, not an error.
     let got = mine_or_read(&store, &opts, args.fresh, Keep::Try, ui)?;
     let mining = got.mining;
+    // Bots and their folders are named after their routines, as `mine` shows them (the
+    // analysts' names where given).
+    let names = mining
+        .routines
+        .iter()
+        .map(|r| r.id)
+        .zip(super::name::names((&store).into(), &mining)?)
+        .collect();
     // Screen snapshots (image anchors for clicks) are kept in SQLite files only.
     let drafts = codegen::draft_bots_from(
         store.reader(),
         store.as_sqlite(),
         &got.log,
         &mining,
+        &names,
         args.top,
     )?;
     if drafts.is_empty() {
