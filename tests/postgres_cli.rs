@@ -102,6 +102,35 @@ fn a_log_imported_into_postgresql_mines_and_counts_as_in_sqlite_and_copies_both_
         bots_sqlite.keys()
     );
     assert_eq!(bots(&pg_a, &dir.path().join("bots-pg")), bots_sqlite);
+    // So are the task graph and the process definition document.
+    let graph = |db: &str| ok(&["graph", "--db", db, "--format", "dot"]).0;
+    let graph_sqlite = graph(p(&sqlite));
+    assert!(graph_sqlite.contains("->"), "{graph_sqlite}");
+    assert_eq!(graph(&pg_a), graph_sqlite);
+    let pdd = |db: &str, name: &str| {
+        let out = dir.path().join(name);
+        ok(&["pdd", "1", "--db", db, "--out", p(&out)]);
+        std::fs::read_to_string(out).unwrap()
+    };
+    let pdd_sqlite = pdd(p(&sqlite), "pdd-sqlite.html");
+    assert!(pdd_sqlite.contains("<html"), "a document");
+    assert_eq!(pdd(&pg_a, "pdd-pg.html"), pdd_sqlite);
+    // The simulator writes into either.
+    let sim = [
+        "simulate", "--users", "2", "--days", "1", "--seed", "3", "--db",
+    ];
+    let sim_sqlite = dir.path().join("sim.db");
+    let pg_sim = server.fresh_db("cli_simulate");
+    ok(&[&sim[..], &[p(&sim_sqlite)]].concat());
+    let (said, _) = ok(&[&sim[..], &[pg_sim.as_str()]].concat());
+    assert!(
+        said.contains("simulated") && !said.contains(pg::PASSWORD),
+        "{said}"
+    );
+    assert_eq!(
+        ok(&["stats", "--db", &pg_sim, "--json"]).0,
+        ok(&["stats", "--db", p(&sim_sqlite), "--json"]).0
+    );
 
     // SQLite → PostgreSQL → SQLite, then again: the second runs copy nothing.
     let pg_b = server.fresh_db("cli_copy");

@@ -142,7 +142,7 @@ const FETCH_GAP: i64 = 32;
 
 /// The events `ids`, read by id ranges of the primary key instead of a scan of the whole log:
 /// drafting wants a few thousand events of a log of millions (a scan of 10M events took seconds).
-fn fetch(store: &dyn LogRead, ids: &HashSet<i64>) -> Result<HashMap<i64, Event>> {
+pub(crate) fn fetch(store: &dyn LogRead, ids: &HashSet<i64>) -> Result<HashMap<i64, Event>> {
     let dict = store.dictionary()?;
     let mut sorted: Vec<i64> = ids.iter().copied().collect();
     sorted.sort_unstable();

@@ -4,14 +4,14 @@
 //! Rendered as one self-contained HTML file (`templates/pdd.html.tera`, images inline as
 //! `data:` URIs) and printed to PDF by headless Chromium.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use miner::{Log, Mining};
 use serde::Serialize;
 use tera::{Context, Tera};
-use uilog::{Event, EventKind, Store};
+use uilog::{Event, EventKind, LogRead, Store};
 
 use crate::error::{Error, Result};
 
@@ -68,8 +68,15 @@ pub struct PddEvidence {
 }
 
 /// Builds the document of routine `id` (its rank in `taskmine mine`) from a mining of `log`,
-/// which was loaded from `store`.
-pub fn build(store: &Store, log: &Log, mining: &Mining, id: u32) -> Result<Pdd> {
+/// which was loaded from `store` (either backend); steps show the screen snapshots `snapshots`
+/// keeps, when the log is a SQLite store.
+pub fn build(
+    store: &dyn LogRead,
+    snapshots: Option<&Store>,
+    log: &Log,
+    mining: &Mining,
+    id: u32,
+) -> Result<Pdd> {
     let r = mining
         .routines
         .iter()
@@ -84,7 +91,7 @@ pub fn build(store: &Store, log: &Log, mining: &Mining, id: u32) -> Result<Pdd> 
         })?;
     let aligned: Vec<Vec<Option<i64>>> = crate::generate::aligned(log, r).take(SAMPLE).collect();
     let wanted: HashSet<i64> = aligned.iter().flatten().flatten().copied().collect();
-    let events = fetch(store, &wanted)?;
+    let events = crate::generate::fetch(store, &wanted)?;
     let label = |a: u32| {
         mining
             .actions
@@ -105,10 +112,13 @@ pub fn build(store: &Store, log: &Log, mining: &Mining, id: u32) -> Result<Pdd> 
         let ids: Vec<i64> = aligned.iter().filter_map(|i| i[k]).collect();
         let evs: Vec<&Event> = ids.iter().filter_map(|id| events.get(id)).collect();
         let mut snapshot = None;
-        for &eid in &ids {
-            if let Some(s) = store.snapshot(eid)? {
-                snapshot = Some(s);
-                break;
+        // Snapshots are kept in SQLite files only.
+        if let Some(st) = snapshots {
+            for &eid in &ids {
+                if let Some(s) = st.snapshot(eid)? {
+                    snapshot = Some(s);
+                    break;
+                }
             }
         }
         steps.push(PddStep {
@@ -206,18 +216,6 @@ fn slug(s: &str) -> String {
         }
     }
     out.trim_end_matches('_').chars().take(30).collect()
-}
-
-fn fetch(store: &Store, ids: &HashSet<i64>) -> Result<HashMap<i64, Event>> {
-    let dict = store.dictionary()?;
-    let mut out = HashMap::with_capacity(ids.len());
-    store.scan(|row| -> Result<()> {
-        if ids.contains(&row.id) {
-            out.insert(row.id, dict.resolve(&row));
-        }
-        Ok(())
-    })?;
-    Ok(out)
 }
 
 /// Standard base64 with padding (RFC 4648), for `data:` URIs.

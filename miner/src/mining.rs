@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
-use uilog::{Micros, Store};
+use uilog::{LogRead, Micros};
 
 use crate::abstraction::Action;
 use crate::error::Result;
@@ -248,7 +248,11 @@ pub struct InstanceRef {
 }
 
 /// Loads the log from the store and mines it.
-pub fn mine(store: &Store, opts: &Options, progress: &mut dyn Progress) -> Result<(Log, Mining)> {
+pub fn mine(
+    store: &dyn LogRead,
+    opts: &Options,
+    progress: &mut dyn Progress,
+) -> Result<(Log, Mining)> {
     opts.validate()?;
     let t = Instant::now();
     let log = Log::load(store, &opts.abstraction, progress)?;

@@ -34,7 +34,7 @@ pub fn run(args: EvalArgs, ui: &Ui) -> anyhow::Result<()> {
     let truth = uilog::GroundTruth::read(&args.truth)?;
     let opts = args.opts.options()?;
     let mut out = std::io::stdout().lock();
-    let store = args.db.open_existing()?;
+    let store = args.db.open_log_existing()?;
     let (log, m) = miner::mine(&store, &opts, &mut Bars::new(ui))?;
     if args.link {
         return eval_link(&store, &m, &truth, args.json, &mut out);
@@ -90,7 +90,7 @@ pub fn run(args: EvalArgs, ui: &Ui) -> anyhow::Result<()> {
 /// Links the mined instances to the process log the simulator writes for the truth's
 /// configuration and scores the links.
 fn eval_link(
-    store: &uilog::Store,
+    store: &dyn uilog::LogRead,
     m: &miner::Mining,
     truth: &uilog::GroundTruth,
     json: bool,

@@ -35,7 +35,7 @@ pub struct GraphArgs {
 
 pub fn run(args: GraphArgs, ui: &Ui) -> anyhow::Result<()> {
     let opts = args.opts.options()?;
-    let store = args.db.open_existing()?;
+    let store = args.db.open_log_existing()?;
     let (log, m) = miner::mine(&store, &opts, &mut Bars::new(ui))?;
     let g = match args.routine {
         None => miner::graph::whole_log(&log, m.summary.idle_gap_secs),

@@ -50,9 +50,8 @@ impl DbArg {
         }
     }
 
-    /// Opens the SQLite store, for the commands that work on SQLite files only (screen snapshots,
-    /// the process definition document, the graph and evaluation commands, which read a `Store`):
-    /// a PostgreSQL URL is refused in one line.
+    /// Opens the SQLite store, for the commands that work on SQLite files only (screen snapshots
+    /// and their OCR): a PostgreSQL URL is refused in one line.
     pub fn open(&self) -> anyhow::Result<uilog::Store> {
         if self.is_postgres() {
             anyhow::bail!(

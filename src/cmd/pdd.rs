@@ -33,9 +33,15 @@ pub struct PddArgs {
 
 pub fn run(args: PddArgs, ui: &Ui) -> anyhow::Result<()> {
     let opts = args.opts.options()?;
-    let store = args.db.open_existing()?;
+    let store = args.db.open_log_existing()?;
     let (log, mining) = miner::mine(&store, &opts, &mut Bars::new(ui))?;
-    let pdd = codegen::pdd::build(&store, &log, &mining, args.routine)?;
+    let pdd = codegen::pdd::build(
+        store.reader(),
+        store.as_sqlite(),
+        &log,
+        &mining,
+        args.routine,
+    )?;
     let html = codegen::pdd::render_html(&pdd, args.template.as_deref())?;
     std::fs::write(&args.out, html)
         .with_context(|| format!("cannot write {}", args.out.display()))?;

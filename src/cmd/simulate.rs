@@ -91,8 +91,8 @@ pub fn run(args: SimulateArgs, ui: &Ui) -> anyhow::Result<()> {
     let bar = ui.spinner("simulating");
     // The CSV goes through an in-memory store, so that it is exactly what `taskmine export` writes.
     let mut store = match &args.csv {
-        Some(_) => uilog::Store::open_in_memory()?,
-        None => args.db.open()?,
+        Some(_) => uilog::LogStore::Sqlite(uilog::Store::open_in_memory()?),
+        None => args.db.open_log()?,
     };
     let mut truth = None;
     let mut process_log = None;
@@ -125,12 +125,12 @@ pub fn run(args: SimulateArgs, ui: &Ui) -> anyhow::Result<()> {
     if let Some(path) = &args.csv {
         let file =
             File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
-        uilog::export::write_csv(&store, &mut BufWriter::new(file))?;
+        uilog::export::write_csv(store.reader(), &mut BufWriter::new(file))?;
     }
     bar.finish_and_clear();
     let target = match &args.csv {
         Some(path) => path.display().to_string(),
-        None => args.db.db.display().to_string(),
+        None => args.db.shown(),
     };
     println!(
         "simulated {} events ({} routine instances of {} routines, {} noise events) for {} users over {} days into {target}",
