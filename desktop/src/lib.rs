@@ -191,6 +191,15 @@ mod trace {
         });
     }
 
+    /// Adds a remark to the current lookup's line.
+    pub(crate) fn note(what: &str) {
+        CURRENT.with(|c| {
+            if let Some(r) = c.borrow_mut().as_mut() {
+                let _ = write!(r.phases, " [{what}]");
+            }
+        });
+    }
+
     pub(crate) fn end(what: &str, outcome: &str) {
         let Some(r) = CURRENT.with(|c| c.borrow_mut().take()) else {
             return;
@@ -356,7 +365,7 @@ struct Cache {
     /// Recently described objects (bus, path) → their element and whether they are a password
     /// field: users click and type into the same few fields again and again, and describing one
     /// (role, name, id, the path up to the frame) costs most of a lookup's calls.
-    described: HashMap<(String, String), (Instant, Element, bool)>,
+    described: HashMap<(String, String), Described>,
     /// Ancestors of recently described objects (bus, path) → when their roles, names and indices
     /// were read, the line of objects from it up to the top of its path, and its path (the part
     /// a child's step is appended to). A page's containers outlive many clicks and the climb to
@@ -368,8 +377,17 @@ struct Cache {
     flat: HashMap<String, bool>,
     /// The frame (bus, path) the last hit test started from.
     last_frame: Option<(String, String)>,
-    /// The frame and the object the last focus lookup found.
+    /// The frame and the object the last focus lookup found or the last click hit.
     last_focus: Option<((String, String), Obj)>,
+}
+
+struct Described {
+    at: Instant,
+    element: Element,
+    password: bool,
+    /// Its parent then: when the description is due again the parent most likely still is, and
+    /// the parent's path is read along with the object's own facts.
+    parent: Option<Obj>,
 }
 
 #[derive(Clone)]
@@ -760,14 +778,19 @@ impl A11y {
         trace::phase("hit_test");
         let (target, known) = self.actionable(&mut hits, leaf_facts).await?;
         trace::phase("actionable");
-        self.describe_in(&target, &frame, Some(&mut hits), known)
-            .await
-            .map(Some)
+        let found = self
+            .describe_in(&target, &frame, Some(&mut hits), known)
+            .await?;
+        // Typing mostly goes where the last click went.
+        if let Ok(mut c) = self.cache.lock() {
+            c.last_focus = Some((frame.obj.key(), target));
+        }
+        Ok(Some(found))
     }
 
     /// [`A11y::focused_in`] among `frames`.
     async fn focused_among(&self, frames: &[Frame]) -> Result<Option<Found>> {
-        // Typing mostly goes on in the frame and field of the last focus lookup: the frame's
+        // Typing mostly goes on in the frame and field of the last lookup: the frame's
         // focus is searched and the field's extents and state are read while the frames' states
         // are, so that the usual lookup is one round trip.
         let last = self.cache.lock().ok().and_then(|c| c.last_focus.clone());
@@ -817,6 +840,9 @@ impl A11y {
             let Some(obj) = below? else { continue };
             trace::phase("matches");
             let mut known = Known::default();
+            if let Some((Err(e), _)) = &field {
+                trace::note(&format!("extents: {e}"));
+            }
             if let (Some(o), Some((extents, Ok(state)))) = (&last_obj, &field) {
                 if o.key() == obj.key() {
                     known = Known {
@@ -1068,12 +1094,22 @@ impl A11y {
         known: Known,
     ) -> Result<Found> {
         let key = (obj.bus.clone(), obj.path.clone());
-        let cached = self.cache.lock().ok().and_then(|c| {
-            c.described
-                .get(&key)
-                .filter(|(t, _, _)| t.elapsed() < DESCRIBED_FRESH)
-                .map(|(_, e, p)| (e.clone(), *p))
-        });
+        let (cached, guess) = self
+            .cache
+            .lock()
+            .ok()
+            .and_then(|c| {
+                let d = c.described.get(&key)?;
+                if d.at.elapsed() < DESCRIBED_FRESH {
+                    return Some((Some((d.element.clone(), d.password)), None));
+                }
+                let parent = d
+                    .parent
+                    .clone()
+                    .filter(|p| c.ancestry.contains_key(&p.key()));
+                Some((None, parent))
+            })
+            .unwrap_or((None, None));
         if let Some((element, password)) = cached {
             trace::phase("cached");
             let (extents, state) = future::zip(
@@ -1105,13 +1141,22 @@ impl A11y {
             });
         }
         trace::phase("miss");
-        // Everything the object says about itself, its parent and index and where it is, at once.
-        let (summary, ((parent, index), (extents, state))) = future::zip(
-            obj.summary(None),
+        // Everything the object says about itself, its parent and index and where it is, at once;
+        // and the path of the parent it had before, which it most likely still has.
+        let ((summary, ((parent, index), (extents, state))), guessed) = future::zip(
             future::zip(
-                future::zip(obj.parent(), obj.index_in_parent()),
-                future::zip(obj.extents(), obj.state()),
+                obj.summary(None),
+                future::zip(
+                    future::zip(obj.parent(), obj.index_in_parent()),
+                    future::zip(obj.extents(), obj.state()),
+                ),
             ),
+            async {
+                match &guess {
+                    Some(g) => Some(self.prefix_of(g, &frame.obj, None).await),
+                    None => None,
+                }
+            },
         )
         .await;
         let summary = summary?;
@@ -1122,12 +1167,15 @@ impl A11y {
             .ok()
             .and_then(|p| self.obj_ref(&p))
             .filter(|p| p.path != ROOT_PATH && p.bus == obj.bus);
-        let path = match parent {
+        let path = match &parent {
             // A frame-like object starts its own path; one without a parent in its app is a path.
             _ if top => summary.step(None),
             None => summary.step(None),
             Some(parent) => {
-                let prefix = self.prefix_of(&parent, &frame.obj, hits).await?;
+                let prefix = match (guess, guessed) {
+                    (Some(g), Some(prefix)) if g.key() == parent.key() => prefix?,
+                    _ => self.prefix_of(parent, &frame.obj, hits).await?,
+                };
                 let index = index.map_err(|e| Error::Bus(e.to_string()))?;
                 format!("{prefix} / {}", summary.step(Some(index)))
             }
@@ -1139,8 +1187,15 @@ impl A11y {
             if c.described.len() >= DESCRIBED_MAX {
                 c.described.clear();
             }
-            c.described
-                .insert(key, (Instant::now(), found.element.clone(), found.password));
+            c.described.insert(
+                key,
+                Described {
+                    at: Instant::now(),
+                    element: found.element.clone(),
+                    password: found.password,
+                    parent: if top { None } else { parent },
+                },
+            );
         }
         Ok(found)
     }
