@@ -88,6 +88,14 @@ fn write(
                 if s.is_closed() {
                     tracing::warn!("a writer's connection to the database was lost; it reconnects");
                     *store = None;
+                } else if s.as_sqlite().is_none() {
+                    // A PostgreSQL batch that failed mid-way (a statement timeout cancelling its
+                    // COPY) can leave the client out of step with the server while it still
+                    // looks open: the next batch then failed with "unexpected message from
+                    // server" (seen under load in CI). A fresh connection costs little next to
+                    // a failed batch.
+                    tracing::warn!("a writer's batch failed ({e}); it reconnects");
+                    *store = None;
                 }
                 return Err(e);
             }
