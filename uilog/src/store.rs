@@ -167,6 +167,17 @@ pub struct Stats {
     pub by_kind: BTreeMap<String, u64>,
 }
 
+impl Stats {
+    /// Adds `n` events of the kind stored as `code` to [`Stats::by_kind`], under the kind's name
+    /// (`unknown(CODE)` for a code this build does not know): one rule for every backend.
+    pub(crate) fn count_kind(&mut self, code: i64, n: u64) {
+        let name = EventKind::from_code(code)
+            .map(|k| k.as_str().to_owned())
+            .unwrap_or_else(|| format!("unknown({code})"));
+        *self.by_kind.entry(name).or_default() += n;
+    }
+}
+
 /// An event as it is stored: interned ids instead of strings. Read by [`Store::scan`], which is how
 /// the miner loads millions of events without allocating a string per field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -612,10 +623,7 @@ impl Store {
         stats.apps = apps.iter().filter(|&&s| s).count() as u64;
         stats.windows = windows.iter().filter(|&&s| s).count() as u64;
         for (code, n) in kinds {
-            let name = EventKind::from_code(code)
-                .map(|k| k.as_str().to_owned())
-                .unwrap_or_else(|| format!("unknown({code})"));
-            stats.by_kind.insert(name, n);
+            stats.count_kind(code, n);
         }
         Ok(stats)
     }

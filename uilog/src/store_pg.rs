@@ -475,10 +475,7 @@ impl PgStore {
         {
             let code: i16 = row.get(0);
             let n: i64 = row.get(1);
-            let name = EventKind::from_code(i64::from(code))
-                .map(|k| k.as_str().to_owned())
-                .unwrap_or_else(|| format!("unknown({code})"));
-            stats.by_kind.insert(name, n as u64);
+            stats.count_kind(i64::from(code), n as u64);
         }
         Ok(stats)
     }

@@ -425,10 +425,7 @@ impl LogRead for MemoryLog {
         stats.apps = apps.iter().filter(|&&s| s).count() as u64;
         stats.windows = windows.iter().filter(|&&s| s).count() as u64;
         for (code, n) in kinds {
-            let name = EventKind::from_code(code)
-                .map(|k| k.as_str().to_owned())
-                .unwrap_or_else(|| format!("unknown({code})"));
-            stats.by_kind.insert(name, n);
+            stats.count_kind(code, n);
         }
         Ok(stats)
     }
