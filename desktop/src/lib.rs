@@ -49,8 +49,8 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use atspi::proxy::accessible::AccessibleProxy;
 use atspi::proxy::action::ActionProxy;
@@ -58,12 +58,13 @@ use atspi::proxy::application::ApplicationProxy;
 use atspi::proxy::bus::BusProxy;
 use atspi::proxy::collection::CollectionProxy;
 use atspi::proxy::component::ComponentProxy;
+use atspi::proxy::registry::RegistryProxy;
 use atspi::proxy::text::TextProxy;
 use atspi::{
     CoordType, Interface, InterfaceSet, MatchType, ObjectMatchRule, ObjectRefOwned, Role,
     SortOrder, State, StateSet,
 };
-use futures_lite::future;
+use futures_lite::{future, StreamExt};
 use futures_util::future::join_all;
 pub use uilog::Element;
 use zbus::proxy::CacheProperties;
@@ -379,12 +380,21 @@ struct Cache {
     last_frame: Option<(String, String)>,
     /// The frame and the object the last focus lookup found or the last click hit.
     last_focus: Option<((String, String), Obj)>,
+    /// The object an app last announced as focused (with [`A11y::watch_focus`]) and when the
+    /// announcement came (also by the wall clock, which input events are stamped with).
+    announced: Option<((String, String), Instant, SystemTime)>,
+    /// [`A11y::watch_focus`] listens.
+    watching: bool,
+    /// The target of the last click lookup and when that lookup began.
+    last_click: Option<((String, String), Instant)>,
 }
 
 struct Described {
     at: Instant,
     element: Element,
     password: bool,
+    /// Where it was then.
+    extents: Rect,
     /// Its parent then: when the description is due again the parent most likely still is, and
     /// the parent's path is read along with the object's own facts.
     parent: Option<Obj>,
@@ -404,6 +414,24 @@ struct Known {
     state: Option<StateSet>,
 }
 
+/// How long a focus lookup after a key that may have moved the focus waits for the app to
+/// announce where it went before asking. Chromium announces a focus that Enter or Tab moved
+/// before the next key comes; when none comes the key left the focus where it was, and the app,
+/// busy with the key for 20–35 ms, answers a question quicker for having been left alone a bit.
+pub const FOCUS_SETTLE: Duration = Duration::from_millis(10);
+
+/// What the focus announcements say for a focus lookup.
+enum Announced {
+    /// The focused element, described moments ago.
+    Found(Found),
+    /// Current and in the window, but not described lately: the bus is asked.
+    Undescribed,
+    /// Current, but not in the window asked about.
+    Elsewhere,
+    /// Nothing announced, or not known to be current.
+    Unknown,
+}
+
 /// How long a described element is reused. A name or title that changes shows after this.
 const DESCRIBED_FRESH: Duration = Duration::from_secs(3);
 /// The described-element cache is emptied when it holds this many objects.
@@ -413,7 +441,8 @@ const DESCRIBED_MAX: usize = 512;
 /// share the connection (zbus runs its own executor thread and matches replies to calls).
 pub struct A11y {
     conn: zbus::Connection,
-    cache: Mutex<Cache>,
+    /// Shared with the focus-event thread ([`A11y::watch_focus`]).
+    cache: Arc<Mutex<Cache>>,
 }
 
 impl fmt::Debug for A11y {
@@ -478,7 +507,7 @@ impl A11y {
         })?;
         let a11y = A11y {
             conn,
-            cache: Mutex::new(Cache::default()),
+            cache: Arc::new(Mutex::new(Cache::default())),
         };
         // The registry answering is what makes the bus usable.
         block_on_within(CONNECT_BUDGET, "reading the registry", async {
@@ -486,6 +515,142 @@ impl A11y {
         })
         .map_err(|e| no_bus(format!("the registry does not answer: {e}")))?;
         Ok(a11y)
+    }
+
+    /// Listens for the apps' focus announcements (`object:state-changed:focused`) on a thread of
+    /// its own, so that [`A11y::focused_in`] can answer without asking anyone when the announced
+    /// object was described moments ago. That matters in Chromium, whose first answer after a key
+    /// press takes 20–35 ms whatever is asked, and typing is when the recorder asks for the focus.
+    /// Apps emit only the events someone registered for, so this costs them and us one signal
+    /// per focus change.
+    pub fn watch_focus(&self) -> Result<()> {
+        let rule = zbus::MatchRule::builder()
+            .msg_type(zbus::message::Type::Signal)
+            .interface("org.a11y.atspi.Event.Object")?
+            .member("StateChanged")?
+            .arg(0, "focused")?
+            .build();
+        let mut stream = block_on_within(CONNECT_BUDGET, "listening for focus changes", async {
+            let stream = zbus::MessageStream::for_match_rule(rule, &self.conn, Some(64)).await?;
+            RegistryProxy::new(&self.conn)
+                .await?
+                .register_event("object:state-changed:focused")
+                .await?;
+            Ok(stream)
+        })?;
+        let cache = Arc::downgrade(&self.cache);
+        std::thread::Builder::new()
+            .name("focus-events".into())
+            .spawn(move || {
+                while let Some(msg) = async_io::block_on(stream.next()) {
+                    let Some(cache) = cache.upgrade() else { return };
+                    let Ok(event) = msg.map_err(drop).and_then(|m| {
+                        atspi::events::object::StateChangedEvent::try_from(&m).map_err(drop)
+                    }) else {
+                        continue;
+                    };
+                    let Some(bus) = event.item.name_as_str() else {
+                        continue;
+                    };
+                    if event.state != State::Focused {
+                        continue;
+                    }
+                    let key = (bus.to_owned(), event.item.path_as_str().to_owned());
+                    let Ok(mut c) = cache.lock() else { return };
+                    if event.enabled {
+                        c.announced = Some((key, Instant::now(), SystemTime::now()));
+                    } else if c.announced.as_ref().is_some_and(|(k, _, _)| *k == key) {
+                        c.announced = None;
+                    }
+                }
+            })
+            .map_err(|e| Error::Bus(format!("cannot start the focus-event thread: {e}")))?;
+        if let Ok(mut c) = self.cache.lock() {
+            c.watching = true;
+        }
+        Ok(())
+    }
+
+    /// The object last announced as focused, when [`A11y::watch_focus`] listens and an app has
+    /// announced one (and not taken it back).
+    pub fn announced_focus(&self) -> Option<Handle> {
+        let c = self.cache.lock().ok()?;
+        c.announced.as_ref().map(|((bus, path), _, _)| Handle {
+            bus: bus.clone(),
+            path: path.clone(),
+        })
+    }
+
+    /// The focused element as announced, answered without a call. The announcement must be
+    /// current: a click or a key (`moved_at`) moves the focus and its announcement may still be on
+    /// the way, so one older than the last click is trusted only about the clicked object, and one
+    /// older than `moved_at` not at all. It must lie in a frame `window` names (by pid: a title
+    /// would need asking), and have been described moments ago.
+    fn announced_in(&self, window: &WindowQuery, moved_at: Option<SystemTime>) -> Announced {
+        if window.title.is_some() {
+            return Announced::Unknown;
+        }
+        let Ok(c) = self.cache.lock() else {
+            return Announced::Unknown;
+        };
+        let Some((key, at, wall)) = c.announced.as_ref() else {
+            return Announced::Unknown;
+        };
+        if let Some((clicked, clicked_at)) = &c.last_click {
+            if clicked != key && at < clicked_at {
+                return Announced::Unknown;
+            }
+        }
+        if moved_at.is_some_and(|t| *wall < t) {
+            return Announced::Unknown;
+        }
+        let Some(frame) = c
+            .frames
+            .iter()
+            .find(|f| f.obj.bus == key.0 && (window.pid.is_none() || f.pid == window.pid))
+        else {
+            return Announced::Elsewhere;
+        };
+        let Some(d) = c
+            .described
+            .get(key)
+            .filter(|d| d.at.elapsed() < DESCRIBED_FRESH)
+        else {
+            return Announced::Undescribed;
+        };
+        Announced::Found(Found {
+            element: d.element.clone(),
+            extents: d.extents,
+            password: d.password,
+            focused: true,
+            app: frame.app.clone(),
+            pid: frame.pid,
+            handle: Handle {
+                bus: key.0.clone(),
+                path: key.1.clone(),
+            },
+        })
+    }
+
+    /// [`A11y::announced_in`], waiting up to `settle` for an announcement when the one at hand is
+    /// older than `moved_at`: the app announces where a key moved the focus a few milliseconds
+    /// after the key, and waiting for that costs no calls.
+    fn announced_after(
+        &self,
+        window: &WindowQuery,
+        moved_at: Option<SystemTime>,
+        settle: Duration,
+    ) -> Option<Found> {
+        let start = Instant::now();
+        loop {
+            match self.announced_in(window, moved_at) {
+                Announced::Found(f) => return Some(f),
+                Announced::Unknown if moved_at.is_some() && start.elapsed() < settle => {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                _ => return None,
+            }
+        }
     }
 
     /// The element at a screen point, or `None` when no frame on the bus covers it.
@@ -533,7 +698,34 @@ impl A11y {
 
     /// [`A11y::focused`] among the frames `window` names.
     pub fn focused_in(&self, window: &WindowQuery, budget: Duration) -> Result<Option<Found>> {
+        self.focused_since(window, None, budget)
+    }
+
+    /// [`A11y::focused_in`] when a key pressed at `moved_at` (Tab, Enter, a shortcut) may have
+    /// moved the focus: with [`A11y::watch_focus`] on, a focus announced before that key is not
+    /// taken for the answer, and one announced after it is waited for a moment
+    /// ([`FOCUS_SETTLE`]) before the bus is asked.
+    pub fn focused_since(
+        &self,
+        window: &WindowQuery,
+        moved_at: Option<SystemTime>,
+        budget: Duration,
+    ) -> Result<Option<Found>> {
         trace::begin();
+        let start = Instant::now();
+        let watching = self.cache.lock().is_ok_and(|c| c.watching);
+        let settle = if watching {
+            FOCUS_SETTLE.min(budget)
+        } else {
+            Duration::ZERO
+        };
+        if let Some(found) = self.announced_after(window, moved_at, settle) {
+            trace::phase("announced");
+            trace::end("focus", "found");
+            return Ok(Some(found));
+        }
+        trace::phase("settle");
+        let budget = budget.saturating_sub(start.elapsed());
         let found = block_on_within(budget, "focus lookup", async {
             let (frames, stale) = self.listed_frames(window).await?;
             trace::phase("frames");
@@ -746,6 +938,7 @@ impl A11y {
 
     /// [`A11y::element_at_in`] among `frames`.
     async fn element_among(&self, frames: &[Frame], x: i32, y: i32) -> Result<Option<Found>> {
+        let began = Instant::now();
         // The frame of the last lookup (or the only one) likely holds the point again: its hit
         // test starts while the frames' extents and states are read, one round trip less.
         let last = self.cache.lock().ok().and_then(|c| c.last_frame.clone());
@@ -783,6 +976,7 @@ impl A11y {
             .await?;
         // Typing mostly goes where the last click went.
         if let Ok(mut c) = self.cache.lock() {
+            c.last_click = Some((target.key(), began));
             c.last_focus = Some((frame.obj.key(), target));
         }
         Ok(Some(found))
@@ -1193,6 +1387,7 @@ impl A11y {
                     at: Instant::now(),
                     element: found.element.clone(),
                     password: found.password,
+                    extents: found.extents,
                     parent: if top { None } else { parent },
                 },
             );

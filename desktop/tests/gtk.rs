@@ -192,6 +192,9 @@ fn find_read_text_focus_and_hit_tests_on_the_gtk_form() {
     );
     assert!(!first.password);
 
+    // Focus changes are announced once someone listens.
+    a11y.watch_focus().unwrap();
+
     // Typed text reads back through the Text interface.
     let (x, y) = first.extents.center();
     procs.xdotool(&["mousemove", &x.to_string(), &y.to_string(), "click", "1"]);
@@ -212,6 +215,39 @@ fn find_read_text_focus_and_hit_tests_on_the_gtk_form() {
         .expect("a focused element");
     assert_eq!(focused.element, first.element);
     assert!(focused.focused);
+    // A click on another field moves the focus, and it is announced (the first field had the
+    // focus from the start, before anyone listened).
+    let (lx, ly) = last.extents.center();
+    procs.xdotool(&["mousemove", &lx.to_string(), &ly.to_string(), "click", "1"]);
+    wait_until(
+        "the click's focus announcement",
+        Duration::from_secs(5),
+        || (a11y.announced_focus()? == last.handle).then_some(()),
+    );
+    // Tab moves it on without a click: the announcement, not the last click, says where.
+    procs.xdotool(&["key", "Tab"]);
+    let next = wait_until("the focus to move on", Duration::from_secs(5), || {
+        a11y.announced_focus().filter(|h| *h != last.handle)
+    });
+    let focused = a11y
+        .focused(Duration::from_secs(1))
+        .unwrap()
+        .expect("a focused element");
+    assert_eq!(
+        focused.handle, next,
+        "the focus lookup agrees with the announcement"
+    );
+    assert_ne!(focused.element, last.element, "Tab moved the focus on");
+    // Back with Shift+Tab: the field was described moments ago, so the answer comes from the
+    // announcement, and it must name the field, not where the last lookup found the focus.
+    procs.xdotool(&["key", "shift+Tab"]);
+    wait_until("the focus to come back", Duration::from_secs(5), || {
+        (a11y.announced_focus()? == last.handle).then_some(())
+    });
+    let again = a11y.focused(Duration::from_secs(1)).unwrap().unwrap();
+    assert_eq!(again.element, last.element);
+    assert_eq!(again.handle, last.handle);
+    procs.xdotool(&["mousemove", &x.to_string(), &y.to_string(), "click", "1"]);
 
     // Hit-tests: a field, the Save button (not its label), a field's label, empty screen.
     let hit = a11y

@@ -100,8 +100,8 @@ fn main() {
     }
     let dir = tempfile::tempdir().unwrap();
     let mut desk = Desktop::start();
-    // Where clicks land: the form's three text fields, or spots in the xterm.
-    let targets: Vec<(i32, i32)> = if elements {
+    // Where clicks land: the form's three text fields (with their names), or spots in the xterm.
+    let (targets, names): (Vec<(i32, i32)>, Vec<Option<String>>) = if elements {
         let bus = desk.start_accessibility();
         if chromium {
             let form =
@@ -133,15 +133,26 @@ fn main() {
         };
         let start = Instant::now();
         loop {
-            let fields = a11y
+            // The form's own fields, top first (not Chromium's address bar, also an entry).
+            let mut fields = a11y
                 .find(
                     &window,
-                    &|e| matches!(e.role.as_deref(), Some("text" | "entry")),
+                    &|e| {
+                        matches!(e.role.as_deref(), Some("text" | "entry"))
+                            && matches!(
+                                e.name.as_deref(),
+                                Some("First name" | "Last name" | "E-mail")
+                            )
+                    },
                     Duration::from_secs(5),
                 )
                 .unwrap_or_default();
+            fields.sort_by_key(|f| f.extents.y);
             if fields.len() >= 3 && fields.iter().all(|f| f.extents.width > 0) {
-                break fields.iter().map(|f| f.extents.center()).collect();
+                break fields
+                    .iter()
+                    .map(|f| (f.extents.center(), f.element.name.clone()))
+                    .unzip();
             }
             assert!(
                 start.elapsed() < Duration::from_secs(40),
@@ -151,7 +162,7 @@ fn main() {
         }
     } else {
         desk.xterm("measure", "100x30+0+0", &[]);
-        vec![(140, 200), (240, 250), (340, 300)]
+        (vec![(140, 200), (240, 250), (340, 300)], vec![None; 3])
     };
     let db = dir.path().join("measure.db");
     let policy = snapshots.map(|mode| {
@@ -182,6 +193,12 @@ fn main() {
     let mut char_i = 0usize;
     let mut button_down = false;
     let mut clicks = 0usize;
+    // The field each typed run went to, in order: where the last click went, or after Enter
+    // where the form put the focus (the HTML form saves and focuses its first field; the GTK
+    // form's Enter does nothing).
+    let mut field = 0usize;
+    let mut in_run = false;
+    let mut expected: Vec<usize> = Vec::new();
     for n in 0..total {
         let slot = start + interval * n as u32;
         if let Some(d) = slot.checked_duration_since(Instant::now()) {
@@ -209,10 +226,22 @@ fn main() {
             b'k' => {
                 enigo.key(key, Direction::Press).unwrap();
                 key_down = true;
+                if key == Key::Return {
+                    in_run = false;
+                    if chromium {
+                        field = 0;
+                    }
+                } else if !in_run && clicks > 0 {
+                    // (Before the first click the focus is wherever the app put it.)
+                    in_run = true;
+                    expected.push(field);
+                }
             }
             _ if button_down => {
                 enigo.button(Button::Left, Direction::Release).unwrap();
                 button_down = false;
+                field = clicks % targets.len();
+                in_run = false;
                 clicks += 1;
             }
             _ => {
@@ -234,7 +263,15 @@ fn main() {
     std::thread::sleep(Duration::from_millis(600));
     let mut rec = rec;
     rec.stop();
-    let stats = uilog::Store::open(&db).unwrap().stats().unwrap();
+    let store = uilog::Store::open(&db).unwrap();
+    let stats = store.stats().unwrap();
+    let runs: Vec<Option<String>> = store
+        .events()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == uilog::EventKind::Type)
+        .map(|e| e.element.and_then(|el| el.name))
+        .collect();
     println!(
         "injected   {total} input events in {wall:.1} s ({:.1} events/s)",
         total as f64 / wall
@@ -258,6 +295,26 @@ fn main() {
         .map(|(name, t)| format!("{name} {:.2} s", *t as f64 / ticks_per_s))
         .collect();
     println!("threads    {}", per_thread.join(", "));
+    if elements {
+        // Whether each typed run names the field it went to: a fast answer must not be a stale one.
+        // The runs typed before the first click are not in `expected`.
+        let runs = &runs[runs.len().saturating_sub(expected.len())..];
+        let right = runs
+            .iter()
+            .zip(&expected)
+            .filter(|(got, want)| **got == names[**want])
+            .count();
+        println!(
+            "fields     {right}/{} typed runs name the field typed into ({} runs recorded)",
+            expected.len(),
+            runs.len()
+        );
+        if std::env::var_os("MEASURE_SHOW_RUNS").is_some() {
+            for (got, want) in runs.iter().zip(&expected) {
+                println!("  run      {got:?} (typed into {:?})", names[*want]);
+            }
+        }
+    }
     // The recorder's own report of element coverage and lookup times (its last lines).
     for line in rec.stderr().lines().filter(|l| l.contains("snapshots: ")) {
         println!(

@@ -179,7 +179,12 @@ fn start_element_worker(
                 let start = Instant::now();
                 let found = match l.target {
                     Target::At { x, y } => a11y.element_at_in(&window, x, y, LOOKUP_BUDGET),
-                    Target::Focused => a11y.focused_in(&window, LOOKUP_BUDGET),
+                    Target::Focused => {
+                        let moved_at = l.focus_moved_at.map(|t| {
+                            SystemTime::UNIX_EPOCH + Duration::from_micros(t.max(0) as u64)
+                        });
+                        a11y.focused_since(&window, moved_at, LOOKUP_BUDGET)
+                    }
                 };
                 if let Ok(mut t) = times.lock() {
                     t.0.push(start.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
@@ -266,6 +271,13 @@ pub fn record(
     let lookups = match connect_elements() {
         Ok(a11y) => {
             notices.push("UI elements: from the accessibility bus (AT-SPI)".into());
+            // Without the apps' focus announcements every typed run asks for the focus, which
+            // works, only slower.
+            if let Err(e) = a11y.watch_focus() {
+                notices.push(format!(
+                    "UI elements: focus changes not announced ({e}); typed runs ask for the focus"
+                ));
+            }
             Some(start_element_worker(a11y, tx.clone(), Arc::clone(&times))?)
         }
         Err(why) => {

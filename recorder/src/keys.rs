@@ -112,6 +112,18 @@ impl KeyAggregator {
         KeyAggregator::default()
     }
 
+    /// Whether pressing `key` now may move the keyboard focus to another element: Tab, Enter,
+    /// Escape, a function key, or any key with Ctrl, Alt or Super held (`alt+tab`, `ctrl+l`).
+    /// Typing, editing and arrow keys keep it where it is (arrows move it only among controls
+    /// nobody types into).
+    pub fn may_move_focus(&self, key: Key) -> bool {
+        match key {
+            Key::Tab | Key::Enter | Key::Escape | Key::F(_) => true,
+            _ if key.is_modifier() => false,
+            _ => self.mods.ctrl || self.mods.alt || self.mods.sup,
+        }
+    }
+
     /// A key press. `text` is what the key typed with the current modifiers (from XLookupString or
     /// the like), if anything.
     pub fn press(&mut self, ts: Micros, key: Key, text: Option<&str>, out: &mut Vec<KeyOutput>) {
@@ -256,6 +268,37 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn focus_moving_keys_are_tab_enter_escape_and_shortcuts() {
+        let mut agg = KeyAggregator::new();
+        let mut out = Vec::new();
+        for k in [Key::Tab, Key::Enter, Key::Escape, Key::F(6)] {
+            assert!(agg.may_move_focus(k), "{k:?}");
+        }
+        for k in [
+            Key::Char('a'),
+            Key::Backspace,
+            Key::Left,
+            Key::Shift,
+            Key::Ctrl,
+        ] {
+            assert!(!agg.may_move_focus(k), "{k:?}");
+        }
+        agg.press(1, Key::Shift, None, &mut out);
+        assert!(
+            !agg.may_move_focus(Key::Char('a')),
+            "shift only types capitals"
+        );
+        agg.release(Key::Shift);
+        agg.press(2, Key::Ctrl, None, &mut out);
+        assert!(
+            agg.may_move_focus(Key::Char('l')),
+            "ctrl+l moves to the address bar"
+        );
+        agg.release(Key::Ctrl);
+        assert!(!agg.may_move_focus(Key::Char('l')));
     }
 
     #[test]

@@ -56,6 +56,10 @@ pub struct Lookup {
     pub target: Target,
     /// The process of the window the input went to, when known: only its frames are searched.
     pub pid: Option<u32>,
+    /// For a typed run: when a key that may have moved the focus (Tab, Enter, a shortcut) or a
+    /// window switch came after the last click. The focus an app announced before then is not
+    /// where this run went.
+    pub focus_moved_at: Option<Micros>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,6 +229,8 @@ pub struct Pipeline {
     answers: HashMap<u64, Answer>,
     /// The lookup of the typed run in progress.
     run_lookup: Option<u64>,
+    /// A key or window switch since the last press that may have moved the keyboard focus.
+    focus_moved_at: Option<Micros>,
     /// The latest time seen, for releasing held events.
     now: Micros,
     notices: Vec<String>,
@@ -265,6 +271,7 @@ impl Pipeline {
             lookups: Vec::new(),
             answers: HashMap::new(),
             run_lookup: None,
+            focus_moved_at: None,
             now: 0,
             notices: Vec::new(),
             silent_apps: HashSet::new(),
@@ -333,11 +340,16 @@ impl Pipeline {
         let id = self.next_lookup;
         self.next_lookup += 1;
         let pid = self.window.as_ref().and_then(|w| w.pid);
+        let focus_moved_at = match target {
+            Target::Focused => self.focus_moved_at,
+            Target::At { .. } => None,
+        };
         self.lookups.push(Lookup {
             id,
             ts,
             target,
             pid,
+            focus_moved_at,
         });
         Some(id)
     }
@@ -388,6 +400,8 @@ impl Pipeline {
                     self.flush_scroll();
                     self.end_run();
                     let lookup = self.lookup(ts, Target::At { x: at.x, y: at.y });
+                    // The element clicked says where the focus went from here.
+                    self.focus_moved_at = None;
                     self.snapshot(ts, Target::At { x: at.x, y: at.y }, PRESS_KINDS);
                     self.press = Some(Press {
                         ts,
@@ -599,6 +613,9 @@ impl Pipeline {
         self.press = None;
         let was_other_app = self.window.is_some() && !self.recorded;
         let same_window = window.as_ref().map(|w| w.id) == self.window.as_ref().map(|w| w.id);
+        if !same_window {
+            self.focus_moved_at = Some(ts);
+        }
         self.recorded = window
             .as_ref()
             .is_none_or(|w| self.privacy.records_app(&ident(w)));
@@ -636,6 +653,9 @@ impl Pipeline {
             return None;
         }
         self.flush_scroll();
+        if self.keys.may_move_focus(key) {
+            self.focus_moved_at = Some(ts);
+        }
         // A key between two clicks makes them two clicks, however close: click a field, type,
         // click it again is not a double click (a fast replay does exactly that).
         self.last_click = None;
@@ -1428,6 +1448,10 @@ mod tests {
         let run = p.take_lookups();
         assert_eq!(run.len(), 1, "one lookup per run, not per key");
         assert_eq!(run[0].target, Target::Focused);
+        assert_eq!(
+            run[0].focus_moved_at, None,
+            "typing right after a click goes where the click went"
+        );
         p.handle(Input::Element {
             id: run[0].id,
             answer: entry("First name"),
@@ -1436,6 +1460,11 @@ mod tests {
         typed(&mut p, t + 100_000, "Lee");
         let second = p.take_lookups();
         assert_eq!(second.len(), 1, "the run after Tab asks again");
+        assert_eq!(
+            second[0].focus_moved_at,
+            Some(t),
+            "Tab may have moved the focus"
+        );
         p.handle(Input::Element {
             id: second[0].id,
             answer: entry("Last name"),
