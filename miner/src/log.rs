@@ -96,6 +96,10 @@ fn place_clicks(
 }
 
 impl Log {
+    /// The event attributes [`Log::load`] reads (a shortcut's `keys`, see
+    /// [`Labeler::shortcut`]): a log held only for mining may keep these alone.
+    pub const ATTRIBUTES_READ: &'static [&'static str] = &["keys"];
+
     /// Reads every event of the store once, abstracting as it goes. Any backend: the rows are
     /// streamed through [`LogRead::visit_rows`], so memory holds the compact [`Ev`]s only.
     pub fn load(

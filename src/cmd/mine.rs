@@ -209,7 +209,8 @@ fn mine_files(args: &MineArgs, opts: &miner::Options, ui: &Ui) -> anyhow::Result
         let names = miner::naming::routine_names(&m);
         return print(args, &m, &names, Shown::Mined);
     }
-    let mut memory = uilog::import::MemoryLog::new();
+    // Only what mining reads: other attributes are most of a recorder log's distinct strings.
+    let mut memory = uilog::import::MemoryLog::new().keeping_attrs(miner::Log::ATTRIBUTES_READ);
     import_files(&mut memory, &args.files, ui)?;
     opts.validate()?;
     let mut bars = Bars::new(ui);

@@ -1424,6 +1424,14 @@ impl<'t> EventSink<'t> {
 /// all) is copied as it is; serde_json's general serializer took 4 % of the storing thread of an
 /// import.
 pub(crate) fn write_attrs_json(out: &mut Vec<u8>, attrs: &BTreeMap<String, String>) {
+    write_attrs_json_of(out, attrs.iter());
+}
+
+/// [`write_attrs_json`] of some of a map's attributes, in the map's order.
+pub(crate) fn write_attrs_json_of<'a>(
+    out: &mut Vec<u8>,
+    attrs: impl Iterator<Item = (&'a String, &'a String)>,
+) {
     fn string(out: &mut Vec<u8>, s: &str) {
         if needs_json_escape(s.as_bytes()) {
             serde_json::to_writer(&mut *out, s).expect("writing JSON to memory cannot fail");
@@ -1434,7 +1442,7 @@ pub(crate) fn write_attrs_json(out: &mut Vec<u8>, attrs: &BTreeMap<String, Strin
         }
     }
     out.push(b'{');
-    for (i, (k, v)) in attrs.iter().enumerate() {
+    for (i, (k, v)) in attrs.enumerate() {
         if i > 0 {
             out.push(b',');
         }
