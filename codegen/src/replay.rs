@@ -126,7 +126,18 @@ pub struct Desktop {
     held_buttons: Vec<Button>,
     /// The accessibility bus, connected at the first step with a selector.
     a11y: Option<A11y>,
+    /// Characters whose keycode this replay has mapped already (see [`Desktop::type_text`]).
+    mapped: std::collections::HashSet<char>,
 }
+
+/// Whether `c` is on the first level of the usual Latin keymaps (a key without Shift), where
+/// enigo finds it without changing the keymap.
+fn first_level(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit() || " `-=[]\\;',./".contains(c)
+}
+
+/// How long the apps get to read a changed keymap before keys mapped in it are pressed.
+const KEYMAP_SETTLE: Duration = Duration::from_millis(60);
 
 fn x_err(e: impl std::fmt::Display) -> Error {
     Error::Desktop(e.to_string())
@@ -176,6 +187,7 @@ impl Desktop {
             held_keys: Vec::new(),
             held_buttons: Vec::new(),
             a11y: None,
+            mapped: std::collections::HashSet::new(),
         })
     }
 
@@ -375,6 +387,31 @@ impl Desktop {
     /// sent on another connection could overtake keys still waiting there.
     fn sync(&self) -> Result<()> {
         self.enigo.location().map(|_| ()).map_err(x_err)
+    }
+
+    /// Types `text`. enigo maps a character that is not on the keymap's first level (a capital,
+    /// `@`) to a spare keycode just before pressing it, and an app that has not read the new
+    /// mapping yet (X's MappingNotify) takes the key for nothing: a replay typed "Dahl" into
+    /// Chromium and got "ahl". So each such character new to this replay is mapped first, by
+    /// the release of a key that is not down (which the X server drops), and the apps get a
+    /// moment to read the keymap before anything is typed. The first use of a character costs
+    /// that moment, and the app's re-reading of its keymap, once per replay.
+    fn type_text(&mut self, text: &str) -> Result<()> {
+        let mut mapped_now = false;
+        for c in text.chars().filter(|&c| !c.is_control() && !first_level(c)) {
+            if self.mapped.insert(c) {
+                self.enigo
+                    .key(Key::Unicode(c), Direction::Release)
+                    .map_err(x_err)?;
+                mapped_now = true;
+            }
+        }
+        if mapped_now {
+            self.sync()?;
+            std::thread::sleep(KEYMAP_SETTLE);
+        }
+        self.enigo.text(text).map_err(x_err)?;
+        self.sync()
     }
 
     /// Releases every key and button a step may still hold.
@@ -1170,10 +1207,7 @@ fn run_step(desk: &mut Desktop, ctx: StepContext<'_>) -> std::result::Result<Ste
                     check.verified = true;
                 }
                 _ => {
-                    desk.enigo
-                        .text(text)
-                        .map_err(|e| io(desk, &check, x_err(e)))?;
-                    desk.sync().map_err(|e| io(desk, &check, e))?;
+                    desk.type_text(text).map_err(|e| io(desk, &check, e))?;
                     match sight_before {
                         Some(at) => {
                             let read = read_back_at(desk, &active, text, at);
@@ -1324,8 +1358,7 @@ fn type_into(
             .map_err(|e| format!("reading {}: {e}", describe_found(found)))?
             .unwrap_or_default()
     };
-    desk.enigo.text(text).map_err(|e| e.to_string())?;
-    desk.sync().map_err(|e| e.to_string())?;
+    desk.type_text(text).map_err(|e| e.to_string())?;
     let a11y = desk.a11y()?;
     let start = Instant::now();
     loop {
