@@ -11,7 +11,8 @@
 //! first one, and both; the app's own file of saved records says whether each run filled the
 //! right fields. Then the failure cases (a selector that matches nothing, an app that moves the
 //! focus away from the field typed into), where a run reported as passed is a false pass. It
-//! prints the pass rate, the false passes and the time each selector step takes.
+//! prints the pass rate, the false passes and the time each selector step takes. Last, the same
+//! 20 runs on the HTML form in Chromium (tests/apps/form.html), whose page says what it saved.
 
 #[path = "../../recorder/tests/support/mod.rs"]
 mod support;
