@@ -324,17 +324,7 @@ impl App {
     fn saved(self, s: &Session, r: &Running) -> Vec<String> {
         match self {
             App::Gtk => saved_lines(&r.out),
-            App::Chromium => s
-                .probe(TITLE)
-                .into_iter()
-                .find(|f| f.name == "Saved customers")
-                .and_then(|f| f.text)
-                .unwrap_or_default()
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            App::Chromium => s.saved_in_page(TITLE),
         }
     }
 

@@ -163,15 +163,21 @@ fn start_form(s: &mut a11y::Session, out: &std::path::Path, layout: usize, steal
     pid
 }
 
-fn selectors() {
-    let mut s = a11y::Session::start();
+/// A desktop with its own accessibility bus and a replay connected to it, for `bot`.
+fn selector_desktop(bot: &Bot) -> (a11y::Session, ReplayDesktop) {
+    let s = a11y::Session::start();
     // The replay in this process reaches the buses through the environment, as `taskmine replay`
     // does; no other thread reads the environment yet.
     std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &s.bus);
     std::env::set_var("DISPLAY", &s.display);
-    let mut replay = ReplayDesktop::connect(Some(&s.display)).expect("connect");
-    let bot = form_bot();
+    let replay = ReplayDesktop::connect(Some(&s.display)).expect("connect");
     bot.check().expect("a valid bot");
+    (s, replay)
+}
+
+fn selectors() {
+    let bot = form_bot();
+    let (mut s, mut replay) = selector_desktop(&bot);
     let out = s.home().join("saved.txt");
     let mut passed = 0;
     let mut by_action: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
@@ -361,28 +367,10 @@ fn start_chromium(s: &mut a11y::Session, run: usize, layout: usize) -> u32 {
     pid
 }
 
-/// What the page saved: its read-only "Saved customers" text area, one `first|last|email` a line.
-fn chromium_saved(s: &a11y::Session) -> Vec<String> {
-    s.probe("Customer form")
-        .into_iter()
-        .find(|f| f.name == "Saved customers")
-        .and_then(|f| f.text)
-        .unwrap_or_default()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 /// The 20 selector runs in Chromium: typing there once lost a capital to a keymap change.
 fn chromium_selectors() {
-    let mut s = a11y::Session::start();
-    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &s.bus);
-    std::env::set_var("DISPLAY", &s.display);
-    let mut replay = ReplayDesktop::connect(Some(&s.display)).expect("connect");
     let bot = chromium_bot();
-    bot.check().expect("a valid bot");
+    let (mut s, mut replay) = selector_desktop(&bot);
     let (runs, mut passed) = (20, 0);
     let mut app = 0;
     for i in 0..runs {
@@ -398,7 +386,7 @@ fn chromium_selectors() {
         let want = format!("{}|{}|{}", p["first_name"], p["last_name"], p["e_mail"]);
         let mut saved = Vec::new();
         s.wait(std::time::Duration::from_secs(3), || {
-            saved = chromium_saved(&s);
+            saved = s.saved_in_page("Customer form");
             saved.last() == Some(&want)
         });
         if o.failure.is_none() && saved.last() == Some(&want) {

@@ -281,6 +281,21 @@ impl Session {
             .collect()
     }
 
+    /// What the HTML form (`form.html`) saved: its read-only "Saved customers" text area, one
+    /// `first|last|email` a line.
+    pub fn saved_in_page(&self, title: &str) -> Vec<String> {
+        self.probe(title)
+            .into_iter()
+            .find(|f| f.name == "Saved customers")
+            .and_then(|f| f.text)
+            .unwrap_or_default()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Waits until the form shows every field in `names`; returns the fields.
     pub fn form(&self, title: &str, names: &[&str]) -> Vec<Field> {
         let start = Instant::now();
