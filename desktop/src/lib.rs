@@ -538,6 +538,9 @@ impl A11y {
                 .await?;
             Ok(stream)
         })?;
+        if let Ok(mut c) = self.cache.lock() {
+            c.watching = true;
+        }
         let cache = Arc::downgrade(&self.cache);
         std::thread::Builder::new()
             .name("focus-events".into())
@@ -563,11 +566,18 @@ impl A11y {
                         c.announced = None;
                     }
                 }
+                // The bus is gone: what was announced last is no longer news of the focus.
+                if let Some(Ok(mut c)) = cache.upgrade().as_ref().map(|c| c.lock()) {
+                    c.watching = false;
+                    c.announced = None;
+                }
             })
-            .map_err(|e| Error::Bus(format!("cannot start the focus-event thread: {e}")))?;
-        if let Ok(mut c) = self.cache.lock() {
-            c.watching = true;
-        }
+            .map_err(|e| {
+                if let Ok(mut c) = self.cache.lock() {
+                    c.watching = false;
+                }
+                Error::Bus(format!("cannot start the focus-event thread: {e}"))
+            })?;
         Ok(())
     }
 
